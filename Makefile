@@ -1,0 +1,28 @@
+# The two set-up commands of the README are `make run` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+.PHONY: install run test lint bench-ingest bench-sessions
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/hub serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check hub tests bench
+	$(BIN)/ruff format --check hub tests bench
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench-ingest: $(STAMP)
+	$(BIN)/python -m bench ingest --quick
