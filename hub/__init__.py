@@ -1,0 +1,1 @@
+"""Real-time dispatch hub for roadside assistance."""

@@ -1,0 +1,125 @@
+"""HTTP ingest for off-the-shelf tracking apps: the OsmAnd / Traccar Client format.
+
+``GET`` or ``POST /ingest/osmand?id=<device key>&lat=..&lon=..&timestamp=..`` (query string or
+form body).  Optional: ``speed`` (knots, as the format defines), ``bearing`` or ``heading``
+(degrees), ``accuracy`` (metres).  ``timestamp`` is Unix seconds, Unix milliseconds or ISO
+8601; absent means now.  Same filter and storage as the websocket; the 200 comes after the
+commit, so a 200 means stored.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hub.api.responses import JSON
+from hub.errors import BadRequest, FixRejected, Unauthorized
+from hub.ingest.filter import Anchor, FixFilter, Verdict
+from hub.ingest.intake import live_position, track_point
+from hub.wire import FixData
+
+if TYPE_CHECKING:
+    from hub.app import Hub
+
+KNOT_MPS = 0.514444
+FILTERS_MAX = 100_000
+
+
+def _number(params: Mapping[str, str], name: str, *, required: bool = False) -> float | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise BadRequest(f"missing parameter {name}")
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise BadRequest(f"parameter {name} is not a number: {raw!r}") from None
+
+
+def parse_timestamp_ms(raw: str | None, now_ms: int) -> int:
+    if raw is None or raw == "":
+        return now_ms
+    try:
+        value = float(raw)
+    except ValueError:
+        try:
+            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            raise BadRequest(f"timestamp is neither Unix time nor ISO 8601: {raw!r}") from None
+        if parsed.tzinfo is None:
+            raise BadRequest("an ISO 8601 timestamp needs a time zone") from None
+        return int(parsed.timestamp() * 1000)
+    if not math.isfinite(value) or value < 0:
+        raise BadRequest(f"timestamp out of range: {raw!r}")
+    return int(value if value > 1e12 else value * 1000)
+
+
+def fix_from(params: Mapping[str, str], now_ms: int) -> FixData:
+    lat = _number(params, "lat", required=True)
+    lng = _number(params, "lon", required=True)
+    assert lat is not None and lng is not None
+    speed = _number(params, "speed")
+    heading = _number(params, "bearing")
+    return FixData(
+        seq=1,
+        t=parse_timestamp_ms(params.get("timestamp"), now_ms),
+        lat=lat,
+        lng=lng,
+        acc=_number(params, "accuracy"),
+        spd=None if speed is None else speed * KNOT_MPS,
+        hdg=_number(params, "heading") if heading is None else heading,
+    )
+
+
+async def osmand(request: Request) -> Response:
+    hub: Hub = request.state.hub
+    params: dict[str, str] = dict(request.query_params)
+    if request.method == "POST":
+        form = await request.form()
+        params.update({k: v for k, v in form.items() if isinstance(v, str)})
+    key = params.get("id") or params.get("deviceid")
+    if not key:
+        raise Unauthorized("missing parameter id (the device key)", code="device_key_unknown")
+    provider = await hub.records.providers.by_device_key(key)
+    if provider is None:
+        raise Unauthorized("no provider has this device key", code="device_key_unknown")
+    if not provider.active:
+        raise Unauthorized("provider is deactivated", code="provider_inactive")
+    now_ms = time.time_ns() // 1_000_000
+    fix = fix_from(params, now_ms)
+    fix_filter = await _filter_for(hub, provider.id)
+    verdict = fix_filter.judge(fix, now_ms)
+    if isinstance(verdict, str):
+        hub.metrics.fixes_rejected.labels(verdict).inc()
+        raise FixRejected(f"fix refused: {verdict}", code=verdict)
+    hub.metrics.fixes_accepted.labels(verdict.name.lower()).inc()
+    if verdict is Verdict.LIVE:
+        hub.live.positions.put(live_position(provider.id, fix, now_ms))
+    future = await hub.writer.submit([track_point(provider.id, fix, verdict, now_ms)])
+    await future  # StoreUnavailable (503) if the hub stops before the commit
+    return JSON({"stored": True, "verdict": verdict.name.lower()})
+
+
+async def _filter_for(hub: Hub, provider_id: int) -> FixFilter:
+    """The provider's filter, seeded from its live position; bounded, oldest evicted."""
+    filters = hub.http_filters
+    found = filters.get(provider_id)
+    if found is None:
+        position = await hub.live.positions.get(provider_id)
+        anchor = Anchor(position.t_ms, position.lat, position.lng) if position else None
+        found = FixFilter(hub.filter_rules, anchor)
+        if len(filters) >= FILTERS_MAX:
+            del filters[next(iter(filters))]
+        filters[provider_id] = found
+    return found
+
+
+routes = [Route("/ingest/osmand", osmand, methods=["GET", "POST"])]

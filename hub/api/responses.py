@@ -1,0 +1,65 @@
+"""JSON responses and the mapping of hub errors to ``{"error": {"code", "message"}}``."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import msgspec
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from hub.errors import BadRequest, HubError
+
+_encoder = msgspec.json.Encoder()
+T = TypeVar("T")
+
+
+class JSON(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return _encoder.encode(content)
+
+
+def error_body(code: str, message: str) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+async def _hub_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HubError)
+    return JSON(error_body(exc.code, exc.message), status_code=exc.http_status)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "bad_request"}.get(exc.status_code, "bad_request")
+    return JSON(error_body(code, exc.detail), status_code=exc.status_code)
+
+
+def error_handlers() -> dict[Any, Any]:
+    return {HubError: _hub_error, HTTPException: _http_error}
+
+
+async def body_as(request: Request, kind: type[T]) -> T:
+    """Decode a JSON body into ``kind``; BadRequest naming the bad field otherwise."""
+    try:
+        return msgspec.json.decode(await request.body(), type=kind)
+    except msgspec.ValidationError as exc:
+        raise BadRequest(f"invalid body: {exc}") from None
+    except msgspec.DecodeError:
+        raise BadRequest("body is not valid JSON") from None
+
+
+def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"{name} must be an integer, got {raw!r}") from None
+    if not low <= value <= high:
+        raise BadRequest(f"{name} must be between {low} and {high}, got {value}")
+    return value
+

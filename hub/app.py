@@ -1,0 +1,218 @@
+"""The Starlette app factory. Its lifespan is the one place that builds engines."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, WebSocketRoute
+
+from hub import wire
+from hub.api import admin, health, osmand
+from hub.api.responses import error_handlers
+from hub.channels.provider import provider_endpoint
+from hub.channels.sessions import SessionRegistry, node_channel
+from hub.config import Settings, load_settings
+from hub.errors import Close, StoreUnavailable, TokenError
+from hub.ingest.filter import FilterRules, FixFilter
+from hub.ingest.writer import TrackWriter
+from hub.metrics import Metrics
+from hub.operations.providers import Provider
+from hub.state.live import LiveState
+from hub.state.memory import MemoryLive
+from hub.state.postgres import PostgresRecords
+from hub.state.records import Records
+from hub.state.redis import RedisLive
+from hub.state.sqlite import SqliteRecords
+from hub.tokens import PROVIDER_AUDIENCE, TokenIssuer, new_secret, provider_claims
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_S = 2.0
+
+
+async def open_records(settings: Settings, *, migrate: bool = True) -> Records:
+    """Open the records engine the settings name, migrated unless told otherwise."""
+    records: Records
+    if settings.database_url:
+        records = await PostgresRecords(
+            settings.database_url,
+            schema=settings.postgres_schema,
+            pool_size=settings.postgres_pool_size,
+        ).open()
+    else:
+        records = await SqliteRecords(settings.sqlite_path).open()
+    try:
+        if migrate:
+            await records.migrate()
+    except BaseException:
+        await records.close()
+        raise
+    return records
+
+
+def build_live(settings: Settings) -> LiveState:
+    stale_ms = int(settings.stale_after_s * 1000)
+    if settings.redis_url:
+        return RedisLive(
+            settings.redis_url,
+            prefix=settings.redis_prefix,
+            stale_after_ms=stale_ms,
+            flush_interval_s=settings.live_flush_ms / 1000,
+            resolution=settings.h3_resolution,
+            region_resolution=settings.h3_region_resolution,
+        )
+    return MemoryLive(stale_after_ms=stale_ms)
+
+
+async def token_issuer(settings: Settings, records: Records) -> TokenIssuer:
+    secret = settings.token_secret or await records.secret("token_secret", new_secret())
+    return TokenIssuer(
+        secret,
+        provider_ttl_s=settings.provider_token_ttl_s,
+        admin_ttl_s=settings.admin_token_ttl_s,
+    )
+
+
+@dataclass
+class Hub:
+    """Everything the lifespan built, handed to every route through request state."""
+
+    settings: Settings
+    node: str
+    records: Records
+    live: LiveState
+    tokens: TokenIssuer
+    metrics: Metrics
+    writer: TrackWriter
+    filter_rules: FilterRules
+    limits: wire.Limits
+    sessions: SessionRegistry = field(init=False)
+    http_filters: dict[int, FixFilter] = field(default_factory=dict)  # OsmAnd ingest
+
+    def __post_init__(self) -> None:
+        self.sessions = SessionRegistry(self)
+
+    async def provider_from_token(self, token: str) -> Provider:
+        """The active provider a valid, unrevoked provider token names."""
+        provider_id, version = provider_claims(self.tokens.verify(token, PROVIDER_AUDIENCE))
+        provider = await self.records.providers.get(provider_id)
+        if provider is None:
+            raise TokenError("token names no provider", code="token_invalid")
+        if version != provider.token_version:
+            raise TokenError("token was revoked", code="token_revoked")
+        if not provider.active:
+            raise TokenError("provider is deactivated", code="provider_inactive")
+        return provider
+
+
+def filter_rules(settings: Settings) -> FilterRules:
+    return FilterRules(
+        future_tolerance_ms=int(settings.future_tolerance_s * 1000),
+        max_age_ms=int(settings.max_fix_age_s * 1000),
+        max_speed_mps=settings.max_speed_kmh / 3.6,
+    )
+
+
+def limits(settings: Settings) -> wire.Limits:
+    return wire.Limits(
+        max_frame_bytes=settings.max_frame_bytes,
+        max_fixes_per_s=settings.max_fixes_per_s,
+        fix_burst=settings.fix_burst,
+        seq_window=settings.seq_window,
+        idle_timeout_s=settings.idle_timeout_s,
+    )
+
+
+async def _every(seconds: float, work: Callable[[], Awaitable[None]]) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await work()
+        except StoreUnavailable as exc:
+            log.warning("housekeeping failed", extra={"err": exc.message})
+
+
+async def _listen_bus(hub: Hub) -> None:
+    while True:
+        try:
+            async for payload in hub.live.bus.listen(node_channel(hub.node)):
+                await hub.sessions.on_bus_message(payload)
+        except StoreUnavailable as exc:
+            log.warning("bus listener failed; resubscribing", extra={"err": exc.message})
+            await asyncio.sleep(1.0)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(settings: Settings) -> AsyncIterator[dict[str, Any]]:
+    async with contextlib.AsyncExitStack() as stack:
+        records = await open_records(settings)
+        stack.push_async_callback(records.close)
+        live = build_live(settings)
+        await live.start()
+        stack.push_async_callback(live.close)
+        metrics = Metrics()
+        writer = TrackWriter(
+            records.tracks,
+            metrics,
+            batch_max=settings.track_batch_max,
+            queue_max=settings.track_queue_max,
+        )
+        writer.start()
+        stack.push_async_callback(writer.close)
+        hub = Hub(
+            settings=settings,
+            node=settings.node_name,
+            records=records,
+            live=live,
+            tokens=await token_issuer(settings, records),
+            metrics=metrics,
+            writer=writer,
+            filter_rules=filter_rules(settings),
+            limits=limits(settings),
+        )
+        stack.push_async_callback(hub.sessions.close_all, Close.GOING_AWAY)
+        await live.presence.heartbeat(hub.node, HEARTBEAT_S * 3)
+        tasks = [
+            asyncio.create_task(_listen_bus(hub), name="bus-listener"),
+            asyncio.create_task(
+                _every(HEARTBEAT_S, lambda: live.presence.heartbeat(hub.node, HEARTBEAT_S * 3)),
+                name="node-heartbeat",
+            ),
+            asyncio.create_task(_every(1.0, hub.sessions.sweep), name="idle-sweeper"),
+        ]
+        stack.push_async_callback(_cancel, tasks)
+        log.info(
+            "hub started",
+            extra={"node": hub.node, "live": live.name, "records": settings.records_engine},
+        )
+        yield {"hub": hub}
+
+
+async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        *health.routes,
+        *admin.routes,
+        *osmand.routes,
+        WebSocketRoute("/ws/provider", provider_endpoint),
+    ]
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or load_settings()
+    return Starlette(
+        routes=routes(),
+        lifespan=lambda app: lifespan(settings),
+        exception_handlers=error_handlers(),
+    )

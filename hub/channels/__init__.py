@@ -1,0 +1,1 @@
+"""Websocket endpoints: provider sessions (and, later, dashboard streams)."""

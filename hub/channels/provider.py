@@ -1,0 +1,205 @@
+"""``/ws/provider``: the provider app's socket (the async shell around FixIntake).
+
+Per socket: authenticate (Authorization header, or a hello frame within auth_timeout_s),
+take the provider over from any older session, send welcome, then read frames until the
+socket closes.  Fixes go through the pure intake; their points go to the track writer and
+the ack follows the commit.  Replies go through the session's bounded outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections import deque
+from typing import TYPE_CHECKING
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from hub import wire
+from hub.channels.outbox import Outbox
+from hub.errors import CODES, Close, FrameError, TokenError
+from hub.ingest.intake import FixIntake, error
+from hub.operations.providers import Provider
+
+if TYPE_CHECKING:
+    from hub.app import Hub
+
+log = logging.getLogger(__name__)
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class ProviderSession:
+    __slots__ = ("closing", "hub", "inflight", "intake", "last_rx", "outbox", "provider",
+                 "session_id", "websocket")
+
+    def __init__(self, hub: Hub, websocket: WebSocket, provider: Provider, intake: FixIntake):
+        self.hub = hub
+        self.websocket = websocket
+        self.provider = provider
+        self.session_id = secrets.token_hex(8)
+        self.intake = intake
+        self.outbox = Outbox(self._send, hub.settings.send_queue_bytes, self._overflow)
+        self.last_rx = time.monotonic()
+        self.inflight: deque[tuple[int, float]] = deque()  # (last seq of a frame, arrival)
+        self.closing = False
+
+    # --- sending -------------------------------------------------------------------------
+
+    async def _send(self, data: bytes, binary: bool) -> None:
+        if binary:
+            await self.websocket.send_bytes(data)
+        else:
+            await self.websocket.send_text(data.decode())
+
+    def reply(self, frame: wire.HubFrame) -> None:
+        encode = wire.encode_msgpack if self.outbox.binary else wire.encode_json
+        self.outbox.push(encode(frame))
+
+    def ack(self, seq: int) -> None:
+        encode = wire.encode_msgpack if self.outbox.binary else wire.encode_json
+        self.outbox.push_ack(encode(wire.Ack(seq=seq)))
+        arrived = time.monotonic()
+        while self.inflight and self.inflight[0][0] <= seq:
+            _, at = self.inflight.popleft()
+            self.hub.metrics.ack_latency.observe(arrived - at)
+
+    def _overflow(self, code: Close) -> None:
+        asyncio.get_running_loop().create_task(self.close(code))
+
+    async def close(self, code: Close, frame: wire.Error | None = None) -> None:
+        """Close with a named code, after a last error frame if given. Idempotent."""
+        if self.closing:
+            return
+        self.closing = True
+        if frame is not None:
+            self.reply(frame)
+            await self.outbox.flush(1.0)
+        self.outbox.stop()
+        self.hub.metrics.closes.labels(code.name.lower()).inc()
+        try:
+            await self.websocket.close(code)
+        except (RuntimeError, OSError):  # already closed by the peer
+            pass
+
+    # --- receiving -----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        while not self.closing:
+            message = await self.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            self.last_rx = time.monotonic()
+            data = message.get("text")
+            if data is None:
+                data = message.get("bytes") or b""
+            self.outbox.binary = isinstance(data, bytes)
+            try:
+                frame = wire.decode(data)
+            except FrameError as exc:
+                self.hub.metrics.fixes_rejected.labels(exc.code).inc()
+                self.reply(error(exc.code, message=exc.message))
+                continue
+            await self.handle(frame)
+
+    async def handle(self, frame: wire.ClientFrame) -> None:
+        match frame:
+            case wire.Fixes(fixes=fixes):
+                await self.take_fixes(fixes)
+            case wire.Fix():
+                await self.take_fixes([frame])
+            case wire.Duty(on=on):
+                await self.hub.live.presence.set_duty(self.provider.id, on)
+                self.reply(wire.Duty(on=on))
+            case wire.Ping(id=ping_id):
+                self.reply(wire.Pong(id=ping_id, server_time=now_ms()))
+            case wire.Hello():
+                self.reply(error("already_authenticated"))
+
+    async def take_fixes(self, fixes: list[wire.FixData]) -> None:
+        arrival = time.monotonic()
+        intake = self.intake.take(fixes, now_ms())
+        metrics = self.hub.metrics
+        for code, count in intake.rejected.items():
+            metrics.fixes_rejected.labels(code).inc(count)
+        for kind, count in intake.accepted.items():
+            metrics.fixes_accepted.labels(kind).inc(count)
+        for reply in intake.replies:
+            self.reply(reply)
+        if intake.flooded:
+            await self.close(Close.RATE_LIMITED, error("rate_limited"))
+            return
+        if intake.live is not None:
+            self.hub.live.positions.put(intake.live)
+        if intake.ack is not None or intake.reack:
+            self.ack(self.intake.acked)
+        if intake.points:
+            self.inflight.append((intake.seqs[-1], arrival))
+            future = await self.hub.writer.submit(intake.points)
+            seqs = intake.seqs
+            future.add_done_callback(lambda f: self._committed(f, seqs))
+
+    def _committed(self, future: asyncio.Future[None], seqs: list[int]) -> None:
+        if future.cancelled() or future.exception() is not None:
+            return  # not stored: never acked; the app resends after reconnecting
+        acked = self.intake.committed(seqs)
+        if acked is not None and not self.closing:
+            self.ack(acked)
+
+
+async def authenticate(hub: Hub, websocket: WebSocket) -> Provider:
+    """The provider behind the header token, or behind the first hello frame."""
+    header = websocket.headers.get("authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise TokenError("Authorization must be 'Bearer <token>'", code="token_missing")
+        return await hub.provider_from_token(token.strip())
+    async with asyncio.timeout(hub.settings.auth_timeout_s):
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(message.get("code", 1000))
+            data = message.get("text")
+            if data is None:
+                data = message.get("bytes") or b""
+            try:
+                frame = wire.decode(data)
+            except FrameError as exc:
+                await websocket.send_text(wire.encode_json(error(exc.code)).decode())
+                continue
+            if not isinstance(frame, wire.Hello):
+                await websocket.send_text(wire.encode_json(error("not_authenticated")).decode())
+                continue
+            if not frame.token:
+                raise TokenError(CODES["token_missing"].meaning, code="token_missing")
+            return await hub.provider_from_token(frame.token)
+
+
+async def provider_endpoint(websocket: WebSocket) -> None:
+    hub: Hub = websocket.state.hub
+    await websocket.accept()
+    try:
+        provider = await authenticate(hub, websocket)
+    except TokenError as exc:
+        hub.metrics.auth_failures.labels(exc.code).inc()
+        await websocket.send_text(wire.encode_json(error(exc.code, message=exc.message)).decode())
+        await websocket.close(exc.close_code)
+        return
+    except TimeoutError:
+        await websocket.send_text(wire.encode_json(error("not_authenticated")).decode())
+        await websocket.close(Close.AUTH_TIMEOUT)
+        return
+    except WebSocketDisconnect:
+        return
+    session = await hub.sessions.open(websocket, provider)
+    try:
+        await session.run()
+    except WebSocketDisconnect:
+        pass
+    finally:
+        await hub.sessions.closed(session)

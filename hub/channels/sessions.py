@@ -1,0 +1,116 @@
+"""The provider sessions held by this node, and the rule of one live session per provider.
+
+Opening a session claims the provider in the presence store; whoever held it before is
+closed with ``session_replaced``: directly when it is on this node, through the bus when it
+is on another.  A housekeeping tick closes sessions silent for longer than idle_timeout_s.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+import msgspec
+from starlette.websockets import WebSocket
+
+from hub import wire
+from hub.channels.provider import ProviderSession, now_ms
+from hub.errors import Close
+from hub.ingest.acks import AckWindow
+from hub.ingest.filter import Anchor, FixFilter
+from hub.ingest.flood import FloodGuard
+from hub.ingest.intake import FixIntake, error
+from hub.operations.providers import Provider
+from hub.state.live import Owner
+
+if TYPE_CHECKING:
+    from hub.app import Hub
+
+log = logging.getLogger(__name__)
+
+
+class Kick(msgspec.Struct, frozen=True):
+    """Bus message to a node: close this session of this provider."""
+
+    provider_id: int
+    session_id: str
+
+
+_kick_decoder = msgspec.json.Decoder(Kick)
+
+
+def node_channel(node: str) -> str:
+    return f"node:{node}"
+
+
+class SessionRegistry:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.local: dict[int, ProviderSession] = {}
+
+    async def open(self, websocket: WebSocket, provider: Provider) -> ProviderSession:
+        hub, settings = self.hub, self.hub.settings
+        position = await hub.live.positions.get(provider.id)
+        anchor = Anchor(position.t_ms, position.lat, position.lng) if position else None
+        intake = FixIntake(
+            provider.id,
+            FixFilter(hub.filter_rules, anchor),
+            AckWindow(settings.seq_window),
+            FloodGuard(
+                settings.max_fixes_per_s, settings.fix_burst, settings.flood_strikes, time.time()
+            ),
+        )
+        session = ProviderSession(hub, websocket, provider, intake)
+        previous_here = self.local.get(provider.id)
+        self.local[provider.id] = session
+        if previous_here is not None:
+            await previous_here.close(Close.SESSION_REPLACED, error("session_replaced"))
+        previous = await hub.live.presence.claim(
+            provider.id, Owner(session.session_id, hub.node), now_ms()
+        )
+        if previous is not None and previous.node != hub.node:
+            kick = Kick(provider.id, previous.session_id)
+            await hub.live.bus.publish(node_channel(previous.node), msgspec.json.encode(kick))
+        hub.metrics.sessions.inc()
+        hub.metrics.connections.inc()
+        session.reply(
+            wire.Welcome(
+                session_id=session.session_id,
+                provider_id=provider.id,
+                server_time=now_ms(),
+                limits=hub.limits,
+            )
+        )
+        log.info("provider session opened", extra={"provider": provider.id,
+                                                   "session": session.session_id})
+        return session
+
+    async def closed(self, session: ProviderSession) -> None:
+        """Forget a session whose socket ended (whoever ended it)."""
+        session.outbox.stop()
+        self.hub.metrics.connections.dec()
+        pid = session.provider.id
+        if self.local.get(pid) is session:
+            del self.local[pid]
+        await self.hub.live.presence.release(pid, session.session_id)
+
+    async def on_bus_message(self, payload: bytes) -> None:
+        try:
+            kick = _kick_decoder.decode(payload)
+        except msgspec.DecodeError:
+            log.warning("ignored undecodable bus message", extra={"bytes": len(payload)})
+            return
+        session = self.local.get(kick.provider_id)
+        if session is not None and session.session_id == kick.session_id:
+            await session.close(Close.SESSION_REPLACED, error("session_replaced"))
+
+    async def sweep(self) -> None:
+        """Close every session that has been silent past idle_timeout_s."""
+        limit = time.monotonic() - self.hub.settings.idle_timeout_s
+        for session in [s for s in self.local.values() if s.last_rx < limit]:
+            await session.close(Close.IDLE_TIMEOUT, error("idle_timeout"))
+
+    async def close_all(self, code: Close) -> None:
+        for session in list(self.local.values()):
+            await session.close(code)

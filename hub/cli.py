@@ -1,0 +1,176 @@
+"""The ``hub`` command: serve, migrate, and the admin actions of the provider registry."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+import uvicorn
+
+from hub import logs
+from hub.config import ConfigError, Settings, load_settings, markdown_table
+from hub.errors import HubError
+from hub.operations import registry
+from hub.operations.providers import NewProvider
+from hub.state.records import Records
+
+
+def uvicorn_config(settings: Settings) -> uvicorn.Config:
+    from hub.app import create_app
+
+    return uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        ws="websockets-sansio",
+        ws_max_size=settings.max_frame_bytes,
+        ws_per_message_deflate=False,  # provider links: deflate costs ~64 KiB per socket
+        ws_ping_interval=settings.ws_ping_interval_s or None,
+        ws_ping_timeout=settings.ws_ping_interval_s or None,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+    )
+
+
+def _print(value: Any) -> None:
+    sys.stdout.write(msgspec.json.format(msgspec.json.encode(value)).decode() + "\n")
+
+
+async def _with_records(
+    settings: Settings, work: Callable[[Records], Awaitable[Any]], migrate: bool
+) -> Any:
+    from hub.app import open_records
+
+    records = await open_records(settings, migrate=migrate)
+    try:
+        return await work(records)
+    finally:
+        await records.close()
+
+
+def _run(
+    settings: Settings, work: Callable[[Records], Awaitable[Any]], *, migrate: bool = True
+) -> None:
+    _print(asyncio.run(_with_records(settings, work, migrate)))
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> None:
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    settings = msgspec.structs.replace(settings, **overrides)
+    logs.configure(settings.log_level)
+    uvicorn.Server(uvicorn_config(settings)).run()
+
+
+def migrate(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(records: Records) -> dict[str, Any]:
+        return {"engine": settings.records_engine, "applied": await records.migrate()}
+
+    _run(settings, work, migrate=False)
+
+
+def provider_add(settings: Settings, args: argparse.Namespace) -> None:
+    new = NewProvider(name=args.name, phone=args.phone, active=not args.inactive)
+    _run(settings, lambda records: registry.register(records, new))
+
+
+def provider_list(settings: Settings, args: argparse.Namespace) -> None:
+    _run(settings, lambda records: records.providers.page(after_id=args.after, limit=args.limit))
+
+
+def provider_token(settings: Settings, args: argparse.Namespace) -> None:
+    from hub.app import token_issuer
+
+    async def work(records: Records) -> registry.IssuedToken:
+        return await registry.issue_token(
+            records, await token_issuer(settings, records), args.provider_id
+        )
+
+    _run(settings, work)
+
+
+def provider_revoke(settings: Settings, args: argparse.Namespace) -> None:
+    _run(settings, lambda records: registry.revoke_tokens(records, args.provider_id))
+
+
+def provider_active(settings: Settings, args: argparse.Namespace) -> None:
+    active = args.state == "on"
+    _run(settings, lambda records: registry.set_active(records, args.provider_id, active))
+
+
+def admin_token(settings: Settings, args: argparse.Namespace) -> None:
+    from hub.app import token_issuer
+
+    async def work(records: Records) -> dict[str, Any]:
+        tokens = await token_issuer(settings, records)
+        now = int(time.time())
+        token = tokens.admin_token(args.subject, now)
+        return {"token": token, "expires_at_s": now + tokens.admin_ttl_s}
+
+    _run(settings, work)
+
+
+def config(settings: Settings, args: argparse.Namespace) -> None:
+    sys.stdout.write(markdown_table() + "\n")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="hub", description="Real-time dispatch hub.")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("serve", help="run the hub (HUB_* variables configure it)")
+    p.add_argument("--host", help="interface to bind (default HUB_HOST, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default HUB_PORT, 8000)")
+    p.set_defaults(func=serve)
+
+    commands.add_parser("migrate", help="apply pending migrations").set_defaults(func=migrate)
+    commands.add_parser("config", help="print the settings table").set_defaults(func=config)
+
+    provider = commands.add_parser("provider", help="the provider registry")
+    actions = provider.add_subparsers(dest="action", required=True)
+    p = actions.add_parser("add", help="register a provider; prints it with its device key")
+    p.add_argument("--name", required=True)
+    p.add_argument("--phone", required=True)
+    p.add_argument("--inactive", action="store_true")
+    p.set_defaults(func=provider_add)
+    p = actions.add_parser("list", help="list providers")
+    p.add_argument("--after", type=int, default=0)
+    p.add_argument("--limit", type=int, default=100)
+    p.set_defaults(func=provider_list)
+    p = actions.add_parser("token", help="issue an app token")
+    p.add_argument("provider_id", type=int)
+    p.set_defaults(func=provider_token)
+    p = actions.add_parser("revoke", help="revoke every token issued so far")
+    p.add_argument("provider_id", type=int)
+    p.set_defaults(func=provider_revoke)
+    p = actions.add_parser("active", help="activate or deactivate")
+    p.add_argument("provider_id", type=int)
+    p.add_argument("state", choices=["on", "off"])
+    p.set_defaults(func=provider_active)
+
+    admin = commands.add_parser("admin", help="admin credentials")
+    admin_actions = admin.add_subparsers(dest="action", required=True)
+    p = admin_actions.add_parser("token", help="issue an admin token for the REST API")
+    p.add_argument("--subject", default="cli")
+    p.set_defaults(func=admin_token)
+    return top
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        args.func(settings, args)
+    except (ConfigError, HubError) as exc:
+        code = getattr(exc, "code", "config")
+        sys.stderr.write(f"hub: {code}: {exc}\n")
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None

@@ -1,0 +1,160 @@
+"""Typed settings, read once at start-up from ``HUB_*`` environment variables.
+
+Every field carries its unit in its name, a default, and a description; the README's
+configuration table is generated from these (``hub config``) and a test keeps it in sync.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+import msgspec
+
+PREFIX = "HUB_"
+
+
+def _doc(text: str, **constraints: Any) -> msgspec.Meta:
+    return msgspec.Meta(description=text, **constraints)
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    host: Annotated[str, _doc("Interface `hub serve` binds; loopback unless you mean it.")] = (
+        "127.0.0.1"
+    )
+    port: Annotated[int, _doc("TCP port of `hub serve` (0 picks a free one).", ge=0, le=65535)] = (
+        8000
+    )
+    node_id: Annotated[str, _doc("Name of this hub node; empty means hostname-pid.")] = ""
+    log_level: Annotated[str, _doc("Log level: debug, info, warning, error.")] = "info"
+    database_url: Annotated[
+        str, _doc("PostgreSQL URL for the records store; empty uses SQLite.")
+    ] = ""
+    postgres_schema: Annotated[str, _doc("PostgreSQL schema holding the hub's tables.")] = "public"
+    postgres_pool_size: Annotated[int, _doc("Connections in the asyncpg pool.", ge=1)] = 10
+    sqlite_path: Annotated[str, _doc("SQLite file of the embedded records store.")] = (
+        "hub.sqlite3"
+    )
+    redis_url: Annotated[str, _doc("Redis URL for live state; empty keeps it in memory.")] = ""
+    redis_prefix: Annotated[str, _doc("Prefix of every Redis key this hub writes.")] = "hub"
+    token_secret: Annotated[
+        str, _doc("HMAC secret for tokens; empty generates one kept in the records store.")
+    ] = ""
+    provider_token_ttl_s: Annotated[
+        int, _doc("Lifetime of a provider app token.", gt=0)
+    ] = 30 * 24 * 3600
+    admin_token_ttl_s: Annotated[int, _doc("Lifetime of an admin token.", gt=0)] = 12 * 3600
+    auth_timeout_s: Annotated[
+        float, _doc("A socket that has not authenticated by then is closed.", gt=0)
+    ] = 10.0
+    idle_timeout_s: Annotated[
+        float, _doc("A provider socket silent for this long is closed.", gt=0)
+    ] = 60.0
+    ws_ping_interval_s: Annotated[
+        float, _doc("Protocol-level ping interval on websockets; 0 disables.", ge=0)
+    ] = 20.0
+    max_frame_bytes: Annotated[
+        int, _doc("Largest websocket message accepted (close 1009 beyond).", ge=1024)
+    ] = 16 * 1024
+    max_fixes_per_s: Annotated[
+        float, _doc("Sustained GPS fixes per second per session.", gt=0)
+    ] = 10.0
+    fix_burst: Annotated[
+        int, _doc("Fixes a session may send at once (backlog after a dead zone).", ge=1)
+    ] = 600
+    flood_strikes: Annotated[
+        int, _doc("Rate-limited frames in a row before the socket is closed.", ge=1)
+    ] = 3
+    seq_window: Annotated[
+        int, _doc("How far ahead of the last ack a sequence number may run.", ge=1)
+    ] = 4096
+    stale_after_s: Annotated[
+        float, _doc("A provider with no fix for this long is stale, not online.", gt=0)
+    ] = 60.0
+    future_tolerance_s: Annotated[
+        float, _doc("Device clocks may run this far ahead before a fix is rejected.", ge=0)
+    ] = 120.0
+    max_fix_age_s: Annotated[
+        float, _doc("Fixes older than this are rejected, not stored.", gt=0)
+    ] = 7 * 24 * 3600.0
+    max_speed_kmh: Annotated[
+        float, _doc("Implied speed above which a fix is a jump (kept, not moved live).", gt=0)
+    ] = 300.0
+    live_flush_ms: Annotated[
+        float, _doc("Redis engine: live positions are written once per provider per tick.", gt=0)
+    ] = 100.0
+    track_batch_max: Annotated[
+        int, _doc("Most GPS fixes written to the track store in one transaction.", ge=1)
+    ] = 5000
+    track_queue_max: Annotated[
+        int, _doc("Fixes waiting for the track writer before sessions are slowed.", ge=1)
+    ] = 50_000
+    send_queue_bytes: Annotated[
+        int, _doc("Bytes queued for one socket before it is cut off as too slow.", ge=1024)
+    ] = 256 * 1024
+    h3_resolution: Annotated[
+        int, _doc("H3 resolution of a provider's matching cell.", ge=0, le=15)
+    ] = 9
+    h3_region_resolution: Annotated[
+        int, _doc("H3 resolution of the region cells that shard Redis GEO sets.", ge=0, le=15)
+    ] = 3
+
+    @property
+    def records_engine(self) -> str:
+        return "postgres" if self.database_url else "sqlite"
+
+    @property
+    def live_engine(self) -> str:
+        return "redis" if self.redis_url else "memory"
+
+    @property
+    def node_name(self) -> str:
+        return self.node_id or f"{os.uname().nodename}-{os.getpid()}"
+
+
+class ConfigError(ValueError):
+    """A HUB_* variable could not be read; the message names it."""
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from ``HUB_*`` variables (unknown ``HUB_*`` names are an error)."""
+    environ = os.environ if environ is None else environ
+    known = set(Settings.__struct_fields__)
+    raw: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.startswith(PREFIX):
+            continue
+        field = name[len(PREFIX) :].lower()
+        if field not in known:
+            hint = ", ".join(PREFIX + k.upper() for k in sorted(known))
+            raise ConfigError(f"unknown setting {name}; known: {hint}")
+        raw[field] = value
+    raw.update(overrides)
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"bad configuration: {_env_name(str(exc))}") from None
+
+
+def _env_name(message: str) -> str:
+    """Turn msgspec's `$.field` paths into the variable the user actually set."""
+    if "`$." in message:
+        head, _, tail = message.partition("`$.")
+        field, _, rest = tail.partition("`")
+        return f"{head}{PREFIX}{field.upper()}{rest}"
+    return message
+
+
+def markdown_table() -> str:
+    """The README's configuration table, generated from the Settings fields."""
+    info = msgspec.inspect.type_info(Settings)
+    assert isinstance(info, msgspec.inspect.StructType)
+    lines = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for field in info.fields:
+        schema = getattr(field.type, "extra_json_schema", None) or {}
+        description = schema.get("description", "")
+        default = field.default
+        shown = f"`{default}`" if default not in ("", None) else "(empty)"
+        lines.append(f"| `{PREFIX}{field.name.upper()}` | {shown} | {description} |")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Dispatch: offers, cascades and deadlines (coming with the dispatch issue)."""

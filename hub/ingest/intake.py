@@ -1,0 +1,116 @@
+"""What one provider session does with the fixes it receives. Pure (sans-I/O).
+
+``FixIntake.take`` turns the fixes of one frame into: points to store, the newest live
+position, replies (notices and errors, in order) and, if refusals alone moved it, a new ack.
+``FixIntake.committed`` is called when the points of a frame are durably stored and returns
+the ack to send.  The async shell (hub/channels/provider.py) owns the socket and the writer.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from hub.errors import CODES
+from hub.ingest.acks import AckWindow, Receipt
+from hub.ingest.filter import FixFilter, Verdict
+from hub.ingest.flood import FloodGuard
+from hub.state.live import LivePosition
+from hub.state.records import TrackPoint
+from hub.wire import Error, FixData, Notice
+
+_NOTICE_OF = {Verdict.LATE: "fix_out_of_order", Verdict.JUMP: "speed_jump"}
+
+
+def notice(code: str, seq: int | None = None) -> Notice:
+    return Notice(code=code, message=CODES[code].meaning, seq=seq)
+
+
+def error(code: str, seq: int | None = None, message: str | None = None) -> Error:
+    return Error(code=code, message=message or CODES[code].meaning, seq=seq)
+
+
+def track_point(provider_id: int, fix: FixData, verdict: Verdict, now_ms: int) -> TrackPoint:
+    return TrackPoint(
+        provider_id, fix.t, fix.lat, fix.lng, fix.acc, fix.spd, fix.hdg, verdict.value, now_ms
+    )
+
+
+def live_position(provider_id: int, fix: FixData, now_ms: int) -> LivePosition:
+    return LivePosition(provider_id, fix.lat, fix.lng, fix.t, now_ms, fix.acc, fix.spd, fix.hdg)
+
+
+@dataclass(slots=True)
+class Intake:
+    points: list[TrackPoint] = field(default_factory=list)
+    seqs: list[int] = field(default_factory=list)
+    live: LivePosition | None = None
+    replies: list[Notice | Error] = field(default_factory=list)
+    ack: int | None = None  # the ack moved by refusals alone, to send now
+    reack: bool = False  # a duplicate at or below the ack: repeat the ack
+    accepted: Counter[str] = field(default_factory=Counter)
+    rejected: Counter[str] = field(default_factory=Counter)
+    flooded: bool = False  # strikes exhausted: close the socket
+
+
+class FixIntake:
+    __slots__ = ("filter", "guard", "provider_id", "window")
+
+    def __init__(
+        self, provider_id: int, fix_filter: FixFilter, window: AckWindow, guard: FloodGuard
+    ) -> None:
+        self.provider_id = provider_id
+        self.filter = fix_filter
+        self.window = window
+        self.guard = guard
+
+    @property
+    def acked(self) -> int:
+        return self.window.acked
+
+    def take(self, fixes: list[FixData], now_ms: int) -> Intake:
+        intake = Intake()
+        if not self.guard.take(len(fixes), now_ms / 1000):
+            retry = round(self.guard.retry_after_s(len(fixes)), 3)
+            intake.replies.append(
+                Error(
+                    code="rate_limited",
+                    message=CODES["rate_limited"].meaning,
+                    seq=fixes[0].seq,
+                    retry_after_s=retry,
+                )
+            )
+            intake.rejected["rate_limited"] += len(fixes)
+            intake.flooded = self.guard.exhausted
+            return intake
+        refused: list[int] = []
+        for fix in fixes:
+            receipt = self.window.receive(fix.seq)
+            if receipt is Receipt.DUPLICATE:
+                intake.replies.append(notice("duplicate_seq", fix.seq))
+                intake.reack = intake.reack or fix.seq <= self.window.acked
+                continue
+            if receipt is Receipt.OUT_OF_WINDOW:
+                intake.replies.append(error("seq_out_of_window", fix.seq))
+                intake.rejected["seq_out_of_window"] += 1
+                continue
+            verdict = self.filter.judge(fix, now_ms)
+            if isinstance(verdict, str):
+                intake.replies.append(error(verdict, fix.seq))
+                intake.rejected[verdict] += 1
+                refused.append(fix.seq)
+                continue
+            intake.points.append(track_point(self.provider_id, fix, verdict, now_ms))
+            intake.seqs.append(fix.seq)
+            intake.accepted[verdict.name.lower()] += 1
+            if verdict is Verdict.LIVE:
+                intake.live = live_position(self.provider_id, fix, now_ms)
+            else:
+                intake.replies.append(notice(_NOTICE_OF[verdict], fix.seq))
+        if refused:
+            intake.ack = self.window.settle(refused)
+        return intake
+
+    def committed(self, seqs: list[int]) -> int | None:
+        """The points with these sequence numbers are stored; the new ack, if it moved."""
+        return self.window.settle(seqs)

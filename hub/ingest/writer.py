@@ -1,0 +1,112 @@
+"""The track writer: group commit of GPS fixes into the records store.
+
+Sessions hand over the points of one frame and get a future that resolves once the
+transaction holding them is committed; only then is the ack sent.  While a transaction runs,
+new points gather, so batches grow with load and latency stays low when idle.  A failed
+commit is retried with backoff (nothing is acked meanwhile); when too many points wait,
+``submit`` waits too, which slows the sockets down through TCP instead of dropping fixes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+
+from hub.errors import StoreUnavailable
+from hub.metrics import Metrics
+from hub.state.records import TrackPoint, TrackRecords
+
+log = logging.getLogger(__name__)
+
+_RETRY_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
+
+
+class TrackWriter:
+    def __init__(
+        self, tracks: TrackRecords, metrics: Metrics, *, batch_max: int, queue_max: int
+    ) -> None:
+        self.tracks = tracks
+        self.metrics = metrics
+        self.batch_max = batch_max
+        self.queue_max = queue_max
+        self._queue: deque[tuple[list[TrackPoint], asyncio.Future[None]]] = deque()
+        self._queued = 0
+        self._wake = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
+        self._task: asyncio.Task[None] | None = None
+        self._busy = False
+        self.stored = 0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="track-writer")
+
+    async def submit(self, points: list[TrackPoint]) -> asyncio.Future[None]:
+        """Queue points for the next transaction; the future resolves when committed."""
+        while self._queued >= self.queue_max:
+            self._room.clear()
+            await self._room.wait()
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((points, future))
+        self._queued += len(points)
+        self._wake.set()
+        return future
+
+    async def _run(self) -> None:
+        while True:
+            await self._wake.wait()
+            batch, futures = self._take()
+            self._busy = True
+            attempt = 0
+            while True:
+                started = time.perf_counter()
+                try:
+                    await self.tracks.append(batch)
+                    break
+                except StoreUnavailable as exc:
+                    delay = _RETRY_S[min(attempt, len(_RETRY_S) - 1)]
+                    log.error(
+                        "track commit failed; retrying",
+                        extra={"err": exc.message, "fixes": len(batch), "retry_s": delay},
+                    )
+                    attempt += 1
+                    await asyncio.sleep(delay)
+            self.metrics.track_commit.observe(time.perf_counter() - started)
+            self.metrics.track_batch.observe(len(batch))
+            self.stored += len(batch)
+            self._busy = False
+            for future in futures:
+                if not future.done():
+                    future.set_result(None)
+
+    def _take(self) -> tuple[list[TrackPoint], list[asyncio.Future[None]]]:
+        batch: list[TrackPoint] = []
+        futures = []
+        while self._queue and (not batch or len(batch) + len(self._queue[0][0]) <= self.batch_max):
+            points, future = self._queue.popleft()
+            batch.extend(points)
+            futures.append(future)
+        self._queued -= len(batch)
+        if not self._queue:
+            self._wake.clear()
+        if self._queued < self.queue_max:
+            self._room.set()
+        return batch, futures
+
+    async def close(self, timeout_s: float = 10.0) -> None:
+        """Commit what is queued (waiting at most ``timeout_s``), then stop."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout_s):
+                while self._queue or self._busy:
+                    await asyncio.sleep(0.005)
+        if self._task is not None:
+            task, self._task = self._task, None
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for _, future in self._queue:
+            if not future.done():
+                future.set_exception(StoreUnavailable("hub stopped before the commit"))

@@ -1,0 +1,1 @@
+"""Matching: the in-process spatial index, eligibility and ranking (pure)."""

@@ -1,0 +1,50 @@
+"""Prometheus metrics of one hub app (own registry, so several apps can share a process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+ACK_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.connections = Gauge(
+            "hub_provider_connections", "Provider websocket sessions open now.", registry=r
+        )
+        self.sessions = Counter(
+            "hub_provider_sessions", "Provider sessions authenticated.", registry=r
+        )
+        self.closes = Counter(
+            "hub_provider_closes", "Provider sockets closed by the hub, by code.", ["code"],
+            registry=r,
+        )
+        self.auth_failures = Counter(
+            "hub_auth_failures", "Authentications refused, by reason code.", ["reason"],
+            registry=r,
+        )
+        self.fixes_accepted = Counter(
+            "hub_fixes_accepted", "GPS fixes accepted, by kind (live, late, jump).", ["kind"],
+            registry=r,
+        )
+        self.fixes_rejected = Counter(
+            "hub_fixes_rejected", "GPS fixes or frames refused, by reason code.", ["reason"],
+            registry=r,
+        )
+        self.ack_latency = Histogram(
+            "hub_ack_latency_seconds", "Frame arrival to the ack covering it.",
+            buckets=ACK_BUCKETS_S, registry=r,
+        )
+        self.track_batch = Histogram(
+            "hub_track_batch_fixes", "Fixes per track-store transaction.",
+            buckets=(1, 10, 100, 500, 1000, 5000, 20000), registry=r,
+        )
+        self.track_commit = Histogram(
+            "hub_track_commit_seconds", "Duration of one track-store transaction.",
+            buckets=ACK_BUCKETS_S, registry=r,
+        )
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,1 @@
+"""Domain rules of the records the operators and providers work with."""

@@ -1,0 +1,51 @@
+"""Provider registry actions shared by the CLI and the admin REST API."""
+
+from __future__ import annotations
+
+import time
+
+import msgspec
+
+from hub.errors import NotFound
+from hub.operations.providers import NewProvider, Provider, checked, new_device_key
+from hub.state.records import Records
+from hub.tokens import TokenIssuer
+
+
+class IssuedToken(msgspec.Struct, frozen=True):
+    provider_id: int
+    token: str
+    expires_at_s: int
+
+
+async def register(records: Records, new: NewProvider) -> Provider:
+    return await records.providers.add(checked(new), new_device_key(), int(time.time() * 1000))
+
+
+async def provider(records: Records, provider_id: int) -> Provider:
+    found = await records.providers.get(provider_id)
+    if found is None:
+        raise NotFound(f"no provider {provider_id}")
+    return found
+
+
+async def issue_token(records: Records, tokens: TokenIssuer, provider_id: int) -> IssuedToken:
+    found = await provider(records, provider_id)
+    now = int(time.time())
+    token = tokens.provider_token(found.id, found.token_version, now)
+    return IssuedToken(found.id, token, now + tokens.provider_ttl_s)
+
+
+async def revoke_tokens(records: Records, provider_id: int) -> Provider:
+    """Revoke every token issued so far (open sessions end at their next authentication)."""
+    found = await records.providers.bump_token_version(provider_id)
+    if found is None:
+        raise NotFound(f"no provider {provider_id}")
+    return found
+
+
+async def set_active(records: Records, provider_id: int, active: bool) -> Provider:
+    found = await records.providers.set_active(provider_id, active)
+    if found is None:
+        raise NotFound(f"no provider {provider_id}")
+    return found

@@ -1,0 +1,1 @@
+"""Engines: live state (memory | redis) and records (sqlite | postgres)."""

@@ -1,0 +1,46 @@
+"""Every Redis key shape and Lua script the hub uses, in one place.
+
+Cluster-ready: all keys of one provider share the hash tag ``{p<id>}``, so a script that
+touches only them runs on one shard; GEO sets are sharded by a coarse H3 region cell, each
+its own slot.  No script touches keys of two tags.
+"""
+
+from __future__ import annotations
+
+
+class Keys:
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+
+    def provider(self, provider_id: int) -> str:
+        """Hash: position (lat lng t rcv acc spd hdg cell region), owner (session node), duty."""
+        return f"{self.prefix}:p:{{p{provider_id}}}"
+
+    def geo(self, region: int) -> str:
+        """GEO set of provider ids whose live position lies in this H3 region cell."""
+        return f"{self.prefix}:geo:{{r{region:x}}}"
+
+    def node(self, node: str) -> str:
+        """String with a TTL: present while the node is alive."""
+        return f"{self.prefix}:node:{node}"
+
+    def channel(self, name: str) -> str:
+        """Pub/sub channel of the bus."""
+        return f"{self.prefix}:bus:{name}"
+
+
+# KEYS[1] provider hash; ARGV session, node, opened_ms.  Returns the previous {session, node}.
+CLAIM = """
+local previous = redis.call('HMGET', KEYS[1], 'session', 'node')
+redis.call('HSET', KEYS[1], 'session', ARGV[1], 'node', ARGV[2], 'opened', ARGV[3])
+return previous
+"""
+
+# KEYS[1] provider hash; ARGV session.  Clears the owner only if it is still that session.
+RELEASE = """
+if redis.call('HGET', KEYS[1], 'session') == ARGV[1] then
+  redis.call('HDEL', KEYS[1], 'session', 'node', 'opened')
+  return 1
+end
+return 0
+"""

@@ -1,0 +1,112 @@
+"""The live-state role: positions, presence and the cross-node bus (memory | redis).
+
+Nothing here is the source of truth for an assignment; it is what the hub knows *now*.
+Both implementations pass tests/state/test_live_contract.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from enum import Enum
+from typing import Protocol
+
+import msgspec
+
+
+class LivePosition(msgspec.Struct, frozen=True, array_like=True):
+    provider_id: int
+    lat: float
+    lng: float
+    t_ms: int  # device time of the fix
+    received_ms: int  # hub time the fix arrived: what freshness is measured by
+    accuracy: float | None = None
+    speed: float | None = None
+    heading: float | None = None
+
+
+class Connectivity(Enum):
+    ONLINE = "online"  # a session is open and a fix arrived within stale_after_s
+    STALE = "stale"  # a session is open but its fixes stopped
+    OFFLINE = "offline"  # no session (or its node died)
+
+
+class Owner(msgspec.Struct, frozen=True):
+    """Which session on which node holds a provider."""
+
+    session_id: str
+    node: str
+
+
+class PresenceView(msgspec.Struct, frozen=True, kw_only=True):
+    provider_id: int
+    connectivity: Connectivity
+    on_duty: bool
+    owner: Owner | None
+    last_fix_ms: int | None
+
+
+def connectivity(
+    owner_alive: bool, last_fix_ms: int | None, now_ms: int, stale_after_ms: int
+) -> Connectivity:
+    if not owner_alive:
+        return Connectivity.OFFLINE
+    if last_fix_ms is not None and now_ms - last_fix_ms <= stale_after_ms:
+        return Connectivity.ONLINE
+    return Connectivity.STALE
+
+
+class Positions(Protocol):
+    def put(self, position: LivePosition) -> None:
+        """Set a provider's live position without waiting.
+
+        Last write wins per provider.  Visible to ``get`` at once (memory) or after the next
+        flush tick (redis, which writes at most once per provider per tick, pipelined).
+        Not durable: the track store is.
+        """
+
+    async def get(self, provider_id: int) -> LivePosition | None:
+        """The last flushed live position, or None."""
+
+    async def flush(self) -> None:
+        """Write every position put so far; returns when they are visible to ``get``."""
+
+
+class Presence(Protocol):
+    async def claim(self, provider_id: int, owner: Owner, now_ms: int) -> Owner | None:
+        """Make ``owner`` the provider's session atomically; return the previous owner."""
+
+    async def release(self, provider_id: int, session_id: str) -> bool:
+        """Clear the owner only if it is still ``session_id`` (compare-and-delete)."""
+
+    async def set_duty(self, provider_id: int, on: bool) -> None:
+        """Record on/off duty; survives sessions (a provider reconnects still on duty)."""
+
+    async def view(self, provider_id: int, now_ms: int) -> PresenceView:
+        """Connectivity and duty now; a dead owner node reads as offline."""
+
+    async def heartbeat(self, node: str, ttl_s: float) -> None:
+        """Mark ``node`` alive for ``ttl_s``; owners on nodes not alive are offline."""
+
+
+class Bus(Protocol):
+    async def publish(self, channel: str, payload: bytes) -> None:
+        """Deliver to current listeners of ``channel``; at-most-once, no replay."""
+
+    def listen(self, channel: str) -> AsyncIterator[bytes]:
+        """Messages published to ``channel`` from now on, in publish order per publisher."""
+
+
+class LiveState(Protocol):
+    name: str
+    positions: Positions
+    presence: Presence
+    bus: Bus
+
+    async def start(self) -> None:
+        """Connect and start background flushing."""
+
+    async def ping(self) -> None:
+        """Raise StoreUnavailable unless the engine answers."""
+
+    async def close(self) -> None:
+        """Flush what is pending, stop tasks, release connections; idempotent."""

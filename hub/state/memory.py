@@ -1,0 +1,101 @@
+"""Live state in this process: the embedded default."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator
+
+from hub.state.live import LivePosition, Owner, PresenceView, connectivity
+
+
+class MemoryPositions:
+    def __init__(self) -> None:
+        self.live: dict[int, LivePosition] = {}
+
+    def put(self, position: LivePosition) -> None:
+        self.live[position.provider_id] = position
+
+    async def get(self, provider_id: int) -> LivePosition | None:
+        return self.live.get(provider_id)
+
+    async def flush(self) -> None:
+        return None
+
+
+class MemoryPresence:
+    def __init__(self, positions: MemoryPositions, stale_after_ms: int) -> None:
+        self.positions = positions
+        self.stale_after_ms = stale_after_ms
+        self.owners: dict[int, Owner] = {}
+        self.duty: dict[int, bool] = {}
+        self.nodes: dict[str, float] = {}
+
+    async def claim(self, provider_id: int, owner: Owner, now_ms: int) -> Owner | None:
+        previous = self.owners.get(provider_id)
+        self.owners[provider_id] = owner
+        return previous
+
+    async def release(self, provider_id: int, session_id: str) -> bool:
+        owner = self.owners.get(provider_id)
+        if owner is None or owner.session_id != session_id:
+            return False
+        del self.owners[provider_id]
+        return True
+
+    async def set_duty(self, provider_id: int, on: bool) -> None:
+        self.duty[provider_id] = on
+
+    async def view(self, provider_id: int, now_ms: int) -> PresenceView:
+        owner = self.owners.get(provider_id)
+        alive = owner is not None and self.nodes.get(owner.node, 0.0) * 1000 >= now_ms
+        position = self.positions.live.get(provider_id)
+        last_fix = position.received_ms if position else None
+        return PresenceView(
+            provider_id=provider_id,
+            connectivity=connectivity(alive, last_fix, now_ms, self.stale_after_ms),
+            on_duty=self.duty.get(provider_id, False),
+            owner=owner,
+            last_fix_ms=last_fix,
+        )
+
+    async def heartbeat(self, node: str, ttl_s: float) -> None:
+        # Wall-clock expiry, so view() can compare it with now_ms.
+        self.nodes[node] = time.time() + ttl_s
+
+
+class MemoryBus:
+    def __init__(self) -> None:
+        self.listeners: defaultdict[str, set[asyncio.Queue[bytes]]] = defaultdict(set)
+
+    async def publish(self, channel: str, payload: bytes) -> None:
+        for queue in self.listeners.get(channel, ()):
+            queue.put_nowait(payload)
+
+    async def listen(self, channel: str) -> AsyncIterator[bytes]:
+        queue: asyncio.Queue[bytes] = asyncio.Queue()
+        self.listeners[channel].add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self.listeners[channel].discard(queue)
+
+
+class MemoryLive:
+    name = "memory"
+
+    def __init__(self, *, stale_after_ms: int) -> None:
+        self.positions = MemoryPositions()
+        self.presence = MemoryPresence(self.positions, stale_after_ms)
+        self.bus = MemoryBus()
+
+    async def start(self) -> None:
+        return None
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,211 @@
+"""Records engine on PostgreSQL through an asyncpg pool: the distributed mode.
+
+Every table lives in ``schema`` (the tests give each test its own).  Track points go in with
+one ``INSERT ... SELECT FROM unnest(...)`` per batch: a single round trip whatever the size.
+asyncpg and OS errors are mapped here to the hub's own errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import msgspec
+
+from hub.errors import Conflict, StoreUnavailable
+from hub.operations.providers import NewProvider, Provider
+from hub.state.migrations import scripts
+from hub.state.records import TrackPoint
+
+_PROVIDER_COLUMNS = (
+    "id, name, phone, active, device_key, token_version,"
+    " (extract(epoch from created_at) * 1000)::bigint AS created_ms"
+)
+_MS = "to_timestamp({} / 1000.0)"
+_EPOCH_MS = "(extract(epoch from {}) * 1000)::bigint"
+# Serialises migrations of concurrently starting nodes.
+_MIGRATION_LOCK = 7_201_004
+
+
+class PostgresRecords:
+    def __init__(self, url: str, *, schema: str = "public", pool_size: int = 10) -> None:
+        self.url = url
+        self.schema = schema
+        self.pool_size = pool_size
+        self._pool: asyncpg.Pool | None = None
+        self.providers = PostgresProviders(self)
+        self.tracks = PostgresTracks(self)
+
+    async def open(self) -> PostgresRecords:
+        try:
+            self._pool = await asyncpg.create_pool(
+                self.url,
+                min_size=1,
+                max_size=self.pool_size,
+                server_settings={"search_path": self.schema},
+            )
+        except (OSError, asyncpg.PostgresError) as exc:
+            raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from None
+        return self
+
+    @asynccontextmanager
+    async def connection(self, *, transaction: bool = False) -> AsyncIterator[Any]:
+        if self._pool is None:
+            raise StoreUnavailable("PostgreSQL records store is not open")
+        try:
+            async with self._pool.acquire() as conn:
+                if transaction:
+                    async with conn.transaction():
+                        yield conn
+                else:
+                    yield conn
+        except asyncpg.UniqueViolationError as exc:
+            raise Conflict(f"record conflicts with an existing one: {exc.detail}") from None
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise StoreUnavailable(f"PostgreSQL failed: {exc}") from None
+
+    async def fetch(self, sql: str, *args: Any) -> list[Any]:
+        async with self.connection() as conn:
+            return list(await conn.fetch(sql, *args))
+
+    async def migrate(self) -> list[str]:
+        done = []
+        async with self.connection(transaction=True) as conn:
+            await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"')
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations"
+                " (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            applied = {r[0] for r in await conn.fetch("SELECT name FROM schema_migrations")}
+            for name, sql in scripts("postgres"):
+                if name not in applied:
+                    async with conn.transaction():
+                        await conn.execute(sql)
+                        await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
+                    done.append(name)
+        return done
+
+    async def secret(self, name: str, candidate: str) -> str:
+        async with self.connection() as conn:
+            await conn.execute(
+                "INSERT INTO secrets VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", name, candidate
+            )
+            return str(await conn.fetchval("SELECT value FROM secrets WHERE name = $1", name))
+
+    async def ping(self) -> None:
+        await self.fetch("SELECT 1")
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            await pool.close()
+
+
+def _provider(row: Any) -> Provider:
+    return Provider(**dict(row))
+
+
+class PostgresProviders:
+    def __init__(self, store: PostgresRecords) -> None:
+        self.store = store
+
+    async def _one(self, sql: str, *args: Any) -> Provider | None:
+        rows = await self.store.fetch(sql, *args)
+        return _provider(rows[0]) if rows else None
+
+    async def add(self, new: NewProvider, device_key: str, now_ms: int) -> Provider:
+        found = await self._one(
+            "INSERT INTO providers (name, phone, active, device_key, created_at)"
+            f" VALUES ($1, $2, $3, $4, {_MS.format('$5::bigint')}) RETURNING {_PROVIDER_COLUMNS}",
+            new.name,
+            new.phone,
+            new.active,
+            device_key,
+            now_ms,
+        )
+        assert found is not None
+        return found
+
+    async def get(self, provider_id: int) -> Provider | None:
+        return await self._one(f"SELECT {_PROVIDER_COLUMNS} FROM providers WHERE id = $1", provider_id)
+
+    async def by_device_key(self, device_key: str) -> Provider | None:
+        return await self._one(
+            f"SELECT {_PROVIDER_COLUMNS} FROM providers WHERE device_key = $1", device_key
+        )
+
+    async def page(self, *, after_id: int = 0, limit: int = 100) -> list[Provider]:
+        rows = await self.store.fetch(
+            f"SELECT {_PROVIDER_COLUMNS} FROM providers WHERE id > $1 ORDER BY id LIMIT $2",
+            after_id,
+            limit,
+        )
+        return [_provider(row) for row in rows]
+
+    async def bump_token_version(self, provider_id: int) -> Provider | None:
+        return await self._one(
+            "UPDATE providers SET token_version = token_version + 1 WHERE id = $1"
+            f" RETURNING {_PROVIDER_COLUMNS}",
+            provider_id,
+        )
+
+    async def set_active(self, provider_id: int, active: bool) -> Provider | None:
+        return await self._one(
+            f"UPDATE providers SET active = $2 WHERE id = $1 RETURNING {_PROVIDER_COLUMNS}",
+            provider_id,
+            active,
+        )
+
+
+_TRACK_COLUMNS = (
+    f"provider_id, {_EPOCH_MS.format('t')}, lat, lng, accuracy, speed, heading, flag,"
+    f" {_EPOCH_MS.format('received_at')}"
+)
+
+
+class PostgresTracks:
+    def __init__(self, store: PostgresRecords) -> None:
+        self.store = store
+
+    async def append(self, points: Sequence[TrackPoint]) -> int:
+        if not points:
+            return 0
+        columns = [list(c) for c in zip(*(msgspec.structs.astuple(p) for p in points), strict=True)]
+        async with self.store.connection() as conn:
+            status = await conn.execute(
+                "INSERT INTO track_points SELECT p, "
+                + _MS.format("t")
+                + ", lat, lng, acc, spd, hdg, flag, "
+                + _MS.format("rcv")
+                + " FROM unnest($1::bigint[], $2::bigint[], $3::float8[], $4::float8[],"
+                " $5::real[], $6::real[], $7::real[], $8::smallint[], $9::bigint[])"
+                " AS u(p, t, lat, lng, acc, spd, hdg, flag, rcv)"
+                " ON CONFLICT DO NOTHING",
+                *columns,
+            )
+        return int(status.rsplit(" ", 1)[1])
+
+    async def history(
+        self, provider_id: int, *, since_ms: int = 0, limit: int = 1000
+    ) -> list[TrackPoint]:
+        rows = await self.store.fetch(
+            f"SELECT {_TRACK_COLUMNS} FROM track_points"
+            f" WHERE provider_id = $1 AND t >= {_MS.format('$2::bigint')} ORDER BY t LIMIT $3",
+            provider_id,
+            since_ms,
+            limit,
+        )
+        return [TrackPoint(*row) for row in rows]
+
+    async def count(self, provider_ids: Sequence[int] | None = None) -> int:
+        if provider_ids is None:
+            rows = await self.store.fetch("SELECT count(*) FROM track_points")
+        else:
+            rows = await self.store.fetch(
+                "SELECT count(*) FROM track_points WHERE provider_id = ANY($1::bigint[])",
+                list(provider_ids),
+            )
+        return int(rows[0][0])

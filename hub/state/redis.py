@@ -1,0 +1,241 @@
+"""Live state on Redis: the distributed mode.
+
+Positions are coalesced: ``put`` only records the newest position per provider, and a flush
+task writes them once per tick in one pipeline (GEOADD into the region's GEO set, ZREM from
+the previous region when the provider crossed one, HSET of the provider hash).  Redis errors
+are logged and retried on the next tick; they never reach a session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from hub.errors import StoreUnavailable
+from hub.matching.cells import cell_of, parent_of
+from hub.state.keys import CLAIM, RELEASE, Keys
+from hub.state.live import LivePosition, Owner, PresenceView, connectivity
+
+log = logging.getLogger(__name__)
+
+_POSITION_FIELDS = ("lat", "lng", "t", "rcv", "acc", "spd", "hdg")
+
+
+class RedisPositions:
+    def __init__(
+        self, client: aioredis.Redis, keys: Keys, *, resolution: int, region_resolution: int
+    ) -> None:
+        self.client = client
+        self.keys = keys
+        self.resolution = resolution
+        self.region_resolution = region_resolution
+        self.pending: dict[int, LivePosition] = {}
+        self.regions: dict[int, int] = {}  # provider -> region its GEO entry is in
+        self._flush_lock = asyncio.Lock()
+
+    def put(self, position: LivePosition) -> None:
+        self.pending[position.provider_id] = position
+
+    async def get(self, provider_id: int) -> LivePosition | None:
+        try:
+            values = await self.client.hmget(self.keys.provider(provider_id), _POSITION_FIELDS)
+        except RedisError as exc:
+            raise StoreUnavailable(f"Redis failed: {exc}") from None
+        if values[0] is None:
+            return None
+        lat, lng, t, rcv, acc, spd, hdg = (v.decode() if v is not None else "" for v in values)
+        return LivePosition(
+            provider_id, float(lat), float(lng), int(t), int(rcv), _opt(acc), _opt(spd), _opt(hdg)
+        )
+
+    async def flush(self) -> None:
+        async with self._flush_lock:
+            batch, self.pending = self.pending, {}
+            if not batch:
+                return
+            try:
+                await self._write(batch)
+            except RedisError as exc:
+                for provider_id, position in batch.items():
+                    self.pending.setdefault(provider_id, position)
+                raise StoreUnavailable(f"Redis failed: {exc}") from None
+
+    async def _write(self, batch: dict[int, LivePosition]) -> None:
+        unknown = [pid for pid in batch if pid not in self.regions]
+        if unknown:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for pid in unknown:
+                    pipe.hget(self.keys.provider(pid), "region")
+                for pid, region in zip(unknown, await pipe.execute(), strict=True):
+                    if region is not None:
+                        self.regions[pid] = int(region)
+        async with self.client.pipeline(transaction=False) as pipe:
+            for pid, pos in batch.items():
+                cell = cell_of(pos.lat, pos.lng, self.resolution)
+                region = parent_of(cell, self.region_resolution)
+                previous = self.regions.get(pid)
+                if previous is not None and previous != region:
+                    pipe.zrem(self.keys.geo(previous), pid)
+                pipe.geoadd(self.keys.geo(region), (pos.lng, pos.lat, pid))
+                pipe.hset(
+                    self.keys.provider(pid),
+                    mapping={
+                        "lat": repr(pos.lat),
+                        "lng": repr(pos.lng),
+                        "t": pos.t_ms,
+                        "rcv": pos.received_ms,
+                        "acc": _text(pos.accuracy),
+                        "spd": _text(pos.speed),
+                        "hdg": _text(pos.heading),
+                        "cell": cell,
+                        "region": region,
+                    },
+                )
+                self.regions[pid] = region
+            await pipe.execute()
+
+
+def _text(value: float | None) -> str:
+    return "" if value is None else repr(value)
+
+
+def _opt(text: str) -> float | None:
+    return float(text) if text else None
+
+
+class RedisPresence:
+    def __init__(self, client: aioredis.Redis, keys: Keys, stale_after_ms: int) -> None:
+        self.client = client
+        self.keys = keys
+        self.stale_after_ms = stale_after_ms
+        self._claim = client.register_script(CLAIM)
+        self._release = client.register_script(RELEASE)
+
+    async def claim(self, provider_id: int, owner: Owner, now_ms: int) -> Owner | None:
+        session, node = await self._call(
+            self._claim(
+                keys=[self.keys.provider(provider_id)], args=[owner.session_id, owner.node, now_ms]
+            )
+        )
+        if session is None or node is None:
+            return None
+        return Owner(session.decode(), node.decode())
+
+    async def release(self, provider_id: int, session_id: str) -> bool:
+        done = await self._call(
+            self._release(keys=[self.keys.provider(provider_id)], args=[session_id])
+        )
+        return bool(done)
+
+    async def set_duty(self, provider_id: int, on: bool) -> None:
+        await self._call(self.client.hset(self.keys.provider(provider_id), "duty", int(on)))
+
+    async def view(self, provider_id: int, now_ms: int) -> PresenceView:
+        session, node, duty, rcv = await self._call(
+            self.client.hmget(self.keys.provider(provider_id), ["session", "node", "duty", "rcv"])
+        )
+        owner = Owner(session.decode(), node.decode()) if session and node else None
+        alive = owner is not None and bool(
+            await self._call(self.client.exists(self.keys.node(owner.node)))
+        )
+        last_fix = int(rcv) if rcv else None
+        return PresenceView(
+            provider_id=provider_id,
+            connectivity=connectivity(alive, last_fix, now_ms, self.stale_after_ms),
+            on_duty=duty == b"1",
+            owner=owner,
+            last_fix_ms=last_fix,
+        )
+
+    async def heartbeat(self, node: str, ttl_s: float) -> None:
+        await self._call(self.client.set(self.keys.node(node), 1, px=int(ttl_s * 1000)))
+
+    async def _call(self, awaitable: Any) -> Any:
+        try:
+            return await awaitable
+        except RedisError as exc:
+            raise StoreUnavailable(f"Redis failed: {exc}") from None
+
+
+class RedisBus:
+    def __init__(self, client: aioredis.Redis, keys: Keys) -> None:
+        self.client = client
+        self.keys = keys
+
+    async def publish(self, channel: str, payload: bytes) -> None:
+        try:
+            await self.client.publish(self.keys.channel(channel), payload)
+        except RedisError as exc:
+            raise StoreUnavailable(f"Redis failed: {exc}") from None
+
+    async def listen(self, channel: str) -> AsyncIterator[bytes]:
+        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(self.keys.channel(channel))
+            async for message in pubsub.listen():
+                if message["type"] == "message":
+                    yield message["data"]
+        except RedisError as exc:
+            raise StoreUnavailable(f"Redis bus failed: {exc}") from None
+        finally:
+            await pubsub.aclose()
+
+
+class RedisLive:
+    name = "redis"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str,
+        stale_after_ms: int,
+        flush_interval_s: float,
+        resolution: int,
+        region_resolution: int,
+    ) -> None:
+        self.client: aioredis.Redis = aioredis.from_url(url)
+        keys = Keys(prefix)
+        self.flush_interval_s = flush_interval_s
+        self.positions = RedisPositions(
+            self.client, keys, resolution=resolution, region_resolution=region_resolution
+        )
+        self.presence = RedisPresence(self.client, keys, stale_after_ms)
+        self.bus = RedisBus(self.client, keys)
+        self._flusher: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self.ping()
+        self._flusher = asyncio.create_task(self._flush_forever(), name="redis-position-flush")
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.flush_interval_s)
+            try:
+                await self.positions.flush()
+            except StoreUnavailable as exc:
+                log.warning("live position flush failed; retrying next tick", extra={"err": str(exc)})
+
+    async def ping(self) -> None:
+        try:
+            await self.client.ping()
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(f"Redis does not answer: {exc}") from None
+
+    async def close(self) -> None:
+        if self._flusher is not None:
+            flusher, self._flusher = self._flusher, None
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            try:
+                await self.positions.flush()
+            except StoreUnavailable as exc:
+                log.error("live positions lost at shutdown", extra={"err": str(exc)})
+        await self.client.aclose()

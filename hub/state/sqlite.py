@@ -1,0 +1,216 @@
+"""Records engine on one SQLite file: the embedded default, nothing to install.
+
+One connection in WAL mode with ``synchronous=FULL``: a commit that returned survives a
+crash of the process and of the machine.  Writers take an asyncio lock so that transactions
+of concurrent coroutines never interleave on the shared connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiosqlite
+import msgspec
+
+from hub.errors import Conflict, StoreUnavailable
+from hub.operations.providers import NewProvider, Provider
+from hub.state.migrations import scripts
+from hub.state.records import TrackPoint
+
+_PROVIDER_COLUMNS = "id, name, phone, active, device_key, token_version, created_ms"
+
+
+def _provider(row: Any) -> Provider:
+    return Provider(
+        id=row[0],
+        name=row[1],
+        phone=row[2],
+        active=bool(row[3]),
+        device_key=row[4],
+        token_version=row[5],
+        created_ms=row[6],
+    )
+
+
+class SqliteRecords:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._db: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+        self.providers = SqliteProviders(self)
+        self.tracks = SqliteTracks(self)
+
+    async def open(self) -> SqliteRecords:
+        try:
+            db = await aiosqlite.connect(self.path, isolation_level=None)
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA synchronous=FULL")
+            await db.execute("PRAGMA busy_timeout=5000")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open SQLite file {self.path}: {exc}") from None
+        self._db = db
+        return self
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise StoreUnavailable("SQLite records store is not open")
+        return self._db
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._write_lock:
+            db = self.db
+            try:
+                await db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    await db.execute("ROLLBACK")
+                    raise
+                await db.execute("COMMIT")
+            except sqlite3.IntegrityError as exc:
+                raise Conflict(f"record conflicts with an existing one: {exc}") from None
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"SQLite failed: {exc}") from None
+
+    async def fetch(self, sql: str, *args: Any) -> list[Any]:
+        try:
+            async with self.db.execute(sql, args) as cursor:
+                return list(await cursor.fetchall())
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite failed: {exc}") from None
+
+    async def migrate(self) -> list[str]:
+        await self.db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_ms INT)"
+        )
+        applied = {row[0] for row in await self.fetch("SELECT name FROM schema_migrations")}
+        done = []
+        for name, sql in scripts("sqlite"):
+            if name in applied:
+                continue
+            async with self.transaction() as db:
+                for statement in _statements(sql):
+                    await db.execute(statement)
+                await db.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?)", (name, int(time.time() * 1000))
+                )
+            done.append(name)
+        return done
+
+    async def secret(self, name: str, candidate: str) -> str:
+        async with self.transaction() as db:
+            await db.execute("INSERT OR IGNORE INTO secrets VALUES (?, ?)", (name, candidate))
+        rows = await self.fetch("SELECT value FROM secrets WHERE name = ?", name)
+        return str(rows[0][0])
+
+    async def ping(self) -> None:
+        await self.fetch("SELECT 1")
+
+    async def close(self) -> None:
+        if self._db is not None:
+            db, self._db = self._db, None
+            await db.close()
+
+
+def _statements(script: str) -> list[str]:
+    """Split a script into statements the way SQLite does (comments and quotes respected)."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    return statements
+
+
+class SqliteProviders:
+    def __init__(self, store: SqliteRecords) -> None:
+        self.store = store
+
+    async def add(self, new: NewProvider, device_key: str, now_ms: int) -> Provider:
+        async with self.store.transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO providers (name, phone, active, device_key, created_ms)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (new.name, new.phone, int(new.active), device_key, now_ms),
+            )
+            provider_id = cursor.lastrowid
+        found = await self.get(int(provider_id or 0))
+        assert found is not None
+        return found
+
+    async def _one(self, where: str, *args: Any) -> Provider | None:
+        rows = await self.store.fetch(f"SELECT {_PROVIDER_COLUMNS} FROM providers {where}", *args)
+        return _provider(rows[0]) if rows else None
+
+    async def get(self, provider_id: int) -> Provider | None:
+        return await self._one("WHERE id = ?", provider_id)
+
+    async def by_device_key(self, device_key: str) -> Provider | None:
+        return await self._one("WHERE device_key = ?", device_key)
+
+    async def page(self, *, after_id: int = 0, limit: int = 100) -> list[Provider]:
+        rows = await self.store.fetch(
+            f"SELECT {_PROVIDER_COLUMNS} FROM providers WHERE id > ? ORDER BY id LIMIT ?",
+            after_id,
+            limit,
+        )
+        return [_provider(row) for row in rows]
+
+    async def _update(self, sql: str, *args: Any) -> None:
+        async with self.store.transaction() as db:
+            await db.execute(sql, args)
+
+    async def bump_token_version(self, provider_id: int) -> Provider | None:
+        await self._update(
+            "UPDATE providers SET token_version = token_version + 1 WHERE id = ?", provider_id
+        )
+        return await self.get(provider_id)
+
+    async def set_active(self, provider_id: int, active: bool) -> Provider | None:
+        await self._update("UPDATE providers SET active = ? WHERE id = ?", int(active), provider_id)
+        return await self.get(provider_id)
+
+
+class SqliteTracks:
+    def __init__(self, store: SqliteRecords) -> None:
+        self.store = store
+
+    async def append(self, points: Sequence[TrackPoint]) -> int:
+        async with self.store.transaction() as db:
+            before = db.total_changes
+            await db.executemany(
+                "INSERT OR IGNORE INTO track_points VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [msgspec.structs.astuple(p) for p in points],
+            )
+            return db.total_changes - before
+
+    async def history(
+        self, provider_id: int, *, since_ms: int = 0, limit: int = 1000
+    ) -> list[TrackPoint]:
+        rows = await self.store.fetch(
+            "SELECT * FROM track_points WHERE provider_id = ? AND t_ms >= ?"
+            " ORDER BY t_ms LIMIT ?",
+            provider_id,
+            since_ms,
+            limit,
+        )
+        return [TrackPoint(*row) for row in rows]
+
+    async def count(self, provider_ids: Sequence[int] | None = None) -> int:
+        if provider_ids is None:
+            rows = await self.store.fetch("SELECT count(*) FROM track_points")
+        else:
+            marks = ",".join("?" * len(provider_ids)) or "NULL"
+            rows = await self.store.fetch(
+                f"SELECT count(*) FROM track_points WHERE provider_id IN ({marks})",
+                *provider_ids,
+            )
+        return int(rows[0][0])

@@ -1,0 +1,160 @@
+"""The provider websocket protocol: every frame, both directions, as msgspec Structs.
+
+Frames are JSON in text messages or MessagePack in binary messages; the hub answers in the
+encoding the client used last. Each frame is an object tagged by ``type``.  New fields only
+ever arrive with defaults and field types never change, so old apps keep working.
+
+Fix coordinates are deliberately *not* range-checked in the schema: one bad fix in a batch
+must be refused on its own (with its own code) without losing the others, so the fix filter
+(hub/ingest/filter.py) checks them.  Everything else is range-checked here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from hub.errors import FrameError
+
+Seq = Annotated[int, msgspec.Meta(ge=1, le=2**53, description="Per-session sequence number.")]
+EpochMs = Annotated[int, msgspec.Meta(ge=0, le=2**53, description="Unix time in milliseconds.")]
+Text = Annotated[str, msgspec.Meta(max_length=200)]
+
+
+class Base(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, omit_defaults=True):
+    pass
+
+
+# --- provider -> hub -------------------------------------------------------------------------
+
+
+class FixData(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """One GPS fix as the device measured it."""
+
+    seq: Seq
+    t: EpochMs  # device timestamp
+    lat: float  # degrees, WGS84
+    lng: float  # degrees, WGS84
+    acc: float | None = None  # horizontal accuracy, metres
+    spd: float | None = None  # speed, metres per second
+    hdg: float | None = None  # heading, degrees clockwise from north
+
+
+class Hello(Base, tag="hello"):
+    """First frame: authenticates (unless the Authorization header did) and names the app."""
+
+    token: Annotated[str, msgspec.Meta(max_length=4096)] | None = None
+    app: Text = ""
+    version: Text = ""
+
+
+class Fix(FixData, tag="fix", tag_field="type"):
+    """A single fix."""
+
+
+class Fixes(Base, tag="fixes"):
+    """A batch of fixes, oldest first (what an app sends after a dead zone)."""
+
+    fixes: Annotated[list[FixData], msgspec.Meta(min_length=1)]
+
+
+class Duty(Base, tag="duty"):
+    """Provider goes on or off duty. The hub echoes it once stored."""
+
+    on: bool
+
+
+class Ping(Base, tag="ping"):
+    """Application-level keepalive; the hub answers with pong."""
+
+    id: Annotated[int, msgspec.Meta(ge=0, le=2**53)] = 0
+
+
+ClientFrame = Hello | Fix | Fixes | Duty | Ping
+
+
+# --- hub -> provider -------------------------------------------------------------------------
+
+
+class Limits(msgspec.Struct, omit_defaults=False):
+    max_frame_bytes: int
+    max_fixes_per_s: float
+    fix_burst: int
+    seq_window: int
+    idle_timeout_s: float
+
+
+class Welcome(Base, tag="welcome"):
+    session_id: str
+    provider_id: int
+    server_time: EpochMs
+    limits: Limits
+
+
+class Ack(Base, tag="ack"):
+    """Every fix with a sequence number up to ``seq`` is durably stored (or was refused)."""
+
+    seq: Annotated[int, msgspec.Meta(ge=0)]
+
+
+class Notice(Base, tag="notice"):
+    """Input accepted with a remark (a code of severity notice)."""
+
+    code: str
+    message: str
+    seq: int | None = None
+
+
+class Error(Base, tag="error"):
+    """Input refused (a code of severity error). The socket stays open unless a close follows."""
+
+    code: str
+    message: str
+    seq: int | None = None
+    retry_after_s: float | None = None
+
+
+class Pong(Base, tag="pong"):
+    id: int
+    server_time: EpochMs
+
+
+HubFrame = Welcome | Ack | Notice | Error | Pong | Duty
+
+
+# --- codecs, built once ------------------------------------------------------------------------
+
+_json_decoder = msgspec.json.Decoder(ClientFrame)
+_msgpack_decoder = msgspec.msgpack.Decoder(ClientFrame)
+_json_encoder = msgspec.json.Encoder()
+_msgpack_encoder = msgspec.msgpack.Encoder()
+
+
+def decode(data: str | bytes) -> ClientFrame:
+    """Decode a text (JSON) or binary (MessagePack) message, mapping failures to FrameError."""
+    try:
+        if isinstance(data, str):
+            return _json_decoder.decode(data)
+        return _msgpack_decoder.decode(data)
+    except msgspec.ValidationError as exc:  # a subclass of DecodeError: catch it first
+        raise FrameError(str(exc), code=_validation_code(str(exc))) from None
+    except msgspec.DecodeError:
+        encoding = "JSON" if isinstance(data, str) else "MessagePack"
+        raise FrameError(f"not valid {encoding}", code="malformed_frame") from None
+
+
+def _validation_code(message: str) -> str:
+    if message.startswith("Object contains unknown field"):
+        return "unknown_field"
+    if message.endswith("at `$.type`") or message == "Object missing required field `type`":
+        return "unknown_frame_type"
+    return "invalid_frame"
+
+
+def encode_json(frame: HubFrame) -> bytes:
+    return _json_encoder.encode(frame)
+
+
+def encode_msgpack(frame: HubFrame) -> bytes:
+    return _msgpack_encoder.encode(frame)
