@@ -33,17 +33,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     ] = ""
     postgres_schema: Annotated[str, _doc("PostgreSQL schema holding the hub's tables.")] = "public"
     postgres_pool_size: Annotated[int, _doc("Connections in the asyncpg pool.", ge=1)] = 10
-    sqlite_path: Annotated[str, _doc("SQLite file of the embedded records store.")] = (
-        "hub.sqlite3"
-    )
+    sqlite_path: Annotated[str, _doc("SQLite file of the embedded records store.")] = "hub.sqlite3"
     redis_url: Annotated[str, _doc("Redis URL for live state; empty keeps it in memory.")] = ""
     redis_prefix: Annotated[str, _doc("Prefix of every Redis key this hub writes.")] = "hub"
     token_secret: Annotated[
         str, _doc("HMAC secret for tokens; empty generates one kept in the records store.")
     ] = ""
-    provider_token_ttl_s: Annotated[
-        int, _doc("Lifetime of a provider app token.", gt=0)
-    ] = 30 * 24 * 3600
+    provider_token_ttl_s: Annotated[int, _doc("Lifetime of a provider app token.", gt=0)] = (
+        30 * 24 * 3600
+    )
     admin_token_ttl_s: Annotated[int, _doc("Lifetime of an admin token.", gt=0)] = 12 * 3600
     auth_timeout_s: Annotated[
         float, _doc("A socket that has not authenticated by then is closed.", gt=0)
@@ -57,9 +55,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     max_frame_bytes: Annotated[
         int, _doc("Largest websocket message accepted (close 1009 beyond).", ge=1024)
     ] = 16 * 1024
-    max_fixes_per_s: Annotated[
-        float, _doc("Sustained GPS fixes per second per session.", gt=0)
-    ] = 10.0
+    max_fixes_per_s: Annotated[float, _doc("Sustained GPS fixes per second per session.", gt=0)] = (
+        10.0
+    )
     fix_burst: Annotated[
         int, _doc("Fixes a session may send at once (backlog after a dead zone).", ge=1)
     ] = 600

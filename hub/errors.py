@@ -9,7 +9,7 @@
     ├── Conflict                  (409)
     ├── FrameError                a websocket frame that cannot be used (socket stays open)
     ├── FixRejected               one GPS fix refused by the filter (socket stays open)
-    └── StoreUnavailable          Redis, PostgreSQL or SQLite failed; mapped at the engine edge (503)
+    └── StoreUnavailable          Redis, PostgreSQL or SQLite failed, mapped at the edge (503)
 
 Every ``code`` a client can see is in ``CODES`` below, with its meaning; the protocol
 guide and the AsyncAPI document are generated from this table.
@@ -32,8 +32,12 @@ CODES: dict[str, CodeInfo] = {
     # frames
     "malformed_frame": CodeInfo("error", 400, "Not valid JSON or MessagePack."),
     "unknown_frame_type": CodeInfo("error", 400, "The `type` tag names no frame of this protocol."),
-    "unknown_field": CodeInfo("error", 400, "The frame carries a field the protocol does not know."),
-    "invalid_frame": CodeInfo("error", 400, "A field is missing, of the wrong type or out of range."),
+    "unknown_field": CodeInfo(
+        "error", 400, "The frame carries a field the protocol does not know."
+    ),
+    "invalid_frame": CodeInfo(
+        "error", 400, "A field is missing, of the wrong type or out of range."
+    ),
     "batch_too_large": CodeInfo("error", 400, "More fixes in one frame than the welcome allows."),
     "not_authenticated": CodeInfo("error", 401, "Send hello with a token before anything else."),
     "already_authenticated": CodeInfo("error", 400, "A second hello on an authenticated socket."),
@@ -65,7 +69,9 @@ CODES: dict[str, CodeInfo] = {
     "rate_limited": CodeInfo(
         "error", 429, "Too many fixes; the frame was dropped, resend after retry_after_s."
     ),
-    "duplicate_seq": CodeInfo("notice", 200, "Sequence number seen before; acked, not stored twice."),
+    "duplicate_seq": CodeInfo(
+        "notice", 200, "Sequence number seen before; acked, not stored twice."
+    ),
     "fix_out_of_order": CodeInfo(
         "notice", 200, "Older than the live position: stored in history, live position kept."
     ),

@@ -18,32 +18,46 @@ class Metrics:
             "hub_provider_sessions", "Provider sessions authenticated.", registry=r
         )
         self.closes = Counter(
-            "hub_provider_closes", "Provider sockets closed by the hub, by code.", ["code"],
+            "hub_provider_closes",
+            "Provider sockets closed by the hub, by code.",
+            ["code"],
             registry=r,
         )
         self.auth_failures = Counter(
-            "hub_auth_failures", "Authentications refused, by reason code.", ["reason"],
+            "hub_auth_failures",
+            "Authentications refused, by reason code.",
+            ["reason"],
             registry=r,
         )
         self.fixes_accepted = Counter(
-            "hub_fixes_accepted", "GPS fixes accepted, by kind (live, late, jump).", ["kind"],
+            "hub_fixes_accepted",
+            "GPS fixes accepted, by kind (live, late, jump).",
+            ["kind"],
             registry=r,
         )
         self.fixes_rejected = Counter(
-            "hub_fixes_rejected", "GPS fixes or frames refused, by reason code.", ["reason"],
+            "hub_fixes_rejected",
+            "GPS fixes or frames refused, by reason code.",
+            ["reason"],
             registry=r,
         )
         self.ack_latency = Histogram(
-            "hub_ack_latency_seconds", "Frame arrival to the ack covering it.",
-            buckets=ACK_BUCKETS_S, registry=r,
+            "hub_ack_latency_seconds",
+            "Frame arrival to the ack covering it.",
+            buckets=ACK_BUCKETS_S,
+            registry=r,
         )
         self.track_batch = Histogram(
-            "hub_track_batch_fixes", "Fixes per track-store transaction.",
-            buckets=(1, 10, 100, 500, 1000, 5000, 20000), registry=r,
+            "hub_track_batch_fixes",
+            "Fixes per track-store transaction.",
+            buckets=(1, 10, 100, 500, 1000, 5000, 20000),
+            registry=r,
         )
         self.track_commit = Histogram(
-            "hub_track_commit_seconds", "Duration of one track-store transaction.",
-            buckets=ACK_BUCKETS_S, registry=r,
+            "hub_track_commit_seconds",
+            "Duration of one track-store transaction.",
+            buckets=ACK_BUCKETS_S,
+            registry=r,
         )
 
     def exposition(self) -> bytes:

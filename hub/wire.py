@@ -134,9 +134,10 @@ _msgpack_encoder = msgspec.msgpack.Encoder()
 def decode(data: str | bytes) -> ClientFrame:
     """Decode a text (JSON) or binary (MessagePack) message, mapping failures to FrameError."""
     try:
-        if isinstance(data, str):
-            return _json_decoder.decode(data)
-        return _msgpack_decoder.decode(data)
+        frame: ClientFrame = (
+            _json_decoder.decode(data) if isinstance(data, str) else _msgpack_decoder.decode(data)
+        )
+        return frame
     except msgspec.ValidationError as exc:  # a subclass of DecodeError: catch it first
         raise FrameError(str(exc), code=_validation_code(str(exc))) from None
     except msgspec.DecodeError:

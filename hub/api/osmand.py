@@ -32,11 +32,16 @@ KNOT_MPS = 0.514444
 FILTERS_MAX = 100_000
 
 
-def _number(params: Mapping[str, str], name: str, *, required: bool = False) -> float | None:
+def _required(params: Mapping[str, str], name: str) -> float:
+    value = _number(params, name)
+    if value is None:
+        raise BadRequest(f"missing parameter {name}")
+    return value
+
+
+def _number(params: Mapping[str, str], name: str) -> float | None:
     raw = params.get(name)
     if raw is None or raw == "":
-        if required:
-            raise BadRequest(f"missing parameter {name}")
         return None
     try:
         return float(raw)
@@ -63,9 +68,7 @@ def parse_timestamp_ms(raw: str | None, now_ms: int) -> int:
 
 
 def fix_from(params: Mapping[str, str], now_ms: int) -> FixData:
-    lat = _number(params, "lat", required=True)
-    lng = _number(params, "lon", required=True)
-    assert lat is not None and lng is not None
+    lat, lng = _required(params, "lat"), _required(params, "lon")
     speed = _number(params, "speed")
     heading = _number(params, "bearing")
     return FixData(

@@ -62,4 +62,3 @@ def int_param(request: Request, name: str, default: int, low: int, high: int) ->
     if not low <= value <= high:
         raise BadRequest(f"{name} must be between {low} and {high}, got {value}")
     return value
-

@@ -19,8 +19,17 @@ Send = Callable[[bytes, bool], Awaitable[None]]
 
 
 class Outbox:
-    __slots__ = ("_drain_task", "ack", "binary", "cap", "closed", "frames", "on_overflow", "send",
-                 "size")
+    __slots__ = (
+        "_drain_task",
+        "ack",
+        "binary",
+        "cap",
+        "closed",
+        "frames",
+        "on_overflow",
+        "send",
+        "size",
+    )
 
     def __init__(self, send: Send, cap_bytes: int, on_overflow: Callable[[Close], None]) -> None:
         self.send = send

@@ -9,6 +9,7 @@ the ack follows the commit.  Replies go through the session's bounded outbox.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
@@ -34,8 +35,17 @@ def now_ms() -> int:
 
 
 class ProviderSession:
-    __slots__ = ("closing", "hub", "inflight", "intake", "last_rx", "outbox", "provider",
-                 "session_id", "websocket")
+    __slots__ = (
+        "closing",
+        "hub",
+        "inflight",
+        "intake",
+        "last_rx",
+        "outbox",
+        "provider",
+        "session_id",
+        "websocket",
+    )
 
     def __init__(self, hub: Hub, websocket: WebSocket, provider: Provider, intake: FixIntake):
         self.hub = hub
@@ -81,10 +91,8 @@ class ProviderSession:
             await self.outbox.flush(1.0)
         self.outbox.stop()
         self.hub.metrics.closes.labels(code.name.lower()).inc()
-        try:
+        with contextlib.suppress(RuntimeError, OSError):  # the peer may have gone already
             await self.websocket.close(code)
-        except (RuntimeError, OSError):  # already closed by the peer
-            pass
 
     # --- receiving -----------------------------------------------------------------------
 

@@ -82,8 +82,10 @@ class SessionRegistry:
                 limits=hub.limits,
             )
         )
-        log.info("provider session opened", extra={"provider": provider.id,
-                                                   "session": session.session_id})
+        log.info(
+            "provider session opened",
+            extra={"provider": provider.id, "session": session.session_id},
+        )
         return session
 
     async def closed(self, session: ProviderSession) -> None:

@@ -38,7 +38,8 @@ class TrackWriter:
         self._room = asyncio.Event()
         self._room.set()
         self._task: asyncio.Task[None] | None = None
-        self._busy = False
+        self._idle = asyncio.Event()  # set while nothing is queued or being committed
+        self._idle.set()
         self.stored = 0
 
     def start(self) -> None:
@@ -52,6 +53,7 @@ class TrackWriter:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.append((points, future))
         self._queued += len(points)
+        self._idle.clear()
         self._wake.set()
         return future
 
@@ -59,7 +61,6 @@ class TrackWriter:
         while True:
             await self._wake.wait()
             batch, futures = self._take()
-            self._busy = True
             attempt = 0
             while True:
                 started = time.perf_counter()
@@ -77,7 +78,8 @@ class TrackWriter:
             self.metrics.track_commit.observe(time.perf_counter() - started)
             self.metrics.track_batch.observe(len(batch))
             self.stored += len(batch)
-            self._busy = False
+            if not self._queue:
+                self._idle.set()
             for future in futures:
                 if not future.done():
                     future.set_result(None)
@@ -99,9 +101,7 @@ class TrackWriter:
     async def close(self, timeout_s: float = 10.0) -> None:
         """Commit what is queued (waiting at most ``timeout_s``), then stop."""
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(timeout_s):
-                while self._queue or self._busy:
-                    await asyncio.sleep(0.005)
+            await asyncio.wait_for(self._idle.wait(), timeout_s)
         if self._task is not None:
             task, self._task = self._task, None
             task.cancel()

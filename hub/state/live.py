@@ -98,9 +98,15 @@ class Bus(Protocol):
 
 class LiveState(Protocol):
     name: str
-    positions: Positions
-    presence: Presence
-    bus: Bus
+
+    @property
+    def positions(self) -> Positions: ...
+
+    @property
+    def presence(self) -> Presence: ...
+
+    @property
+    def bus(self) -> Bus: ...
 
     async def start(self) -> None:
         """Connect and start background flushing."""

@@ -130,7 +130,9 @@ class PostgresProviders:
         return found
 
     async def get(self, provider_id: int) -> Provider | None:
-        return await self._one(f"SELECT {_PROVIDER_COLUMNS} FROM providers WHERE id = $1", provider_id)
+        return await self._one(
+            f"SELECT {_PROVIDER_COLUMNS} FROM providers WHERE id = $1", provider_id
+        )
 
     async def by_device_key(self, device_key: str) -> Provider | None:
         return await self._one(

@@ -66,8 +66,11 @@ class TrackRecords(Protocol):
 
 
 class Records(Protocol):
-    providers: ProviderRecords
-    tracks: TrackRecords
+    @property
+    def providers(self) -> ProviderRecords: ...
+
+    @property
+    def tracks(self) -> TrackRecords: ...
 
     async def migrate(self) -> list[str]:
         """Apply pending migrations in order, each in its own transaction; return their names."""

@@ -49,7 +49,7 @@ class RedisPositions:
             raise StoreUnavailable(f"Redis failed: {exc}") from None
         if values[0] is None:
             return None
-        lat, lng, t, rcv, acc, spd, hdg = (v.decode() if v is not None else "" for v in values)
+        lat, lng, t, rcv, acc, spd, hdg = (_str(v) for v in values)
         return LivePosition(
             provider_id, float(lat), float(lng), int(t), int(rcv), _opt(acc), _opt(spd), _opt(hdg)
         )
@@ -99,6 +99,10 @@ class RedisPositions:
                 )
                 self.regions[pid] = region
             await pipe.execute()
+
+
+def _str(value: bytes | str | None) -> str:
+    return value.decode() if isinstance(value, bytes) else value or ""
 
 
 def _text(value: float | None) -> str:
@@ -184,7 +188,7 @@ class RedisBus:
         except RedisError as exc:
             raise StoreUnavailable(f"Redis bus failed: {exc}") from None
         finally:
-            await pubsub.aclose()
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
 
 
 class RedisLive:
@@ -220,7 +224,9 @@ class RedisLive:
             try:
                 await self.positions.flush()
             except StoreUnavailable as exc:
-                log.warning("live position flush failed; retrying next tick", extra={"err": str(exc)})
+                log.warning(
+                    "live position flush failed; retrying next tick", extra={"err": str(exc)}
+                )
 
     async def ping(self) -> None:
         try:

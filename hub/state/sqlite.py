@@ -196,8 +196,7 @@ class SqliteTracks:
         self, provider_id: int, *, since_ms: int = 0, limit: int = 1000
     ) -> list[TrackPoint]:
         rows = await self.store.fetch(
-            "SELECT * FROM track_points WHERE provider_id = ? AND t_ms >= ?"
-            " ORDER BY t_ms LIMIT ?",
+            "SELECT * FROM track_points WHERE provider_id = ? AND t_ms >= ? ORDER BY t_ms LIMIT ?",
             provider_id,
             since_ms,
             limit,

@@ -1,0 +1,82 @@
+"""A session's intake of fixes: verdicts, replies, acks, rate limiting. No event loop."""
+
+from hub.ingest.acks import AckWindow
+from hub.ingest.filter import FilterRules, FixFilter
+from hub.ingest.flood import FloodGuard
+from hub.ingest.intake import FixIntake
+from hub.wire import FixData
+
+NOW = 1_800_000_000_000
+
+
+def intake(rate: float = 100, burst: int = 100, strikes: int = 2) -> FixIntake:
+    return FixIntake(
+        7,
+        FixFilter(FilterRules()),
+        AckWindow(50),
+        FloodGuard(rate, burst, strikes, NOW / 1000),
+    )
+
+
+def fix(seq: int, dt_s: float = 0, lat: float = -23.55) -> FixData:
+    return FixData(seq=seq, t=NOW + int(dt_s * 1000), lat=lat, lng=-46.63)
+
+
+def test_valid_batch_yields_points_and_the_newest_live_position():
+    i = intake()
+    out = i.take([fix(1), fix(2, 1, -23.5501), fix(3, 2, -23.5502)], NOW + 2000)
+    assert [p.flag for p in out.points] == [0, 0, 0]
+    assert out.seqs == [1, 2, 3]
+    assert out.live is not None and out.live.lat == -23.5502 and out.live.provider_id == 7
+    assert out.replies == [] and out.ack is None
+    assert i.committed(out.seqs) == 3
+
+
+def test_refused_fixes_settle_at_once_and_may_move_the_ack():
+    i = intake()
+    out = i.take([fix(1, lat=91)], NOW)
+    assert out.points == [] and out.ack == 1
+    assert [r.code for r in out.replies] == ["lat_out_of_range"]
+    assert out.rejected == {"lat_out_of_range": 1}
+
+
+def test_refusal_behind_an_uncommitted_fix_waits_for_the_commit():
+    i = intake()
+    out = i.take([fix(1), fix(2, lat=91)], NOW)
+    assert out.ack is None  # 1 is not stored yet
+    assert i.committed([1]) == 2
+
+
+def test_duplicate_is_noticed_not_stored_and_reacked_when_already_acked():
+    i = intake()
+    first = i.take([fix(1)], NOW)
+    i.committed(first.seqs)
+    again = i.take([fix(1)], NOW)
+    assert again.points == [] and again.reack
+    assert [r.code for r in again.replies] == ["duplicate_seq"]
+
+
+def test_late_and_jump_are_stored_flagged_with_notices():
+    i = intake()
+    i.take([fix(1, 10)], NOW + 10_000)
+    out = i.take([fix(2, 5), fix(3, 11, lat=-20.0)], NOW + 11_000)
+    assert [p.flag for p in out.points] == [1, 2]
+    assert [r.code for r in out.replies] == ["fix_out_of_order", "speed_jump"]
+    assert out.live is None
+
+
+def test_rate_limit_drops_the_frame_unseen_and_exhausts_into_a_close():
+    i = intake(rate=1, burst=2, strikes=2)
+    assert i.take([fix(1), fix(2, 1)], NOW).points
+    limited = i.take([fix(3, 2)], NOW)
+    assert [r.code for r in limited.replies] == ["rate_limited"]
+    assert limited.replies[0].retry_after_s == 1.0
+    assert not limited.flooded and limited.points == []
+    assert 3 not in i.window.pending  # may be resent later
+    assert i.take([fix(3, 2)], NOW).flooded
+
+
+def test_sequence_beyond_the_window_is_refused():
+    out = intake().take([fix(51)], NOW)
+    assert [r.code for r in out.replies] == ["seq_out_of_window"]
+    assert out.points == []

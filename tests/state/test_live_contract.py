@@ -1,0 +1,105 @@
+"""The live-state contract, run against memory and the real Redis."""
+
+import asyncio
+import time
+
+from hub.state.live import Connectivity, LivePosition, Owner
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+async def test_positions_last_write_wins_after_flush(live):
+    live.positions.put(LivePosition(1, -23.5, -46.6, 100, now_ms()))
+    live.positions.put(LivePosition(1, -23.6, -46.7, 200, now_ms(), 4.0, 10.0, 180.0))
+    await live.positions.flush()
+    got = await live.positions.get(1)
+    assert (got.lat, got.lng, got.t_ms, got.accuracy, got.speed, got.heading) == (
+        -23.6, -46.7, 200, 4.0, 10.0, 180.0,
+    )
+    assert await live.positions.get(2) is None
+
+
+async def test_positions_flush_on_their_own_tick(live):
+    live.positions.put(LivePosition(5, 10.0, 20.0, 1, now_ms()))
+    async with asyncio.timeout(2):
+        while await live.positions.get(5) is None:
+            await asyncio.sleep(0.01)
+
+
+async def test_moving_across_regions_keeps_one_geo_entry(live):
+    """Redis: a provider that crosses a region cell leaves its old GEO set."""
+    live.positions.put(LivePosition(9, -23.5, -46.6, 1, now_ms()))
+    await live.positions.flush()
+    live.positions.put(LivePosition(9, -3.1, -60.0, 2, now_ms()))  # Manaus: another region
+    await live.positions.flush()
+    if live.name == "redis":
+        keys = live.positions.keys
+        hits = 0
+        async for key in live.client.scan_iter(match=f"{keys.prefix}:geo:*"):
+            hits += await live.client.zscore(key, 9) is not None
+        assert hits == 1
+    assert (await live.positions.get(9)).lat == -3.1
+
+
+async def test_claim_returns_previous_owner_and_release_is_compare_and_delete(live):
+    a, b = Owner("s1", "node-a"), Owner("s2", "node-b")
+    assert await live.presence.claim(1, a, now_ms()) is None
+    assert await live.presence.claim(1, b, now_ms()) == a
+    assert await live.presence.release(1, "s1") is False  # no longer the owner
+    assert (await live.presence.view(1, now_ms())).owner == b
+    assert await live.presence.release(1, "s2") is True
+    assert (await live.presence.view(1, now_ms())).owner is None
+
+
+async def test_connectivity_online_stale_offline(live):
+    await live.presence.heartbeat("node-a", 5)
+    assert (await live.presence.view(1, now_ms())).connectivity is Connectivity.OFFLINE
+    await live.presence.claim(1, Owner("s1", "node-a"), now_ms())
+    assert (await live.presence.view(1, now_ms())).connectivity is Connectivity.STALE
+    live.positions.put(LivePosition(1, 1.0, 1.0, 1, now_ms()))
+    await live.positions.flush()
+    view = await live.presence.view(1, now_ms())
+    assert view.connectivity is Connectivity.ONLINE and view.last_fix_ms is not None
+    later = now_ms() + 1001  # stale_after_ms is 1000 in the fixture
+    assert (await live.presence.view(1, later)).connectivity is Connectivity.STALE
+
+
+async def test_owner_on_a_dead_node_is_offline(live):
+    await live.presence.claim(1, Owner("s1", "ghost"), now_ms())
+    live.positions.put(LivePosition(1, 1.0, 1.0, 1, now_ms()))
+    await live.positions.flush()
+    assert (await live.presence.view(1, now_ms())).connectivity is Connectivity.OFFLINE
+
+
+async def test_duty_survives_sessions(live):
+    assert (await live.presence.view(1, now_ms())).on_duty is False
+    await live.presence.set_duty(1, True)
+    await live.presence.claim(1, Owner("s", "n"), now_ms())
+    await live.presence.release(1, "s")
+    assert (await live.presence.view(1, now_ms())).on_duty is True
+
+
+async def test_bus_delivers_to_listeners_of_the_channel_only(live):
+    received: list[bytes] = []
+    ready = asyncio.Event()
+
+    async def listen():
+        stream = live.bus.listen("node:x")
+        ready.set()
+        async for message in stream:
+            received.append(message)
+            if len(received) == 2:
+                return
+
+    task = asyncio.create_task(listen())
+    await ready.wait()
+    async with asyncio.timeout(3):
+        while not received:
+            await live.bus.publish("node:y", b"not for x")
+            await live.bus.publish("node:x", b"one")
+            await asyncio.sleep(0.05)
+        await live.bus.publish("node:x", b"two")
+        await task
+    assert received[-1] == b"two" and b"not for x" not in received

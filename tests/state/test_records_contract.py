@@ -1,0 +1,90 @@
+"""The records contract, run against SQLite and the real PostgreSQL."""
+
+import asyncio
+
+import pytest
+
+from hub.errors import Conflict
+from hub.operations.providers import NewProvider
+from hub.state.records import TrackPoint
+
+NOW = 1_800_000_000_000
+
+
+def point(pid: int, t: int, flag: int = 0, lat: float = -23.5) -> TrackPoint:
+    return TrackPoint(pid, t, lat, -46.6, 5.0, 12.5, 90.0, flag, t + 3)
+
+
+async def add(records, name="Guincho", key="k1"):
+    return await records.providers.add(NewProvider(name=name, phone="+5511999990000"), key, NOW)
+
+
+async def test_migrations_are_recorded_and_not_applied_twice(records):
+    assert await records.migrate() == []
+
+
+async def test_provider_round_trip_and_lookups(records):
+    p = await add(records)
+    assert (p.name, p.phone, p.active, p.token_version, p.created_ms) == (
+        "Guincho", "+5511999990000", True, 1, NOW,
+    )
+    assert await records.providers.get(p.id) == p
+    assert await records.providers.by_device_key("k1") == p
+    assert await records.providers.get(p.id + 1000) is None
+    assert await records.providers.by_device_key("nope") is None
+
+
+async def test_device_keys_are_unique(records):
+    await add(records)
+    with pytest.raises(Conflict):
+        await add(records, name="Other")
+
+
+async def test_pages_in_id_order(records):
+    ids = [(await add(records, f"P{i}", f"key{i}")).id for i in range(5)]
+    first = await records.providers.page(limit=2)
+    rest = await records.providers.page(after_id=first[-1].id, limit=10)
+    assert [p.id for p in first + rest] == ids
+
+
+async def test_token_version_bumps_atomically(records):
+    p = await add(records)
+    await asyncio.gather(*(records.providers.bump_token_version(p.id) for _ in range(10)))
+    assert (await records.providers.get(p.id)).token_version == 11
+    assert await records.providers.bump_token_version(9999) is None
+
+
+async def test_deactivate(records):
+    p = await add(records)
+    assert (await records.providers.set_active(p.id, False)).active is False
+    assert await records.providers.set_active(9999, False) is None
+
+
+async def test_track_append_is_durable_ordered_and_idempotent(records):
+    batch = [point(1, NOW + i * 1000, flag=i % 3) for i in range(50)]
+    assert await records.tracks.append(batch) == 50
+    assert await records.tracks.append(batch[:10] + [point(1, NOW + 99_000)]) == 1
+    history = await records.tracks.history(1)
+    assert len(history) == 51
+    assert history[:50] == batch
+    assert [p.t_ms for p in await records.tracks.history(1, since_ms=NOW + 48_000)] == [
+        NOW + 48_000, NOW + 49_000, NOW + 99_000,
+    ]
+    assert await records.tracks.count() == 51
+    assert await records.tracks.count([2]) == 0
+
+
+async def test_track_nulls_survive(records):
+    p = TrackPoint(3, NOW, 1.0, 2.0, None, None, None, 0, NOW)
+    await records.tracks.append([p])
+    assert await records.tracks.history(3) == [p]
+    assert await records.tracks.append([]) == 0
+
+
+async def test_secret_is_created_once(records):
+    first = await records.secret("s", "one")
+    assert await records.secret("s", "two") == first == "one"
+
+
+async def test_ping(records):
+    await records.ping()
