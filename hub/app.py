@@ -17,7 +17,7 @@ from hub.api import admin, health, osmand
 from hub.api.responses import error_handlers
 from hub.channels.provider import provider_endpoint
 from hub.channels.sessions import SessionRegistry, node_channel
-from hub.config import Settings, load_settings
+from hub.config import ConfigError, Settings, load_settings
 from hub.errors import Close, StoreUnavailable, TokenError
 from hub.ingest.filter import FilterRules, FixFilter
 from hub.ingest.writer import TrackWriter
@@ -71,6 +71,8 @@ def build_live(settings: Settings) -> LiveState:
 
 
 async def token_issuer(settings: Settings, records: Records) -> TokenIssuer:
+    if settings.token_secret and len(settings.token_secret) < 32:
+        raise ConfigError("HUB_TOKEN_SECRET must be at least 32 characters (HS256 key length)")
     secret = settings.token_secret or await records.secret("token_secret", new_secret())
     return TokenIssuer(
         secret,
