@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from hub.app import Hub
 
 KNOT_MPS = 0.514444
+MAX_BODY_BYTES = 8192
 FILTERS_MAX = 100_000
 
 
@@ -82,12 +84,22 @@ def fix_from(params: Mapping[str, str], now_ms: int) -> FixData:
     )
 
 
+async def _form(request: Request) -> dict[str, str]:
+    """A url-encoded body (what these apps send); small, so parsed without a library."""
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise BadRequest(f"body larger than {MAX_BODY_BYTES} bytes")
+    try:
+        return dict(parse_qsl(body.decode(), keep_blank_values=True))
+    except UnicodeDecodeError:
+        raise BadRequest("body is not UTF-8") from None
+
+
 async def osmand(request: Request) -> Response:
     hub: Hub = request.state.hub
     params: dict[str, str] = dict(request.query_params)
     if request.method == "POST":
-        form = await request.form()
-        params.update({k: v for k, v in form.items() if isinstance(v, str)})
+        params.update(await _form(request))
     key = params.get("id") or params.get("deviceid")
     if not key:
         raise Unauthorized("missing parameter id (the device key)", code="device_key_unknown")

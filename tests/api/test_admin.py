@@ -1,0 +1,115 @@
+"""Admin REST API over real uvicorn: provider registry, tokens, revocation, live view."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+
+from tests.client import ProviderClient, fixes
+from tests.conftest import engine_settings, serve
+
+
+@pytest.fixture
+async def admin(tmp_path):
+    async with engine_settings("embedded", tmp_path) as settings, serve(settings) as running:
+        token = running.hub.tokens.admin_token("tests", int(time.time()))
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=running.http, headers=headers) as client:
+            client.running = running
+            yield client
+
+
+async def test_register_issue_token_and_connect(admin):
+    created = await admin.post("/admin/providers", json={"name": " Guincho  Silva ",
+                                                        "phone": "(11) 99999-0000"})
+    assert created.status_code == 201
+    body = created.json()
+    assert (body["name"], body["phone"], body["active"]) == ("Guincho Silva", "11999990000", True)
+    assert len(body["device_key"]) >= 20
+    issued = await admin.post(f"/admin/providers/{body['id']}/token")
+    assert issued.status_code == 201
+    async with ProviderClient.connect(admin.running.ws, issued.json()["token"]) as app:
+        await app.welcome()
+        await app.send({"type": "fixes", "fixes": fixes(1, 3)})
+        await app.acked(3)
+    live = (await admin.get(f"/admin/providers/{body['id']}/live")).json()
+    assert live["position"]["provider_id"] == body["id"]
+    assert live["presence"]["connectivity"] in {"offline", "online", "stale"}
+    track = (await admin.get(f"/admin/providers/{body['id']}/track")).json()
+    assert len(track["points"]) == 3
+
+
+async def test_list_get_patch_and_revoke(admin):
+    ids = []
+    for i in range(3):
+        r = await admin.post("/admin/providers", json={"name": f"P{i}", "phone": "+551199990000"})
+        ids.append(r.json()["id"])
+    page = (await admin.get("/admin/providers", params={"limit": 2})).json()["providers"]
+    assert [p["id"] for p in page] == ids[:2]
+    after = (await admin.get("/admin/providers", params={"after": ids[1]})).json()["providers"]
+    assert [p["id"] for p in after] == ids[2:]
+    patched = await admin.patch(f"/admin/providers/{ids[0]}", json={"active": False})
+    assert patched.json()["active"] is False
+    revoked = await admin.post(f"/admin/providers/{ids[1]}/revoke")
+    assert revoked.json()["token_version"] == 2
+    assert (await admin.get(f"/admin/providers/{ids[2]}")).json()["name"] == "P2"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "code"),
+    [
+        ("post", "/admin/providers", {"name": "x"}, 400, "bad_request"),
+        ("post", "/admin/providers", {"name": "x", "phone": "12"}, 400, "bad_request"),
+        ("post", "/admin/providers", {"name": "x", "phone": "not a phone"}, 400, "bad_request"),
+        ("post", "/admin/providers", {"name": "   ", "phone": "+5511999990000"}, 400,
+         "bad_request"),
+        ("post", "/admin/providers", {"name": "x", "phone": "+5511999990000", "evil": 1}, 400,
+         "bad_request"),
+        ("post", "/admin/providers", "[not json", 400, "bad_request"),
+        ("get", "/admin/providers?limit=0", None, 400, "bad_request"),
+        ("get", "/admin/providers?limit=abc", None, 400, "bad_request"),
+        ("get", "/admin/providers/999", None, 404, "not_found"),
+        ("get", "/admin/providers/abc", None, 400, "bad_request"),
+        ("get", "/admin/providers/0", None, 400, "bad_request"),
+        ("post", "/admin/providers/999/token", None, 404, "not_found"),
+        ("post", "/admin/providers/999/revoke", None, 404, "not_found"),
+        ("patch", "/admin/providers/999", {"active": True}, 404, "not_found"),
+        ("patch", "/admin/providers/1", {"active": "yes"}, 400, "bad_request"),
+        ("get", "/admin/nothing-here", None, 404, "not_found"),
+    ],
+)
+async def test_bad_requests_get_json_errors(admin, method, path, body, status, code):
+    await admin.post("/admin/providers", json={"name": "P", "phone": "+5511999990000"})
+    kwargs = {"content": body} if isinstance(body, str) else {"json": body}
+    response = await getattr(admin, method)(path, **({} if body is None else kwargs))
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+    assert response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("header", "code"),
+    [
+        (None, "token_missing"),
+        ("Basic abc", "token_missing"),
+        ("Bearer nonsense", "token_invalid"),
+        ("provider", "token_audience"),
+        ("expired", "token_expired"),
+    ],
+)
+async def test_admin_routes_need_an_admin_token(admin, header, code):
+    hub = admin.running.hub
+    if header == "provider":
+        header = "Bearer " + hub.tokens.provider_token(1, 1, int(time.time()))
+    elif header == "expired":
+        header = "Bearer " + hub.tokens.admin_token("old", int(time.time()) - 10**6)
+    headers = {"Authorization": header} if header else {}
+    async with httpx.AsyncClient(base_url=admin.running.http, headers=headers) as anonymous:
+        response = await anonymous.post(
+            "/admin/providers", json={"name": "x", "phone": "+5511999990000"}
+        )
+    assert response.status_code == 401
+    assert response.json()["error"]["code"] == code
+    assert (await admin.get("/admin/providers")).json()["providers"] == []  # nothing created

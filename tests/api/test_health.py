@@ -1,0 +1,39 @@
+"""/healthz, /readyz and /metrics."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.client import ProviderClient, fixes
+from tests.conftest import engine_settings, serve
+from tests.channels.test_provider_socket import new_provider
+
+
+async def test_health_ready_and_metrics(engine_kind, tmp_path):
+    async with engine_settings(engine_kind, tmp_path) as settings, serve(settings) as running:
+        pid, token = await new_provider(running)
+        async with ProviderClient.connect(running.ws, token) as app:
+            await app.welcome()
+            await app.send({"type": "fixes", "fixes": fixes(1, 4)})
+            await app.send({"type": "fix", **fixes(5, 1)[0], "lat": 91})
+            await app.acked(5)
+            async with httpx.AsyncClient(base_url=running.http) as http:
+                assert (await http.get("/healthz")).json() == {"status": "ok"}
+                ready = (await http.get("/readyz")).json()
+                assert ready["status"] == "ready"
+                assert ready["checks"] == {"records": "ok", "live": "ok"}
+                text = (await http.get("/metrics")).text
+        assert "hub_provider_connections 1.0" in text
+        assert 'hub_fixes_accepted_total{kind="live"} 4.0' in text
+        assert 'hub_fixes_rejected_total{reason="lat_out_of_range"} 1.0' in text
+        assert "hub_ack_latency_seconds_count" in text
+
+
+async def test_readyz_names_a_failing_engine(tmp_path):
+    async with engine_settings("embedded", tmp_path) as settings, serve(settings) as running:
+        await running.hub.records.close()  # the store goes away under the running hub
+        async with httpx.AsyncClient(base_url=running.http) as http:
+            response = await http.get("/readyz")
+        assert response.status_code == 503
+        assert response.json()["checks"]["records"] != "ok"
+        assert response.json()["checks"]["live"] == "ok"
