@@ -121,6 +121,12 @@ def config(settings: Settings, args: argparse.Namespace) -> None:
     sys.stdout.write(markdown_table() + "\n")
 
 
+def asyncapi(settings: Settings, args: argparse.Namespace) -> None:
+    from hub.asyncapi import render
+
+    sys.stdout.write(render())
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="hub", description="Real-time dispatch hub.")
     commands = top.add_subparsers(dest="command", required=True)
@@ -132,6 +138,9 @@ def parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help="apply pending migrations").set_defaults(func=migrate)
     commands.add_parser("config", help="print the settings table").set_defaults(func=config)
+    commands.add_parser("asyncapi", help="print the provider protocol as AsyncAPI 3").set_defaults(
+        func=asyncapi
+    )
 
     provider = commands.add_parser("provider", help="the provider registry")
     actions = provider.add_subparsers(dest="action", required=True)

@@ -38,7 +38,6 @@ CODES: dict[str, CodeInfo] = {
     "invalid_frame": CodeInfo(
         "error", 400, "A field is missing, of the wrong type or out of range."
     ),
-    "batch_too_large": CodeInfo("error", 400, "More fixes in one frame than the welcome allows."),
     "not_authenticated": CodeInfo("error", 401, "Send hello with a token before anything else."),
     "already_authenticated": CodeInfo("error", 400, "A second hello on an authenticated socket."),
     # authentication

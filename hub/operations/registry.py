@@ -22,6 +22,13 @@ async def register(records: Records, new: NewProvider) -> Provider:
     return await records.providers.add(checked(new), new_device_key(), int(time.time() * 1000))
 
 
+async def register_many(records: Records, news: list[NewProvider]) -> list[Provider]:
+    """Register all or none (one transaction); each gets its own device key."""
+    checked_news = [checked(new) for new in news]
+    keys = [new_device_key() for _ in news]
+    return await records.providers.add_many(checked_news, keys, int(time.time() * 1000))
+
+
 async def provider(records: Records, provider_id: int) -> Provider:
     found = await records.providers.get(provider_id)
     if found is None:

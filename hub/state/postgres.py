@@ -129,6 +129,24 @@ class PostgresProviders:
         assert found is not None
         return found
 
+    async def add_many(
+        self, news: Sequence[NewProvider], device_keys: Sequence[str], now_ms: int
+    ) -> list[Provider]:
+        async with self.store.connection(transaction=True) as conn:
+            rows = await conn.fetch(
+                "INSERT INTO providers (name, phone, active, device_key, created_at)"
+                f" SELECT n, p, a, k, {_MS.format('$5::bigint')}"
+                " FROM unnest($1::text[], $2::text[], $3::bool[], $4::text[])"
+                " WITH ORDINALITY AS u(n, p, a, k, i) ORDER BY i"
+                f" RETURNING {_PROVIDER_COLUMNS}",
+                [n.name for n in news],
+                [n.phone for n in news],
+                [n.active for n in news],
+                list(device_keys),
+                now_ms,
+            )
+        return sorted((_provider(row) for row in rows), key=lambda p: p.id)
+
     async def get(self, provider_id: int) -> Provider | None:
         return await self._one(
             f"SELECT {_PROVIDER_COLUMNS} FROM providers WHERE id = $1", provider_id

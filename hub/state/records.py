@@ -32,6 +32,11 @@ class ProviderRecords(Protocol):
     async def add(self, new: NewProvider, device_key: str, now_ms: int) -> Provider:
         """Insert a checked provider with token version 1; ids increase."""
 
+    async def add_many(
+        self, news: Sequence[NewProvider], device_keys: Sequence[str], now_ms: int
+    ) -> list[Provider]:
+        """Insert checked providers in one transaction (all or none), in order."""
+
     async def get(self, provider_id: int) -> Provider | None:
         """The provider, or None."""
 

@@ -146,6 +146,22 @@ class SqliteProviders:
         assert found is not None
         return found
 
+    async def add_many(
+        self, news: Sequence[NewProvider], device_keys: Sequence[str], now_ms: int
+    ) -> list[Provider]:
+        async with self.store.transaction() as db:
+            first = None
+            for new, key in zip(news, device_keys, strict=True):
+                cursor = await db.execute(
+                    "INSERT INTO providers (name, phone, active, device_key, created_ms)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (new.name, new.phone, int(new.active), key, now_ms),
+                )
+                first = cursor.lastrowid if first is None else first
+        if first is None:
+            return []
+        return await self.page(after_id=first - 1, limit=len(news))
+
     async def _one(self, where: str, *args: Any) -> Provider | None:
         rows = await self.store.fetch(f"SELECT {_PROVIDER_COLUMNS} FROM providers {where}", *args)
         return _provider(rows[0]) if rows else None

@@ -88,3 +88,14 @@ async def test_secret_is_created_once(records):
 
 async def test_ping(records):
     await records.ping()
+
+
+async def test_add_many_is_all_or_nothing_and_in_order(records):
+    news = [NewProvider(name=f"P{i}", phone="+5511999990000") for i in range(5)]
+    added = await records.providers.add_many(news, [f"key{i}" for i in range(5)], NOW)
+    assert [p.name for p in added] == [f"P{i}" for i in range(5)]
+    assert [p.device_key for p in added] == [f"key{i}" for i in range(5)]
+    with pytest.raises(Conflict):
+        await records.providers.add_many(news[:2], ["fresh", "key0"], NOW)  # key0 is taken
+    assert await records.providers.by_device_key("fresh") is None
+    assert await records.providers.add_many([], [], NOW) == []

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench <scenario>`; the last stdout line is one JSON object."""

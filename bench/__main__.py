@@ -1,0 +1,34 @@
+"""``python -m bench <scenario>``: progress on stderr, one JSON object as the last stdout line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import msgspec
+
+
+def main(argv: list[str] | None = None) -> None:
+    top = argparse.ArgumentParser(prog="python -m bench")
+    scenarios = top.add_subparsers(dest="scenario", required=True)
+    p = scenarios.add_parser("ingest", help="GPS ingest throughput vs a bare websocket server")
+    p.add_argument("--engine", choices=["memory", "redis"], default="memory",
+                   help="memory = memory+SQLite (embedded); redis = Redis+PostgreSQL")
+    p.add_argument("--quick", action="store_true", help="fewer sessions, shorter run")
+    p = scenarios.add_parser("sessions", help="idle-but-alive sessions held by one hub")
+    p.add_argument("--count", type=int, default=10_000)
+    p.add_argument("--quick", action="store_true", help="at most 1,000 sessions")
+    args = top.parse_args(argv)
+    if args.scenario == "ingest":
+        from bench import ingest
+
+        result = ingest.main(args.engine, args.quick)
+    else:
+        from bench import sessions
+
+        result = sessions.main(args.count, args.quick)
+    sys.stdout.write(msgspec.json.encode(result).decode() + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""What the scenarios share: engines to run against, a hub subprocess, percentiles."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+import httpx
+import redis.asyncio as aioredis
+
+from hub.app import open_records, token_issuer
+from hub.config import load_settings
+from hub.operations import registry
+from hub.operations.providers import NewProvider
+from hub.state.records import Records
+
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def say(message: str) -> None:
+    """Progress goes to stderr; stdout is kept for the final JSON line."""
+    sys.stderr.write(f"[bench] {message}\n")
+    sys.stderr.flush()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+@dataclass
+class Engines:
+    """HUB_* variables for one engine pair, isolated from anything else on the services."""
+
+    kind: str
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@asynccontextmanager
+async def engines(kind: str) -> AsyncIterator[Engines]:
+    if kind == "memory":
+        with tempfile.TemporaryDirectory(prefix="hub-bench-") as folder:
+            yield Engines(kind, {"HUB_SQLITE_PATH": str(Path(folder) / "bench.sqlite3")})
+        return
+    schema, prefix = f"bench_{secrets.token_hex(4)}", f"bench{secrets.token_hex(4)}"
+    conn = await asyncpg.connect(DATABASE_URL)
+    try:
+        await conn.execute(f'CREATE SCHEMA "{schema}"')
+        yield Engines(
+            kind,
+            {
+                "HUB_DATABASE_URL": DATABASE_URL,
+                "HUB_POSTGRES_SCHEMA": schema,
+                "HUB_REDIS_URL": REDIS_URL,
+                "HUB_REDIS_PREFIX": prefix,
+            },
+        )
+    finally:
+        await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        await conn.close()
+        client = aioredis.from_url(REDIS_URL)
+        keys = [k async for k in client.scan_iter(match=f"{prefix}:*", count=1000)]
+        for start in range(0, len(keys), 1000):
+            await client.delete(*keys[start : start + 1000])
+        await client.aclose()
+
+
+@asynccontextmanager
+async def bench_records(env: dict[str, str]) -> AsyncIterator[Records]:
+    records = await open_records(load_settings(env))
+    try:
+        yield records
+    finally:
+        await records.close()
+
+
+async def providers_with_tokens(env: dict[str, str], count: int) -> list[tuple[int, str]]:
+    """Register ``count`` providers (one transaction per thousand) and issue their tokens."""
+    async with bench_records(env) as records:
+        tokens = await token_issuer(load_settings(env), records)
+        made: list[tuple[int, str]] = []
+        for start in range(0, count, 1000):
+            news = [
+                NewProvider(name=f"Bench {i}", phone="+5511900000000")
+                for i in range(start, min(count, start + 1000))
+            ]
+            for p in await registry.register_many(records, news):
+                made.append((p.id, tokens.provider_token(p.id, p.token_version, int(time.time()))))
+        return made
+
+
+@contextlib.contextmanager
+def hub_process(env: dict[str, str], port: int) -> Iterator[subprocess.Popen[bytes]]:
+    """`hub serve` as a child process on loopback, stopped at the end."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hub", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env={**os.environ, "HUB_LOG_LEVEL": "warning", **env},
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/readyz", process)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"hub exited with {process.returncode} before it was ready")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"hub not ready at {url} after {timeout_s} s")
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+async def run_child(module: str, *args: str) -> str:
+    """Run ``python -m module args`` and return its last stdout line."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", module, *args, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await process.communicate()
+    if process.returncode != 0:
+        raise RuntimeError(f"{module} failed with exit code {process.returncode}")
+    return out.decode().strip().splitlines()[-1]

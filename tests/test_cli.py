@@ -1,0 +1,76 @@
+"""The `hub` command, run as a real subprocess against a real store."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import need, postgres_schema
+
+
+def hub(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "hub", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def registry_round_trip(env: dict[str, str]) -> None:
+    migrated = hub("migrate", env=env)
+    assert migrated.returncode == 0, migrated.stderr
+    assert json.loads(migrated.stdout)["applied"] == ["0001_providers_and_tracks"]
+    assert json.loads(hub("migrate", env=env).stdout)["applied"] == []
+    added = json.loads(hub("provider", "add", "--name", "Guincho", "--phone", "+5511912345678",
+                           env=env).stdout)
+    assert added["name"] == "Guincho" and added["token_version"] == 1
+    token = json.loads(hub("provider", "token", str(added["id"]), env=env).stdout)
+    assert token["provider_id"] == added["id"] and token["token"].count(".") == 2
+    revoked = json.loads(hub("provider", "revoke", str(added["id"]), env=env).stdout)
+    assert revoked["token_version"] == 2
+    listed = json.loads(hub("provider", "list", env=env).stdout)
+    assert [p["id"] for p in listed] == [added["id"]]
+    off = json.loads(hub("provider", "active", str(added["id"]), "off", env=env).stdout)
+    assert off["active"] is False
+    admin = json.loads(hub("admin", "token", env=env).stdout)
+    assert admin["token"].count(".") == 2
+
+
+def test_registry_commands_on_sqlite(tmp_path):
+    registry_round_trip({"HUB_SQLITE_PATH": str(tmp_path / "cli.sqlite3")})
+
+
+async def test_registry_commands_on_postgres():
+    async with postgres_schema() as schema:
+        registry_round_trip({"HUB_DATABASE_URL": need("postgres"), "HUB_POSTGRES_SCHEMA": schema})
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        (["provider", "token", "99"], {}, "not_found: no provider 99"),
+        (["provider", "add", "--name", "x", "--phone", "1"], {}, "is not a phone number"),
+        (["serve"], {"HUB_PORT": "huge"}, "HUB_PORT"),
+        (["migrate"], {"HUB_NOT_A_SETTING": "1"}, "unknown setting HUB_NOT_A_SETTING"),
+        (["migrate"], {"HUB_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x"},
+         "store_unavailable"),
+    ],
+)
+def test_errors_are_one_clear_line_and_exit_2(tmp_path, args, env, message):
+    result = hub(*args, env={"HUB_SQLITE_PATH": str(tmp_path / "e.sqlite3"), **env})
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_config_prints_the_settings_table(tmp_path):
+    result = hub("config", env={})
+    assert result.returncode == 0
+    assert "| `HUB_REDIS_URL` |" in result.stdout
