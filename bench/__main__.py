@@ -12,8 +12,12 @@ def main(argv: list[str] | None = None) -> None:
     top = argparse.ArgumentParser(prog="python -m bench")
     scenarios = top.add_subparsers(dest="scenario", required=True)
     p = scenarios.add_parser("ingest", help="GPS ingest throughput vs a bare websocket server")
-    p.add_argument("--engine", choices=["memory", "redis"], default="memory",
-                   help="memory = memory+SQLite (embedded); redis = Redis+PostgreSQL")
+    p.add_argument(
+        "--engine",
+        choices=["memory", "redis"],
+        default="memory",
+        help="memory = memory+SQLite (embedded); redis = Redis+PostgreSQL",
+    )
     p.add_argument("--quick", action="store_true", help="fewer sessions, shorter run")
     p = scenarios.add_parser("sessions", help="idle-but-alive sessions held by one hub")
     p.add_argument("--count", type=int, default=10_000)

@@ -6,7 +6,6 @@ number: no auth, no filter, no state, no storage.  ``python -m bench.bare PORT``
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
 import uvloop

@@ -71,9 +71,7 @@ async def run(engine: str, quick: bool) -> dict[str, Any]:
             hub = await drive(f"ws://127.0.0.1:{port}/ws/provider", providers, opts)
         say(f"hub: {hub['acked_fixes'] / hub['elapsed_s']:.0f} fixes/s; checking the store")
         async with bench_records(env) as records:
-            stored_by = {
-                pid: await records.tracks.count([pid]) for pid, _ in providers
-            }
+            stored_by = {pid: await records.tracks.count([pid]) for pid, _ in providers}
     acked_by = {int(k): v for k, v in hub["acked_by_provider"].items()}
     lost = sum(max(0, acked - stored_by.get(pid, 0)) for pid, acked in acked_by.items())
     fixes_per_s = hub["acked_fixes"] / hub["elapsed_s"]

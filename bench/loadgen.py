@@ -76,8 +76,15 @@ class Session(WSListener):
         first = self.next_seq
         base = self.gen.t0_ms
         fixes = [
-            {"seq": s, "t": base + s * self.gen.step_ms, "lat": self.lat + s * 1e-7,
-             "lng": self.lng, "acc": 5.0, "spd": 3.0, "hdg": 10.0}
+            {
+                "seq": s,
+                "t": base + s * self.gen.step_ms,
+                "lat": self.lat + s * 1e-7,
+                "lng": self.lng,
+                "acc": 5.0,
+                "spd": 3.0,
+                "hdg": 10.0,
+            }
             for s in range(first, first + count)
         ]
         self.next_seq += count
@@ -111,7 +118,9 @@ class Generator:
         async def one(provider_id: int, token: str) -> None:
             session = Session(self, provider_id)
             await ws_connect(
-                lambda: session, url, extra_headers={"Authorization": f"Bearer {token}"},
+                lambda: session,
+                url,
+                extra_headers={"Authorization": f"Bearer {token}"},
                 websocket_handshake_timeout=30,
             )
             self.sessions.append(session)

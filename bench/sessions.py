@@ -45,7 +45,10 @@ async def run(count: int, hold_s: float) -> dict[str, Any]:
                 idle = rss_kib(hub.pid)
                 say(f"idle hub: {idle} KiB; opening {count} sessions")
                 child = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "bench.loadgen", str(config),
+                    sys.executable,
+                    "-m",
+                    "bench.loadgen",
+                    str(config),
                     stdout=asyncio.subprocess.PIPE,
                 )
                 while not Path(report).exists():

@@ -15,10 +15,19 @@ from hub import wire
 from hub.errors import CODES, RECONNECT
 
 CLIENT_FRAMES: tuple[type[wire.Base] | type[wire.FixData], ...] = (
-    wire.Hello, wire.Fix, wire.Fixes, wire.Duty, wire.Ping,
+    wire.Hello,
+    wire.Fix,
+    wire.Fixes,
+    wire.Duty,
+    wire.Ping,
 )
 HUB_FRAMES: tuple[type[wire.Base], ...] = (
-    wire.Welcome, wire.Ack, wire.Notice, wire.Error, wire.Pong, wire.Duty,
+    wire.Welcome,
+    wire.Ack,
+    wire.Notice,
+    wire.Error,
+    wire.Pong,
+    wire.Duty,
 )
 
 
@@ -30,9 +39,7 @@ def _tag(frame: type) -> str:
 
 def document(version: str = "1") -> dict[str, Any]:
     frames = list(dict.fromkeys(CLIENT_FRAMES + HUB_FRAMES))
-    _, schemas = msgspec.json.schema_components(
-        frames, ref_template="#/components/schemas/{name}"
-    )
+    _, schemas = msgspec.json.schema_components(frames, ref_template="#/components/schemas/{name}")
     messages = {
         frame.__name__: {
             "name": _tag(frame),

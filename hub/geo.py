@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from math import asin, cos, radians, sin, sqrt
+from math import asin, cos, pi, radians, sin, sqrt
 
 EARTH_RADIUS_M = 6_371_008.8
+METRES_PER_DEGREE = EARTH_RADIUS_M * pi / 180
 # Redis GEOADD refuses latitudes beyond this (Web Mercator's square).
 GEO_LAT_LIMIT = 85.05112878
 

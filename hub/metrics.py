@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 ACK_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -59,6 +61,21 @@ class Metrics:
             buckets=ACK_BUCKETS_S,
             registry=r,
         )
+
+        # Label children resolved once: .labels() takes a lock and a dict lookup per call.
+        self.accepted_by_verdict = [self.fixes_accepted.labels(k) for k in ("live", "late", "jump")]
+        self._rejected: dict[str, Any] = {}
+
+    def rejected(self, code: str, count: int = 1) -> None:
+        child = self._rejected.get(code)
+        if child is None:
+            child = self._rejected[code] = self.fixes_rejected.labels(code)
+        child.inc(count)
+
+    def accepted(self, by_verdict: list[int]) -> None:
+        for child, count in zip(self.accepted_by_verdict, by_verdict, strict=True):
+            if count:
+                child.inc(count)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

@@ -19,13 +19,21 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def fixes(first_seq: int, count: int, *, t0: int | None = None, lat: float = -23.55,
-          step_s: float = 1.0) -> list[Frame]:
+def fixes(
+    first_seq: int, count: int, *, t0: int | None = None, lat: float = -23.55, step_s: float = 1.0
+) -> list[Frame]:
     """``count`` plausible fixes moving north ~10 m per step, ``step_s`` apart, ending now."""
     t0 = t0 if t0 is not None else now_ms() - int(count * step_s * 1000)
     return [
-        {"seq": first_seq + i, "t": t0 + int(i * step_s * 1000), "lat": lat + i * 1e-4,
-         "lng": -46.63, "acc": 5.0, "spd": 8.0, "hdg": 0.0}
+        {
+            "seq": first_seq + i,
+            "t": t0 + int(i * step_s * 1000),
+            "lat": lat + i * 1e-4,
+            "lng": -46.63,
+            "acc": 5.0,
+            "spd": 8.0,
+            "hdg": 0.0,
+        }
         for i in range(count)
     ]
 
@@ -39,7 +47,12 @@ class ProviderClient:
     @classmethod
     @asynccontextmanager
     async def connect(
-        cls, url: str, token: str | None = None, *, header: bool = True, binary: bool = False,
+        cls,
+        url: str,
+        token: str | None = None,
+        *,
+        header: bool = True,
+        binary: bool = False,
         hello: bool = True,
     ) -> AsyncIterator[ProviderClient]:
         headers = {"Authorization": f"Bearer {token}"} if token and header else None

@@ -11,7 +11,7 @@ import asyncio
 import os
 import secrets
 import socket
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,5 +196,5 @@ async def engine_settings(kind: str, tmp_path: Path, **overrides: Any) -> AsyncI
 
 
 @pytest.fixture(params=["embedded", "distributed"])
-def engine_kind(request: pytest.FixtureRequest) -> Iterator[str]:
-    yield request.param
+def engine_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)

@@ -34,8 +34,9 @@ def test_document_shape():
         wire.Fixes(fixes=[wire.FixData(seq=1, t=2, lat=3.0, lng=4.0)]),
         wire.Duty(on=True),
         wire.Ping(id=3),
-        wire.Welcome(session_id="s", provider_id=1, server_time=5,
-                     limits=wire.Limits(1, 2.0, 3, 4, 5.0)),
+        wire.Welcome(
+            session_id="s", provider_id=1, server_time=5, limits=wire.Limits(1, 2.0, 3, 4, 5.0)
+        ),
         wire.Ack(seq=2),
         wire.Notice(code="speed_jump", message="m", seq=1),
         wire.Error(code="rate_limited", message="m", retry_after_s=1.5),
@@ -44,8 +45,10 @@ def test_document_shape():
 )
 def test_real_frames_validate_against_the_documented_schemas(frame):
     doc = document()
-    schema = {"$ref": f"#/components/schemas/{type(frame).__name__}",
-              "components": doc["components"]}
+    schema = {
+        "$ref": f"#/components/schemas/{type(frame).__name__}",
+        "components": doc["components"],
+    }
     jsonschema.validate(msgspec.to_builtins(frame), schema)
 
 
@@ -59,8 +62,14 @@ def test_documented_schema_refuses_what_the_decoder_refuses():
 def test_protocol_guide_lists_every_code_and_close_code():
     guide = (DOCS / "provider-protocol.md").read_text()
     for code in CODES:
-        if code in {"bad_request", "not_found", "conflict", "store_unavailable", "forbidden",
-                    "device_key_unknown"}:
+        if code in {
+            "bad_request",
+            "not_found",
+            "conflict",
+            "store_unavailable",
+            "forbidden",
+            "device_key_unknown",
+        }:
             continue  # REST-only codes
         assert f"`{code}`" in guide, code
     for close in RECONNECT:

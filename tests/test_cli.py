@@ -28,8 +28,9 @@ def registry_round_trip(env: dict[str, str]) -> None:
     assert migrated.returncode == 0, migrated.stderr
     assert json.loads(migrated.stdout)["applied"] == ["0001_providers_and_tracks"]
     assert json.loads(hub("migrate", env=env).stdout)["applied"] == []
-    added = json.loads(hub("provider", "add", "--name", "Guincho", "--phone", "+5511912345678",
-                           env=env).stdout)
+    added = json.loads(
+        hub("provider", "add", "--name", "Guincho", "--phone", "+5511912345678", env=env).stdout
+    )
     assert added["name"] == "Guincho" and added["token_version"] == 1
     token = json.loads(hub("provider", "token", str(added["id"]), env=env).stdout)
     assert token["provider_id"] == added["id"] and token["token"].count(".") == 2
@@ -59,8 +60,11 @@ async def test_registry_commands_on_postgres():
         (["provider", "add", "--name", "x", "--phone", "1"], {}, "is not a phone number"),
         (["serve"], {"HUB_PORT": "huge"}, "HUB_PORT"),
         (["migrate"], {"HUB_NOT_A_SETTING": "1"}, "unknown setting HUB_NOT_A_SETTING"),
-        (["migrate"], {"HUB_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x"},
-         "store_unavailable"),
+        (
+            ["migrate"],
+            {"HUB_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/x"},
+            "store_unavailable",
+        ),
     ],
 )
 def test_errors_are_one_clear_line_and_exit_2(tmp_path, args, env, message):

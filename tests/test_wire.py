@@ -18,8 +18,9 @@ def test_json_and_msgpack_decode_to_the_same_frames():
 
 
 def test_msgpack_carries_nan_through_to_the_filter():
-    frame = wire.decode(msgspec.msgpack.encode({"type": "fix", "seq": 1, "t": 5, "lat": math.nan,
-                                                 "lng": 0.0}))
+    frame = wire.decode(
+        msgspec.msgpack.encode({"type": "fix", "seq": 1, "t": 5, "lat": math.nan, "lng": 0.0})
+    )
     assert isinstance(frame, wire.Fix) and math.isnan(frame.lat)
 
 
@@ -36,7 +37,7 @@ def test_msgpack_carries_nan_through_to_the_filter():
         ('{"type":"fix","seq":1,"t":5,"lat":"north","lng":2}', "invalid_frame"),
         ('{"type":"fix","seq":1,"t":5,"lat":1e999,"lng":2}', "invalid_frame"),
         ('{"type":"fixes","fixes":[]}', "invalid_frame"),
-        ('[1,2]', "invalid_frame"),
+        ("[1,2]", "invalid_frame"),
     ],
 )
 def test_bad_frames_raise_frame_errors_with_registered_codes(data, code):

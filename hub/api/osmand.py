@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from hub.api.responses import JSON
 from hub.errors import BadRequest, FixRejected, Unauthorized
-from hub.ingest.filter import Anchor, FixFilter, Verdict
+from hub.ingest.filter import FixFilter, Verdict
 from hub.ingest.intake import live_position, track_point
 from hub.wire import FixData
 
@@ -113,9 +113,9 @@ async def osmand(request: Request) -> Response:
     fix_filter = await _filter_for(hub, provider.id)
     verdict = fix_filter.judge(fix, now_ms)
     if isinstance(verdict, str):
-        hub.metrics.fixes_rejected.labels(verdict).inc()
+        hub.metrics.rejected(verdict)
         raise FixRejected(f"fix refused: {verdict}", code=verdict)
-    hub.metrics.fixes_accepted.labels(verdict.name.lower()).inc()
+    hub.metrics.accepted_by_verdict[verdict].inc()
     if verdict is Verdict.LIVE:
         hub.live.positions.put(live_position(provider.id, fix, now_ms))
     future = await hub.writer.submit([track_point(provider.id, fix, verdict, now_ms)])
@@ -129,7 +129,7 @@ async def _filter_for(hub: Hub, provider_id: int) -> FixFilter:
     found = filters.get(provider_id)
     if found is None:
         position = await hub.live.positions.get(provider_id)
-        anchor = Anchor(position.t_ms, position.lat, position.lng) if position else None
+        anchor = (position.t_ms, position.lat, position.lng) if position else None
         found = FixFilter(hub.filter_rules, anchor)
         if len(filters) >= FILTERS_MAX:
             del filters[next(iter(filters))]

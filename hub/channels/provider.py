@@ -109,7 +109,7 @@ class ProviderSession:
             try:
                 frame = wire.decode(data)
             except FrameError as exc:
-                self.hub.metrics.fixes_rejected.labels(exc.code).inc()
+                self.hub.metrics.rejected(exc.code)
                 self.reply(error(exc.code, message=exc.message))
                 continue
             await self.handle(frame)
@@ -133,9 +133,8 @@ class ProviderSession:
         intake = self.intake.take(fixes, now_ms())
         metrics = self.hub.metrics
         for code, count in intake.rejected.items():
-            metrics.fixes_rejected.labels(code).inc(count)
-        for kind, count in intake.accepted.items():
-            metrics.fixes_accepted.labels(kind).inc(count)
+            metrics.rejected(code, count)
+        metrics.accepted(intake.accepted)
         for reply in intake.replies:
             self.reply(reply)
         if intake.flooded:

@@ -18,7 +18,7 @@ from hub import wire
 from hub.channels.provider import ProviderSession, now_ms
 from hub.errors import Close
 from hub.ingest.acks import AckWindow
-from hub.ingest.filter import Anchor, FixFilter
+from hub.ingest.filter import FixFilter
 from hub.ingest.flood import FloodGuard
 from hub.ingest.intake import FixIntake, error
 from hub.operations.providers import Provider
@@ -52,7 +52,7 @@ class SessionRegistry:
     async def open(self, websocket: WebSocket, provider: Provider) -> ProviderSession:
         hub, settings = self.hub, self.hub.settings
         position = await hub.live.positions.get(provider.id)
-        anchor = Anchor(position.t_ms, position.lat, position.lng) if position else None
+        anchor = (position.t_ms, position.lat, position.lng) if position else None
         intake = FixIntake(
             provider.id,
             FixFilter(hub.filter_rules, anchor),

@@ -9,17 +9,19 @@ cannot freeze a provider forever.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
-from math import isfinite
+from enum import IntEnum
+from math import copysign, cos, isfinite, radians
 
-from hub.geo import GEO_LAT_LIMIT, distance_m
+from hub.geo import GEO_LAT_LIMIT, METRES_PER_DEGREE
 from hub.wire import FixData
 
 MAX_ACCURACY_M = 100_000.0
 MAX_SPEED_MPS = 200.0
 
 
-class Verdict(Enum):
+class Verdict(IntEnum):
+    """What an acceptable fix does; the value is the flag stored with it in the history."""
+
     LIVE = 0  # store and move the live position
     LATE = 1  # store in history only: older than the live position
     JUMP = 2  # store flagged in history only: implies an impossible speed
@@ -32,11 +34,8 @@ class FilterRules:
     max_speed_mps: float = 300 / 3.6
 
 
-@dataclass(slots=True)
-class Anchor:
-    t_ms: int
-    lat: float
-    lng: float
+# (t_ms, lat, lng) of a fix the filter compares against: a bare tuple, built per fix.
+Anchor = tuple[int, float, float]
 
 
 class FixFilter:
@@ -49,33 +48,60 @@ class FixFilter:
 
     def judge(self, fix: FixData, now_ms: int) -> Verdict | str:
         """Return the verdict for an acceptable fix, or the error code refusing it."""
-        refused = refusal(fix, now_ms, self.rules)
-        if refused is not None:
-            return refused
-        here = Anchor(fix.t, fix.lat, fix.lng)
+        lat, lng, t = fix.lat, fix.lng, fix.t
+        acc, spd, hdg = fix.acc, fix.spd, fix.hdg
+        rules = self.rules
+        # One chained test on the hot path (NaN fails every comparison); the slow path
+        # below names the reason.
+        if not (
+            -GEO_LAT_LIMIT <= lat <= GEO_LAT_LIMIT
+            and -180.0 <= lng <= 180.0
+            and (acc is None or 0.0 <= acc <= MAX_ACCURACY_M)
+            and (spd is None or 0.0 <= spd <= MAX_SPEED_MPS)
+            and (hdg is None or 0.0 <= hdg <= 360.0)
+            and now_ms - rules.max_age_ms <= t <= now_ms + rules.future_tolerance_ms
+        ):
+            code = refusal(fix, now_ms, rules)
+            assert code is not None, "the hot path and refusal() disagree"
+            return code
         live = self.live
         if live is None:
-            self.live = here
+            self.live = (t, lat, lng)
             return Verdict.LIVE
-        if fix.t <= live.t_ms:
+        if t <= live[0]:
             return Verdict.LATE
-        if self._plausible(live, here) or (
-            self.suspect is not None
-            and self.suspect.t_ms < here.t_ms
-            and self._plausible(self.suspect, here)
+        speed = rules.max_speed_mps
+        suspect = self.suspect
+        if plausible(live, t, lat, lng, speed) or (
+            suspect is not None and suspect[0] < t and plausible(suspect, t, lat, lng, speed)
         ):
-            self.live, self.suspect = here, None
+            self.live, self.suspect = (t, lat, lng), None
             return Verdict.LIVE
-        self.suspect = here
+        self.suspect = (t, lat, lng)
         return Verdict.JUMP
 
-    def _plausible(self, a: Anchor, b: Anchor) -> bool:
-        seconds = (b.t_ms - a.t_ms) / 1000
-        return distance_m(a.lat, a.lng, b.lat, b.lng) <= self.rules.max_speed_mps * seconds
+
+def plausible(a: Anchor, t_ms: int, lat: float, lng: float, max_speed_mps: float) -> bool:
+    """Could one travel from ``a`` to (lat, lng) by ``t_ms`` without exceeding the speed?
+
+    Equirectangular distance: within 1% of the great circle over the few hundred km a
+    plausibility test ever spans, and several times cheaper on this per-fix path.
+    """
+    reach = max_speed_mps * (t_ms - a[0]) / 1000
+    dlat = lat - a[1]
+    dlng = lng - a[2]
+    if dlng > 180.0 or dlng < -180.0:  # across the antimeridian
+        dlng -= copysign(360.0, dlng)
+    dy = dlat * METRES_PER_DEGREE
+    dx = dlng * METRES_PER_DEGREE * cos(radians((lat + a[1]) / 2))
+    return dx * dx + dy * dy <= reach * reach
 
 
 def refusal(fix: FixData, now_ms: int, rules: FilterRules) -> str | None:
-    """The code refusing ``fix`` on its own merits (no history needed), or None."""
+    """The code refusing ``fix`` on its own merits (no history needed), or None.
+
+    The hot path in ``judge`` tests the same limits at once; keep the two in step.
+    """
     for value in (fix.lat, fix.lng, fix.acc, fix.spd, fix.hdg):
         if value is not None and not isfinite(value):
             return "fix_not_finite"

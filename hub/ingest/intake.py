@@ -32,7 +32,7 @@ def error(code: str, seq: int | None = None, message: str | None = None) -> Erro
 
 def track_point(provider_id: int, fix: FixData, verdict: Verdict, now_ms: int) -> TrackPoint:
     return TrackPoint(
-        provider_id, fix.t, fix.lat, fix.lng, fix.acc, fix.spd, fix.hdg, verdict.value, now_ms
+        provider_id, fix.t, fix.lat, fix.lng, fix.acc, fix.spd, fix.hdg, verdict, now_ms
     )
 
 
@@ -48,7 +48,7 @@ class Intake:
     replies: list[Notice | Error] = field(default_factory=list)
     ack: int | None = None  # the ack moved by refusals alone, to send now
     reack: bool = False  # a duplicate at or below the ack: repeat the ack
-    accepted: Counter[str] = field(default_factory=Counter)
+    accepted: list[int] = field(default_factory=lambda: [0, 0, 0])  # by Verdict value
     rejected: Counter[str] = field(default_factory=Counter)
     flooded: bool = False  # strikes exhausted: close the socket
 
@@ -83,30 +83,45 @@ class FixIntake:
             intake.rejected["rate_limited"] += len(fixes)
             intake.flooded = self.guard.exhausted
             return intake
+        # Per-fix hot path: locals only, one TrackPoint per stored fix, nothing else.
+        pid = self.provider_id
+        receive, judge = self.window.receive, self.filter.judge
+        points, seqs, replies, accepted = (
+            intake.points,
+            intake.seqs,
+            intake.replies,
+            intake.accepted,
+        )
         refused: list[int] = []
+        newest_live: FixData | None = None
         for fix in fixes:
-            receipt = self.window.receive(fix.seq)
-            if receipt is Receipt.DUPLICATE:
-                intake.replies.append(notice("duplicate_seq", fix.seq))
-                intake.reack = intake.reack or fix.seq <= self.window.acked
+            seq = fix.seq
+            receipt = receive(seq)
+            if receipt is not Receipt.NEW:
+                if receipt is Receipt.DUPLICATE:
+                    replies.append(notice("duplicate_seq", seq))
+                    intake.reack = intake.reack or seq <= self.window.acked
+                else:
+                    replies.append(error("seq_out_of_window", seq))
+                    intake.rejected["seq_out_of_window"] += 1
                 continue
-            if receipt is Receipt.OUT_OF_WINDOW:
-                intake.replies.append(error("seq_out_of_window", fix.seq))
-                intake.rejected["seq_out_of_window"] += 1
-                continue
-            verdict = self.filter.judge(fix, now_ms)
+            verdict = judge(fix, now_ms)
             if isinstance(verdict, str):
-                intake.replies.append(error(verdict, fix.seq))
+                replies.append(error(verdict, seq))
                 intake.rejected[verdict] += 1
-                refused.append(fix.seq)
+                refused.append(seq)
                 continue
-            intake.points.append(track_point(self.provider_id, fix, verdict, now_ms))
-            intake.seqs.append(fix.seq)
-            intake.accepted[verdict.name.lower()] += 1
+            points.append(
+                TrackPoint(pid, fix.t, fix.lat, fix.lng, fix.acc, fix.spd, fix.hdg, verdict, now_ms)
+            )
+            seqs.append(seq)
+            accepted[verdict] += 1
             if verdict is Verdict.LIVE:
-                intake.live = live_position(self.provider_id, fix, now_ms)
+                newest_live = fix
             else:
-                intake.replies.append(notice(_NOTICE_OF[verdict], fix.seq))
+                replies.append(notice(_NOTICE_OF[verdict], seq))
+        if newest_live is not None:
+            intake.live = live_position(pid, newest_live, now_ms)
         if refused:
             intake.ack = self.window.settle(refused)
         return intake

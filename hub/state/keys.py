@@ -44,3 +44,18 @@ if redis.call('HGET', KEYS[1], 'session') == ARGV[1] then
 end
 return 0
 """
+
+# KEYS[1] provider hash; ARGV t, lat, lng, rcv, acc, spd, hdg, cell, region.
+# Writes the position only if its device time is newer than the stored one (a late flush
+# from a replaced session on another node must not move the provider back).  Returns nil
+# when not applied, else the region the provider was in before ('' if none).
+MOVE = """
+local stored = tonumber(redis.call('HGET', KEYS[1], 't') or '-1')
+if tonumber(ARGV[1]) <= stored then
+  return false
+end
+local previous = redis.call('HGET', KEYS[1], 'region') or ''
+redis.call('HSET', KEYS[1], 't', ARGV[1], 'lat', ARGV[2], 'lng', ARGV[3], 'rcv', ARGV[4],
+  'acc', ARGV[5], 'spd', ARGV[6], 'hdg', ARGV[7], 'cell', ARGV[8], 'region', ARGV[9])
+return previous
+"""

@@ -15,7 +15,9 @@ class MemoryPositions:
         self.live: dict[int, LivePosition] = {}
 
     def put(self, position: LivePosition) -> None:
-        self.live[position.provider_id] = position
+        current = self.live.get(position.provider_id)
+        if current is None or position.t_ms > current.t_ms:
+            self.live[position.provider_id] = position
 
     async def get(self, provider_id: int) -> LivePosition | None:
         return self.live.get(provider_id)

@@ -9,22 +9,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from itertools import islice
 from typing import Any
 
 import asyncpg
-import msgspec
 
 from hub.errors import Conflict, StoreUnavailable
 from hub.operations.providers import NewProvider, Provider
 from hub.state.migrations import scripts
-from hub.state.records import TrackPoint
+from hub.state.records import TrackPoint, distinct_count, merged, pack
 
 _PROVIDER_COLUMNS = (
     "id, name, phone, active, device_key, token_version,"
     " (extract(epoch from created_at) * 1000)::bigint AS created_ms"
 )
 _MS = "to_timestamp({} / 1000.0)"
-_EPOCH_MS = "(extract(epoch from {}) * 1000)::bigint"
 # Serialises migrations of concurrently starting nodes.
 _MIGRATION_LOCK = 7_201_004
 
@@ -180,52 +179,47 @@ class PostgresProviders:
         )
 
 
-_TRACK_COLUMNS = (
-    f"provider_id, {_EPOCH_MS.format('t')}, lat, lng, accuracy, speed, heading, flag,"
-    f" {_EPOCH_MS.format('received_at')}"
-)
-
-
 class PostgresTracks:
     def __init__(self, store: PostgresRecords) -> None:
         self.store = store
 
-    async def append(self, points: Sequence[TrackPoint]) -> int:
-        if not points:
-            return 0
-        columns = [list(c) for c in zip(*(msgspec.structs.astuple(p) for p in points), strict=True)]
+    async def append(self, points: Sequence[TrackPoint]) -> None:
+        chunks = pack(points)
+        if not chunks:
+            return
         async with self.store.connection() as conn:
-            status = await conn.execute(
-                "INSERT INTO track_points SELECT p, "
-                + _MS.format("t")
-                + ", lat, lng, acc, spd, hdg, flag, "
-                + _MS.format("rcv")
-                + " FROM unnest($1::bigint[], $2::bigint[], $3::float8[], $4::float8[],"
-                " $5::real[], $6::real[], $7::real[], $8::smallint[], $9::bigint[])"
-                " AS u(p, t, lat, lng, acc, spd, hdg, flag, rcv)"
-                " ON CONFLICT DO NOTHING",
-                *columns,
+            await conn.execute(
+                "INSERT INTO track_chunks (provider_id, t_first, t_last, points, data)"
+                f" SELECT p, {_MS.format('f')}, {_MS.format('l')}, n, d"
+                " FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::int[], $5::bytea[])"
+                " AS u(p, f, l, n, d)",
+                [c.provider_id for c in chunks],
+                [c.t_first_ms for c in chunks],
+                [c.t_last_ms for c in chunks],
+                [c.count for c in chunks],
+                [c.data for c in chunks],
             )
-        return int(status.rsplit(" ", 1)[1])
 
     async def history(
         self, provider_id: int, *, since_ms: int = 0, limit: int = 1000
     ) -> list[TrackPoint]:
         rows = await self.store.fetch(
-            f"SELECT {_TRACK_COLUMNS} FROM track_points"
-            f" WHERE provider_id = $1 AND t >= {_MS.format('$2::bigint')} ORDER BY t LIMIT $3",
+            "SELECT data FROM track_chunks"
+            f" WHERE provider_id = $1 AND t_last >= {_MS.format('$2::bigint')} ORDER BY id",
             provider_id,
             since_ms,
-            limit,
         )
-        return [TrackPoint(*row) for row in rows]
+        return list(islice(merged((row[0] for row in rows), since_ms), limit))
 
     async def count(self, provider_ids: Sequence[int] | None = None) -> int:
         if provider_ids is None:
-            rows = await self.store.fetch("SELECT count(*) FROM track_points")
+            rows = await self.store.fetch(
+                "SELECT provider_id, data FROM track_chunks ORDER BY provider_id, id"
+            )
         else:
             rows = await self.store.fetch(
-                "SELECT count(*) FROM track_points WHERE provider_id = ANY($1::bigint[])",
+                "SELECT provider_id, data FROM track_chunks WHERE provider_id = ANY($1::bigint[])"
+                " ORDER BY provider_id, id",
                 list(provider_ids),
             )
-        return int(rows[0][0])
+        return distinct_count(rows)

@@ -2,12 +2,20 @@
 
 Each sub-role is a small Protocol; ``Records`` bundles them with the engine's lifecycle.
 Both implementations pass tests/state/test_records_contract.py.
+
+GPS history is stored in *chunks*: one row per provider per commit, its points packed as
+MessagePack.  A row per fix costs SQLite ~2 us and PostgreSQL more (index upkeep), which at
+100k fixes/s is most of a core; a chunk costs one row for a whole batch.  Reads merge the
+chunks and drop resent duplicates (same provider and device time; the first stored wins).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+import heapq
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import groupby
+from operator import attrgetter, itemgetter
+from typing import Any, Protocol
 
 import msgspec
 
@@ -26,6 +34,54 @@ class TrackPoint(msgspec.Struct, frozen=True, array_like=True):
     heading: float | None
     flag: int
     received_ms: int
+
+
+class Chunk(msgspec.Struct, frozen=True):
+    provider_id: int
+    t_first_ms: int
+    t_last_ms: int
+    count: int
+    data: bytes  # MessagePack array of TrackPoint arrays, ordered by t_ms
+
+
+_encode_points = msgspec.msgpack.Encoder().encode
+_decode_points = msgspec.msgpack.Decoder(list[TrackPoint]).decode
+_by_time = attrgetter("t_ms")
+
+
+def pack(points: Iterable[TrackPoint]) -> list[Chunk]:
+    """One chunk per provider, points ordered by device time."""
+    by_provider: dict[int, list[TrackPoint]] = {}
+    for point in points:
+        group = by_provider.get(point.provider_id)
+        if group is None:
+            by_provider[point.provider_id] = [point]
+        else:
+            group.append(point)
+    chunks = []
+    for provider_id, group in by_provider.items():
+        group.sort(key=_by_time)
+        chunks.append(
+            Chunk(provider_id, group[0].t_ms, group[-1].t_ms, len(group), _encode_points(group))
+        )
+    return chunks
+
+
+def merged(blobs: Iterable[bytes], since_ms: int = 0) -> Iterator[TrackPoint]:
+    """Points of chunks (given in storage order) by device time, without resent duplicates."""
+    last_t = None
+    for point in heapq.merge(*(_decode_points(blob) for blob in blobs), key=_by_time):
+        if point.t_ms >= since_ms and point.t_ms != last_t:
+            last_t = point.t_ms
+            yield point
+
+
+def distinct_count(rows: Iterable[Sequence[Any]]) -> int:
+    """Distinct points in (provider_id, data) rows ordered by provider, then storage order."""
+    return sum(
+        sum(1 for _ in merged(row[1] for row in group))
+        for _, group in groupby(rows, key=itemgetter(0))
+    )
 
 
 class ProviderRecords(Protocol):
@@ -54,20 +110,20 @@ class ProviderRecords(Protocol):
 
 
 class TrackRecords(Protocol):
-    async def append(self, points: Sequence[TrackPoint]) -> int:
-        """Store all points in one transaction; durable when this returns.
+    async def append(self, points: Sequence[TrackPoint]) -> None:
+        """Store all points in one transaction (one chunk per provider); durable on return.
 
-        Idempotent: a point whose (provider_id, t_ms) is already stored is skipped.
-        Returns how many were new.
+        Idempotent as seen by readers: a point whose (provider_id, t_ms) is already stored
+        is never returned twice.
         """
 
     async def history(
         self, provider_id: int, *, since_ms: int = 0, limit: int = 1000
     ) -> list[TrackPoint]:
-        """Points of one provider with t_ms >= since_ms, oldest first."""
+        """Distinct points of one provider with t_ms >= since_ms, oldest first."""
 
     async def count(self, provider_ids: Sequence[int] | None = None) -> int:
-        """How many points are stored (for all providers or the given ones)."""
+        """How many distinct points are stored (for all providers or the given ones)."""
 
 
 class Records(Protocol):

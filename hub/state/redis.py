@@ -1,8 +1,9 @@
 """Live state on Redis: the distributed mode.
 
 Positions are coalesced: ``put`` only records the newest position per provider, and a flush
-task writes them once per tick in one pipeline (GEOADD into the region's GEO set, ZREM from
-the previous region when the provider crossed one, HSET of the provider hash).  Redis errors
+task writes them once per tick in two pipelines: the provider hashes (a script that applies
+only newer positions), then the GEO sets of the region cells (GEOADD, and ZREM from the
+previous region when the provider crossed one).  Redis errors
 are logged and retried on the next tick; they never reach a session.
 """
 
@@ -19,7 +20,7 @@ from redis.exceptions import RedisError
 
 from hub.errors import StoreUnavailable
 from hub.matching.cells import cell_of, parent_of
-from hub.state.keys import CLAIM, RELEASE, Keys
+from hub.state.keys import CLAIM, MOVE, RELEASE, Keys
 from hub.state.live import LivePosition, Owner, PresenceView, connectivity
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ class RedisPositions:
         self.resolution = resolution
         self.region_resolution = region_resolution
         self.pending: dict[int, LivePosition] = {}
-        self.regions: dict[int, int] = {}  # provider -> region its GEO entry is in
+        self._move = client.register_script(MOVE)
         self._flush_lock = asyncio.Lock()
 
     def put(self, position: LivePosition) -> None:
@@ -67,37 +68,35 @@ class RedisPositions:
                 raise StoreUnavailable(f"Redis failed: {exc}") from None
 
     async def _write(self, batch: dict[int, LivePosition]) -> None:
-        unknown = [pid for pid in batch if pid not in self.regions]
-        if unknown:
-            async with self.client.pipeline(transaction=False) as pipe:
-                for pid in unknown:
-                    pipe.hget(self.keys.provider(pid), "region")
-                for pid, region in zip(unknown, await pipe.execute(), strict=True):
-                    if region is not None:
-                        self.regions[pid] = int(region)
+        # Round trip 1: the provider hashes, each updated only if newer (one key per script).
+        moves = []
         async with self.client.pipeline(transaction=False) as pipe:
             for pid, pos in batch.items():
                 cell = cell_of(pos.lat, pos.lng, self.resolution)
                 region = parent_of(cell, self.region_resolution)
-                previous = self.regions.get(pid)
-                if previous is not None and previous != region:
-                    pipe.zrem(self.keys.geo(previous), pid)
-                pipe.geoadd(self.keys.geo(region), (pos.lng, pos.lat, pid))
-                pipe.hset(
-                    self.keys.provider(pid),
-                    mapping={
-                        "lat": repr(pos.lat),
-                        "lng": repr(pos.lng),
-                        "t": pos.t_ms,
-                        "rcv": pos.received_ms,
-                        "acc": _text(pos.accuracy),
-                        "spd": _text(pos.speed),
-                        "hdg": _text(pos.heading),
-                        "cell": cell,
-                        "region": region,
-                    },
+                args = (
+                    pos.t_ms,
+                    repr(pos.lat),
+                    repr(pos.lng),
+                    pos.received_ms,
+                    _text(pos.accuracy),
+                    _text(pos.speed),
+                    _text(pos.heading),
+                    cell,
+                    region,
                 )
-                self.regions[pid] = region
+                await self._move(keys=[self.keys.provider(pid)], args=args, client=pipe)
+                moves.append((pid, pos, region))
+            applied = await pipe.execute()
+        # Round trip 2: the GEO index of the moves that applied (the hash is the truth; a
+        # provider's next flush repairs a GEO entry another node's race left behind).
+        async with self.client.pipeline(transaction=False) as pipe:
+            for (pid, pos, region), previous in zip(moves, applied, strict=True):
+                if previous is None:
+                    continue
+                if previous and int(previous) != region:
+                    pipe.zrem(self.keys.geo(int(previous)), pid)
+                pipe.geoadd(self.keys.geo(region), (pos.lng, pos.lat, pid))
             await pipe.execute()
 
 

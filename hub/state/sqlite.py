@@ -12,15 +12,15 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from itertools import islice
 from typing import Any
 
 import aiosqlite
-import msgspec
 
 from hub.errors import Conflict, StoreUnavailable
 from hub.operations.providers import NewProvider, Provider
 from hub.state.migrations import scripts
-from hub.state.records import TrackPoint
+from hub.state.records import TrackPoint, distinct_count, merged, pack
 
 _PROVIDER_COLUMNS = "id, name, phone, active, device_key, token_version, created_ms"
 
@@ -199,33 +199,37 @@ class SqliteTracks:
     def __init__(self, store: SqliteRecords) -> None:
         self.store = store
 
-    async def append(self, points: Sequence[TrackPoint]) -> int:
+    async def append(self, points: Sequence[TrackPoint]) -> None:
+        rows = [(c.provider_id, c.t_first_ms, c.t_last_ms, c.count, c.data) for c in pack(points)]
+        if not rows:
+            return
         async with self.store.transaction() as db:
-            before = db.total_changes
             await db.executemany(
-                "INSERT OR IGNORE INTO track_points VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [msgspec.structs.astuple(p) for p in points],
+                "INSERT INTO track_chunks (provider_id, t_first_ms, t_last_ms, points, data)"
+                " VALUES (?, ?, ?, ?, ?)",
+                rows,
             )
-            return db.total_changes - before
 
     async def history(
         self, provider_id: int, *, since_ms: int = 0, limit: int = 1000
     ) -> list[TrackPoint]:
         rows = await self.store.fetch(
-            "SELECT * FROM track_points WHERE provider_id = ? AND t_ms >= ? ORDER BY t_ms LIMIT ?",
+            "SELECT data FROM track_chunks WHERE provider_id = ? AND t_last_ms >= ? ORDER BY id",
             provider_id,
             since_ms,
-            limit,
         )
-        return [TrackPoint(*row) for row in rows]
+        return list(islice(merged((row[0] for row in rows), since_ms), limit))
 
     async def count(self, provider_ids: Sequence[int] | None = None) -> int:
         if provider_ids is None:
-            rows = await self.store.fetch("SELECT count(*) FROM track_points")
+            rows = await self.store.fetch(
+                "SELECT provider_id, data FROM track_chunks ORDER BY provider_id, id"
+            )
         else:
             marks = ",".join("?" * len(provider_ids)) or "NULL"
             rows = await self.store.fetch(
-                f"SELECT count(*) FROM track_points WHERE provider_id IN ({marks})",
+                "SELECT provider_id, data FROM track_chunks"
+                f" WHERE provider_id IN ({marks}) ORDER BY provider_id, id",
                 *provider_ids,
             )
-        return int(rows[0][0])
+        return distinct_count(rows)

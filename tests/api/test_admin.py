@@ -22,8 +22,9 @@ async def admin(tmp_path):
 
 
 async def test_register_issue_token_and_connect(admin):
-    created = await admin.post("/admin/providers", json={"name": " Guincho  Silva ",
-                                                        "phone": "(11) 99999-0000"})
+    created = await admin.post(
+        "/admin/providers", json={"name": " Guincho  Silva ", "phone": "(11) 99999-0000"}
+    )
     assert created.status_code == 201
     body = created.json()
     assert (body["name"], body["phone"], body["active"]) == ("Guincho Silva", "11999990000", True)
@@ -63,10 +64,20 @@ async def test_list_get_patch_and_revoke(admin):
         ("post", "/admin/providers", {"name": "x"}, 400, "bad_request"),
         ("post", "/admin/providers", {"name": "x", "phone": "12"}, 400, "bad_request"),
         ("post", "/admin/providers", {"name": "x", "phone": "not a phone"}, 400, "bad_request"),
-        ("post", "/admin/providers", {"name": "   ", "phone": "+5511999990000"}, 400,
-         "bad_request"),
-        ("post", "/admin/providers", {"name": "x", "phone": "+5511999990000", "evil": 1}, 400,
-         "bad_request"),
+        (
+            "post",
+            "/admin/providers",
+            {"name": "   ", "phone": "+5511999990000"},
+            400,
+            "bad_request",
+        ),
+        (
+            "post",
+            "/admin/providers",
+            {"name": "x", "phone": "+5511999990000", "evil": 1},
+            400,
+            "bad_request",
+        ),
         ("post", "/admin/providers", "[not json", 400, "bad_request"),
         ("get", "/admin/providers?limit=0", None, 400, "bad_request"),
         ("get", "/admin/providers?limit=abc", None, 400, "bad_request"),

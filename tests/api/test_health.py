@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import httpx
 
+from tests.channels.test_provider_socket import new_provider
 from tests.client import ProviderClient, fixes
 from tests.conftest import engine_settings, serve
-from tests.channels.test_provider_socket import new_provider
 
 
 async def test_health_ready_and_metrics(engine_kind, tmp_path):
     async with engine_settings(engine_kind, tmp_path) as settings, serve(settings) as running:
-        pid, token = await new_provider(running)
+        _, token = await new_provider(running)
         async with ProviderClient.connect(running.ws, token) as app:
             await app.welcome()
             await app.send({"type": "fixes", "fixes": fixes(1, 4)})

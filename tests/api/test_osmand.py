@@ -30,15 +30,26 @@ async def test_query_and_form_reports_are_stored_and_move_live(device):
     now = int(time.time())
     first = await client.get(
         "/ingest/osmand",
-        params={"id": provider.device_key, "lat": "-23.55", "lon": "-46.63",
-                "timestamp": now - 10, "speed": "10", "bearing": "90", "accuracy": "4"},
+        params={
+            "id": provider.device_key,
+            "lat": "-23.55",
+            "lon": "-46.63",
+            "timestamp": now - 10,
+            "speed": "10",
+            "bearing": "90",
+            "accuracy": "4",
+        },
     )
     assert first.status_code == 200, first.text
     assert first.json() == {"stored": True, "verdict": "live"}
     second = await client.post(
         "/ingest/osmand",
-        data={"id": provider.device_key, "lat": "-23.5501", "lon": "-46.63",
-              "timestamp": str((now - 5) * 1000)},
+        data={
+            "id": provider.device_key,
+            "lat": "-23.5501",
+            "lon": "-46.63",
+            "timestamp": str((now - 5) * 1000),
+        },
     )
     assert second.json()["verdict"] == "live"
     history = await running.hub.records.tracks.history(provider.id)
@@ -69,8 +80,11 @@ async def test_iso_timestamp_and_late_report(device):
         ({"lat": "91", "lon": "1"}, 400, "lat_out_of_range"),
         ({"lat": "1", "lon": "181"}, 400, "lng_out_of_range"),
         ({"lat": "nan", "lon": "1"}, 400, "fix_not_finite"),
-        ({"lat": "1", "lon": "1", "timestamp": str(int(time.time()) + 3600)}, 400,
-         "fix_from_future"),
+        (
+            {"lat": "1", "lon": "1", "timestamp": str(int(time.time()) + 3600)},
+            400,
+            "fix_from_future",
+        ),
         ({"lat": "1", "lon": "1", "timestamp": "yesterday"}, 400, "bad_request"),
         ({"lat": "1", "lon": "1", "speed": "9999"}, 400, "speed_out_of_range"),
     ],

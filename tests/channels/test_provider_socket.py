@@ -272,14 +272,20 @@ async def test_takeover_across_two_nodes_on_redis(tmp_path):
                     view = await b.hub.live.presence.view(pid, now_ms())
                     assert view.owner.node == "node-b"
                     # the new session's fixes move the position seen from node A too
-                    await on_b.send({"type": "fixes", "fixes": fixes(1, 1, lat=-23.5)})
+                    moved_to = fixes(1, 1, t0=now_ms(), lat=-23.5497)[0]
+                    await on_b.send({"type": "fix", **moved_to})
                     await on_b.acked(1)
 
                     async def moved():
                         position = await a.hub.live.positions.get(pid)
-                        return position is not None and position.lat == -23.5
+                        return position is not None and position.t_ms == moved_to["t"]
 
-                    await wait_for(moved)
+                    try:
+                        await wait_for(moved)
+                    except TimeoutError:
+                        raise AssertionError(
+                            f"{await a.hub.live.positions.get(pid)} {moved_to} {on_b.seen}"
+                        ) from None
 
 
 async def test_idle_socket_is_closed(tmp_path):

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from hub.ingest.filter import Anchor, FilterRules, FixFilter, Verdict
+from hub.ingest.filter import FilterRules, FixFilter, Verdict
 from hub.wire import FixData
 
 NOW = 1_800_000_000_000
@@ -49,40 +49,40 @@ def test_limits_themselves_are_accepted():
 def test_first_fix_is_live_and_becomes_the_anchor():
     f = FixFilter(RULES)
     assert f.judge(fix(), NOW) is Verdict.LIVE
-    assert f.live == Anchor(NOW, -23.55, -46.63)
+    assert f.live == (NOW, -23.55, -46.63)
 
 
 def test_older_fix_goes_to_history_without_moving_live():
-    f = FixFilter(RULES, Anchor(NOW, -23.55, -46.63))
+    f = FixFilter(RULES, (NOW, -23.55, -46.63))
     assert f.judge(fix(t=NOW - 5000, lat=-23.56), NOW) is Verdict.LATE
     assert f.judge(fix(t=NOW, lat=-23.56), NOW) is Verdict.LATE  # same instant: not newer
-    assert f.live == Anchor(NOW, -23.55, -46.63)
+    assert f.live == (NOW, -23.55, -46.63)
 
 
 def test_plausible_move_moves_live():
-    f = FixFilter(RULES, Anchor(NOW, -23.55, -46.63))
+    f = FixFilter(RULES, (NOW, -23.55, -46.63))
     # ~111 m in 10 s = 40 km/h
     assert f.judge(fix(t=NOW + 10_000, lat=-23.551), NOW + 10_000) is Verdict.LIVE
-    assert f.live is not None and f.live.lat == -23.551
+    assert f.live is not None and f.live[1] == -23.551
 
 
 def test_impossible_speed_is_a_jump_kept_off_live():
-    f = FixFilter(RULES, Anchor(NOW, -23.55, -46.63))
+    f = FixFilter(RULES, (NOW, -23.55, -46.63))
     # ~11 km in 10 s = 4000 km/h
     assert f.judge(fix(t=NOW + 10_000, lat=-23.65), NOW + 10_000) is Verdict.JUMP
-    assert f.live == Anchor(NOW, -23.55, -46.63)
+    assert f.live == (NOW, -23.55, -46.63)
 
 
 def test_a_jump_confirmed_by_the_next_fix_becomes_live():
     """A bad anchor must not freeze a provider: two consistent fixes re-anchor it."""
-    f = FixFilter(RULES, Anchor(NOW, 0.0, 0.0))  # wrong anchor on the equator
+    f = FixFilter(RULES, (NOW, 0.0, 0.0))  # wrong anchor on the equator
     assert f.judge(fix(t=NOW + 1000), NOW + 1000) is Verdict.JUMP
     assert f.judge(fix(t=NOW + 5000, lat=-23.5502), NOW + 5000) is Verdict.LIVE
-    assert f.live is not None and f.live.lat == -23.5502 and f.suspect is None
+    assert f.live is not None and f.live[1] == -23.5502 and f.suspect is None
 
 
 def test_two_inconsistent_jumps_stay_jumps():
-    f = FixFilter(RULES, Anchor(NOW, -23.55, -46.63))
+    f = FixFilter(RULES, (NOW, -23.55, -46.63))
     assert f.judge(fix(t=NOW + 1000, lat=-20.0), NOW) is Verdict.JUMP
     assert f.judge(fix(t=NOW + 2000, lat=-26.0), NOW) is Verdict.JUMP
-    assert f.live == Anchor(NOW, -23.55, -46.63)
+    assert f.live == (NOW, -23.55, -46.63)

@@ -10,13 +10,27 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-async def test_positions_last_write_wins_after_flush(live):
+async def test_an_older_position_never_replaces_a_newer_one(live):
+    """A replaced session's late flush (another node) must not move the provider back."""
+    live.positions.put(LivePosition(3, -23.5, -46.6, 500, now_ms()))
+    await live.positions.flush()
+    live.positions.put(LivePosition(3, -10.0, -40.0, 400, now_ms()))
+    await live.positions.flush()
+    assert (await live.positions.get(3)).t_ms == 500
+
+
+async def test_positions_newest_wins_after_flush(live):
     live.positions.put(LivePosition(1, -23.5, -46.6, 100, now_ms()))
     live.positions.put(LivePosition(1, -23.6, -46.7, 200, now_ms(), 4.0, 10.0, 180.0))
     await live.positions.flush()
     got = await live.positions.get(1)
     assert (got.lat, got.lng, got.t_ms, got.accuracy, got.speed, got.heading) == (
-        -23.6, -46.7, 200, 4.0, 10.0, 180.0,
+        -23.6,
+        -46.7,
+        200,
+        4.0,
+        10.0,
+        180.0,
     )
     assert await live.positions.get(2) is None
 

@@ -26,7 +26,11 @@ async def test_migrations_are_recorded_and_not_applied_twice(records):
 async def test_provider_round_trip_and_lookups(records):
     p = await add(records)
     assert (p.name, p.phone, p.active, p.token_version, p.created_ms) == (
-        "Guincho", "+5511999990000", True, 1, NOW,
+        "Guincho",
+        "+5511999990000",
+        True,
+        1,
+        NOW,
     )
     assert await records.providers.get(p.id) == p
     assert await records.providers.by_device_key("k1") == p
@@ -62,23 +66,41 @@ async def test_deactivate(records):
 
 async def test_track_append_is_durable_ordered_and_idempotent(records):
     batch = [point(1, NOW + i * 1000, flag=i % 3) for i in range(50)]
-    assert await records.tracks.append(batch) == 50
-    assert await records.tracks.append(batch[:10] + [point(1, NOW + 99_000)]) == 1
+    await records.tracks.append(batch[25:] + batch[:25])  # order within a batch is free
+    # a resend of stored fixes (with other values) plus one new fix
+    resent = [point(1, p.t_ms, lat=0.0) for p in batch[:10]]
+    await records.tracks.append([*resent, point(1, NOW + 99_000)])
     history = await records.tracks.history(1)
     assert len(history) == 51
     assert history[:50] == batch
     assert [p.t_ms for p in await records.tracks.history(1, since_ms=NOW + 48_000)] == [
-        NOW + 48_000, NOW + 49_000, NOW + 99_000,
+        NOW + 48_000,
+        NOW + 49_000,
+        NOW + 99_000,
     ]
     assert await records.tracks.count() == 51
+    assert await records.tracks.count([1, 2]) == 51
     assert await records.tracks.count([2]) == 0
+    assert len(await records.tracks.history(1, limit=7)) == 7
+
+
+async def test_late_fixes_interleave_in_time_order(records):
+    await records.tracks.append([point(4, NOW + 10_000), point(4, NOW + 20_000)])
+    await records.tracks.append([point(4, NOW + 15_000, flag=1), point(5, NOW)])
+    assert [p.t_ms for p in await records.tracks.history(4)] == [
+        NOW + 10_000,
+        NOW + 15_000,
+        NOW + 20_000,
+    ]
+    assert await records.tracks.count() == 4
 
 
 async def test_track_nulls_survive(records):
     p = TrackPoint(3, NOW, 1.0, 2.0, None, None, None, 0, NOW)
     await records.tracks.append([p])
     assert await records.tracks.history(3) == [p]
-    assert await records.tracks.append([]) == 0
+    await records.tracks.append([])
+    assert await records.tracks.count() == 1
 
 
 async def test_secret_is_created_once(records):

@@ -8,20 +8,18 @@ CREATE TABLE providers (
     created_at    timestamptz NOT NULL
 );
 
--- GPS history: one row per device fix; (provider, device time) makes resends idempotent.
+-- GPS history in chunks: one row per provider per commit (see hub/state/records.py).
 -- No foreign key: this is the hottest insert path, and providers are never deleted.
-CREATE TABLE track_points (
-    provider_id bigint           NOT NULL,
-    t           timestamptz      NOT NULL,
-    lat         double precision NOT NULL,
-    lng         double precision NOT NULL,
-    accuracy    real,
-    speed       real,
-    heading     real,
-    flag        smallint         NOT NULL,  -- 0 live, 1 late, 2 jump
-    received_at timestamptz      NOT NULL,
-    PRIMARY KEY (provider_id, t)
+CREATE TABLE track_chunks (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    provider_id bigint      NOT NULL,
+    t_first     timestamptz NOT NULL,
+    t_last      timestamptz NOT NULL,
+    points      integer     NOT NULL,
+    data        bytea       NOT NULL  -- MessagePack array of [provider_id, t_ms, lat, lng,
+                                      -- accuracy, speed, heading, flag, received_ms], by t_ms
 );
+CREATE INDEX track_chunks_by_provider ON track_chunks (provider_id, t_last);
 
 CREATE TABLE secrets (
     name  text PRIMARY KEY,

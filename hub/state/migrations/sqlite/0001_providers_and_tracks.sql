@@ -8,19 +8,17 @@ CREATE TABLE providers (
     created_ms    INTEGER NOT NULL
 );
 
--- GPS history: one row per device fix; (provider, device time) makes resends idempotent.
-CREATE TABLE track_points (
+-- GPS history in chunks: one row per provider per commit (see hub/state/records.py).
+CREATE TABLE track_chunks (
+    id          INTEGER PRIMARY KEY,
     provider_id INTEGER NOT NULL,
-    t_ms        INTEGER NOT NULL,
-    lat         REAL    NOT NULL,
-    lng         REAL    NOT NULL,
-    accuracy    REAL,
-    speed       REAL,
-    heading     REAL,
-    flag        INTEGER NOT NULL,  -- 0 live, 1 late, 2 jump
-    received_ms INTEGER NOT NULL,
-    PRIMARY KEY (provider_id, t_ms)
-) WITHOUT ROWID;
+    t_first_ms  INTEGER NOT NULL,
+    t_last_ms   INTEGER NOT NULL,
+    points      INTEGER NOT NULL,
+    data        BLOB    NOT NULL  -- MessagePack array of [provider_id, t_ms, lat, lng,
+                                  -- accuracy, speed, heading, flag, received_ms], by t_ms
+);
+CREATE INDEX track_chunks_by_provider ON track_chunks (provider_id, t_last_ms);
 
 CREATE TABLE secrets (
     name  TEXT PRIMARY KEY,
