@@ -50,8 +50,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         float, _doc("A provider socket silent for this long is closed.", gt=0)
     ] = 60.0
     ws_ping_interval_s: Annotated[
-        float, _doc("Protocol-level ping interval on websockets; 0 disables.", ge=0)
-    ] = 20.0
+        float,
+        _doc(
+            "Protocol-level websocket pings; 0 (default) leaves dead links to the idle timeout.",
+            ge=0,
+        ),
+    ] = 0.0
     max_frame_bytes: Annotated[
         int, _doc("Largest websocket message accepted (close 1009 beyond).", ge=1024)
     ] = 16 * 1024
