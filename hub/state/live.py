@@ -59,9 +59,9 @@ class Positions(Protocol):
     def put(self, position: LivePosition) -> None:
         """Set a provider's live position without waiting, if newer than the stored one.
 
-        Newest device time wins per provider, whichever node or session writes.  Visible to ``get`` at once (memory) or after the next
-        flush tick (redis, which writes at most once per provider per tick, pipelined).
-        Not durable: the track store is.
+        Newest device time wins per provider, whichever node or session writes.  Visible
+        to ``get`` at once (memory) or after the next flush tick (redis, which writes at
+        most once per provider per tick, pipelined).  Not durable: the track store is.
         """
 
     async def get(self, provider_id: int) -> LivePosition | None:
