@@ -2,6 +2,10 @@
 
 A fix is *settled* once it is durably stored or definitively refused; the ack carries the
 highest sequence number below which every fix is settled.  Pure and synchronous.
+
+Apps send sequence numbers in order, so the window keeps the in-order case free of set
+operations: everything in (acked, high] was seen except the ``holes``, and ``settled``
+only holds what was settled above an unsettled number.
 """
 
 from __future__ import annotations
@@ -16,35 +20,52 @@ class Receipt(Enum):
 
 
 class AckWindow:
-    __slots__ = ("acked", "pending", "settled", "window")
+    __slots__ = ("acked", "high", "holes", "settled", "window")
 
     def __init__(self, window: int) -> None:
         self.window = window
         self.acked = 0
-        self.pending: set[int] = set()  # seen, not yet settled
-        self.settled: set[int] = set()  # settled, above a gap
+        self.high = 0  # highest sequence number seen
+        self.holes: set[int] = set()  # in (acked, high], not seen
+        self.settled: set[int] = set()  # in (acked, high], settled, not yet acked
 
     def receive(self, seq: int) -> Receipt:
         """Register a sequence number as seen."""
-        if seq <= self.acked or seq in self.pending or seq in self.settled:
-            return Receipt.DUPLICATE
-        if seq > self.acked + self.window:
-            return Receipt.OUT_OF_WINDOW
-        self.pending.add(seq)
-        return Receipt.NEW
-
-    def forget(self, seq: int) -> None:
-        """Un-see a sequence number that was dropped unstored (rate limit): it may come again."""
-        self.pending.discard(seq)
+        high = self.high
+        if seq == high + 1 and seq <= self.acked + self.window:
+            self.high = seq
+            return Receipt.NEW
+        if seq > high:
+            if seq > self.acked + self.window:
+                return Receipt.OUT_OF_WINDOW
+            self.holes.update(range(high + 1, seq))
+            self.high = seq
+            return Receipt.NEW
+        if seq in self.holes:
+            self.holes.discard(seq)
+            return Receipt.NEW
+        return Receipt.DUPLICATE
 
     def settle(self, seqs: list[int]) -> int | None:
         """Mark seen sequence numbers settled; return the new ack if it moved, else None."""
+        acked = self.acked
+        # In-order commit of the next run of numbers: no sets touched.
+        if (
+            seqs
+            and seqs[0] == acked + 1
+            and seqs[-1] - seqs[0] + 1 == len(seqs)
+            and seqs[-1] <= self.high
+            and not self.settled
+            and not self.holes
+        ):
+            self.acked = seqs[-1]
+            return self.acked
         for seq in seqs:
-            if seq in self.pending:
-                self.pending.discard(seq)
+            if acked < seq <= self.high and seq not in self.holes:
                 self.settled.add(seq)
-        before = self.acked
-        while self.acked + 1 in self.settled:
-            self.acked += 1
-            self.settled.discard(self.acked)
-        return self.acked if self.acked != before else None
+        while acked + 1 in self.settled:
+            acked += 1
+            self.settled.discard(acked)
+        moved = acked != self.acked
+        self.acked = acked
+        return acked if moved else None

@@ -8,7 +8,6 @@ the ack to send.  The async shell (hub/channels/provider.py) owns the socket and
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 
 from hub.errors import CODES
@@ -49,7 +48,7 @@ class Intake:
     ack: int | None = None  # the ack moved by refusals alone, to send now
     reack: bool = False  # a duplicate at or below the ack: repeat the ack
     accepted: list[int] = field(default_factory=lambda: [0, 0, 0])  # by Verdict value
-    rejected: Counter[str] = field(default_factory=Counter)
+    rejected: dict[str, int] = field(default_factory=dict)
     flooded: bool = False  # strikes exhausted: close the socket
 
 
@@ -80,18 +79,14 @@ class FixIntake:
                     retry_after_s=retry,
                 )
             )
-            intake.rejected["rate_limited"] += len(fixes)
+            intake.rejected["rate_limited"] = len(fixes)
             intake.flooded = self.guard.exhausted
             return intake
         # Per-fix hot path: locals only, one TrackPoint per stored fix, nothing else.
         pid = self.provider_id
         receive, judge = self.window.receive, self.filter.judge
-        points, seqs, replies, accepted = (
-            intake.points,
-            intake.seqs,
-            intake.replies,
-            intake.accepted,
-        )
+        points, seqs, replies = intake.points, intake.seqs, intake.replies
+        accepted, rejected = intake.accepted, intake.rejected
         refused: list[int] = []
         newest_live: FixData | None = None
         for fix in fixes:
@@ -103,12 +98,12 @@ class FixIntake:
                     intake.reack = intake.reack or seq <= self.window.acked
                 else:
                     replies.append(error("seq_out_of_window", seq))
-                    intake.rejected["seq_out_of_window"] += 1
+                    rejected["seq_out_of_window"] = rejected.get("seq_out_of_window", 0) + 1
                 continue
             verdict = judge(fix, now_ms)
             if isinstance(verdict, str):
                 replies.append(error(verdict, seq))
-                intake.rejected[verdict] += 1
+                rejected[verdict] = rejected.get(verdict, 0) + 1
                 refused.append(seq)
                 continue
             points.append(
