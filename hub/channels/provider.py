@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+CLOSE_TIMEOUT_S = 5.0
+
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
@@ -96,8 +98,9 @@ class ProviderSession:
             await self.outbox.flush(1.0)
         self.outbox.stop()
         self.hub.metrics.closes.labels(code.name.lower()).inc()
-        with contextlib.suppress(RuntimeError, OSError):  # the peer may have gone already
-            await self.websocket.close(code)
+        # The peer may be gone, or (a slow consumer) never read the close frame: bounded.
+        with contextlib.suppress(RuntimeError, OSError, TimeoutError):
+            await asyncio.wait_for(self.websocket.close(code), CLOSE_TIMEOUT_S)
 
     # --- receiving -----------------------------------------------------------------------
 
@@ -126,6 +129,15 @@ class ProviderSession:
         return True
 
     async def handle(self, frame: wire.ClientFrame) -> None:
+        if not isinstance(frame, wire.Fixes | wire.Fix):
+            refusal = self.intake.spend(1, now_ms())
+            if refusal is not None:
+                self.hub.metrics.rejected("rate_limited")
+                if self.intake.flooded:
+                    await self.close(Close.RATE_LIMITED, refusal)
+                else:
+                    self.reply(refusal)
+                return
         match frame:
             case wire.Fixes(fixes=fixes):
                 await self.take_fixes(fixes)

@@ -16,8 +16,9 @@ class FloodGuard:
 
     def take(self, count: int, now_s: float) -> bool:
         """Spend ``count`` tokens if there are enough; a refusal is a strike."""
-        self.level = min(self.burst, self.level + (now_s - self.stamp) * self.rate)
-        self.stamp = now_s
+        if now_s > self.stamp:  # clocks of two sources may disagree by a millisecond
+            self.level = min(self.burst, self.level + (now_s - self.stamp) * self.rate)
+            self.stamp = now_s
         if count <= self.level:
             self.level -= count
             self.strikes = 0

@@ -67,20 +67,32 @@ class FixIntake:
     def acked(self) -> int:
         return self.window.acked
 
+    @property
+    def flooded(self) -> bool:
+        """Rate-limited often enough in a row that the socket should be closed."""
+        return self.guard.exhausted
+
+    def spend(self, count: int, now_ms: int, seq: int | None = None) -> Error | None:
+        """Charge ``count`` to the session's budget (a fix, or any other frame, costs 1).
+
+        Returns the ``rate_limited`` error to send when the budget refuses.
+        """
+        if self.guard.take(count, now_ms / 1000):
+            return None
+        return Error(
+            code="rate_limited",
+            message=CODES["rate_limited"].meaning,
+            seq=seq,
+            retry_after_s=round(self.guard.retry_after_s(count), 3),
+        )
+
     def take(self, fixes: list[FixData], now_ms: int) -> Intake:
         intake = Intake()
-        if not self.guard.take(len(fixes), now_ms / 1000):
-            retry = round(self.guard.retry_after_s(len(fixes)), 3)
-            intake.replies.append(
-                Error(
-                    code="rate_limited",
-                    message=CODES["rate_limited"].meaning,
-                    seq=fixes[0].seq,
-                    retry_after_s=retry,
-                )
-            )
+        refusal = self.spend(len(fixes), now_ms, fixes[0].seq)
+        if refusal is not None:
+            intake.replies.append(refusal)
             intake.rejected["rate_limited"] = len(fixes)
-            intake.flooded = self.guard.exhausted
+            intake.flooded = self.flooded
             return intake
         # Per-fix hot path: locals only, one TrackPoint per stored fix, nothing else.
         pid = self.provider_id

@@ -9,6 +9,7 @@ import time
 import jwt
 import msgspec
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from hub.errors import Close
 from hub.operations import registry
@@ -313,3 +314,63 @@ async def test_acked_fixes_survive_a_restart(engine_kind, tmp_path):
             # and the provider's tokens still work: the secret is kept in the store
             async with ProviderClient.connect(restarted.ws, token) as app:
                 await app.welcome()
+
+
+async def test_other_frames_bad_and_replayed(tmp_path):
+    async with engine_settings("embedded", tmp_path) as settings, serve(settings) as running:
+        _, token = await new_provider(running)
+        async with ProviderClient.connect(running.ws, token, header=False) as app:
+            await app.welcome()
+            await app.send({"type": "hello", "token": token})  # replayed
+            await app.error("already_authenticated")
+            await app.send('{"type":"duty","on":"yes"}')
+            await app.error("invalid_frame")
+            await app.send('{"type":"duty"}')
+            await app.error("invalid_frame")
+            await app.send('{"type":"ping","id":-1}')
+            await app.error("invalid_frame")
+            await app.send('{"type":"fixes","fixes":[]}')
+            await app.error("invalid_frame")
+            await app.send(b"\x93\x01\x02")  # MessagePack, but an array, not a frame
+            await app.error("invalid_frame")
+            await app.alive()
+
+
+async def test_a_ping_flood_is_limited_like_fixes(tmp_path):
+    async with (
+        engine_settings("embedded", tmp_path, max_fixes_per_s=1, fix_burst=3) as settings,
+        serve(settings) as running,
+    ):
+        _, token = await new_provider(running)
+        async with ProviderClient.connect(running.ws, token) as app:
+            await app.welcome()
+            for i in range(10):
+                await app.send({"type": "ping", "id": i})
+            await app.error("rate_limited")
+            assert await app.closed() == Close.RATE_LIMITED
+            assert len([f for f in app.seen if f["type"] == "pong"]) == 3
+
+
+async def test_a_client_that_stops_reading_is_cut_off(tmp_path):
+    async with (
+        engine_settings(
+            "embedded", tmp_path, send_queue_bytes=1024, max_fixes_per_s=1e6, fix_burst=10**6
+        ) as settings,
+        serve(settings) as running,
+    ):
+        _, token = await new_provider(running)
+        async with (
+            ProviderClient.connect(running.ws, token) as app,
+            ProviderClient.connect(running.ws, (await new_provider(running, "B"))[1]) as ok,
+        ):
+            await app.welcome()
+            # Pings, never reading the pongs: the kernel buffers fill, then the hub's queue.
+            ping = msgspec.json.encode({"type": "ping", "id": 1}).decode()
+            with pytest.raises(ConnectionClosed) as closed:
+                async with asyncio.timeout(30):
+                    while True:
+                        await app.ws.send(ping)
+            assert closed.value.rcvd.code == Close.SLOW_CONSUMER
+            # the other session is unaffected
+            await ok.welcome()
+            await ok.alive()
