@@ -366,10 +366,14 @@ async def test_a_client_that_stops_reading_is_cut_off(tmp_path):
             await app.welcome()
             # Pings, never reading the pongs: the kernel buffers fill, then the hub's queue.
             ping = msgspec.json.encode({"type": "ping", "id": 1}).decode()
-            with pytest.raises(ConnectionClosed) as closed:
+
+            async def ping_until_closed() -> None:
                 async with asyncio.timeout(30):
                     while True:
                         await app.ws.send(ping)
+
+            with pytest.raises(ConnectionClosed) as closed:
+                await ping_until_closed()
             assert closed.value.rcvd.code == Close.SLOW_CONSUMER
             # the other session is unaffected
             await ok.welcome()
