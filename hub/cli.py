@@ -22,13 +22,14 @@ from hub.state.records import Records
 
 def uvicorn_config(settings: Settings) -> uvicorn.Config:
     from hub.app import create_app
+    from hub.channels.lean_ws import LeanWebSocketProtocol
 
     return uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        ws="websockets-sansio",
+        ws=LeanWebSocketProtocol,  # uvicorn's websockets-sansio, lighter per held socket
         ws_max_size=settings.max_frame_bytes,
         ws_per_message_deflate=False,  # provider links: deflate costs ~64 KiB per socket
         ws_ping_interval=settings.ws_ping_interval_s or None,

@@ -15,7 +15,7 @@ import secrets
 import time
 from typing import TYPE_CHECKING
 
-from starlette.types import Message
+from starlette.types import Message, Scope
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from hub import wire
@@ -44,15 +44,15 @@ class ProviderSession:
         "intake",
         "last_rx",
         "outbox",
-        "provider",
+        "provider_id",
         "session_id",
         "websocket",
     )
 
-    def __init__(self, hub: Hub, websocket: WebSocket, provider: Provider, intake: FixIntake):
+    def __init__(self, hub: Hub, websocket: WebSocket, provider_id: int, intake: FixIntake):
         self.hub = hub
         self.websocket = websocket
-        self.provider = provider
+        self.provider_id = provider_id  # only the id: the record is not needed once in
         self.session_id = secrets.token_hex(8)
         self.intake = intake
         self.outbox = Outbox(self._send, hub.settings.send_queue_bytes, self._overflow)
@@ -144,7 +144,7 @@ class ProviderSession:
             case wire.Fix():
                 await self.take_fixes([frame])
             case wire.Duty(on=on):
-                await self.hub.live.presence.set_duty(self.provider.id, on)
+                await self.hub.live.presence.set_duty(self.provider_id, on)
                 self.reply(wire.Duty(on=on))
             case wire.Ping(id=ping_id):
                 self.reply(wire.Pong(id=ping_id, server_time=now_ms()))
@@ -181,9 +181,17 @@ class ProviderSession:
             self.ack(acked)
 
 
+def bearer_header(scope: Scope) -> str:
+    """The Authorization header, read from the raw scope (no cached Headers object)."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            return str(value.decode("latin-1"))
+    return ""
+
+
 async def authenticate(hub: Hub, websocket: WebSocket) -> Provider:
     """The provider behind the header token, or behind the first hello frame."""
-    header = websocket.headers.get("authorization", "")
+    header = bearer_header(websocket.scope)
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
@@ -226,7 +234,11 @@ async def provider_endpoint(websocket: WebSocket) -> None:
         return
     except WebSocketDisconnect:
         return
+    # Authenticated: the handshake headers (~1 KiB) are never read again, and this socket
+    # may be held for hours alongside ten thousand others.
+    websocket.scope["headers"] = []
     session = await hub.sessions.open(websocket, provider)
+    del provider  # the session keeps the id; the record would be held for nothing
     try:
         await session.run()
     except WebSocketDisconnect:

@@ -61,7 +61,7 @@ class SessionRegistry:
                 settings.max_fixes_per_s, settings.fix_burst, settings.flood_strikes, time.time()
             ),
         )
-        session = ProviderSession(hub, websocket, provider, intake)
+        session = ProviderSession(hub, websocket, provider.id, intake)
         previous_here = self.local.get(provider.id)
         self.local[provider.id] = session
         if previous_here is not None:
@@ -92,7 +92,7 @@ class SessionRegistry:
         """Forget a session whose socket ended (whoever ended it)."""
         session.outbox.stop()
         self.hub.metrics.connections.dec()
-        pid = session.provider.id
+        pid = session.provider_id
         if self.local.get(pid) is session:
             del self.local[pid]
         await self.hub.live.presence.release(pid, session.session_id)
