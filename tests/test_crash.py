@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import socket
-import subprocess
 import sys
 
 import httpx
@@ -68,7 +67,7 @@ async def test_acked_fixes_survive_kill_9(engine_kind, tmp_path):
                     await app.send({"type": "fixes", "fixes": stream[start_at : start_at + 20]})
                 acked = (await app.acked(100))["seq"]
                 process.send_signal(signal.SIGKILL)  # mid-stream, no shutdown at all
-                process.wait(10)
+                await process.wait()
             assert acked >= 100
             restarted = await start(env, port)
             try:
@@ -77,9 +76,9 @@ async def test_acked_fixes_survive_kill_9(engine_kind, tmp_path):
                 assert [p.t_ms for p in stored[:acked]] == [f["t"] for f in stream[:acked]]
             finally:
                 restarted.terminate()
-                restarted.wait(10)
+                await restarted.wait()
             await records.close()
         finally:
-            if process.poll() is None:
+            if process.returncode is None:
                 process.kill()
-                process.wait(10)
+                await process.wait()
