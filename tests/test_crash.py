@@ -33,8 +33,10 @@ def environment(settings) -> dict[str, str]:
     return env
 
 
-async def start(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen([sys.executable, "-m", "hub", "serve", "--port", str(port)], env=env)
+async def start(env: dict[str, str], port: int) -> asyncio.subprocess.Process:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hub", "serve", "--port", str(port), env=env
+    )
     async with asyncio.timeout(20), httpx.AsyncClient() as http:
         while True:
             try:
