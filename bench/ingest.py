@@ -53,7 +53,7 @@ async def bare_baseline(providers: list[tuple[int, str]], opts: dict[str, Any]) 
 
 async def run(engine: str, quick: bool) -> dict[str, Any]:
     sessions, seconds = (50, 5.0) if quick else (200, 15.0)
-    opts = {"seconds": seconds, "batch": 20, "window": 4, "step_ms": 1, "history_s": 100}
+    opts = {"seconds": seconds, "batch": 20, "window": 2, "step_ms": 1, "history_s": 100}
     async with engines(engine) as eng:
         env = {
             **eng.env,
