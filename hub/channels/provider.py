@@ -38,6 +38,7 @@ def now_ms() -> int:
 
 class ProviderSession:
     __slots__ = (
+        "closer",
         "closing",
         "hub",
         "inflight",
@@ -52,7 +53,7 @@ class ProviderSession:
     def __init__(self, hub: Hub, websocket: WebSocket, provider_id: int, intake: FixIntake):
         self.hub = hub
         self.websocket = websocket
-        self.provider_id = provider_id  # only the id: the record is not needed once in
+        self.provider_id = provider_id  # the id only: the record is not needed after auth
         self.session_id = secrets.token_hex(8)
         self.intake = intake
         self.outbox = Outbox(self._send, hub.settings.send_queue_bytes, self._overflow)
@@ -61,6 +62,7 @@ class ProviderSession:
         # session: an empty deque costs ~600 bytes, and ten thousand sessions are held.
         self.inflight: list[tuple[int, float]] = []
         self.closing = False
+        self.closer: asyncio.Task[None] | None = None  # owns a close started by the outbox
 
     # --- sending -------------------------------------------------------------------------
 
@@ -86,16 +88,24 @@ class ProviderSession:
         del inflight[:done]
 
     def _overflow(self, code: Close) -> None:
-        asyncio.get_running_loop().create_task(self.close(code))
+        self.close_soon(code)
+
+    def close_soon(self, code: Close, frame: wire.Error | None = None) -> None:
+        """Start closing without waiting for it (the session owns the task)."""
+        if self.closer is None and not self.closing:
+            self.closer = asyncio.get_running_loop().create_task(self.close(code, frame))
 
     async def close(self, code: Close, frame: wire.Error | None = None) -> None:
-        """Close with a named code, after a last error frame if given. Idempotent."""
+        """Close with a named code, after what is queued and a last error frame if given.
+
+        Idempotent.
+        """
         if self.closing:
             return
         self.closing = True
         if frame is not None:
             self.reply(frame)
-            await self.outbox.flush(1.0)
+        await self.outbox.flush(1.0)
         self.outbox.stop()
         self.hub.metrics.closes.labels(code.name.lower()).inc()
         # The peer may be gone, or (a slow consumer) never read the close frame: bounded.
@@ -115,9 +125,7 @@ class ProviderSession:
         if message["type"] == "websocket.disconnect":
             return False
         self.last_rx = time.monotonic()
-        data = message.get("text")
-        if data is None:
-            data = message.get("bytes") or b""
+        data = payload(message)
         self.outbox.binary = isinstance(data, bytes)
         try:
             frame = wire.decode(data)
@@ -133,10 +141,9 @@ class ProviderSession:
             refusal = self.intake.spend(1, now_ms())
             if refusal is not None:
                 self.hub.metrics.rejected("rate_limited")
+                self.reply(refusal)
                 if self.intake.flooded:
-                    await self.close(Close.RATE_LIMITED, refusal)
-                else:
-                    self.reply(refusal)
+                    await self.close(Close.RATE_LIMITED)
                 return
         match frame:
             case wire.Fixes(fixes=fixes):
@@ -160,8 +167,8 @@ class ProviderSession:
         metrics.accepted(intake.accepted)
         for reply in intake.replies:
             self.reply(reply)
-        if intake.flooded:
-            await self.close(Close.RATE_LIMITED, error("rate_limited"))
+        if intake.flooded:  # the rate_limited error is among the replies
+            await self.close(Close.RATE_LIMITED)
             return
         if intake.live is not None:
             self.hub.live.positions.put(intake.live)
@@ -179,6 +186,12 @@ class ProviderSession:
         acked = self.intake.committed(seqs)
         if acked is not None and not self.closing:
             self.ack(acked)
+
+
+def payload(message: Message) -> str | bytes:
+    """The data of a websocket.receive message: text (JSON) or bytes (MessagePack)."""
+    text = message.get("text")
+    return text if text is not None else message.get("bytes") or b""
 
 
 def bearer_header(scope: Scope) -> str:
@@ -202,11 +215,8 @@ async def authenticate(hub: Hub, websocket: WebSocket) -> Provider:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 raise WebSocketDisconnect(message.get("code", 1000))
-            data = message.get("text")
-            if data is None:
-                data = message.get("bytes") or b""
             try:
-                frame = wire.decode(data)
+                frame = wire.decode(payload(message))
             except FrameError as exc:
                 await websocket.send_text(wire.encode_json(error(exc.code)).decode())
                 continue

@@ -7,6 +7,7 @@ is on another.  A housekeeping tick closes sessions silent for longer than idle_
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import TYPE_CHECKING
@@ -65,7 +66,7 @@ class SessionRegistry:
         previous_here = self.local.get(provider.id)
         self.local[provider.id] = session
         if previous_here is not None:
-            await previous_here.close(Close.SESSION_REPLACED, error("session_replaced"))
+            previous_here.close_soon(Close.SESSION_REPLACED, error("session_replaced"))
         previous = await hub.live.presence.claim(
             provider.id, Owner(session.session_id, hub.node), now_ms()
         )
@@ -105,14 +106,14 @@ class SessionRegistry:
             return
         session = self.local.get(kick.provider_id)
         if session is not None and session.session_id == kick.session_id:
-            await session.close(Close.SESSION_REPLACED, error("session_replaced"))
+            session.close_soon(Close.SESSION_REPLACED, error("session_replaced"))
 
     async def sweep(self) -> None:
         """Close every session that has been silent past idle_timeout_s."""
         limit = time.monotonic() - self.hub.settings.idle_timeout_s
         for session in [s for s in self.local.values() if s.last_rx < limit]:
-            await session.close(Close.IDLE_TIMEOUT, error("idle_timeout"))
+            session.close_soon(Close.IDLE_TIMEOUT, error("idle_timeout"))
 
     async def close_all(self, code: Close) -> None:
-        for session in list(self.local.values()):
-            await session.close(code)
+        """Close every session at once (shutdown); each close is bounded in time."""
+        await asyncio.gather(*(s.close(code) for s in list(self.local.values())))
