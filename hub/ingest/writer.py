@@ -40,7 +40,6 @@ class TrackWriter:
         self._task: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()  # set while nothing is queued or being committed
         self._idle.set()
-        self.stored = 0
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="track-writer")
@@ -77,7 +76,6 @@ class TrackWriter:
                     await asyncio.sleep(delay)
             self.metrics.track_commit.observe(time.perf_counter() - started)
             self.metrics.track_batch.observe(len(batch))
-            self.stored += len(batch)
             if not self._queue:
                 self._idle.set()
             for future in futures:
