@@ -57,7 +57,10 @@ async def one_provider(request: Request) -> Response:
     records = request.state.hub.records
     if request.method == "PATCH":
         patch = await body_as(request, ProviderPatch)
-        return JSON(await registry.set_active(records, path_id(request), patch.active))
+        updated = await registry.set_active(records, path_id(request), patch.active)
+        if not updated.active:
+            await request.state.hub.sessions.end(updated.id, "provider_inactive")
+        return JSON(updated)
     return JSON(await registry.provider(records, path_id(request)))
 
 
@@ -68,8 +71,11 @@ async def token(request: Request) -> Response:
 
 
 async def revoke(request: Request) -> Response:
+    """Revoke every token issued so far and close the provider's open session now."""
     require_admin(request)
-    return JSON(await registry.revoke_tokens(request.state.hub.records, path_id(request)))
+    revoked = await registry.revoke_tokens(request.state.hub.records, path_id(request))
+    await request.state.hub.sessions.end(revoked.id, "token_revoked")
+    return JSON(revoked)
 
 
 async def live(request: Request) -> Response:

@@ -32,10 +32,18 @@ log = logging.getLogger(__name__)
 
 
 class Kick(msgspec.Struct, frozen=True):
-    """Bus message to a node: close this session of this provider."""
+    """Bus message to a node: close this session of this provider, for this reason."""
 
     provider_id: int
     session_id: str
+    reason: str = "session_replaced"
+
+
+KICK_CLOSE = {
+    "session_replaced": Close.SESSION_REPLACED,
+    "token_revoked": Close.TOKEN_REVOKED,
+    "provider_inactive": Close.PROVIDER_INACTIVE,
+}
 
 
 _kick_decoder = msgspec.json.Decoder(Kick)
@@ -71,8 +79,7 @@ class SessionRegistry:
             provider.id, Owner(session.session_id, hub.node), now_ms()
         )
         if previous is not None and previous.node != hub.node:
-            kick = Kick(provider.id, previous.session_id)
-            await hub.live.bus.publish(node_channel(previous.node), msgspec.json.encode(kick))
+            await self.kick(Kick(provider.id, previous.session_id), previous.node)
         hub.metrics.sessions.inc()
         hub.metrics.connections.inc()
         session.reply(
@@ -98,15 +105,34 @@ class SessionRegistry:
             del self.local[pid]
         await self.hub.live.presence.release(pid, session.session_id)
 
+    async def kick(self, kick: Kick, node: str) -> None:
+        """Close a session wherever it lives: here directly, elsewhere through the bus."""
+        if node == self.hub.node:
+            self._close_local(kick)
+        else:
+            await self.hub.live.bus.publish(node_channel(node), msgspec.json.encode(kick))
+
+    async def end(self, provider_id: int, reason: str) -> None:
+        """Close the provider's live session, if any, for ``reason`` (revoked, inactive)."""
+        owner = (await self.hub.live.presence.view(provider_id, now_ms())).owner
+        if owner is not None:
+            await self.kick(Kick(provider_id, owner.session_id, reason), owner.node)
+
+    def _close_local(self, kick: Kick) -> None:
+        session = self.local.get(kick.provider_id)
+        if session is not None and session.session_id == kick.session_id:
+            session.close_soon(KICK_CLOSE[kick.reason], error(kick.reason))
+
     async def on_bus_message(self, payload: bytes) -> None:
         try:
             kick = _kick_decoder.decode(payload)
         except msgspec.DecodeError:
             log.warning("ignored undecodable bus message", extra={"bytes": len(payload)})
             return
-        session = self.local.get(kick.provider_id)
-        if session is not None and session.session_id == kick.session_id:
-            session.close_soon(Close.SESSION_REPLACED, error("session_replaced"))
+        if kick.reason not in KICK_CLOSE:
+            log.warning("ignored kick with an unknown reason", extra={"reason": kick.reason})
+            return
+        self._close_local(kick)
 
     async def sweep(self) -> None:
         """Close every session that has been silent past idle_timeout_s."""

@@ -29,11 +29,14 @@ async def register_many(records: Records, news: list[NewProvider]) -> list[Provi
     return await records.providers.add_many(checked_news, keys, int(time.time() * 1000))
 
 
-async def provider(records: Records, provider_id: int) -> Provider:
-    found = await records.providers.get(provider_id)
+def _found(found: Provider | None, provider_id: int) -> Provider:
     if found is None:
         raise NotFound(f"no provider {provider_id}")
     return found
+
+
+async def provider(records: Records, provider_id: int) -> Provider:
+    return _found(await records.providers.get(provider_id), provider_id)
 
 
 async def issue_token(records: Records, tokens: TokenIssuer, provider_id: int) -> IssuedToken:
@@ -44,15 +47,13 @@ async def issue_token(records: Records, tokens: TokenIssuer, provider_id: int) -
 
 
 async def revoke_tokens(records: Records, provider_id: int) -> Provider:
-    """Revoke every token issued so far (open sessions end at their next authentication)."""
-    found = await records.providers.bump_token_version(provider_id)
-    if found is None:
-        raise NotFound(f"no provider {provider_id}")
-    return found
+    """Revoke every token issued so far.
+
+    Reconnects are refused from now on; the admin API also closes the open session (the
+    CLI, which holds no session, cannot).
+    """
+    return _found(await records.providers.bump_token_version(provider_id), provider_id)
 
 
 async def set_active(records: Records, provider_id: int, active: bool) -> Provider:
-    found = await records.providers.set_active(provider_id, active)
-    if found is None:
-        raise NotFound(f"no provider {provider_id}")
-    return found
+    return _found(await records.providers.set_active(provider_id, active), provider_id)

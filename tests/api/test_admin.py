@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 
 import httpx
+import msgspec
 import pytest
 
+from hub.errors import Close
 from tests.client import ProviderClient, fixes
 from tests.conftest import engine_settings, serve
 
@@ -124,3 +126,48 @@ async def test_admin_routes_need_an_admin_token(admin, header, code):
     assert response.status_code == 401
     assert response.json()["error"]["code"] == code
     assert (await admin.get("/admin/providers")).json()["providers"] == []  # nothing created
+
+
+@pytest.mark.parametrize(
+    ("action", "error", "close"),
+    [
+        ("revoke", "token_revoked", Close.TOKEN_REVOKED),
+        ("deactivate", "provider_inactive", Close.PROVIDER_INACTIVE),
+    ],
+)
+async def test_revoking_or_deactivating_closes_the_open_session(admin, action, error, close):
+    created = (
+        await admin.post("/admin/providers", json={"name": "P", "phone": "+5511999990000"})
+    ).json()
+    token = (await admin.post(f"/admin/providers/{created['id']}/token")).json()["token"]
+    async with ProviderClient.connect(admin.running.ws, token) as app:
+        await app.welcome()
+        if action == "revoke":
+            await admin.post(f"/admin/providers/{created['id']}/revoke")
+        else:
+            await admin.patch(f"/admin/providers/{created['id']}", json={"active": False})
+        await app.error(error)
+        assert await app.closed() == close
+    async with ProviderClient.connect(admin.running.ws, token) as again:
+        assert (await again.error(error))["code"] == error  # and it cannot come back
+
+
+async def test_revoke_closes_a_session_held_by_another_node(tmp_path):
+    async with engine_settings("distributed", tmp_path) as settings:
+        a_settings = msgspec.structs.replace(settings, node_id="node-a")
+        b_settings = msgspec.structs.replace(settings, node_id="node-b")
+        async with serve(a_settings) as a, serve(b_settings) as b:
+            admin_token = a.hub.tokens.admin_token("tests", int(time.time()))
+            headers = {"Authorization": f"Bearer {admin_token}"}
+            async with httpx.AsyncClient(base_url=a.http, headers=headers) as on_a:
+                created = (
+                    await on_a.post(
+                        "/admin/providers", json={"name": "P", "phone": "+5511999990000"}
+                    )
+                ).json()
+                token = (await on_a.post(f"/admin/providers/{created['id']}/token")).json()
+                async with ProviderClient.connect(b.ws, token["token"]) as app:
+                    await app.welcome()
+                    await on_a.post(f"/admin/providers/{created['id']}/revoke")
+                    await app.error("token_revoked")
+                    assert await app.closed() == Close.TOKEN_REVOKED
