@@ -10,12 +10,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.routing import BaseRoute, WebSocketRoute
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from hub import wire
-from hub.api import admin, health, osmand
+from hub.api import admin, health, openapi, osmand
+from hub.api.openapi import Operation
 from hub.api.responses import error_handlers
 from hub.channels.provider import provider_endpoint
 from hub.channels.sessions import SessionRegistry, node_channel
@@ -205,11 +208,25 @@ async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
     await asyncio.gather(*tasks, return_exceptions=True)
 
 
+OPENAPI = Operation("GET", "/openapi.json", "This document", dict[str, Any])
+
+
+def rest_operations() -> list[Operation]:
+    """Every REST operation, as /openapi.json documents it."""
+    return [*health.operations, *admin.operations, *osmand.operations, OPENAPI]
+
+
 def routes() -> list[BaseRoute]:
+    document = openapi.render(rest_operations()).encode()
+
+    async def openapi_json(request: Request) -> Response:
+        return Response(document, media_type="application/json")
+
     return [
         *health.routes,
         *admin.routes,
         *osmand.routes,
+        Route(OPENAPI.path, openapi_json),
         # Reached only when HubApp does not take the socket first (same handler).
         WebSocketRoute(PROVIDER_PATH, provider_endpoint),
     ]

@@ -122,6 +122,13 @@ def config(settings: Settings, args: argparse.Namespace) -> None:
     sys.stdout.write(markdown_table() + "\n")
 
 
+def openapi(settings: Settings, args: argparse.Namespace) -> None:
+    from hub.api.openapi import render
+    from hub.app import rest_operations
+
+    sys.stdout.write(render(rest_operations()))
+
+
 def asyncapi(settings: Settings, args: argparse.Namespace) -> None:
     from hub.asyncapi import render
 
@@ -141,6 +148,9 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("config", help="print the settings table").set_defaults(func=config)
     commands.add_parser("asyncapi", help="print the provider protocol as AsyncAPI 3").set_defaults(
         func=asyncapi
+    )
+    commands.add_parser("openapi", help="print the REST API as OpenAPI 3.1").set_defaults(
+        func=openapi
     )
 
     provider = commands.add_parser("provider", help="the provider registry")

@@ -12,15 +12,38 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from hub.api.openapi import Operation, Param
 from hub.api.responses import JSON, body_as, int_param
 from hub.errors import BadRequest, Unauthorized
 from hub.operations import registry
-from hub.operations.providers import NewProvider
+from hub.operations.providers import NewProvider, Provider
+from hub.operations.registry import IssuedToken
+from hub.state.live import LivePosition, PresenceView
+from hub.state.records import TrackPoint
 from hub.tokens import ADMIN_AUDIENCE
 
 
 class ProviderPatch(msgspec.Struct, forbid_unknown_fields=True):
     active: bool
+
+
+class ProviderPage(msgspec.Struct):
+    providers: list[Provider]
+
+
+class LiveView(msgspec.Struct):
+    presence: PresenceView
+    position: LivePosition | None
+
+
+class TrackPage(msgspec.Struct):
+    """Points as arrays, in the order of ``columns`` (compact for long tracks)."""
+
+    columns: list[str]
+    points: list[TrackPoint]
+
+
+TRACK_COLUMNS = list(TrackPoint.__struct_fields__)
 
 
 def require_admin(request: Request) -> None:
@@ -49,7 +72,7 @@ async def providers(request: Request) -> Response:
         return JSON(created, status_code=201)
     after = int_param(request, "after", 0, 0, 2**63 - 1)
     limit = int_param(request, "limit", 100, 1, 1000)
-    return JSON({"providers": await records.providers.page(after_id=after, limit=limit)})
+    return JSON(ProviderPage(await records.providers.page(after_id=after, limit=limit)))
 
 
 async def one_provider(request: Request) -> Response:
@@ -85,7 +108,7 @@ async def live(request: Request) -> Response:
     found = await registry.provider(hub.records, path_id(request))
     view = await hub.live.presence.view(found.id, int(time.time() * 1000))
     position = await hub.live.positions.get(found.id)
-    return JSON({"presence": view, "position": position and msgspec.structs.asdict(position)})
+    return JSON(LiveView(view, position))
 
 
 async def track(request: Request) -> Response:
@@ -95,7 +118,7 @@ async def track(request: Request) -> Response:
     since = int_param(request, "since_ms", 0, 0, 2**53)
     limit = int_param(request, "limit", 1000, 1, 10_000)
     points = await hub.records.tracks.history(found.id, since_ms=since, limit=limit)
-    return JSON({"points": [msgspec.structs.asdict(p) for p in points]})
+    return JSON(TrackPage(TRACK_COLUMNS, points))
 
 
 routes = [
@@ -105,4 +128,58 @@ routes = [
     Route("/admin/providers/{provider_id}/revoke", revoke, methods=["POST"]),
     Route("/admin/providers/{provider_id}/live", live),
     Route("/admin/providers/{provider_id}/track", track),
+]
+
+_ONE = "/admin/providers/{provider_id}"
+operations = [
+    Operation(
+        "POST", "/admin/providers", "Register a provider", Provider, 201, NewProvider, admin=True
+    ),
+    Operation(
+        "GET",
+        "/admin/providers",
+        "List providers by id",
+        ProviderPage,
+        admin=True,
+        query=(
+            Param("after", "ids greater than this"),
+            Param("limit", "at most this many", 1, 1000),
+        ),
+    ),
+    Operation("GET", _ONE, "One provider", Provider, admin=True, errors=(404,)),
+    Operation(
+        "PATCH",
+        _ONE,
+        "Activate or deactivate (closes an open session)",
+        Provider,
+        body=ProviderPatch,
+        admin=True,
+        errors=(404,),
+    ),
+    Operation(
+        "POST", _ONE + "/token", "Issue an app token", IssuedToken, 201, admin=True, errors=(404,)
+    ),
+    Operation(
+        "POST",
+        _ONE + "/revoke",
+        "Revoke every token (closes an open session)",
+        Provider,
+        admin=True,
+        errors=(404,),
+    ),
+    Operation(
+        "GET", _ONE + "/live", "Presence and live position", LiveView, admin=True, errors=(404,)
+    ),
+    Operation(
+        "GET",
+        _ONE + "/track",
+        "Stored GPS history, oldest first",
+        TrackPage,
+        admin=True,
+        errors=(404,),
+        query=(
+            Param("since_ms", "device time from (Unix ms)"),
+            Param("limit", "at most this many points", 1, 10_000),
+        ),
+    ),
 ]

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from hub.api.openapi import Operation
 from hub.api.responses import JSON
 from hub.errors import StoreUnavailable
 
 
+class Health(msgspec.Struct):
+    status: str
+
+
+class Readiness(msgspec.Struct):
+    status: str  # "ready" or "unavailable"
+    node: str
+    checks: dict[str, str]  # engine -> "ok" or what failed
+
+
 async def healthz(request: Request) -> Response:
     """The process answers: nothing else is checked."""
-    return JSON({"status": "ok"})
+    return JSON(Health("ok"))
 
 
 async def readyz(request: Request) -> Response:
@@ -27,7 +39,7 @@ async def readyz(request: Request) -> Response:
             checks[name] = exc.message
     ready = all(v == "ok" for v in checks.values())
     return JSON(
-        {"status": "ready" if ready else "unavailable", "node": hub.node, "checks": checks},
+        Readiness("ready" if ready else "unavailable", hub.node, checks),
         status_code=200 if ready else 503,
     )
 
@@ -43,4 +55,10 @@ routes = [
     Route("/healthz", healthz),
     Route("/readyz", readyz),
     Route("/metrics", metrics),
+]
+
+operations = [
+    Operation("GET", "/healthz", "The process answers", Health),
+    Operation("GET", "/readyz", "Both engines answer a query", Readiness, errors=(503,)),
+    Operation("GET", "/metrics", "Prometheus exposition", media_type="text/plain; version=0.0.4"),
 ]

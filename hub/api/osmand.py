@@ -16,10 +16,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from hub.api.openapi import Operation
 from hub.api.responses import JSON
 from hub.errors import BadRequest, FixRejected, Unauthorized
 from hub.ingest.filter import FixFilter, Verdict
@@ -28,6 +30,12 @@ from hub.wire import FixData
 
 if TYPE_CHECKING:
     from hub.app import Hub
+
+
+class Stored(msgspec.Struct):
+    stored: bool
+    verdict: str  # live, late (history only) or jump (history only, flagged)
+
 
 KNOT_MPS = 0.514444
 MAX_BODY_BYTES = 8192
@@ -120,7 +128,7 @@ async def osmand(request: Request) -> Response:
         hub.live.positions.put(live_position(provider.id, fix, now_ms))
     future = await hub.writer.submit([track_point(provider.id, fix, verdict, now_ms)])
     await future  # StoreUnavailable (503) if the hub stops before the commit
-    return JSON({"stored": True, "verdict": verdict.name.lower()})
+    return JSON(Stored(True, verdict.name.lower()))
 
 
 async def _filter_for(hub: Hub, provider_id: int) -> FixFilter:
@@ -138,3 +146,9 @@ async def _filter_for(hub: Hub, provider_id: int) -> FixFilter:
 
 
 routes = [Route("/ingest/osmand", osmand, methods=["GET", "POST"])]
+
+_SUMMARY = "OsmAnd / Traccar Client position report (query string or url-encoded form)"
+operations = [
+    Operation(method, "/ingest/osmand", _SUMMARY, Stored, errors=(400, 401, 403, 503))
+    for method in ("GET", "POST")
+]

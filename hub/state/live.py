@@ -13,7 +13,7 @@ from typing import Protocol
 import msgspec
 
 
-class LivePosition(msgspec.Struct, frozen=True, array_like=True):
+class LivePosition(msgspec.Struct, frozen=True):
     provider_id: int
     lat: float
     lng: float

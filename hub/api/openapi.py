@@ -1,0 +1,123 @@
+"""The REST API as an OpenAPI 3.1 document, generated from the routes' own declarations.
+
+Each routes module lists an ``Operation`` per route, with the msgspec types it reads and
+writes; ``/openapi.json`` serves the document, docs/openapi.json is its committed copy, and
+a test keeps both equal and checks that every route is declared, so it cannot drift.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+
+from hub.errors import CODES
+
+
+class ErrorDetail(msgspec.Struct):
+    code: str
+    message: str
+
+
+class ErrorBody(msgspec.Struct):
+    """Every REST error: a code from the registry and a human message."""
+
+    error: ErrorDetail
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    description: str
+    minimum: int = 0
+    maximum: int = 2**53
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    response: Any = None  # a msgspec type, or None for a plain text body
+    status: int = 200
+    body: Any = None
+    query: tuple[Param, ...] = ()
+    admin: bool = False
+    errors: tuple[int, ...] = ()
+    media_type: str = "application/json"
+
+
+def document(operations: list[Operation], version: str = "1") -> dict[str, Any]:
+    types = [t for op in operations for t in (op.response, op.body) if t is not None]
+    _, schemas = msgspec.json.schema_components(
+        [*types, ErrorBody], ref_template="#/components/schemas/{name}"
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for op in operations:
+        paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Dispatch hub REST API",
+            "version": version,
+            "description": "Errors are always ErrorBody; codes: "
+            + ", ".join(sorted(c for c, info in CODES.items() if info.severity == "error")),
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "admin": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+        },
+    }
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+        for name in re.findall(r"{(\w+)}", op.path)
+    ] + [
+        {
+            "name": p.name,
+            "in": "query",
+            "required": False,
+            "description": p.description,
+            "schema": {"type": "integer", "minimum": p.minimum, "maximum": p.maximum},
+        }
+        for p in op.query
+    ]
+    content = (
+        {op.media_type: {"schema": _ref(op.response)}}
+        if op.response is not None
+        else {op.media_type: {"schema": {"type": "string"}}}
+    )
+    responses: dict[str, Any] = {str(op.status): {"description": "OK", "content": content}}
+    for status in sorted({*op.errors, *((400, 401) if op.admin else ())}):
+        responses[str(status)] = {
+            "description": "Error",
+            "content": {"application/json": {"schema": _ref(ErrorBody)}},
+        }
+    entry: dict[str, Any] = {"summary": op.summary, "responses": responses}
+    if parameters:
+        entry["parameters"] = parameters
+    if op.body is not None:
+        entry["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": _ref(op.body)}},
+        }
+    if op.admin:
+        entry["security"] = [{"admin": []}]
+    return entry
+
+
+def _ref(kind: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = msgspec.json.schema(kind, ref_template="#/components/schemas/{name}")
+    schema.pop("$defs", None)
+    return schema
+
+
+def render(operations: list[Operation]) -> str:
+    return msgspec.json.format(msgspec.json.encode(document(operations)), indent=2).decode() + "\n"
