@@ -79,6 +79,7 @@ CODES: dict[str, CodeInfo] = {
     ),
     # REST and engines
     "bad_request": CodeInfo("error", 400, "The request cannot be used as sent."),
+    "unknown_service": CodeInfo("error", 400, "No service in the catalogue has this code."),
     "not_found": CodeInfo("error", 404, "No such resource."),
     "conflict": CodeInfo("error", 409, "The resource changed or already exists."),
     "store_unavailable": CodeInfo("error", 503, "A backing store failed; retry later."),

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 import secrets
+from enum import StrEnum
 from typing import Annotated
 
 import msgspec
 
 from hub.errors import BadRequest
+from hub.operations.pricing import PriceRule
 
 _PHONE = re.compile(r"^\+?[0-9]{8,15}$")
 
@@ -53,3 +55,53 @@ def checked(new: NewProvider) -> NewProvider:
 def new_device_key() -> str:
     """An unguessable key an off-the-shelf GPS app uses as its device id."""
     return secrets.token_urlsafe(18)
+
+
+class Channel(StrEnum):
+    """How an offer can reach a provider (the seed's four dispatch modes)."""
+
+    APP = "app"  # the provider app's websocket ("GPS" in the seed)
+    WEB = "web"  # the provider web portal
+    LINK = "link"  # a signed link by SMS or e-mail
+    VERBAL = "verbal"  # by phone, recorded by the operator
+
+
+Minutes = Annotated[int, msgspec.Meta(ge=0, le=24 * 60)]
+
+
+class WorkingHours(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Opening intervals per weekday (0 = Monday), in minutes of local time.
+
+    An interval whose end is before its start runs past midnight (22:00-06:00).  A provider
+    without working hours works around the clock.
+    """
+
+    days: Annotated[list[list[tuple[Minutes, Minutes]]], msgspec.Meta(min_length=7, max_length=7)]
+
+    def open_at(self, weekday: int, minute: int) -> bool:
+        for start, end in self.days[weekday]:
+            if start <= end:
+                if start <= minute < end:
+                    return True
+            elif minute >= start:
+                return True
+        # the tail of yesterday's interval that ran past midnight
+        return any(end < start and minute < end for start, end in self.days[(weekday - 1) % 7])
+
+
+class DispatchProfile(msgspec.Struct, frozen=True, kw_only=True):
+    """What dispatch needs to know of a provider beyond its identity."""
+
+    services: frozenset[str] = frozenset()
+    prices: dict[str, PriceRule] = {}
+    city: str = ""
+    base: tuple[float, float] | None = None  # (lat, lng) of the base address
+    channels: frozenset[Channel] = frozenset({Channel.APP})
+    preferred: bool = False
+    partner_of: frozenset[int] = frozenset()  # client ids
+    excluded_by: frozenset[int] = frozenset()  # client ids
+    working_hours: WorkingHours | None = None
+    suspended_until_ms: int | None = None
+    suspension_reason: str = ""
+    on_time_pct: Annotated[float, msgspec.Meta(ge=0, le=100)] = 100.0
+    acceptance_pct: Annotated[float, msgspec.Meta(ge=0, le=100)] = 100.0

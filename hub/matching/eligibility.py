@@ -1,0 +1,92 @@
+"""Who may receive an offer: one named predicate per rule, explainable. Pure.
+
+``reasons`` lists every rule a provider fails (the operator's "why is X not listed?");
+``eligible`` stops at the first failure (the matching hot path).  Rules read the provider's
+dispatch profile, its situation now, and the request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import msgspec
+
+from hub.operations.providers import Channel, DispatchProfile
+from hub.state.live import Connectivity
+
+
+class Situation(msgspec.Struct, frozen=True, kw_only=True):
+    """A provider's state at query time."""
+
+    active: bool
+    on_duty: bool
+    engaged: bool  # assigned to another attendance
+    connectivity: Connectivity
+    distance_m: float  # to the origin, from live GPS or the base address
+
+
+class Request(msgspec.Struct, frozen=True, kw_only=True):
+    service: str
+    client_id: int | None
+    radius_m: float
+    mode: Channel
+    now_ms: int
+    weekday: int  # local time, 0 = Monday
+    minute: int  # local time, minutes since midnight
+
+
+Predicate = Callable[[DispatchProfile, Situation, Request], bool]
+
+# Modes whose offers need the provider's own session: duty and connectivity apply to them.
+_SESSION_MODES = {Channel.APP, Channel.WEB}
+
+
+def _connected(profile: DispatchProfile, situation: Situation, request: Request) -> bool:
+    if request.mode is Channel.APP:
+        return situation.connectivity is Connectivity.ONLINE
+    if request.mode is Channel.WEB:
+        return situation.connectivity is not Connectivity.OFFLINE
+    return True  # link and verbal reach a provider without any session
+
+
+def _working(profile: DispatchProfile, situation: Situation, request: Request) -> bool:
+    hours = profile.working_hours
+    return hours is None or hours.open_at(request.weekday, request.minute)
+
+
+RULES: tuple[tuple[str, str, Predicate], ...] = (
+    ("service", "does not offer this service", lambda p, s, r: r.service in p.services),
+    ("active", "is deactivated", lambda p, s, r: s.active),
+    (
+        "suspended",
+        "is suspended",
+        lambda p, s, r: p.suspended_until_ms is None or p.suspended_until_ms <= r.now_ms,
+    ),
+    ("working_hours", "is outside working hours", _working),
+    (
+        "on_duty",
+        "is off duty",
+        lambda p, s, r: s.on_duty or r.mode not in _SESSION_MODES,
+    ),
+    ("engaged", "is engaged on another attendance", lambda p, s, r: not s.engaged),
+    ("channel", "cannot be reached by this dispatch mode", lambda p, s, r: r.mode in p.channels),
+    ("connectivity", "is not connected as this mode needs", _connected),
+    ("radius", "is beyond the client's radius", lambda p, s, r: s.distance_m <= r.radius_m),
+    (
+        "excluded",
+        "is excluded by the client",
+        lambda p, s, r: r.client_id is None or r.client_id not in p.excluded_by,
+    ),
+)
+
+RULE_NAMES = tuple(name for name, _, _ in RULES)
+RULE_TEXT = {name: text for name, text, _ in RULES}
+
+
+def reasons(profile: DispatchProfile, situation: Situation, request: Request) -> list[str]:
+    """The names of every rule the provider fails, in rule order; empty when eligible."""
+    return [name for name, _, rule in RULES if not rule(profile, situation, request)]
+
+
+def eligible(profile: DispatchProfile, situation: Situation, request: Request) -> bool:
+    return all(rule(profile, situation, request) for _, _, rule in RULES)
