@@ -1,0 +1,232 @@
+"""The in-process spatial index: nearest eligible providers by H3 cell. Pure.
+
+Each service has its own tree of occupied H3 cells: roots at ``resolution - 6``, then
+``- 4``, ``- 2``, and leaves at ``resolution`` holding provider ids.  A query is a
+best-first walk: cells come off a heap in order of a lower bound on the distance from the
+origin to anything inside them (centre distance minus the cell's *reach*), providers in a
+leaf are measured exactly (great circle), and the walk stops once the next bound exceeds
+the k-th best distance or the radius.  Only cells occupied by the service are ever
+visited, so a rare service or a sparse outskirt costs a few coarse cells, not a crawl
+through empty ones.
+
+Reach is an upper bound on the distance from a cell's centre to any point of its occupied
+descendants: a leaf's is its circumradius (its farthest vertex), a parent's the largest
+centre-to-centre distance plus the child's reach.  It only ever grows, so it stays valid
+as providers come and go (H3 children may stick out of their parent; reach covers that).
+
+Results are ordered by (distance, provider id): equal distances break ties by id.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
+
+import h3.api.basic_int as h3
+
+from hub.geo import distance_m
+
+SLACK_M = 1.0  # float error in bounds, far below any distance that matters
+
+
+class Hit(NamedTuple):
+    distance_m: float
+    provider_id: int
+    live: bool  # from live GPS, or from the base address
+
+
+class Position(NamedTuple):
+    lat: float
+    lng: float
+    leaf: int
+    live: bool
+
+
+class _Tree:
+    """One service's occupied cells."""
+
+    __slots__ = ("children", "reach", "roots")
+
+    def __init__(self) -> None:
+        self.children: dict[int, set[int]] = {}  # node -> occupied children; leaf -> ids
+        self.reach: dict[int, float] = {}
+        self.roots: set[int] = set()
+
+
+class SpatialIndex:
+    def __init__(self, resolution: int = 9) -> None:
+        if not 6 <= resolution <= 15:
+            raise ValueError(f"leaf resolution must be 6..15, got {resolution}")
+        self.resolution = resolution
+        self.levels = (resolution - 6, resolution - 4, resolution - 2, resolution)
+        self.positions: dict[int, Position] = {}
+        self.services: dict[int, frozenset[str]] = {}
+        self.trees: dict[str, _Tree] = {}
+        self._centres: dict[int, tuple[float, float]] = {}
+        self._radius: dict[int, float] = {}  # leaf circumradius
+
+    # --- updates -------------------------------------------------------------------------
+
+    def set_services(self, provider_id: int, services: Iterable[str]) -> None:
+        """(Re)index a provider under the services it offers."""
+        new = frozenset(services)
+        old = self.services.get(provider_id, frozenset())
+        position = self.positions.get(provider_id)
+        if position is not None:
+            for service in old - new:
+                self._leave(service, provider_id, position.leaf)
+            for service in new - old:
+                self._enter(service, provider_id, position.leaf)
+        self.services[provider_id] = new
+
+    def move(self, provider_id: int, lat: float, lng: float, live: bool = True) -> None:
+        """Set a provider's position: O(1) unless it changes leaf cell."""
+        leaf = h3.latlng_to_cell(lat, lng, self.resolution)
+        old = self.positions.get(provider_id)
+        self.positions[provider_id] = Position(lat, lng, leaf, live)
+        if old is not None and old.leaf == leaf:
+            return
+        for service in self.services.get(provider_id, ()):
+            if old is not None:
+                self._leave(service, provider_id, old.leaf)
+            self._enter(service, provider_id, leaf)
+
+    def remove(self, provider_id: int) -> None:
+        position = self.positions.pop(provider_id, None)
+        if position is not None:
+            for service in self.services.get(provider_id, ()):
+                self._leave(service, provider_id, position.leaf)
+        self.services.pop(provider_id, None)
+
+    def _chain(self, leaf: int) -> list[int]:
+        """The leaf and its ancestors at the tree's levels, leaf first."""
+        return [leaf, *(h3.cell_to_parent(leaf, r) for r in reversed(self.levels[:-1]))]
+
+    def _enter(self, service: str, provider_id: int, leaf: int) -> None:
+        tree = self.trees.get(service)
+        if tree is None:
+            tree = self.trees[service] = _Tree()
+        chain = self._chain(leaf)
+        member = provider_id
+        for cell in chain:
+            siblings = tree.children.get(cell)
+            if siblings is None:
+                tree.children[cell] = {member}
+            else:
+                siblings.add(member)
+            member = cell
+        tree.roots.add(chain[-1])
+        # reach grows upward from the leaf
+        reach = self._leaf_radius(leaf)
+        tree.reach[leaf] = reach
+        for child, parent in zip(chain, chain[1:], strict=False):
+            bound = self._between(parent, child) + reach
+            if bound <= tree.reach.get(parent, -1.0):
+                break
+            tree.reach[parent] = reach = bound
+
+    def _leave(self, service: str, provider_id: int, leaf: int) -> None:
+        tree = self.trees[service]
+        member = provider_id
+        for cell in self._chain(leaf):
+            siblings = tree.children[cell]
+            siblings.discard(member)
+            if siblings:
+                return
+            del tree.children[cell]
+            member = cell
+        tree.roots.discard(member)
+
+    # --- geometry (cached per cell) ------------------------------------------------------
+
+    def _centre(self, cell: int) -> tuple[float, float]:
+        centre = self._centres.get(cell)
+        if centre is None:
+            centre = self._centres[cell] = h3.cell_to_latlng(cell)
+        return centre
+
+    def _between(self, a: int, b: int) -> float:
+        (alat, alng), (blat, blng) = self._centre(a), self._centre(b)
+        return distance_m(alat, alng, blat, blng)
+
+    def _leaf_radius(self, leaf: int) -> float:
+        radius = self._radius.get(leaf)
+        if radius is None:
+            clat, clng = self._centre(leaf)
+            radius = (
+                max(distance_m(clat, clng, vlat, vlng) for vlat, vlng in h3.cell_to_boundary(leaf))
+                + SLACK_M
+            )
+            self._radius[leaf] = radius
+        return radius
+
+    # --- queries -------------------------------------------------------------------------
+
+    def nearest(
+        self,
+        service: str,
+        lat: float,
+        lng: float,
+        k: int,
+        radius_m: float,
+        accept: Callable[[int], bool] | None = None,
+    ) -> list[Hit]:
+        """Up to ``k`` providers of ``service`` within ``radius_m`` that ``accept``,
+        nearest first (ties by id)."""
+        tree = self.trees.get(service)
+        if tree is None or k <= 0:
+            return []
+        children, reach, positions = tree.children, tree.reach, self.positions
+        leaf_level = len(self.levels) - 1
+
+        def lower_bound(cell: int) -> float:
+            clat, clng = self._centre(cell)
+            return distance_m(lat, lng, clat, clng) - reach[cell] - SLACK_M
+
+        heap = [(lower_bound(root), 0, root) for root in tree.roots]
+        heapq.heapify(heap)
+        best: list[tuple[float, int]] = []  # max-heap of the k best as (-distance, -id)
+        bound = radius_m
+        while heap and heap[0][0] <= bound:
+            _, level, cell = heapq.heappop(heap)
+            if level < leaf_level:
+                for child in children[cell]:
+                    heapq.heappush(heap, (lower_bound(child), level + 1, child))
+                continue
+            for provider_id in children[cell]:
+                here = positions[provider_id]
+                d = distance_m(lat, lng, here.lat, here.lng)
+                if d > bound or (len(best) == k and (d, provider_id) >= (-best[0][0], -best[0][1])):
+                    continue
+                if accept is not None and not accept(provider_id):
+                    continue
+                if len(best) == k:
+                    heapq.heapreplace(best, (-d, -provider_id))
+                else:
+                    heapq.heappush(best, (-d, -provider_id))
+                if len(best) == k:
+                    bound = min(radius_m, -best[0][0])
+        ordered = sorted((-nd, -npid) for nd, npid in best)
+        return [Hit(d, pid, positions[pid].live) for d, pid in ordered]
+
+
+def brute_force(
+    index: SpatialIndex,
+    service: str,
+    lat: float,
+    lng: float,
+    k: int,
+    radius_m: float,
+    accept: Callable[[int], bool] | None = None,
+) -> list[Hit]:
+    """The reference: every provider of the service measured, same filters and order."""
+    found = []
+    for provider_id, position in index.positions.items():
+        if service not in index.services.get(provider_id, ()):
+            continue
+        d = distance_m(lat, lng, position.lat, position.lng)
+        if d <= radius_m and (accept is None or accept(provider_id)):
+            found.append((d, provider_id))
+    found.sort()
+    return [Hit(d, pid, index.positions[pid].live) for d, pid in found[:k]]

@@ -1,0 +1,146 @@
+"""The spatial index equals a brute-force reference: same filters, same order."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import h3.api.basic_int as h3
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hub.matching.index import SpatialIndex, brute_force
+
+SAO_PAULO = (-23.55, -46.63)
+# A resolution-0 pentagon's centre (H3 has twelve): distortion is worst around them.
+PENTAGON = h3.cell_to_latlng(h3.get_pentagons(0)[3])
+SERVICES = ("taxi", "light_tow", "heavy_tow")
+
+
+def offset(centre: tuple[float, float], dx_km: float, dy_km: float) -> tuple[float, float]:
+    lat = centre[0] + dy_km / 111.2
+    lng = centre[1] + dx_km / (111.2 * math.cos(math.radians(centre[0])))
+    return max(-85.0, min(85.0, lat)), (lng + 180) % 360 - 180
+
+
+def edge_points(centre: tuple[float, float], count: int) -> list[tuple[float, float]]:
+    """Vertices and edge midpoints of cells near ``centre``: points on H3 cell edges."""
+    points = []
+    for cell in h3.grid_disk(h3.latlng_to_cell(*centre, 9), 2)[:count]:
+        boundary = h3.cell_to_boundary(cell)
+        points.extend(boundary[:2])
+        (a, b), (c, d) = boundary[0], boundary[1]
+        points.append(((a + c) / 2, (b + d) / 2))
+    return points
+
+
+place = st.sampled_from([SAO_PAULO, PENTAGON, (0.0, 179.99), (60.0, 10.0)])
+provider = st.tuples(
+    st.floats(-30, 30),
+    st.floats(-30, 30),  # km from the centre
+    st.sets(st.sampled_from(SERVICES), min_size=1, max_size=2),
+    st.booleans(),  # state a filter looks at
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    centre=place,
+    providers=st.lists(provider, min_size=0, max_size=80),
+    edge_count=st.integers(0, 6),
+    query=st.tuples(st.floats(-30, 30), st.floats(-30, 30)),
+    service=st.sampled_from(SERVICES),
+    k=st.integers(1, 12),
+    radius_km=st.floats(0.05, 80),
+    filtered=st.booleans(),
+)
+def test_nearest_equals_brute_force(
+    centre, providers, edge_count, query, service, k, radius_km, filtered
+):
+    index = SpatialIndex()
+    flags: dict[int, bool] = {}
+    for pid, (dx, dy, services, flag) in enumerate(providers, start=1):
+        index.set_services(pid, services)
+        index.move(pid, *offset(centre, dx, dy), live=flag)
+        flags[pid] = flag
+    base = len(providers) + 1
+    for i, point in enumerate(edge_points(centre, edge_count)):
+        index.set_services(base + i, {service})
+        index.move(base + i, *point)
+        flags[base + i] = True
+    accept = (lambda pid: flags[pid]) if filtered else None
+    origin = offset(centre, *query)
+    got = index.nearest(service, *origin, k, radius_km * 1000, accept)
+    assert got == brute_force(index, service, *origin, k, radius_km * 1000, accept)
+
+
+def test_ties_go_to_the_lower_id_and_the_radius_edge_is_included():
+    index = SpatialIndex()
+    here = SAO_PAULO
+    there = offset(here, 1, 0)
+    for pid in (7, 3, 5):
+        index.set_services(pid, {"taxi"})
+        index.move(pid, *there)
+    hits = index.nearest("taxi", *here, 2, 50_000)
+    assert [h.provider_id for h in hits] == [3, 5]
+    exact = hits[0].distance_m
+    assert [h.provider_id for h in index.nearest("taxi", *here, 5, exact)] == [3, 5, 7]
+    assert index.nearest("taxi", *here, 5, exact - 0.001) == []
+
+
+def test_moves_services_and_removal_keep_the_index_true():
+    rng = random.Random(7)
+    index = SpatialIndex()
+    for pid in range(1, 301):
+        index.set_services(pid, rng.sample(SERVICES, rng.randint(1, 2)))
+        index.move(pid, *offset(SAO_PAULO, rng.uniform(-20, 20), rng.uniform(-20, 20)))
+    for _ in range(2000):
+        pid = rng.randint(1, 300)
+        action = rng.random()
+        if action < 0.8:
+            index.move(
+                pid,
+                *offset(SAO_PAULO, rng.uniform(-20, 20), rng.uniform(-20, 20)),
+                live=rng.random() < 0.5,
+            )
+        elif action < 0.9:
+            index.set_services(pid, rng.sample(SERVICES, rng.randint(1, 2)))
+        else:
+            index.remove(pid)
+            index.set_services(pid, [rng.choice(SERVICES)])
+    for _ in range(50):
+        origin = offset(SAO_PAULO, rng.uniform(-25, 25), rng.uniform(-25, 25))
+        for service in SERVICES:
+            assert index.nearest(service, *origin, 10, 30_000) == brute_force(
+                index, service, *origin, 10, 30_000
+            )
+
+
+def test_a_rare_service_visits_few_cells():
+    """Thousands of taxis around one heavy tow: the heavy-tow walk never sees a taxi."""
+    rng = random.Random(1)
+    index = SpatialIndex()
+    for pid in range(1, 5001):
+        index.set_services(pid, {"taxi"})
+        index.move(pid, *offset(SAO_PAULO, rng.uniform(-30, 30), rng.uniform(-30, 30)))
+    index.set_services(9999, {"heavy_tow"})
+    index.move(9999, *offset(SAO_PAULO, 25, 25))
+    seen: list[int] = []
+    hits = index.nearest("heavy_tow", *SAO_PAULO, 10, 100_000, lambda p: seen.append(p) or True)
+    assert [h.provider_id for h in hits] == [9999]
+    assert seen == [9999]
+    assert len(index.trees["heavy_tow"].children) == 4  # one cell per level
+
+
+def test_unknown_service_and_zero_k_find_nothing():
+    index = SpatialIndex()
+    index.set_services(1, {"taxi"})
+    index.move(1, *SAO_PAULO)
+    assert index.nearest("glazier", *SAO_PAULO, 5, 1000) == []
+    assert index.nearest("taxi", *SAO_PAULO, 0, 1000) == []
+
+
+def test_resolution_is_checked():
+    with pytest.raises(ValueError, match="resolution"):
+        SpatialIndex(resolution=3)
