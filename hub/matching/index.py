@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable
+from itertools import pairwise
 from typing import NamedTuple
 
 import h3.api.basic_int as h3
@@ -120,7 +121,7 @@ class SpatialIndex:
         # reach grows upward from the leaf
         reach = self._leaf_radius(leaf)
         tree.reach[leaf] = reach
-        for child, parent in zip(chain, chain[1:], strict=False):
+        for child, parent in pairwise(chain):
             bound = self._between(parent, child) + reach
             if bound <= tree.reach.get(parent, -1.0):
                 break
