@@ -86,6 +86,20 @@ CODES: dict[str, CodeInfo] = {
 }
 
 
+# Codes only the REST API answers with; the provider socket never sends them.
+REST_ONLY = frozenset(
+    {
+        "bad_request",
+        "not_found",
+        "conflict",
+        "store_unavailable",
+        "forbidden",
+        "device_key_unknown",
+        "unknown_service",
+    }
+)
+
+
 class Close(IntEnum):
     """Websocket close codes; ``RECONNECT`` says whether the app should dial again."""
 
