@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-.PHONY: install run test lint bench-ingest bench-sessions
+.PHONY: install run test lint docs bench-ingest bench-sessions
 install: $(STAMP)
 
 run: $(STAMP)
@@ -26,3 +26,8 @@ test: lint
 
 bench-ingest: $(STAMP)
 	$(BIN)/python -m bench ingest --quick
+
+# Regenerate the documents that tests compare with the code.
+docs: $(STAMP)
+	$(BIN)/hub asyncapi > docs/asyncapi.json
+	$(BIN)/hub openapi > docs/openapi.json
