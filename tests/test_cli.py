@@ -26,7 +26,10 @@ def hub(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def registry_round_trip(env: dict[str, str]) -> None:
     migrated = hub("migrate", env=env)
     assert migrated.returncode == 0, migrated.stderr
-    assert json.loads(migrated.stdout)["applied"] == ["0001_providers_and_tracks"]
+    assert json.loads(migrated.stdout)["applied"] == [
+        "0001_providers_and_tracks",
+        "0002_provider_profiles",
+    ]
     assert json.loads(hub("migrate", env=env).stdout)["applied"] == []
     added = json.loads(
         hub("provider", "add", "--name", "Guincho", "--phone", "+5511912345678", env=env).stdout

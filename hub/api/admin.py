@@ -16,7 +16,7 @@ from hub.api.openapi import Operation, Param
 from hub.api.responses import JSON, body_as, int_param
 from hub.errors import BadRequest, Unauthorized
 from hub.operations import registry
-from hub.operations.providers import NewProvider, Provider
+from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.operations.registry import IssuedToken
 from hub.state.live import LivePosition, PresenceView
 from hub.state.records import TrackPoint
@@ -87,6 +87,13 @@ async def one_provider(request: Request) -> Response:
     return JSON(await registry.provider(records, path_id(request)))
 
 
+async def profile(request: Request) -> Response:
+    """Replace the dispatch profile (services, prices, channels, hours, client relations)."""
+    require_admin(request)
+    new = await body_as(request, DispatchProfile)
+    return JSON(await registry.set_profile(request.state.hub.records, path_id(request), new))
+
+
 async def token(request: Request) -> Response:
     require_admin(request)
     hub = request.state.hub
@@ -124,6 +131,7 @@ async def track(request: Request) -> Response:
 routes = [
     Route("/admin/providers", providers, methods=["GET", "POST"]),
     Route("/admin/providers/{provider_id}", one_provider, methods=["GET", "PATCH"]),
+    Route("/admin/providers/{provider_id}/profile", profile, methods=["PUT"]),
     Route("/admin/providers/{provider_id}/token", token, methods=["POST"]),
     Route("/admin/providers/{provider_id}/revoke", revoke, methods=["POST"]),
     Route("/admin/providers/{provider_id}/live", live),
@@ -153,6 +161,15 @@ operations = [
         "Activate or deactivate (closes an open session)",
         Provider,
         body=ProviderPatch,
+        admin=True,
+        errors=(404,),
+    ),
+    Operation(
+        "PUT",
+        _ONE + "/profile",
+        "Replace the dispatch profile",
+        Provider,
+        body=DispatchProfile,
         admin=True,
         errors=(404,),
     ),

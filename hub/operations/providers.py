@@ -1,7 +1,8 @@
 """The provider registry's records and the rules for creating them. Pure.
 
-What sessions need now: identity, contact, the active flag, the secret device key used by
-off-the-shelf GPS apps, and the token version that revokes every token issued before it.
+Identity, contact, the active flag, the secret device key used by off-the-shelf GPS apps,
+the token version that revokes every token issued before it, and the dispatch profile
+(services and prices, channels, working hours, client relations, track record).
 """
 
 from __future__ import annotations
@@ -14,47 +15,11 @@ from typing import Annotated
 import msgspec
 
 from hub.errors import BadRequest
+from hub.geo import GEO_LAT_LIMIT
 from hub.operations.pricing import PriceRule
+from hub.operations.services import service
 
 _PHONE = re.compile(r"^\+?[0-9]{8,15}$")
-
-
-class Provider(msgspec.Struct, frozen=True, kw_only=True):
-    id: int
-    name: str
-    phone: str
-    active: bool
-    device_key: str
-    token_version: int
-    created_ms: int
-
-
-class NewProvider(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """What an admin sends to register a provider (REST body and CLI arguments)."""
-
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-    phone: Annotated[str, msgspec.Meta(min_length=8, max_length=32)]
-    active: bool = True
-
-
-def normalise_phone(phone: str) -> str:
-    """Keep digits and a leading +; refuse what cannot be a phone number."""
-    compact = re.sub(r"[\s().-]", "", phone)
-    if not _PHONE.match(compact):
-        raise BadRequest(f"phone {phone!r} is not a phone number (8-15 digits, optional +)")
-    return compact
-
-
-def checked(new: NewProvider) -> NewProvider:
-    name = " ".join(new.name.split())
-    if not name:
-        raise BadRequest("name must not be blank")
-    return msgspec.structs.replace(new, name=name, phone=normalise_phone(new.phone))
-
-
-def new_device_key() -> str:
-    """An unguessable key an off-the-shelf GPS app uses as its device id."""
-    return secrets.token_urlsafe(18)
 
 
 class Channel(StrEnum):
@@ -89,8 +54,8 @@ class WorkingHours(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return any(end < start and minute < end for start, end in self.days[(weekday - 1) % 7])
 
 
-class DispatchProfile(msgspec.Struct, frozen=True, kw_only=True):
-    """What dispatch needs to know of a provider beyond its identity."""
+class DispatchProfile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What dispatch needs to know of a provider beyond its identity (stored as JSON)."""
 
     services: frozenset[str] = frozenset()
     prices: dict[str, PriceRule] = {}
@@ -105,3 +70,64 @@ class DispatchProfile(msgspec.Struct, frozen=True, kw_only=True):
     suspension_reason: str = ""
     on_time_pct: Annotated[float, msgspec.Meta(ge=0, le=100)] = 100.0
     acceptance_pct: Annotated[float, msgspec.Meta(ge=0, le=100)] = 100.0
+
+
+class Provider(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    name: str
+    phone: str
+    active: bool
+    device_key: str
+    token_version: int
+    created_ms: int
+    profile: DispatchProfile = DispatchProfile()
+
+
+class NewProvider(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What an admin sends to register a provider (REST body and CLI arguments)."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    phone: Annotated[str, msgspec.Meta(min_length=8, max_length=32)]
+    active: bool = True
+    profile: DispatchProfile = DispatchProfile()
+
+
+def normalise_phone(phone: str) -> str:
+    """Keep digits and a leading +; refuse what cannot be a phone number."""
+    compact = re.sub(r"[\s().-]", "", phone)
+    if not _PHONE.match(compact):
+        raise BadRequest(f"phone {phone!r} is not a phone number (8-15 digits, optional +)")
+    return compact
+
+
+def checked(new: NewProvider) -> NewProvider:
+    name = " ".join(new.name.split())
+    if not name:
+        raise BadRequest("name must not be blank")
+    return msgspec.structs.replace(
+        new, name=name, phone=normalise_phone(new.phone), profile=checked_profile(new.profile)
+    )
+
+
+def checked_profile(profile: DispatchProfile) -> DispatchProfile:
+    """Refuse a profile naming unknown services, prices for services not offered, a base
+    address off the globe, or a client both partner and excluder."""
+    for code in profile.services:
+        service(code)
+    strays = set(profile.prices) - set(profile.services)
+    if strays:
+        raise BadRequest(f"prices for services not offered: {', '.join(sorted(strays))}")
+    if profile.base is not None:
+        lat, lng = profile.base
+        if not (-GEO_LAT_LIMIT <= lat <= GEO_LAT_LIMIT and -180 <= lng <= 180):
+            raise BadRequest(f"base address coordinates out of range: {lat}, {lng}")
+    both = profile.partner_of & profile.excluded_by
+    if both:
+        raise BadRequest(f"clients both partner and excluding: {sorted(both)}")
+    city = " ".join(profile.city.split())
+    return msgspec.structs.replace(profile, city=city)
+
+
+def new_device_key() -> str:
+    """An unguessable key an off-the-shelf GPS app uses as its device id."""
+    return secrets.token_urlsafe(18)

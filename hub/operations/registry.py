@@ -7,7 +7,14 @@ import time
 import msgspec
 
 from hub.errors import NotFound
-from hub.operations.providers import NewProvider, Provider, checked, new_device_key
+from hub.operations.providers import (
+    DispatchProfile,
+    NewProvider,
+    Provider,
+    checked,
+    checked_profile,
+    new_device_key,
+)
 from hub.state.records import Records
 from hub.tokens import TokenIssuer
 
@@ -57,3 +64,9 @@ async def revoke_tokens(records: Records, provider_id: int) -> Provider:
 
 async def set_active(records: Records, provider_id: int, active: bool) -> Provider:
     return _found(await records.providers.set_active(provider_id, active), provider_id)
+
+
+async def set_profile(records: Records, provider_id: int, profile: DispatchProfile) -> Provider:
+    return _found(
+        await records.providers.set_profile(provider_id, checked_profile(profile)), provider_id
+    )

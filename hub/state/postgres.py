@@ -15,13 +15,20 @@ from typing import Any
 import asyncpg
 
 from hub.errors import Conflict, StoreUnavailable
-from hub.operations.providers import NewProvider, Provider
+from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.state.migrations import scripts
-from hub.state.records import TrackPoint, distinct_count, merged, pack
+from hub.state.records import (
+    TrackPoint,
+    decode_profile,
+    distinct_count,
+    encode_profile,
+    merged,
+    pack,
+)
 
 _PROVIDER_COLUMNS = (
     "id, name, phone, active, device_key, token_version,"
-    " (extract(epoch from created_at) * 1000)::bigint AS created_ms"
+    " (extract(epoch from created_at) * 1000)::bigint AS created_ms, profile::text AS profile"
 )
 _MS = "to_timestamp({} / 1000.0)"
 # Serialises migrations of concurrently starting nodes.
@@ -104,7 +111,9 @@ class PostgresRecords:
 
 
 def _provider(row: Any) -> Provider:
-    return Provider(**dict(row))
+    fields = dict(row)
+    fields["profile"] = decode_profile(fields["profile"])
+    return Provider(**fields)
 
 
 class PostgresProviders:
@@ -117,13 +126,15 @@ class PostgresProviders:
 
     async def add(self, new: NewProvider, device_key: str, now_ms: int) -> Provider:
         found = await self._one(
-            "INSERT INTO providers (name, phone, active, device_key, created_at)"
-            f" VALUES ($1, $2, $3, $4, {_MS.format('$5::bigint')}) RETURNING {_PROVIDER_COLUMNS}",
+            "INSERT INTO providers (name, phone, active, device_key, created_at, profile)"
+            f" VALUES ($1, $2, $3, $4, {_MS.format('$5::bigint')}, $6::jsonb)"
+            f" RETURNING {_PROVIDER_COLUMNS}",
             new.name,
             new.phone,
             new.active,
             device_key,
             now_ms,
+            encode_profile(new.profile),
         )
         assert found is not None
         return found
@@ -133,16 +144,17 @@ class PostgresProviders:
     ) -> list[Provider]:
         async with self.store.connection(transaction=True) as conn:
             rows = await conn.fetch(
-                "INSERT INTO providers (name, phone, active, device_key, created_at)"
-                f" SELECT n, p, a, k, {_MS.format('$5::bigint')}"
-                " FROM unnest($1::text[], $2::text[], $3::bool[], $4::text[])"
-                " WITH ORDINALITY AS u(n, p, a, k, i) ORDER BY i"
+                "INSERT INTO providers (name, phone, active, device_key, created_at, profile)"
+                f" SELECT n, p, a, k, {_MS.format('$5::bigint')}, j::jsonb"
+                " FROM unnest($1::text[], $2::text[], $3::bool[], $4::text[], $6::text[])"
+                " WITH ORDINALITY AS u(n, p, a, k, j, i) ORDER BY i"
                 f" RETURNING {_PROVIDER_COLUMNS}",
                 [n.name for n in news],
                 [n.phone for n in news],
                 [n.active for n in news],
                 list(device_keys),
                 now_ms,
+                [encode_profile(n.profile) for n in news],
             )
         return sorted((_provider(row) for row in rows), key=lambda p: p.id)
 
@@ -176,6 +188,13 @@ class PostgresProviders:
             f"UPDATE providers SET active = $2 WHERE id = $1 RETURNING {_PROVIDER_COLUMNS}",
             provider_id,
             active,
+        )
+
+    async def set_profile(self, provider_id: int, profile: DispatchProfile) -> Provider | None:
+        return await self._one(
+            f"UPDATE providers SET profile = $2::jsonb WHERE id = $1 RETURNING {_PROVIDER_COLUMNS}",
+            provider_id,
+            encode_profile(profile),
         )
 
 

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 import msgspec
 
-from hub.operations.providers import NewProvider, Provider
+from hub.operations.providers import DispatchProfile, NewProvider, Provider
 
 
 class TrackPoint(msgspec.Struct, frozen=True, array_like=True):
@@ -76,6 +76,18 @@ def merged(blobs: Iterable[bytes], since_ms: int = 0) -> Iterator[TrackPoint]:
             yield point
 
 
+_encode_json = msgspec.json.Encoder().encode
+_decode_profile_json = msgspec.json.Decoder(DispatchProfile).decode
+
+
+def encode_profile(profile: DispatchProfile) -> str:
+    return _encode_json(profile).decode()
+
+
+def decode_profile(stored: str | bytes) -> DispatchProfile:
+    return _decode_profile_json(stored)
+
+
 def distinct_count(rows: Iterable[Sequence[Any]]) -> int:
     """Distinct points in (provider_id, data) rows ordered by provider, then storage order."""
     return sum(
@@ -107,6 +119,9 @@ class ProviderRecords(Protocol):
 
     async def set_active(self, provider_id: int, active: bool) -> Provider | None:
         """Activate or deactivate; returns the updated provider or None if unknown."""
+
+    async def set_profile(self, provider_id: int, profile: DispatchProfile) -> Provider | None:
+        """Replace the dispatch profile whole; the updated provider or None if unknown."""
 
 
 class TrackRecords(Protocol):

@@ -18,11 +18,18 @@ from typing import Any
 import aiosqlite
 
 from hub.errors import Conflict, StoreUnavailable
-from hub.operations.providers import NewProvider, Provider
+from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.state.migrations import scripts
-from hub.state.records import TrackPoint, distinct_count, merged, pack
+from hub.state.records import (
+    TrackPoint,
+    decode_profile,
+    distinct_count,
+    encode_profile,
+    merged,
+    pack,
+)
 
-_PROVIDER_COLUMNS = "id, name, phone, active, device_key, token_version, created_ms"
+_PROVIDER_COLUMNS = "id, name, phone, active, device_key, token_version, created_ms, profile"
 
 
 def _provider(row: Any) -> Provider:
@@ -34,6 +41,7 @@ def _provider(row: Any) -> Provider:
         device_key=row[4],
         token_version=row[5],
         created_ms=row[6],
+        profile=decode_profile(row[7]),
     )
 
 
@@ -130,17 +138,23 @@ def _statements(script: str) -> list[str]:
     return statements
 
 
+_INSERT_PROVIDER = (
+    "INSERT INTO providers (name, phone, active, device_key, created_ms, profile)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
+)
+
+
+def _provider_row(new: NewProvider, device_key: str, now_ms: int) -> tuple[Any, ...]:
+    return (new.name, new.phone, int(new.active), device_key, now_ms, encode_profile(new.profile))
+
+
 class SqliteProviders:
     def __init__(self, store: SqliteRecords) -> None:
         self.store = store
 
     async def add(self, new: NewProvider, device_key: str, now_ms: int) -> Provider:
         async with self.store.transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO providers (name, phone, active, device_key, created_ms)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (new.name, new.phone, int(new.active), device_key, now_ms),
-            )
+            cursor = await db.execute(_INSERT_PROVIDER, _provider_row(new, device_key, now_ms))
             provider_id = cursor.lastrowid
         found = await self.get(int(provider_id or 0))
         assert found is not None
@@ -152,11 +166,7 @@ class SqliteProviders:
         async with self.store.transaction() as db:
             first = None
             for new, key in zip(news, device_keys, strict=True):
-                cursor = await db.execute(
-                    "INSERT INTO providers (name, phone, active, device_key, created_ms)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (new.name, new.phone, int(new.active), key, now_ms),
-                )
+                cursor = await db.execute(_INSERT_PROVIDER, _provider_row(new, key, now_ms))
                 first = cursor.lastrowid if first is None else first
         if first is None:
             return []
@@ -192,6 +202,12 @@ class SqliteProviders:
 
     async def set_active(self, provider_id: int, active: bool) -> Provider | None:
         await self._update("UPDATE providers SET active = ? WHERE id = ?", int(active), provider_id)
+        return await self.get(provider_id)
+
+    async def set_profile(self, provider_id: int, profile: DispatchProfile) -> Provider | None:
+        await self._update(
+            "UPDATE providers SET profile = ? WHERE id = ?", encode_profile(profile), provider_id
+        )
         return await self.get(provider_id)
 
 

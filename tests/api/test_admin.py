@@ -171,3 +171,38 @@ async def test_revoke_closes_a_session_held_by_another_node(tmp_path):
                     await on_a.post(f"/admin/providers/{created['id']}/revoke")
                     await app.error("token_revoked")
                     assert await app.closed() == Close.TOKEN_REVOKED
+
+
+async def test_dispatch_profile_is_replaced_and_checked(admin):
+    created = (
+        await admin.post("/admin/providers", json={"name": "P", "phone": "+5511999990000"})
+    ).json()
+    assert created["profile"]["services"] == []
+    profile = {
+        "services": ["light_tow"],
+        "prices": {"light_tow": {"base_fee_cents": 15000, "per_km_cents": 350, "included_km": 40}},
+        "city": "Campinas",
+        "base": [-22.9, -47.06],
+        "channels": ["app", "verbal"],
+        "working_hours": {"days": [[[480, 1080]]] * 5 + [[], []]},
+    }
+    put = await admin.put(f"/admin/providers/{created['id']}/profile", json=profile)
+    assert put.status_code == 200, put.text
+    stored = (await admin.get(f"/admin/providers/{created['id']}")).json()["profile"]
+    assert (stored["services"], stored["city"], stored["base"]) == (
+        ["light_tow"],
+        "Campinas",
+        [-22.9, -47.06],
+    )
+    for bad, status in [
+        ({**profile, "services": ["rocket"]}, 400),
+        ({**profile, "colour": "red"}, 400),
+        ({**profile, "channels": ["pigeon"]}, 400),
+        ({**profile, "on_time_pct": 120}, 400),
+        ({**profile, "prices": {"light_tow": {"base_fee_cents": -1}}}, 400),
+    ]:
+        response = await admin.put(f"/admin/providers/{created['id']}/profile", json=bad)
+        assert response.status_code == status, bad
+        assert response.json()["error"]["code"] in {"bad_request", "unknown_service"}
+    missing = await admin.put("/admin/providers/999/profile", json=profile)
+    assert missing.status_code == 404

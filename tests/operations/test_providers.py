@@ -1,9 +1,19 @@
 """Provider records: normalisation and refusal of what cannot be a provider."""
 
+import re
+
 import pytest
 
 from hub.errors import BadRequest
-from hub.operations.providers import NewProvider, checked, new_device_key, normalise_phone
+from hub.operations.pricing import PriceRule
+from hub.operations.providers import (
+    DispatchProfile,
+    NewProvider,
+    checked,
+    checked_profile,
+    new_device_key,
+    normalise_phone,
+)
 
 
 @pytest.mark.parametrize(
@@ -32,3 +42,37 @@ def test_device_keys_are_unguessable_and_distinct():
     keys = {new_device_key() for _ in range(1000)}
     assert len(keys) == 1000
     assert all(len(k) >= 24 for k in keys)
+
+
+@pytest.mark.parametrize(
+    ("profile", "message"),
+    [
+        (DispatchProfile(services=frozenset({"rocket"})), "unknown service"),
+        (
+            DispatchProfile(
+                services=frozenset({"taxi"}),
+                prices={"light_tow": PriceRule(base_fee_cents=100)},
+            ),
+            "prices for services not offered: light_tow",
+        ),
+        (DispatchProfile(base=(91.0, 0.0)), "out of range"),
+        (DispatchProfile(base=(0.0, 181.0)), "out of range"),
+        (
+            DispatchProfile(partner_of=frozenset({1, 2}), excluded_by=frozenset({2})),
+            "both partner and excluding: [2]",
+        ),
+    ],
+)
+def test_impossible_profiles_are_refused(profile, message):
+    with pytest.raises(BadRequest, match=re.escape(message)):
+        checked_profile(profile)
+
+
+def test_a_sound_profile_passes_with_its_city_tidied():
+    profile = DispatchProfile(
+        services=frozenset({"taxi"}),
+        prices={"taxi": PriceRule(base_fee_cents=100)},
+        city="  São   Paulo ",
+        base=(-23.5, -46.6),
+    )
+    assert checked_profile(profile).city == "São Paulo"

@@ -5,7 +5,8 @@ import asyncio
 import pytest
 
 from hub.errors import Conflict
-from hub.operations.providers import NewProvider
+from hub.operations.pricing import PriceRule
+from hub.operations.providers import Channel, DispatchProfile, NewProvider, WorkingHours
 from hub.state.records import TrackPoint
 
 NOW = 1_800_000_000_000
@@ -121,3 +122,37 @@ async def test_add_many_is_all_or_nothing_and_in_order(records):
         await records.providers.add_many(news[:2], ["fresh", "key0"], NOW)  # key0 is taken
     assert await records.providers.by_device_key("fresh") is None
     assert await records.providers.add_many([], [], NOW) == []
+
+
+PROFILE = DispatchProfile(
+    services=frozenset({"light_tow", "taxi"}),
+    prices={"light_tow": PriceRule(base_fee_cents=15_000, per_km_cents=350, included_km=40)},
+    city="São Paulo",
+    base=(-23.55, -46.63),
+    channels=frozenset({Channel.APP, Channel.LINK}),
+    preferred=True,
+    partner_of=frozenset({3}),
+    excluded_by=frozenset({9}),
+    working_hours=WorkingHours([[(480, 1080)]] * 5 + [[(480, 720)], []]),
+    suspended_until_ms=NOW + 3600_000,
+    suspension_reason="documentos vencidos",
+    on_time_pct=87.5,
+    acceptance_pct=92.0,
+)
+
+
+async def test_dispatch_profiles_round_trip(records):
+    plain = await add(records)
+    assert plain.profile == DispatchProfile()
+    rich = await records.providers.add(
+        NewProvider(name="Rich", phone="+5511999990000", profile=PROFILE), "k2", NOW
+    )
+    assert rich.profile == PROFILE
+    assert (await records.providers.get(rich.id)).profile == PROFILE
+    updated = await records.providers.set_profile(plain.id, PROFILE)
+    assert updated.profile == PROFILE
+    many = await records.providers.add_many(
+        [NewProvider(name="M", phone="+5511999990000", profile=PROFILE)], ["k3"], NOW
+    )
+    assert many[0].profile == PROFILE
+    assert await records.providers.set_profile(9999, PROFILE) is None
