@@ -7,6 +7,7 @@ import asyncio
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -14,7 +15,7 @@ import uvicorn
 
 from hub import logs
 from hub.config import ConfigError, Settings, load_settings, markdown_table
-from hub.errors import HubError
+from hub.errors import BadRequest, HubError
 from hub.operations import registry
 from hub.operations.providers import NewProvider
 from hub.state.records import Records
@@ -80,6 +81,31 @@ def migrate(settings: Settings, args: argparse.Namespace) -> None:
 def provider_add(settings: Settings, args: argparse.Namespace) -> None:
     new = NewProvider(name=args.name, phone=args.phone, active=not args.inactive)
     _run(settings, lambda records: registry.register(records, new))
+
+
+def provider_import(settings: Settings, args: argparse.Namespace) -> None:
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"cannot read {args.file}: {exc}") from None
+    try:
+        _run(settings, lambda records: registry.import_csv(records, text))
+    except registry.ImportRefused as exc:
+        for row in exc.rows:
+            where = f"line {row.row}" + (f", column {row.column}" if row.column else "")
+            sys.stderr.write(f"{args.file}: {where}: {row.message}\n")
+        raise
+
+
+def provider_export(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(records: Records) -> str:
+        return await registry.export_csv(records)
+
+    text = asyncio.run(_with_records(settings, work, True))
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
 
 
 def provider_list(settings: Settings, args: argparse.Namespace) -> None:
@@ -160,6 +186,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--phone", required=True)
     p.add_argument("--inactive", action="store_true")
     p.set_defaults(func=provider_add)
+    p = actions.add_parser("import", help="register the providers of a CSV file (all or none)")
+    p.add_argument("file")
+    p.set_defaults(func=provider_import)
+    p = actions.add_parser("export", help="all providers as CSV")
+    p.add_argument("--output", help="file to write (default: standard output)")
+    p.set_defaults(func=provider_export)
     p = actions.add_parser("list", help="list providers")
     p.add_argument("--after", type=int, default=0)
     p.add_argument("--limit", type=int, default=100)

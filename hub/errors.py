@@ -80,6 +80,7 @@ CODES: dict[str, CodeInfo] = {
     # REST and engines
     "bad_request": CodeInfo("error", 400, "The request cannot be used as sent."),
     "unknown_service": CodeInfo("error", 400, "No service in the catalogue has this code."),
+    "csv_rows_invalid": CodeInfo("error", 422, "Some CSV rows are wrong; nothing was imported."),
     "not_found": CodeInfo("error", 404, "No such resource."),
     "conflict": CodeInfo("error", 409, "The resource changed or already exists."),
     "store_unavailable": CodeInfo("error", 503, "A backing store failed; retry later."),
@@ -149,6 +150,10 @@ class HubError(Exception):
     @property
     def http_status(self) -> int:
         return CODES[self.code].http_status
+
+    def details(self) -> dict[str, object]:
+        """Fields a REST error body carries beside ``error`` (none by default)."""
+        return {}
 
 
 class BadRequest(HubError):

@@ -81,3 +81,24 @@ def test_config_prints_the_settings_table(tmp_path):
     result = hub("config", env={})
     assert result.returncode == 0
     assert "| `HUB_REDIS_URL` |" in result.stdout
+
+
+def test_csv_import_and_export(tmp_path):
+    env = {"HUB_SQLITE_PATH": str(tmp_path / "csv.sqlite3")}
+    good = tmp_path / "good.csv"
+    good.write_text("name;phone;services\nGuincho;11999990000;light_tow\nTáxi;11988887777;taxi\n")
+    result = hub("provider", "import", str(good), env=env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["imported"] == 2
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name;phone;services\nOk;11999990000;taxi\nNo;12;rocket\n")
+    refused = hub("provider", "import", str(bad), env=env)
+    assert refused.returncode == 2
+    assert f"{bad}: line 3, column phone: " in refused.stderr
+    assert f"{bad}: line 3, column services: unknown service 'rocket'" in refused.stderr
+    out = tmp_path / "out.csv"
+    assert hub("provider", "export", "--output", str(out), env=env).returncode == 0
+    assert [line.split(";")[1] for line in out.read_text().splitlines()[1:]] == ["Guincho", "Táxi"]
+    missing = hub("provider", "import", str(tmp_path / "nope.csv"), env=env)
+    assert missing.returncode == 2
+    assert "cannot read" in missing.stderr

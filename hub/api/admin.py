@@ -12,12 +12,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hub.api.openapi import Operation, Param
+from hub.api.openapi import ErrorDetail, Operation, Param
 from hub.api.responses import JSON, body_as, int_param
 from hub.errors import BadRequest, Unauthorized
 from hub.operations import registry
+from hub.operations.provider_csv import RowError
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
-from hub.operations.registry import IssuedToken
+from hub.operations.registry import ImportReport, IssuedToken
 from hub.state.live import LivePosition, PresenceView
 from hub.state.records import TrackPoint
 from hub.tokens import ADMIN_AUDIENCE
@@ -34,6 +35,13 @@ class ProviderPage(msgspec.Struct):
 class LiveView(msgspec.Struct):
     presence: PresenceView
     position: LivePosition | None
+
+
+class ImportRefusedBody(msgspec.Struct):
+    """422: every problem of the file, by row and column; nothing was imported."""
+
+    error: ErrorDetail
+    rows: list[RowError]
 
 
 class TrackPage(msgspec.Struct):
@@ -73,6 +81,32 @@ async def providers(request: Request) -> Response:
     after = int_param(request, "after", 0, 0, 2**63 - 1)
     limit = int_param(request, "limit", 100, 1, 1000)
     return JSON(ProviderPage(await records.providers.page(after_id=after, limit=limit)))
+
+
+MAX_CSV_BYTES = 10 * 1024 * 1024
+
+
+async def import_providers(request: Request) -> Response:
+    """Register every provider of a CSV file (the body), or none: 422 lists every error."""
+    require_admin(request)
+    body = await request.body()
+    if len(body) > MAX_CSV_BYTES:
+        raise BadRequest(f"CSV larger than {MAX_CSV_BYTES} bytes; split the file")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("the CSV must be UTF-8") from None
+    return JSON(await registry.import_csv(request.state.hub.records, text), status_code=201)
+
+
+async def export_providers(request: Request) -> Response:
+    require_admin(request)
+    text = await registry.export_csv(request.state.hub.records)
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="providers.csv"'},
+    )
 
 
 async def one_provider(request: Request) -> Response:
@@ -130,6 +164,8 @@ async def track(request: Request) -> Response:
 
 routes = [
     Route("/admin/providers", providers, methods=["GET", "POST"]),
+    Route("/admin/providers/import", import_providers, methods=["POST"]),
+    Route("/admin/providers/export", export_providers),
     Route("/admin/providers/{provider_id}", one_provider, methods=["GET", "PATCH"]),
     Route("/admin/providers/{provider_id}/profile", profile, methods=["PUT"]),
     Route("/admin/providers/{provider_id}/token", token, methods=["POST"]),
@@ -140,6 +176,23 @@ routes = [
 
 _ONE = "/admin/providers/{provider_id}"
 operations = [
+    Operation(
+        "POST",
+        "/admin/providers/import",
+        "Register the providers of a CSV file (text/csv body), all or none",
+        ImportReport,
+        201,
+        admin=True,
+        request_media_type="text/csv",
+        refusals={422: ImportRefusedBody},
+    ),
+    Operation(
+        "GET",
+        "/admin/providers/export",
+        "All providers as CSV, in the import format",
+        admin=True,
+        media_type="text/csv",
+    ),
     Operation(
         "POST", "/admin/providers", "Register a provider", Provider, 201, NewProvider, admin=True
     ),

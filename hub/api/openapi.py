@@ -47,10 +47,13 @@ class Operation:
     admin: bool = False
     errors: tuple[int, ...] = ()
     media_type: str = "application/json"
+    request_media_type: str = "application/json"
+    refusals: dict[int, Any] | None = None  # statuses whose body is not ErrorBody
 
 
 def document(operations: list[Operation], version: str = "1") -> dict[str, Any]:
     types = [t for op in operations for t in (op.response, op.body) if t is not None]
+    types += [t for op in operations for t in (op.refusals or {}).values()]
     _, schemas = msgspec.json.schema_components(
         [*types, ErrorBody], ref_template="#/components/schemas/{name}"
     )
@@ -100,6 +103,11 @@ def _operation(op: Operation) -> dict[str, Any]:
             "description": "Error",
             "content": {"application/json": {"schema": _ref(ErrorBody)}},
         }
+    for status, kind in (op.refusals or {}).items():
+        responses[str(status)] = {
+            "description": "Refused",
+            "content": {"application/json": {"schema": _ref(kind)}},
+        }
     entry: dict[str, Any] = {"summary": op.summary, "responses": responses}
     if parameters:
         entry["parameters"] = parameters
@@ -107,6 +115,11 @@ def _operation(op: Operation) -> dict[str, Any]:
         entry["requestBody"] = {
             "required": True,
             "content": {"application/json": {"schema": _ref(op.body)}},
+        }
+    elif op.request_media_type != "application/json":
+        entry["requestBody"] = {
+            "required": True,
+            "content": {op.request_media_type: {"schema": {"type": "string"}}},
         }
     if op.admin:
         entry["security"] = [{"admin": []}]

@@ -28,7 +28,8 @@ def error_body(code: str, message: str) -> dict[str, Any]:
 
 async def _hub_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HubError)
-    return JSON(error_body(exc.code, exc.message), status_code=exc.http_status)
+    body = {**error_body(exc.code, exc.message), **exc.details()}
+    return JSON(body, status_code=exc.http_status)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -6,7 +6,8 @@ import time
 
 import msgspec
 
-from hub.errors import NotFound
+from hub.errors import HubError, NotFound
+from hub.operations.provider_csv import RowError, parse, render
 from hub.operations.providers import (
     DispatchProfile,
     NewProvider,
@@ -40,6 +41,40 @@ def _found(found: Provider | None, provider_id: int) -> Provider:
     if found is None:
         raise NotFound(f"no provider {provider_id}")
     return found
+
+
+class ImportReport(msgspec.Struct, frozen=True):
+    imported: int
+    ids: list[int]
+
+
+class ImportRefused(HubError):
+    code = "csv_rows_invalid"
+
+    def __init__(self, rows: list[RowError]) -> None:
+        super().__init__(f"{len(rows)} problem(s) in the file; nothing was imported")
+        self.rows = rows
+
+    def details(self) -> dict[str, object]:
+        return {"rows": self.rows}
+
+
+async def import_csv(records: Records, text: str) -> ImportReport:
+    """Register every provider of a CSV file, or none (ImportRefused lists every error)."""
+    news, errors = parse(text)
+    if errors:
+        raise ImportRefused(errors)
+    made = await register_many(records, news)
+    return ImportReport(len(made), [p.id for p in made])
+
+
+async def export_csv(records: Records) -> str:
+    providers: list[Provider] = []
+    while page := await records.providers.page(
+        after_id=providers[-1].id if providers else 0, limit=1000
+    ):
+        providers.extend(page)
+    return render(providers)
 
 
 async def provider(records: Records, provider_id: int) -> Provider:

@@ -206,3 +206,45 @@ async def test_dispatch_profile_is_replaced_and_checked(admin):
         assert response.json()["error"]["code"] in {"bad_request", "unknown_service"}
     missing = await admin.put("/admin/providers/999/profile", json=profile)
     assert missing.status_code == 404
+
+
+CSV = (
+    "name;phone;services;prices;city\n"
+    "Guincho Silva;11999990000;light_tow;light_tow:150:3.5:40;São Paulo\n"
+    "Táxi Souza;11988887777;taxi;;Campinas\n"
+)
+
+
+async def test_csv_import_then_export(admin):
+    imported = await admin.post(
+        "/admin/providers/import", content=CSV.encode(), headers={"Content-Type": "text/csv"}
+    )
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["imported"] == 2
+    exported = await admin.get("/admin/providers/export")
+    assert exported.headers["content-type"].startswith("text/csv")
+    lines = exported.text.splitlines()
+    assert lines[0].startswith("id;name;phone;")
+    assert "Guincho Silva" in lines[1] and "light_tow:150.00:3.50:40" in lines[1]
+    assert "Campinas" in lines[2]
+
+
+async def test_csv_with_a_bad_row_imports_nothing_and_names_every_problem(admin):
+    bad = CSV + "Sem Telefone;;taxi;;\nX;11977776666;rocket;;\n"
+    refused = await admin.post("/admin/providers/import", content=bad.encode())
+    assert refused.status_code == 422
+    body = refused.json()
+    assert body["error"]["code"] == "csv_rows_invalid"
+    assert [(r["row"], r["column"]) for r in body["rows"]] == [(4, "phone"), (5, "services")]
+    assert (await admin.get("/admin/providers")).json()["providers"] == []
+
+
+async def test_csv_that_is_not_utf8_or_too_large_is_refused(admin):
+    latin1 = await admin.post(
+        "/admin/providers/import", content="name;phone\nJoão;1199999\n".encode("latin-1")
+    )
+    assert latin1.status_code == 400
+    assert "UTF-8" in latin1.json()["error"]["message"]
+    huge = await admin.post("/admin/providers/import", content=b"name;phone\n" + b"x" * 11 * 2**20)
+    assert huge.status_code == 400
+    assert "split the file" in huge.json()["error"]["message"]
