@@ -97,6 +97,7 @@ REST_ONLY = frozenset(
         "forbidden",
         "device_key_unknown",
         "unknown_service",
+        "csv_rows_invalid",
     }
 )
 
