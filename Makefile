@@ -31,3 +31,4 @@ bench-ingest: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/hub asyncapi > docs/asyncapi.json
 	$(BIN)/hub openapi > docs/openapi.json
+	$(BIN)/python -m hub.readme README.md

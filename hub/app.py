@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from hub import wire
-from hub.api import admin, health, openapi, osmand
+from hub.api import admin, health, match, openapi, osmand
 from hub.api.openapi import Operation
 from hub.api.responses import error_handlers
 from hub.channels.provider import provider_endpoint
@@ -26,9 +26,10 @@ from hub.config import ConfigError, Settings, load_settings
 from hub.errors import Close, StoreUnavailable, TokenError
 from hub.ingest.filter import FilterRules, FixFilter
 from hub.ingest.writer import TrackWriter
+from hub.matching.service import MatchService
 from hub.metrics import Metrics
 from hub.operations.providers import Provider
-from hub.state.live import LiveState
+from hub.state.live import LivePosition, LiveState
 from hub.state.memory import MemoryLive
 from hub.state.postgres import PostgresRecords
 from hub.state.records import Records
@@ -100,11 +101,17 @@ class Hub:
     writer: TrackWriter
     filter_rules: FilterRules
     limits: wire.Limits
+    matching: MatchService
     sessions: SessionRegistry = field(init=False)
     http_filters: dict[int, FixFilter] = field(default_factory=dict)  # OsmAnd ingest
 
     def __post_init__(self) -> None:
         self.sessions = SessionRegistry(self)
+
+    def position_changed(self, position: LivePosition) -> None:
+        """A provider moved (ingest): the live state and the matching index follow."""
+        self.live.positions.put(position)
+        self.matching.position(position)
 
     async def provider_from_token(self, token: str) -> Provider:
         """The active provider a valid, unrevoked provider token names."""
@@ -117,6 +124,24 @@ class Hub:
         if not provider.active:
             raise TokenError("provider is deactivated", code="provider_inactive")
         return provider
+
+
+async def load_matching(settings: Settings, records: Records, live: LiveState) -> MatchService:
+    """The matching index of every registered provider at its last known position."""
+    matching = MatchService(
+        resolution=settings.h3_resolution,
+        stale_after_ms=int(settings.stale_after_s * 1000),
+        road_factor=settings.road_factor,
+        timezone=settings.timezone,
+    )
+    after = 0
+    while page := await records.providers.page(after_id=after, limit=1000):
+        for provider in page:
+            matching.provider_changed(provider)
+        for position in (await live.positions.get_many([p.id for p in page])).values():
+            matching.position(position)
+        after = page[-1].id
+    return matching
 
 
 def filter_rules(settings: Settings) -> FilterRules:
@@ -183,6 +208,7 @@ async def lifespan(settings: Settings) -> AsyncIterator[dict[str, Any]]:
             writer=writer,
             filter_rules=filter_rules(settings),
             limits=limits(settings),
+            matching=await load_matching(settings, records, live),
         )
         stack.push_async_callback(hub.sessions.close_all, Close.GOING_AWAY)
         await live.presence.heartbeat(hub.node, HEARTBEAT_S * 3)
@@ -213,7 +239,13 @@ OPENAPI = Operation("GET", "/openapi.json", "This document", dict[str, Any])
 
 def rest_operations() -> list[Operation]:
     """Every REST operation, as /openapi.json documents it."""
-    return [*health.operations, *admin.operations, *osmand.operations, OPENAPI]
+    return [
+        *health.operations,
+        *admin.operations,
+        *osmand.operations,
+        *match.operations,
+        OPENAPI,
+    ]
 
 
 def routes() -> list[BaseRoute]:
@@ -226,6 +258,7 @@ def routes() -> list[BaseRoute]:
         *health.routes,
         *admin.routes,
         *osmand.routes,
+        *match.routes,
         Route(OPENAPI.path, openapi_json),
         # Reached only when HubApp does not take the socket first (same handler).
         WebSocketRoute(PROVIDER_PATH, provider_endpoint),

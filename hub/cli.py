@@ -89,7 +89,11 @@ def provider_import(settings: Settings, args: argparse.Namespace) -> None:
     except (OSError, UnicodeDecodeError) as exc:
         raise BadRequest(f"cannot read {args.file}: {exc}") from None
     try:
-        _run(settings, lambda records: registry.import_csv(records, text))
+
+        async def work(records: Records) -> registry.ImportReport:
+            return registry.report(await registry.import_csv(records, text))
+
+        _run(settings, work)
     except registry.ImportRefused as exc:
         for row in exc.rows:
             where = f"line {row.row}" + (f", column {row.column}" if row.column else "")

@@ -98,6 +98,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     h3_resolution: Annotated[
         int, _doc("H3 resolution of a provider's matching cell.", ge=0, le=15)
     ] = 9
+    road_factor: Annotated[
+        float, _doc("Road distance per straight-line km, for ETAs and prices.", ge=1, le=5)
+    ] = 1.3
+    timezone: Annotated[str, _doc("IANA time zone of providers' working hours.")] = (
+        "America/Sao_Paulo"
+    )
     h3_region_resolution: Annotated[
         int, _doc("H3 resolution of the region cells that shard Redis GEO sets.", ge=0, le=15)
     ] = 3

@@ -77,6 +77,7 @@ async def providers(request: Request) -> Response:
     records = request.state.hub.records
     if request.method == "POST":
         created = await registry.register(records, await body_as(request, NewProvider))
+        request.state.hub.matching.provider_changed(created)
         return JSON(created, status_code=201)
     after = int_param(request, "after", 0, 0, 2**63 - 1)
     limit = int_param(request, "limit", 100, 1, 1000)
@@ -96,7 +97,10 @@ async def import_providers(request: Request) -> Response:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise BadRequest("the CSV must be UTF-8") from None
-    return JSON(await registry.import_csv(request.state.hub.records, text), status_code=201)
+    made = await registry.import_csv(request.state.hub.records, text)
+    for provider in made:
+        request.state.hub.matching.provider_changed(provider)
+    return JSON(registry.report(made), status_code=201)
 
 
 async def export_providers(request: Request) -> Response:
@@ -115,6 +119,7 @@ async def one_provider(request: Request) -> Response:
     if request.method == "PATCH":
         patch = await body_as(request, ProviderPatch)
         updated = await registry.set_active(records, path_id(request), patch.active)
+        request.state.hub.matching.provider_changed(updated)
         if not updated.active:
             await request.state.hub.sessions.end(updated.id, "provider_inactive")
         return JSON(updated)
@@ -125,7 +130,9 @@ async def profile(request: Request) -> Response:
     """Replace the dispatch profile (services, prices, channels, hours, client relations)."""
     require_admin(request)
     new = await body_as(request, DispatchProfile)
-    return JSON(await registry.set_profile(request.state.hub.records, path_id(request), new))
+    updated = await registry.set_profile(request.state.hub.records, path_id(request), new)
+    request.state.hub.matching.provider_changed(updated)
+    return JSON(updated)
 
 
 async def token(request: Request) -> Response:

@@ -152,6 +152,7 @@ class ProviderSession:
                 await self.take_fixes([frame])
             case wire.Duty(on=on):
                 await self.hub.live.presence.set_duty(self.provider_id, on)
+                self.hub.matching.duty(self.provider_id, on)
                 self.reply(wire.Duty(on=on))
             case wire.Ping(id=ping_id):
                 self.reply(wire.Pong(id=ping_id, server_time=now_ms()))
@@ -171,7 +172,7 @@ class ProviderSession:
             await self.close(Close.RATE_LIMITED)
             return
         if intake.live is not None:
-            self.hub.live.positions.put(intake.live)
+            self.hub.position_changed(intake.live)
         if intake.ack is not None or intake.reack:
             self.ack(self.intake.acked)
         if intake.points:

@@ -80,6 +80,7 @@ class SessionRegistry:
         )
         if previous is not None and previous.node != hub.node:
             await self.kick(Kick(provider.id, previous.session_id), previous.node)
+        hub.matching.session(provider.id, True)
         hub.metrics.sessions.inc()
         hub.metrics.connections.inc()
         session.reply(
@@ -103,6 +104,7 @@ class SessionRegistry:
         pid = session.provider_id
         if self.local.get(pid) is session:
             del self.local[pid]
+            self.hub.matching.session(pid, False)
         await self.hub.live.presence.release(pid, session.session_id)
 
     async def kick(self, kick: Kick, node: str) -> None:

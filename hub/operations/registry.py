@@ -59,12 +59,15 @@ class ImportRefused(HubError):
         return {"rows": self.rows}
 
 
-async def import_csv(records: Records, text: str) -> ImportReport:
+async def import_csv(records: Records, text: str) -> list[Provider]:
     """Register every provider of a CSV file, or none (ImportRefused lists every error)."""
     news, errors = parse(text)
     if errors:
         raise ImportRefused(errors)
-    made = await register_many(records, news)
+    return await register_many(records, news)
+
+
+def report(made: list[Provider]) -> ImportReport:
     return ImportReport(len(made), [p.id for p in made])
 
 

@@ -67,6 +67,9 @@ class Positions(Protocol):
     async def get(self, provider_id: int) -> LivePosition | None:
         """The last flushed live position, or None."""
 
+    async def get_many(self, provider_ids: list[int]) -> dict[int, LivePosition]:
+        """The last flushed positions of those providers that have one (pipelined)."""
+
     async def flush(self) -> None:
         """Write every position put so far; returns when they are visible to ``get``."""
 

@@ -22,6 +22,10 @@ class MemoryPositions:
     async def get(self, provider_id: int) -> LivePosition | None:
         return self.live.get(provider_id)
 
+    async def get_many(self, provider_ids: list[int]) -> dict[int, LivePosition]:
+        live = self.live
+        return {pid: live[pid] for pid in provider_ids if pid in live}
+
     async def flush(self) -> None:
         return None
 

@@ -44,16 +44,23 @@ class RedisPositions:
         self.pending[position.provider_id] = position
 
     async def get(self, provider_id: int) -> LivePosition | None:
+        return (await self.get_many([provider_id])).get(provider_id)
+
+    async def get_many(self, provider_ids: list[int]) -> dict[int, LivePosition]:
+        found: dict[int, LivePosition] = {}
         try:
-            values = await self.client.hmget(self.keys.provider(provider_id), _POSITION_FIELDS)
+            for start in range(0, len(provider_ids), 1000):
+                chunk = provider_ids[start : start + 1000]
+                async with self.client.pipeline(transaction=False) as pipe:
+                    for pid in chunk:
+                        pipe.hmget(self.keys.provider(pid), _POSITION_FIELDS)
+                    rows = await pipe.execute()
+                for pid, values in zip(chunk, rows, strict=True):
+                    if values[0] is not None:
+                        found[pid] = _position(pid, values)
         except RedisError as exc:
             raise StoreUnavailable(f"Redis failed: {exc}") from None
-        if values[0] is None:
-            return None
-        lat, lng, t, rcv, acc, spd, hdg = (_str(v) for v in values)
-        return LivePosition(
-            provider_id, float(lat), float(lng), int(t), int(rcv), _opt(acc), _opt(spd), _opt(hdg)
-        )
+        return found
 
     async def flush(self) -> None:
         async with self._flush_lock:
@@ -98,6 +105,13 @@ class RedisPositions:
                     pipe.zrem(self.keys.geo(int(previous)), pid)
                 pipe.geoadd(self.keys.geo(region), (pos.lng, pos.lat, pid))
             await pipe.execute()
+
+
+def _position(provider_id: int, values: list[bytes | None]) -> LivePosition:
+    lat, lng, t, rcv, acc, spd, hdg = (_str(v) for v in values)
+    return LivePosition(
+        provider_id, float(lat), float(lng), int(t), int(rcv), _opt(acc), _opt(spd), _opt(hdg)
+    )
 
 
 def _str(value: bytes | str | None) -> str:

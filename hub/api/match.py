@@ -1,0 +1,62 @@
+"""Matching over REST: the ranked candidates for a job, and why a provider is not one.
+
+Operators' sessions come with the operations issue; until then these routes take the admin
+token.  Every query is answered from memory (the in-process index), never a store.
+"""
+
+from __future__ import annotations
+
+import time
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hub.api.admin import require_admin
+from hub.api.openapi import Operation
+from hub.api.responses import JSON, body_as
+from hub.matching.service import (
+    CandidatePage,
+    ExplainQuery,
+    Explanation,
+    MatchQuery,
+    checked_query,
+)
+
+
+async def candidates(request: Request) -> Response:
+    require_admin(request)
+    query = checked_query(await body_as(request, MatchQuery))
+    return JSON(request.state.hub.matching.candidates(query, int(time.time() * 1000)))
+
+
+async def explain(request: Request) -> Response:
+    require_admin(request)
+    query = await body_as(request, ExplainQuery)
+    return JSON(request.state.hub.matching.explain(query, int(time.time() * 1000)))
+
+
+routes = [
+    Route("/match", candidates, methods=["POST"]),
+    Route("/match/explain", explain, methods=["POST"]),
+]
+
+operations = [
+    Operation(
+        "POST",
+        "/match",
+        "Ranked candidates for a job: nearest eligible first, then by score, paginated",
+        CandidatePage,
+        body=MatchQuery,
+        admin=True,
+    ),
+    Operation(
+        "POST",
+        "/match/explain",
+        "Why one provider is, or is not, a candidate (every failed rule)",
+        Explanation,
+        body=ExplainQuery,
+        admin=True,
+        errors=(404,),
+    ),
+]

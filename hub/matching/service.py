@@ -1,0 +1,278 @@
+"""The matching service: the spatial index kept current in process, queried without I/O.
+
+Fed by this node's events (positions from ingest, sessions opening and closing, duty, and
+registry changes) and loaded at start from the records and live-state engines.  Queries
+read only memory: the index walk, the eligibility rules and the ranking are pure.
+
+Not yet distributed: on the redis engine a provider connected to another node is seen at
+its last stored position but as offline here, until the position stream on the bus feeds
+every node's index (the next step of the matching issue).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from hub.errors import BadRequest, NotFound
+from hub.geo import GEO_LAT_LIMIT, distance_m
+from hub.matching.eligibility import RULE_TEXT, Request, Situation, eligible, reasons
+from hub.matching.index import Hit, SpatialIndex
+from hub.matching.ranking import Factors, Weights, rank, straight_line_eta_min
+from hub.operations.pricing import price_cents
+from hub.operations.providers import Channel, Provider
+from hub.operations.services import service
+from hub.state.live import Connectivity, LivePosition
+
+# Ranking reorders, so every page must come from the same pool: the POOL nearest eligible.
+POOL = 50
+
+
+class Point(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    lat: Annotated[float, msgspec.Meta(ge=-GEO_LAT_LIMIT, le=GEO_LAT_LIMIT)]
+    lng: Annotated[float, msgspec.Meta(ge=-180, le=180)]
+
+
+class MatchQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Who should get an offer for a job at ``origin``: the ranked candidates."""
+
+    origin: Point
+    service: str
+    destination: Point | None = None
+    client_id: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    mode: Channel = Channel.APP
+    radius_km: Annotated[float, msgspec.Meta(gt=0, le=500)] = 50.0
+    limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 10
+    offset: Annotated[int, msgspec.Meta(ge=0, le=POOL - 1)] = 0
+
+
+class Candidate(msgspec.Struct, frozen=True, kw_only=True):
+    provider_id: int
+    name: str
+    phone: str
+    city: str
+    connectivity: Connectivity
+    distance_m: float
+    source: str  # "gps" (live position) or "base" (base address)
+    eta_min: float
+    price_cents: int | None  # from the provider's standard table; None without one
+    on_time_pct: float
+    acceptance_pct: float
+    preferred: bool
+    partner: bool
+    channels: list[Channel]
+    score: float
+
+
+class CandidatePage(msgspec.Struct, frozen=True):
+    candidates: list[Candidate]
+    offset: int
+    more: bool  # further eligible candidates exist within the radius
+
+
+class Reason(msgspec.Struct, frozen=True):
+    rule: str
+    text: str
+
+
+class Explanation(msgspec.Struct, frozen=True, kw_only=True):
+    provider_id: int
+    eligible: bool
+    reasons: list[Reason]
+    distance_m: float | None  # None: the provider has no position (no GPS, no base)
+
+
+class ExplainQuery(MatchQuery, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    provider_id: Annotated[int, msgspec.Meta(ge=1)]
+
+
+@dataclass(slots=True)
+class Known:
+    """What this node knows of a provider for matching."""
+
+    provider: Provider
+    session_open: bool = False
+    on_duty: bool = False
+    last_fix_ms: int | None = None
+    engaged: bool = False
+
+
+class MatchService:
+    def __init__(
+        self,
+        *,
+        resolution: int,
+        stale_after_ms: int,
+        road_factor: float,
+        timezone: str,
+        weights: Weights | None = None,
+    ) -> None:
+        self.index = SpatialIndex(resolution)
+        self.known: dict[int, Known] = {}
+        self.stale_after_ms = stale_after_ms
+        self.road_factor = road_factor
+        self.zone = ZoneInfo(timezone)
+        self.weights = weights or Weights()
+
+    # --- feeding -------------------------------------------------------------------------
+
+    def provider_changed(self, provider: Provider) -> None:
+        """A registry change: identity, active flag or dispatch profile."""
+        known = self.known.get(provider.id)
+        if known is None:
+            known = self.known[provider.id] = Known(provider)
+        known.provider = provider
+        self.index.set_services(provider.id, provider.profile.services)
+        here = self.index.positions.get(provider.id)
+        base = provider.profile.base
+        if (here is None or not here.live) and base is not None:
+            self.index.move(provider.id, base[0], base[1], live=False)
+
+    def position(self, position: LivePosition) -> None:
+        known = self.known.get(position.provider_id)
+        if known is None:
+            return  # not in the registry (yet): nothing to match
+        known.last_fix_ms = position.received_ms
+        self.index.move(position.provider_id, position.lat, position.lng, live=True)
+
+    def session(self, provider_id: int, open_: bool) -> None:
+        known = self.known.get(provider_id)
+        if known is not None:
+            known.session_open = open_
+
+    def duty(self, provider_id: int, on: bool) -> None:
+        known = self.known.get(provider_id)
+        if known is not None:
+            known.on_duty = on
+
+    # --- queries -------------------------------------------------------------------------
+
+    def connectivity(self, known: Known, now_ms: int) -> Connectivity:
+        if not known.session_open:
+            return Connectivity.OFFLINE
+        fresh = known.last_fix_ms is not None and now_ms - known.last_fix_ms <= self.stale_after_ms
+        return Connectivity.ONLINE if fresh else Connectivity.STALE
+
+    def request(self, query: MatchQuery, now_ms: int) -> Request:
+        service(query.service)  # unknown_service, with the known codes
+        local = datetime.fromtimestamp(now_ms / 1000, UTC).astimezone(self.zone)
+        return Request(
+            service=query.service,
+            client_id=query.client_id,
+            radius_m=query.radius_km * 1000,
+            mode=query.mode,
+            now_ms=now_ms,
+            weekday=local.weekday(),
+            minute=local.hour * 60 + local.minute,
+        )
+
+    def situation(self, known: Known, distance: float, now_ms: int) -> Situation:
+        return Situation(
+            active=known.provider.active,
+            on_duty=known.on_duty,
+            engaged=known.engaged,
+            connectivity=self.connectivity(known, now_ms),
+            distance_m=distance,
+        )
+
+    def candidates(self, query: MatchQuery, now_ms: int) -> CandidatePage:
+        """The POOL nearest eligible providers within the radius, ranked; a page of them."""
+        request = self.request(query, now_ms)
+        origin = query.origin
+
+        def accept(provider_id: int) -> bool:
+            known = self.known[provider_id]
+            here = self.index.positions[provider_id]
+            d = distance_m(origin.lat, origin.lng, here.lat, here.lng)
+            return eligible(known.provider.profile, self.situation(known, d, now_ms), request)
+
+        hits = self.index.nearest(
+            query.service, origin.lat, origin.lng, POOL, request.radius_m, accept
+        )
+        ranked = rank(self.weights, [self._factors(hit, query) for hit in hits])
+        page = ranked[query.offset : query.offset + query.limit]
+        by_id = {hit.provider_id: hit for hit in hits}
+        return CandidatePage(
+            [self._candidate(by_id[f.provider_id], f, score, now_ms) for score, f in page],
+            query.offset,
+            len(ranked) > query.offset + query.limit,
+        )
+
+    def _factors(self, hit: Hit, query: MatchQuery) -> Factors:
+        profile = self.known[hit.provider_id].provider.profile
+        job_m = hit.distance_m
+        if query.destination is not None:
+            job_m += distance_m(
+                query.origin.lat, query.origin.lng, query.destination.lat, query.destination.lng
+            )
+        rule = profile.prices.get(query.service)
+        speed = service(query.service).avg_speed_kmh
+        return Factors(
+            provider_id=hit.provider_id,
+            distance_m=hit.distance_m,
+            eta_min=straight_line_eta_min(hit.distance_m, self.road_factor, speed),
+            price_cents=None
+            if rule is None
+            else price_cents(rule, job_m * self.road_factor / 1000),
+            preferred=profile.preferred,
+            partner=query.client_id is not None and query.client_id in profile.partner_of,
+            on_time_pct=profile.on_time_pct,
+            acceptance_pct=profile.acceptance_pct,
+        )
+
+    def _candidate(self, hit: Hit, f: Factors, score: float, now_ms: int) -> Candidate:
+        known = self.known[hit.provider_id]
+        p = known.provider
+        return Candidate(
+            provider_id=p.id,
+            name=p.name,
+            phone=p.phone,
+            city=p.profile.city,
+            connectivity=self.connectivity(known, now_ms),
+            distance_m=round(hit.distance_m, 1),
+            source="gps" if hit.live else "base",
+            eta_min=round(f.eta_min, 1),
+            price_cents=f.price_cents,
+            on_time_pct=f.on_time_pct,
+            acceptance_pct=f.acceptance_pct,
+            preferred=f.preferred,
+            partner=f.partner,
+            channels=sorted(p.profile.channels),
+            score=round(score, 3),
+        )
+
+    def explain(self, query: ExplainQuery, now_ms: int) -> Explanation:
+        """Why a provider is, or is not, a candidate for this query."""
+        known = self.known.get(query.provider_id)
+        if known is None:
+            raise NotFound(f"no provider {query.provider_id}")
+        request = self.request(query, now_ms)
+        here = self.index.positions.get(query.provider_id)
+        distance = None
+        failed: list[str]
+        if here is None:
+            failed = ["radius"]  # nowhere: neither live GPS nor a base address
+        else:
+            distance = distance_m(query.origin.lat, query.origin.lng, here.lat, here.lng)
+            failed = reasons(
+                known.provider.profile, self.situation(known, distance, now_ms), request
+            )
+        return Explanation(
+            provider_id=query.provider_id,
+            eligible=not failed,
+            reasons=[Reason(rule, RULE_TEXT[rule]) for rule in failed],
+            distance_m=None if distance is None else round(distance, 1),
+        )
+
+
+def checked_query(query: MatchQuery) -> MatchQuery:
+    if query.offset + query.limit > POOL:
+        raise BadRequest(
+            f"offset + limit may not exceed {POOL} (candidates are ranked in a pool"
+            f" of the {POOL} nearest eligible)"
+        )
+    return query
