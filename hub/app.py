@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +30,7 @@ from hub.ingest.writer import TrackWriter
 from hub.matching.service import MatchService
 from hub.metrics import Metrics
 from hub.operations.providers import Provider
-from hub.state.live import LivePosition, LiveState
+from hub.state.live import Connectivity, LivePosition, LiveState
 from hub.state.memory import MemoryLive
 from hub.state.postgres import PostgresRecords
 from hub.state.records import Records
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 2.0
 PROVIDER_PATH = "/ws/provider"
+REGISTRY_CHANNEL = "registry"  # provider ids whose records changed
 
 
 async def open_records(settings: Settings, *, migrate: bool = True) -> Records:
@@ -69,6 +71,7 @@ def build_live(settings: Settings) -> LiveState:
         return RedisLive(
             settings.redis_url,
             prefix=settings.redis_prefix,
+            node=settings.node_name,
             stale_after_ms=stale_ms,
             flush_interval_s=settings.live_flush_ms / 1000,
             resolution=settings.h3_resolution,
@@ -108,6 +111,11 @@ class Hub:
     def __post_init__(self) -> None:
         self.sessions = SessionRegistry(self)
 
+    async def provider_changed(self, provider: Provider) -> None:
+        """A registry change: this node's matching follows, and the other nodes are told."""
+        self.matching.provider_changed(provider)
+        await self.live.bus.publish(REGISTRY_CHANNEL, str(provider.id).encode())
+
     def position_changed(self, position: LivePosition) -> None:
         """A provider moved (ingest): the live state and the matching index follow."""
         self.live.positions.put(position)
@@ -135,11 +143,17 @@ async def load_matching(settings: Settings, records: Records, live: LiveState) -
         timezone=settings.timezone,
     )
     after = 0
+    now_ms = int(time.time() * 1000)
     while page := await records.providers.page(after_id=after, limit=1000):
+        ids = [p.id for p in page]
         for provider in page:
             matching.provider_changed(provider)
-        for position in (await live.positions.get_many([p.id for p in page])).values():
+        for position in (await live.positions.get_many(ids)).values():
             matching.position(position)
+        for pid, view in (await live.presence.views(ids, now_ms)).items():
+            matching.duty(pid, view.on_duty)
+            if view.owner is not None and view.connectivity is not Connectivity.OFFLINE:
+                matching.session(pid, view.owner.session_id, True)
         after = page[-1].id
     return matching
 
@@ -172,6 +186,7 @@ async def _every(seconds: float, work: Callable[[], Awaitable[None]]) -> None:
 
 
 async def _listen_bus(hub: Hub) -> None:
+    """Kicks addressed to this node's sessions."""
     while True:
         try:
             async for payload in hub.live.bus.listen(node_channel(hub.node)):
@@ -179,6 +194,35 @@ async def _listen_bus(hub: Hub) -> None:
         except StoreUnavailable as exc:
             log.warning("bus listener failed; resubscribing", extra={"err": exc.message})
             await asyncio.sleep(1.0)
+
+
+async def _follow_other_nodes(hub: Hub) -> None:
+    """Other nodes' positions and presence notes, into this node's matching index."""
+
+    async def positions() -> None:
+        async for batch in hub.live.positions.changes():
+            for position in batch:
+                hub.matching.position(position)
+
+    async def presence() -> None:
+        async for note in hub.live.presence.changes():
+            hub.matching.presence(note)
+
+    async def registry() -> None:
+        async for payload in hub.live.bus.listen(REGISTRY_CHANNEL):
+            provider = await hub.records.providers.get(int(payload))
+            if provider is not None:
+                hub.matching.provider_changed(provider)
+
+    async def forever(follow: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            try:
+                await follow()
+            except StoreUnavailable as exc:
+                log.warning("stream follower failed; resubscribing", extra={"err": exc.message})
+                await asyncio.sleep(1.0)
+
+    await asyncio.gather(forever(positions), forever(presence), forever(registry))
 
 
 @contextlib.asynccontextmanager
@@ -214,6 +258,7 @@ async def lifespan(settings: Settings) -> AsyncIterator[dict[str, Any]]:
         await live.presence.heartbeat(hub.node, HEARTBEAT_S * 3)
         tasks = [
             asyncio.create_task(_listen_bus(hub), name="bus-listener"),
+            asyncio.create_task(_follow_other_nodes(hub), name="other-nodes"),
             asyncio.create_task(
                 _every(HEARTBEAT_S, lambda: live.presence.heartbeat(hub.node, HEARTBEAT_S * 3)),
                 name="node-heartbeat",

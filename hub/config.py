@@ -84,8 +84,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         float, _doc("Implied speed above which a fix is a jump (kept, not moved live).", gt=0)
     ] = 300.0
     live_flush_ms: Annotated[
-        float, _doc("Redis engine: live positions are written once per provider per tick.", gt=0)
-    ] = 100.0
+        float,
+        _doc(
+            "Redis engine: positions are written (and streamed to other nodes) once per"
+            " provider per tick.",
+            gt=0,
+        ),
+    ] = 50.0
     track_batch_max: Annotated[
         int, _doc("Most GPS fixes written to the track store in one transaction.", ge=1)
     ] = 5000

@@ -122,6 +122,7 @@ async def live(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
         engine = RedisLive(
             need("redis"),
             prefix=prefix,
+            node="test-node",
             stale_after_ms=1000,
             flush_interval_s=0.02,
             resolution=9,

@@ -2,48 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
 import signal
-import socket
-import sys
-
-import httpx
 
 from hub.app import open_records, token_issuer
 from hub.operations import registry
 from hub.operations.providers import NewProvider
 from tests.client import ProviderClient, fixes
 from tests.conftest import engine_settings
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def environment(settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUB_")}
-    for name in ("sqlite_path", "database_url", "postgres_schema", "redis_url", "redis_prefix"):
-        value = getattr(settings, name)
-        if value:
-            env[f"HUB_{name.upper()}"] = str(value)
-    env["HUB_LOG_LEVEL"] = "warning"
-    return env
-
-
-async def start(env: dict[str, str], port: int) -> asyncio.subprocess.Process:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hub", "serve", "--port", str(port), env=env
-    )
-    async with asyncio.timeout(20), httpx.AsyncClient() as http:
-        while True:
-            try:
-                if (await http.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                    return process
-            except httpx.HTTPError:
-                await asyncio.sleep(0.05)
+from tests.processes import environment, free_port, start
 
 
 async def test_acked_fixes_survive_kill_9(engine_kind, tmp_path):

@@ -77,7 +77,7 @@ async def providers(request: Request) -> Response:
     records = request.state.hub.records
     if request.method == "POST":
         created = await registry.register(records, await body_as(request, NewProvider))
-        request.state.hub.matching.provider_changed(created)
+        await request.state.hub.provider_changed(created)
         return JSON(created, status_code=201)
     after = int_param(request, "after", 0, 0, 2**63 - 1)
     limit = int_param(request, "limit", 100, 1, 1000)
@@ -99,7 +99,7 @@ async def import_providers(request: Request) -> Response:
         raise BadRequest("the CSV must be UTF-8") from None
     made = await registry.import_csv(request.state.hub.records, text)
     for provider in made:
-        request.state.hub.matching.provider_changed(provider)
+        await request.state.hub.provider_changed(provider)
     return JSON(registry.report(made), status_code=201)
 
 
@@ -119,7 +119,7 @@ async def one_provider(request: Request) -> Response:
     if request.method == "PATCH":
         patch = await body_as(request, ProviderPatch)
         updated = await registry.set_active(records, path_id(request), patch.active)
-        request.state.hub.matching.provider_changed(updated)
+        await request.state.hub.provider_changed(updated)
         if not updated.active:
             await request.state.hub.sessions.end(updated.id, "provider_inactive")
         return JSON(updated)
@@ -131,7 +131,7 @@ async def profile(request: Request) -> Response:
     require_admin(request)
     new = await body_as(request, DispatchProfile)
     updated = await registry.set_profile(request.state.hub.records, path_id(request), new)
-    request.state.hub.matching.provider_changed(updated)
+    await request.state.hub.provider_changed(updated)
     return JSON(updated)
 
 

@@ -23,6 +23,7 @@ from hub.channels.outbox import Outbox
 from hub.errors import CODES, Close, FrameError, TokenError
 from hub.ingest.intake import FixIntake, error
 from hub.operations.providers import Provider
+from hub.state.live import PresenceNote
 
 if TYPE_CHECKING:
     from hub.app import Hub
@@ -153,6 +154,9 @@ class ProviderSession:
             case wire.Duty(on=on):
                 await self.hub.live.presence.set_duty(self.provider_id, on)
                 self.hub.matching.duty(self.provider_id, on)
+                await self.hub.live.presence.note(
+                    PresenceNote(self.hub.node, self.provider_id, on_duty=on)
+                )
                 self.reply(wire.Duty(on=on))
             case wire.Ping(id=ping_id):
                 self.reply(wire.Pong(id=ping_id, server_time=now_ms()))

@@ -23,7 +23,7 @@ from hub.ingest.filter import FixFilter
 from hub.ingest.flood import FloodGuard
 from hub.ingest.intake import FixIntake, error
 from hub.operations.providers import Provider
-from hub.state.live import Owner
+from hub.state.live import Owner, PresenceNote
 
 if TYPE_CHECKING:
     from hub.app import Hub
@@ -80,7 +80,10 @@ class SessionRegistry:
         )
         if previous is not None and previous.node != hub.node:
             await self.kick(Kick(provider.id, previous.session_id), previous.node)
-        hub.matching.session(provider.id, True)
+        hub.matching.session(provider.id, session.session_id, True)
+        await hub.live.presence.note(
+            PresenceNote(hub.node, provider.id, session.session_id, opened=True)
+        )
         hub.metrics.sessions.inc()
         hub.metrics.connections.inc()
         session.reply(
@@ -104,8 +107,11 @@ class SessionRegistry:
         pid = session.provider_id
         if self.local.get(pid) is session:
             del self.local[pid]
-            self.hub.matching.session(pid, False)
+        self.hub.matching.session(pid, session.session_id, False)
         await self.hub.live.presence.release(pid, session.session_id)
+        await self.hub.live.presence.note(
+            PresenceNote(self.hub.node, pid, session.session_id, opened=False)
+        )
 
     async def kick(self, kick: Kick, node: str) -> None:
         """Close a session wherever it lives: here directly, elsewhere through the bus."""

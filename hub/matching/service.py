@@ -1,12 +1,15 @@
 """The matching service: the spatial index kept current in process, queried without I/O.
 
-Fed by this node's events (positions from ingest, sessions opening and closing, duty, and
-registry changes) and loaded at start from the records and live-state engines.  Queries
-read only memory: the index walk, the eligibility rules and the ranking are pure.
+Fed by this node's events (positions from ingest, sessions opening and closing, duty,
+registry changes) and, on the redis engine, by the other nodes' (the position stream and
+presence notes on the bus, see hub/state/live.py); rebuilt at start from the records and
+live-state engines.  Queries read only memory: the index walk, the eligibility rules and
+the ranking are pure.
 
-Not yet distributed: on the redis engine a provider connected to another node is seen at
-its last stored position but as offline here, until the position stream on the bus feeds
-every node's index (the next step of the matching issue).
+The bus is at-most-once: a lost position batch leaves a provider where it was until its
+next fix; a lost presence note until its next session.  A node that dies leaves its
+sessions "open" in the others' indexes until they go stale (no fixes), which app-mode
+offers already exclude.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from hub.matching.ranking import Factors, Weights, rank, straight_line_eta_min
 from hub.operations.pricing import price_cents
 from hub.operations.providers import Channel, Provider
 from hub.operations.services import service
-from hub.state.live import Connectivity, LivePosition
+from hub.state.live import Connectivity, LivePosition, PresenceNote
 
 # Ranking reorders, so every page must come from the same pool: the POOL nearest eligible.
 POOL = 50
@@ -95,7 +98,7 @@ class Known:
     """What this node knows of a provider for matching."""
 
     provider: Provider
-    session_open: bool = False
+    session_id: str | None = None  # the open session, wherever it lives
     on_duty: bool = False
     last_fix_ms: int | None = None
     engaged: bool = False
@@ -139,10 +142,23 @@ class MatchService:
         known.last_fix_ms = position.received_ms
         self.index.move(position.provider_id, position.lat, position.lng, live=True)
 
-    def session(self, provider_id: int, open_: bool) -> None:
+    def session(self, provider_id: int, session_id: str, opened: bool) -> None:
+        """A session opened or closed; a close of an older session changes nothing (the
+        close of a replaced session may arrive after the open of its successor)."""
         known = self.known.get(provider_id)
-        if known is not None:
-            known.session_open = open_
+        if known is None:
+            return
+        if opened:
+            known.session_id = session_id
+        elif known.session_id == session_id:
+            known.session_id = None
+
+    def presence(self, note: PresenceNote) -> None:
+        """A note from another node."""
+        if note.opened is not None:
+            self.session(note.provider_id, note.session_id, note.opened)
+        if note.on_duty is not None:
+            self.duty(note.provider_id, note.on_duty)
 
     def duty(self, provider_id: int, on: bool) -> None:
         known = self.known.get(provider_id)
@@ -152,7 +168,7 @@ class MatchService:
     # --- queries -------------------------------------------------------------------------
 
     def connectivity(self, known: Known, now_ms: int) -> Connectivity:
-        if not known.session_open:
+        if known.session_id is None:
             return Connectivity.OFFLINE
         fresh = known.last_fix_ms is not None and now_ms - known.last_fix_ms <= self.stale_after_ms
         return Connectivity.ONLINE if fresh else Connectivity.STALE

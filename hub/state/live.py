@@ -45,6 +45,23 @@ class PresenceView(msgspec.Struct, frozen=True, kw_only=True):
     last_fix_ms: int | None
 
 
+class PositionBatch(msgspec.Struct, frozen=True):
+    """Positions one node flushed in one tick: the stream that feeds other nodes' indexes."""
+
+    node: str
+    positions: list[LivePosition]
+
+
+class PresenceNote(msgspec.Struct, frozen=True):
+    """A session opened or closed, or duty changed, on ``node``."""
+
+    node: str
+    provider_id: int
+    session_id: str = ""
+    opened: bool | None = None  # True: session_id opened; False: it closed
+    on_duty: bool | None = None
+
+
 def connectivity(
     owner_alive: bool, last_fix_ms: int | None, now_ms: int, stale_after_ms: int
 ) -> Connectivity:
@@ -73,6 +90,13 @@ class Positions(Protocol):
     async def flush(self) -> None:
         """Write every position put so far; returns when they are visible to ``get``."""
 
+    def changes(self) -> AsyncIterator[list[LivePosition]]:
+        """Positions other nodes flush, batch by batch, from now on.
+
+        At-most-once (pub/sub): a missed batch leaves a provider at its previous position
+        until its next fix.  A single-node engine never yields.
+        """
+
 
 class Presence(Protocol):
     async def claim(self, provider_id: int, owner: Owner, now_ms: int) -> Owner | None:
@@ -89,6 +113,15 @@ class Presence(Protocol):
 
     async def heartbeat(self, node: str, ttl_s: float) -> None:
         """Mark ``node`` alive for ``ttl_s``; owners on nodes not alive are offline."""
+
+    async def views(self, provider_ids: list[int], now_ms: int) -> dict[int, PresenceView]:
+        """``view`` of many providers at once (pipelined): rebuilding a node's state."""
+
+    async def note(self, note: PresenceNote) -> None:
+        """Tell the other nodes a session opened or closed or duty changed (at-most-once)."""
+
+    def changes(self) -> AsyncIterator[PresenceNote]:
+        """Notes of the other nodes, from now on.  A single-node engine never yields."""
 
 
 class Bus(Protocol):

@@ -7,7 +7,7 @@ import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
 
-from hub.state.live import LivePosition, Owner, PresenceView, connectivity
+from hub.state.live import LivePosition, Owner, PresenceNote, PresenceView, connectivity
 
 
 class MemoryPositions:
@@ -28,6 +28,10 @@ class MemoryPositions:
 
     async def flush(self) -> None:
         return None
+
+    async def changes(self) -> AsyncIterator[list[LivePosition]]:
+        await asyncio.Event().wait()  # one node: nobody else moves anyone
+        yield []
 
 
 class MemoryPresence:
@@ -65,6 +69,16 @@ class MemoryPresence:
             owner=owner,
             last_fix_ms=last_fix,
         )
+
+    async def views(self, provider_ids: list[int], now_ms: int) -> dict[int, PresenceView]:
+        return {pid: await self.view(pid, now_ms) for pid in provider_ids}
+
+    async def note(self, note: PresenceNote) -> None:
+        return None  # one node: nobody to tell
+
+    async def changes(self) -> AsyncIterator[PresenceNote]:
+        await asyncio.Event().wait()
+        yield PresenceNote("", 0)
 
     async def heartbeat(self, node: str, ttl_s: float) -> None:
         # Wall-clock expiry, so view() can compare it with now_ms.

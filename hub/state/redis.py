@@ -15,25 +15,59 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
+import msgspec
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from hub.errors import StoreUnavailable
 from hub.matching.cells import cell_of, parent_of
 from hub.state.keys import CLAIM, MOVE, RELEASE, Keys
-from hub.state.live import LivePosition, Owner, PresenceView, connectivity
+from hub.state.live import (
+    LivePosition,
+    Owner,
+    PositionBatch,
+    PresenceNote,
+    PresenceView,
+    connectivity,
+)
 
 log = logging.getLogger(__name__)
 
 _POSITION_FIELDS = ("lat", "lng", "t", "rcv", "acc", "spd", "hdg")
 
 
+_encode = msgspec.msgpack.Encoder().encode
+_decode_batch = msgspec.msgpack.Decoder(PositionBatch).decode
+_decode_note = msgspec.msgpack.Decoder(PresenceNote).decode
+
+
+async def _subscribe(client: aioredis.Redis, channel: str) -> AsyncIterator[bytes]:
+    """Messages of one pub/sub channel, from now on; Redis errors become StoreUnavailable."""
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    try:
+        await pubsub.subscribe(channel)
+        async for message in pubsub.listen():
+            if message["type"] == "message":
+                yield message["data"]
+    except RedisError as exc:
+        raise StoreUnavailable(f"Redis subscription failed: {exc}") from None
+    finally:
+        await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+
 class RedisPositions:
     def __init__(
-        self, client: aioredis.Redis, keys: Keys, *, resolution: int, region_resolution: int
+        self,
+        client: aioredis.Redis,
+        keys: Keys,
+        *,
+        node: str,
+        resolution: int,
+        region_resolution: int,
     ) -> None:
         self.client = client
         self.keys = keys
+        self.node = node
         self.resolution = resolution
         self.region_resolution = region_resolution
         self.pending: dict[int, LivePosition] = {}
@@ -96,7 +130,9 @@ class RedisPositions:
                 moves.append((pid, pos, region))
             applied = await pipe.execute()
         # Round trip 2: the GEO index of the moves that applied (the hash is the truth; a
-        # provider's next flush repairs a GEO entry another node's race left behind).
+        # provider's next flush repairs a GEO entry another node's race left behind), and
+        # the batch on the position stream for the other nodes' matching indexes.
+        moved = []
         async with self.client.pipeline(transaction=False) as pipe:
             for (pid, pos, region), previous in zip(moves, applied, strict=True):
                 if previous is None:
@@ -104,7 +140,21 @@ class RedisPositions:
                 if previous and int(previous) != region:
                     pipe.zrem(self.keys.geo(int(previous)), pid)
                 pipe.geoadd(self.keys.geo(region), (pos.lng, pos.lat, pid))
+                moved.append(pos)
+            if moved:
+                stream = PositionBatch(self.node, moved)
+                pipe.publish(self.keys.channel("positions"), _encode(stream))
             await pipe.execute()
+
+    async def changes(self) -> AsyncIterator[list[LivePosition]]:
+        async for data in _subscribe(self.client, self.keys.channel("positions")):
+            try:
+                batch = _decode_batch(data)
+            except msgspec.DecodeError:
+                log.warning("ignored undecodable position batch", extra={"bytes": len(data)})
+                continue
+            if batch.node != self.node:
+                yield batch.positions
 
 
 def _position(provider_id: int, values: list[bytes | None]) -> LivePosition:
@@ -127,9 +177,12 @@ def _opt(text: str) -> float | None:
 
 
 class RedisPresence:
-    def __init__(self, client: aioredis.Redis, keys: Keys, stale_after_ms: int) -> None:
+    def __init__(
+        self, client: aioredis.Redis, keys: Keys, *, node: str, stale_after_ms: int
+    ) -> None:
         self.client = client
         self.keys = keys
+        self.node = node
         self.stale_after_ms = stale_after_ms
         self._claim = client.register_script(CLAIM)
         self._release = client.register_script(RELEASE)
@@ -154,21 +207,57 @@ class RedisPresence:
         await self._call(self.client.hset(self.keys.provider(provider_id), "duty", int(on)))
 
     async def view(self, provider_id: int, now_ms: int) -> PresenceView:
-        session, node, duty, rcv = await self._call(
-            self.client.hmget(self.keys.provider(provider_id), ["session", "node", "duty", "rcv"])
-        )
-        owner = Owner(session.decode(), node.decode()) if session and node else None
-        alive = owner is not None and bool(
-            await self._call(self.client.exists(self.keys.node(owner.node)))
-        )
-        last_fix = int(rcv) if rcv else None
-        return PresenceView(
-            provider_id=provider_id,
-            connectivity=connectivity(alive, last_fix, now_ms, self.stale_after_ms),
-            on_duty=duty == b"1",
-            owner=owner,
-            last_fix_ms=last_fix,
-        )
+        return (await self.views([provider_id], now_ms))[provider_id]
+
+    async def views(self, provider_ids: list[int], now_ms: int) -> dict[int, PresenceView]:
+        rows: list[Any] = []
+        for start in range(0, len(provider_ids), 1000):
+            async with self.client.pipeline(transaction=False) as pipe:
+                for pid in provider_ids[start : start + 1000]:
+                    pipe.hmget(self.keys.provider(pid), ["session", "node", "duty", "rcv"])
+                rows.extend(await self._call(pipe.execute()))
+        owners = {
+            pid: Owner(session.decode(), node.decode())
+            for pid, (session, node, _, _) in zip(provider_ids, rows, strict=True)
+            if session and node
+        }
+        nodes = sorted({owner.node for owner in owners.values()})
+        alive = dict(zip(nodes, await self._alive(nodes), strict=True))
+        views = {}
+        for pid, (_, _, duty, rcv) in zip(provider_ids, rows, strict=True):
+            owner = owners.get(pid)
+            last_fix = int(rcv) if rcv else None
+            views[pid] = PresenceView(
+                provider_id=pid,
+                connectivity=connectivity(
+                    owner is not None and alive[owner.node], last_fix, now_ms, self.stale_after_ms
+                ),
+                on_duty=duty == b"1",
+                owner=owner,
+                last_fix_ms=last_fix,
+            )
+        return views
+
+    async def _alive(self, nodes: list[str]) -> list[bool]:
+        if not nodes:
+            return []
+        async with self.client.pipeline(transaction=False) as pipe:
+            for node in nodes:
+                pipe.exists(self.keys.node(node))
+            return [bool(n) for n in await self._call(pipe.execute())]
+
+    async def note(self, note: PresenceNote) -> None:
+        await self._call(self.client.publish(self.keys.channel("presence"), _encode(note)))
+
+    async def changes(self) -> AsyncIterator[PresenceNote]:
+        async for data in _subscribe(self.client, self.keys.channel("presence")):
+            try:
+                note = _decode_note(data)
+            except msgspec.DecodeError:
+                log.warning("ignored undecodable presence note", extra={"bytes": len(data)})
+                continue
+            if note.node != self.node:
+                yield note
 
     async def heartbeat(self, node: str, ttl_s: float) -> None:
         await self._call(self.client.set(self.keys.node(node), 1, px=int(ttl_s * 1000)))
@@ -192,16 +281,8 @@ class RedisBus:
             raise StoreUnavailable(f"Redis failed: {exc}") from None
 
     async def listen(self, channel: str) -> AsyncIterator[bytes]:
-        pubsub = self.client.pubsub(ignore_subscribe_messages=True)
-        try:
-            await pubsub.subscribe(self.keys.channel(channel))
-            async for message in pubsub.listen():
-                if message["type"] == "message":
-                    yield message["data"]
-        except RedisError as exc:
-            raise StoreUnavailable(f"Redis bus failed: {exc}") from None
-        finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+        async for data in _subscribe(self.client, self.keys.channel(channel)):
+            yield data
 
 
 class RedisLive:
@@ -212,6 +293,7 @@ class RedisLive:
         url: str,
         *,
         prefix: str,
+        node: str,
         stale_after_ms: int,
         flush_interval_s: float,
         resolution: int,
@@ -221,9 +303,13 @@ class RedisLive:
         keys = Keys(prefix)
         self.flush_interval_s = flush_interval_s
         self.positions = RedisPositions(
-            self.client, keys, resolution=resolution, region_resolution=region_resolution
+            self.client,
+            keys,
+            node=node,
+            resolution=resolution,
+            region_resolution=region_resolution,
         )
-        self.presence = RedisPresence(self.client, keys, stale_after_ms)
+        self.presence = RedisPresence(self.client, keys, node=node, stale_after_ms=stale_after_ms)
         self.bus = RedisBus(self.client, keys)
         self._flusher: asyncio.Task[None] | None = None
 

@@ -40,7 +40,7 @@ def service_with(*providers: Provider) -> MatchService:
 
 def online(matching: MatchService, pid: int, lat: float, lng: float) -> None:
     matching.position(LivePosition(pid, lat, lng, NOW - 1000, NOW - 1000))
-    matching.session(pid, True)
+    matching.session(pid, f"s{pid}", True)
     matching.duty(pid, True)
 
 
@@ -79,7 +79,7 @@ def test_offline_providers_need_a_link_or_verbal_mode_and_use_their_base():
 def test_stale_providers_are_not_offered_by_app_but_are_listed_as_stale_for_web():
     matching = service_with(provider(4))
     matching.position(LivePosition(4, -23.551, -46.63, NOW - 120_000, NOW - 120_000))
-    matching.session(4, True)
+    matching.session(4, "s4", True)
     matching.duty(4, True)
     assert matching.candidates(query(), NOW).candidates == []
     web = matching.candidates(query(mode=Channel.WEB), NOW).candidates

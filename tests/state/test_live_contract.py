@@ -3,7 +3,11 @@
 import asyncio
 import time
 
-from hub.state.live import Connectivity, LivePosition, Owner
+import pytest
+
+from hub.state.live import Connectivity, LivePosition, Owner, PresenceNote
+from hub.state.redis import RedisLive
+from tests.conftest import REDIS_URL
 
 
 def now_ms() -> int:
@@ -117,3 +121,60 @@ async def test_bus_delivers_to_listeners_of_the_channel_only(live):
         await live.bus.publish("node:x", b"two")
         await task
     assert received[-1] == b"two" and b"not for x" not in received
+
+
+async def test_views_of_many_providers_match_single_views(live):
+    await live.presence.heartbeat("node-a", 5)
+    await live.presence.claim(1, Owner("s1", "node-a"), now_ms())
+    await live.presence.set_duty(2, True)
+    live.positions.put(LivePosition(1, 1.0, 1.0, 1, now_ms()))
+    await live.positions.flush()
+    now = now_ms()
+    views = await live.presence.views([1, 2, 3], now)
+    assert views == {pid: await live.presence.view(pid, now) for pid in (1, 2, 3)}
+    assert views[1].connectivity is Connectivity.ONLINE and views[2].on_duty
+    many = await live.positions.get_many([1, 2])
+    assert list(many) == [1]
+
+
+async def _first(stream, timeout: float):
+    async with asyncio.timeout(timeout):
+        return await anext(stream)
+
+
+async def test_other_nodes_receive_flushed_positions_and_presence_notes(live):
+    if live.name == "memory":
+        # one node: nobody else moves anyone, and nothing is ever streamed
+        live.positions.put(LivePosition(1, 1.0, 1.0, 1, now_ms()))
+        with pytest.raises(TimeoutError):
+            await _first(live.positions.changes(), 0.1)
+        return
+    other = RedisLive(
+        REDIS_URL,
+        prefix=live.positions.keys.prefix,
+        node="other-node",
+        stale_after_ms=1000,
+        flush_interval_s=0.02,
+        resolution=9,
+        region_resolution=3,
+    )
+    await other.start()
+    try:
+        positions = other.positions.changes()
+        notes = other.presence.changes()
+        first_position = asyncio.create_task(_first(positions, 3))
+        first_note = asyncio.create_task(_first(notes, 3))
+        await asyncio.sleep(0.1)  # let the subscriptions start
+        live.positions.put(LivePosition(7, -23.5, -46.6, 5, now_ms()))
+        await live.presence.note(PresenceNote("test-node", 7, "s7", opened=True))
+        batch = await first_position
+        assert [(p.provider_id, p.lat) for p in batch] == [(7, -23.5)]
+        assert await first_note == PresenceNote("test-node", 7, "s7", opened=True)
+        # a node does not hear itself
+        own = asyncio.create_task(_first(live.positions.changes(), 0.3))
+        await asyncio.sleep(0.1)
+        live.positions.put(LivePosition(8, -23.5, -46.6, 5, now_ms()))
+        with pytest.raises(TimeoutError):
+            await own
+    finally:
+        await other.close()
