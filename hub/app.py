@@ -27,7 +27,8 @@ from hub.config import ConfigError, Settings, load_settings
 from hub.errors import Close, StoreUnavailable, TokenError
 from hub.ingest.filter import FilterRules, FixFilter
 from hub.ingest.writer import TrackWriter
-from hub.matching.service import MatchService
+from hub.matching.routing import OsrmRouter, RoadRouter
+from hub.matching.service import MatchService, parse_weights
 from hub.metrics import Metrics
 from hub.operations.providers import Provider
 from hub.state.live import Connectivity, LivePosition, LiveState
@@ -105,6 +106,7 @@ class Hub:
     filter_rules: FilterRules
     limits: wire.Limits
     matching: MatchService
+    router: RoadRouter | None = None  # road ETAs for the candidates shown
     sessions: SessionRegistry = field(init=False)
     http_filters: dict[int, FixFilter] = field(default_factory=dict)  # OsmAnd ingest
 
@@ -141,6 +143,7 @@ async def load_matching(settings: Settings, records: Records, live: LiveState) -
         stale_after_ms=int(settings.stale_after_s * 1000),
         road_factor=settings.road_factor,
         timezone=settings.timezone,
+        weights=parse_weights(settings.ranking_weights),
     )
     after = 0
     now_ms = int(time.time() * 1000)
@@ -242,6 +245,10 @@ async def lifespan(settings: Settings) -> AsyncIterator[dict[str, Any]]:
         )
         writer.start()
         stack.push_async_callback(writer.close)
+        router = None
+        if settings.routing_url:
+            router = OsrmRouter(settings.routing_url, settings.routing_timeout_s)
+            stack.push_async_callback(router.close)
         hub = Hub(
             settings=settings,
             node=settings.node_name,
@@ -253,6 +260,7 @@ async def lifespan(settings: Settings) -> AsyncIterator[dict[str, Any]]:
             filter_rules=filter_rules(settings),
             limits=limits(settings),
             matching=await load_matching(settings, records, live),
+            router=router,
         )
         stack.push_async_callback(hub.sessions.close_all, Close.GOING_AWAY)
         await live.presence.heartbeat(hub.node, HEARTBEAT_S * 3)

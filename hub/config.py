@@ -106,6 +106,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     road_factor: Annotated[
         float, _doc("Road distance per straight-line km, for ETAs and prices.", ge=1, le=5)
     ] = 1.3
+    routing_url: Annotated[
+        str, _doc("OSRM server for road ETAs of the candidates shown; empty: straight line.")
+    ] = ""
+    routing_timeout_s: Annotated[
+        float, _doc("Longest wait for the routing backend before straight-line ETAs.", gt=0)
+    ] = 1.0
+    ranking_weights: Annotated[
+        str, _doc('JSON overriding ranking weights, e.g. {"per_km": 1, "partner_bonus": 5}.')
+    ] = ""
     timezone: Annotated[str, _doc("IANA time zone of providers' working hours.")] = (
         "America/Sao_Paulo"
     )

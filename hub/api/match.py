@@ -6,6 +6,7 @@ token.  Every query is answered from memory (the in-process index), never a stor
 
 from __future__ import annotations
 
+import logging
 import time
 
 from starlette.requests import Request
@@ -15,19 +16,33 @@ from starlette.routing import Route
 from hub.api.admin import require_admin
 from hub.api.openapi import Operation
 from hub.api.responses import JSON, body_as
+from hub.matching.routing import RoutingUnavailable
 from hub.matching.service import (
     CandidatePage,
     ExplainQuery,
     Explanation,
     MatchQuery,
     checked_query,
+    with_road_etas,
 )
+
+log = logging.getLogger(__name__)
 
 
 async def candidates(request: Request) -> Response:
     require_admin(request)
+    hub = request.state.hub
     query = checked_query(await body_as(request, MatchQuery))
-    return JSON(request.state.hub.matching.candidates(query, int(time.time() * 1000)))
+    page = hub.matching.candidates(query, int(time.time() * 1000))
+    if hub.router is not None and page.candidates:
+        points = [(c.lat, c.lng) for c in page.candidates]
+        try:
+            minutes = await hub.router.minutes((query.origin.lat, query.origin.lng), points)
+        except RoutingUnavailable as exc:
+            log.warning("road ETAs unavailable; straight-line ETAs kept", extra={"err": str(exc)})
+        else:
+            page = with_road_etas(page, minutes)
+    return JSON(page)
 
 
 async def explain(request: Request) -> Response:

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from hub.config import ConfigError
 from hub.errors import BadRequest, NotFound
 from hub.geo import GEO_LAT_LIMIT, distance_m
 from hub.matching.eligibility import RULE_TEXT, Request, Situation, eligible, reasons
@@ -59,9 +60,12 @@ class Candidate(msgspec.Struct, frozen=True, kw_only=True):
     phone: str
     city: str
     connectivity: Connectivity
+    lat: float
+    lng: float
     distance_m: float
     source: str  # "gps" (live position) or "base" (base address)
     eta_min: float
+    eta_source: str  # "straight" (distance x road factor / speed) or "road" (routing backend)
     price_cents: int | None  # from the provider's standard table; None without one
     on_time_pct: float
     acceptance_pct: float
@@ -249,9 +253,12 @@ class MatchService:
             phone=p.phone,
             city=p.profile.city,
             connectivity=self.connectivity(known, now_ms),
+            lat=self.index.positions[p.id].lat,
+            lng=self.index.positions[p.id].lng,
             distance_m=round(hit.distance_m, 1),
             source="gps" if hit.live else "base",
             eta_min=round(f.eta_min, 1),
+            eta_source="straight",
             price_cents=f.price_cents,
             on_time_pct=f.on_time_pct,
             acceptance_pct=f.acceptance_pct,
@@ -283,6 +290,27 @@ class MatchService:
             reasons=[Reason(rule, RULE_TEXT[rule]) for rule in failed],
             distance_m=None if distance is None else round(distance, 1),
         )
+
+
+def parse_weights(text: str) -> Weights:
+    """Ranking weights from HUB_RANKING_WEIGHTS (JSON); the defaults when empty."""
+    if not text:
+        return Weights()
+    try:
+        return msgspec.json.decode(text, type=Weights)
+    except msgspec.DecodeError as exc:
+        raise ConfigError(f"bad configuration: HUB_RANKING_WEIGHTS: {exc}") from None
+
+
+def with_road_etas(page: CandidatePage, minutes: list[float | None]) -> CandidatePage:
+    """The page with road ETAs where the backend had one (the order is kept)."""
+    return msgspec.structs.replace(
+        page,
+        candidates=[
+            c if m is None else msgspec.structs.replace(c, eta_min=round(m, 1), eta_source="road")
+            for c, m in zip(page.candidates, minutes, strict=True)
+        ],
+    )
 
 
 def checked_query(query: MatchQuery) -> MatchQuery:
