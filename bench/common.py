@@ -20,8 +20,8 @@ import asyncpg
 import httpx
 import redis.asyncio as aioredis
 
-from hub.app import open_records, token_issuer
 from hub.config import load_settings
+from hub.engines import open_records, token_issuer
 from hub.operations import registry
 from hub.operations.providers import NewProvider
 from hub.state.records import Records

@@ -49,7 +49,7 @@ def _print(value: Any) -> None:
 async def _with_records(
     settings: Settings, work: Callable[[Records], Awaitable[Any]], migrate: bool
 ) -> Any:
-    from hub.app import open_records
+    from hub.engines import open_records
 
     records = await open_records(settings, migrate=migrate)
     try:
@@ -117,7 +117,7 @@ def provider_list(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def provider_token(settings: Settings, args: argparse.Namespace) -> None:
-    from hub.app import token_issuer
+    from hub.engines import token_issuer
 
     async def work(records: Records) -> registry.IssuedToken:
         return await registry.issue_token(
@@ -137,7 +137,7 @@ def provider_active(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def admin_token(settings: Settings, args: argparse.Namespace) -> None:
-    from hub.app import token_issuer
+    from hub.engines import token_issuer
 
     async def work(records: Records) -> dict[str, Any]:
         tokens = await token_issuer(settings, records)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 
-from hub.app import open_records, token_issuer
+from hub.engines import open_records, token_issuer
 from hub.operations import registry
 from hub.operations.providers import NewProvider
 from tests.client import ProviderClient, fixes

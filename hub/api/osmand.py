@@ -29,7 +29,7 @@ from hub.ingest.intake import live_position, track_point
 from hub.wire import FixData
 
 if TYPE_CHECKING:
-    from hub.app import Hub
+    from hub.context import Hub
 
 
 class Stored(msgspec.Struct):

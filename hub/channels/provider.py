@@ -26,7 +26,7 @@ from hub.operations.providers import Provider
 from hub.state.live import PresenceNote
 
 if TYPE_CHECKING:
-    from hub.app import Hub
+    from hub.context import Hub
 
 log = logging.getLogger(__name__)
 

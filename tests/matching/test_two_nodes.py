@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 
-from hub.app import open_records, token_issuer
+from hub.engines import open_records, token_issuer
 from tests.client import ProviderClient, fixes, now_ms
 from tests.conftest import engine_settings
 from tests.processes import environment, free_port, start, stop

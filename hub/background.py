@@ -1,0 +1,68 @@
+"""The lifespan's background work: housekeeping ticks and what other nodes stream."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from hub.channels.sessions import node_channel
+from hub.context import REGISTRY_CHANNEL, Hub
+from hub.errors import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+
+async def every(seconds: float, work: Callable[[], Awaitable[None]]) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await work()
+        except StoreUnavailable as exc:
+            log.warning("housekeeping failed", extra={"err": exc.message})
+
+
+async def listen_bus(hub: Hub) -> None:
+    """Kicks addressed to this node's sessions."""
+    while True:
+        try:
+            async for payload in hub.live.bus.listen(node_channel(hub.node)):
+                await hub.sessions.on_bus_message(payload)
+        except StoreUnavailable as exc:
+            log.warning("bus listener failed; resubscribing", extra={"err": exc.message})
+            await asyncio.sleep(1.0)
+
+
+async def follow_other_nodes(hub: Hub) -> None:
+    """Other nodes' positions and presence notes, into this node's matching index."""
+
+    async def positions() -> None:
+        async for batch in hub.live.positions.changes():
+            for position in batch:
+                hub.matching.position(position)
+
+    async def presence() -> None:
+        async for note in hub.live.presence.changes():
+            hub.matching.presence(note)
+
+    async def registry() -> None:
+        async for payload in hub.live.bus.listen(REGISTRY_CHANNEL):
+            provider = await hub.records.providers.get(int(payload))
+            if provider is not None:
+                hub.matching.provider_changed(provider)
+
+    async def forever(follow: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            try:
+                await follow()
+            except StoreUnavailable as exc:
+                log.warning("stream follower failed; resubscribing", extra={"err": exc.message})
+                await asyncio.sleep(1.0)
+
+    await asyncio.gather(forever(positions), forever(presence), forever(registry))
+
+
+async def cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)

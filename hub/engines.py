@@ -1,0 +1,106 @@
+"""Engines and pure settings-derived objects, built from the settings (by the lifespan)."""
+
+from __future__ import annotations
+
+import time
+
+from hub import wire
+from hub.config import ConfigError, Settings
+from hub.ingest.filter import FilterRules
+from hub.matching.service import MatchService, parse_weights
+from hub.state.live import Connectivity, LiveState
+from hub.state.memory import MemoryLive
+from hub.state.postgres import PostgresRecords
+from hub.state.records import Records
+from hub.state.redis import RedisLive
+from hub.state.sqlite import SqliteRecords
+from hub.tokens import TokenIssuer, new_secret
+
+
+async def open_records(settings: Settings, *, migrate: bool = True) -> Records:
+    """Open the records engine the settings name, migrated unless told otherwise."""
+    records: Records
+    if settings.database_url:
+        records = await PostgresRecords(
+            settings.database_url,
+            schema=settings.postgres_schema,
+            pool_size=settings.postgres_pool_size,
+        ).open()
+    else:
+        records = await SqliteRecords(settings.sqlite_path).open()
+    try:
+        if migrate:
+            await records.migrate()
+    except BaseException:
+        await records.close()
+        raise
+    return records
+
+
+def build_live(settings: Settings) -> LiveState:
+    stale_ms = int(settings.stale_after_s * 1000)
+    if settings.redis_url:
+        return RedisLive(
+            settings.redis_url,
+            prefix=settings.redis_prefix,
+            node=settings.node_name,
+            stale_after_ms=stale_ms,
+            flush_interval_s=settings.live_flush_ms / 1000,
+            resolution=settings.h3_resolution,
+            region_resolution=settings.h3_region_resolution,
+        )
+    return MemoryLive(stale_after_ms=stale_ms)
+
+
+async def token_issuer(settings: Settings, records: Records) -> TokenIssuer:
+    if settings.token_secret and len(settings.token_secret) < 32:
+        raise ConfigError("HUB_TOKEN_SECRET must be at least 32 characters (HS256 key length)")
+    secret = settings.token_secret or await records.secret("token_secret", new_secret())
+    return TokenIssuer(
+        secret,
+        provider_ttl_s=settings.provider_token_ttl_s,
+        admin_ttl_s=settings.admin_token_ttl_s,
+    )
+
+
+async def load_matching(settings: Settings, records: Records, live: LiveState) -> MatchService:
+    """The matching index of every registered provider at its last known position."""
+    matching = MatchService(
+        resolution=settings.h3_resolution,
+        stale_after_ms=int(settings.stale_after_s * 1000),
+        road_factor=settings.road_factor,
+        timezone=settings.timezone,
+        weights=parse_weights(settings.ranking_weights),
+    )
+    after = 0
+    now_ms = int(time.time() * 1000)
+    while page := await records.providers.page(after_id=after, limit=1000):
+        ids = [p.id for p in page]
+        for provider in page:
+            matching.provider_changed(provider)
+        for position in (await live.positions.get_many(ids)).values():
+            matching.position(position)
+        for pid, view in (await live.presence.views(ids, now_ms)).items():
+            matching.duty(pid, view.on_duty)
+            if view.owner is not None and view.connectivity is not Connectivity.OFFLINE:
+                matching.session(pid, view.owner.session_id, True)
+        after = page[-1].id
+    return matching
+
+
+def filter_rules(settings: Settings) -> FilterRules:
+    return FilterRules(
+        future_tolerance_ms=int(settings.future_tolerance_s * 1000),
+        max_age_ms=int(settings.max_fix_age_s * 1000),
+        max_speed_mps=settings.max_speed_kmh / 3.6,
+    )
+
+
+def limits(settings: Settings) -> wire.Limits:
+    return wire.Limits(
+        max_frame_bytes=settings.max_frame_bytes,
+        max_fixes_per_s=settings.max_fixes_per_s,
+        fix_burst=settings.fix_burst,
+        seq_window=settings.seq_window,
+        idle_timeout_s=settings.idle_timeout_s,
+    )
