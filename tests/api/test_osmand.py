@@ -117,3 +117,17 @@ def test_timestamp_forms():
     for bad in ("2023-11-14T22:13:20", "-5", "inf", "soon"):
         with pytest.raises(BadRequest):
             parse_timestamp_ms(bad, 0)
+
+
+async def test_a_replayed_report_is_stored_once(device):
+    client, running, provider = device
+    report = {
+        "id": provider.device_key,
+        "lat": "-23.55",
+        "lon": "-46.63",
+        "timestamp": str(int(time.time()) - 5),
+    }
+    first = await client.get("/ingest/osmand", params=report)
+    again = await client.get("/ingest/osmand", params=report)
+    assert (first.json()["verdict"], again.json()["verdict"]) == ("live", "late")
+    assert await running.hub.records.tracks.count([provider.id]) == 1
