@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from hub.api import admin, health, match, openapi, osmand
+from hub.api import admin, auth, health, match, openapi, osmand
 from hub.api.openapi import Operation
 from hub.api.responses import error_handlers
 from hub.background import cancel, every, follow_other_nodes, listen_bus
@@ -94,6 +94,7 @@ def rest_operations() -> list[Operation]:
     """Every REST operation, as /openapi.json documents it."""
     return [
         *health.operations,
+        *auth.operations,
         *admin.operations,
         *osmand.operations,
         *match.operations,
@@ -109,6 +110,7 @@ def routes() -> list[BaseRoute]:
 
     return [
         *health.routes,
+        *auth.routes,
         *admin.routes,
         *osmand.routes,
         *match.routes,

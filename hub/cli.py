@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -16,8 +17,9 @@ import uvicorn
 from hub import logs
 from hub.config import ConfigError, Settings, load_settings, markdown_table
 from hub.errors import BadRequest, HubError
-from hub.operations import registry
+from hub.operations import accounts, registry
 from hub.operations.providers import NewProvider
+from hub.operations.users import NewUser, Role, User
 from hub.state.records import Records
 
 
@@ -136,6 +138,23 @@ def provider_active(settings: Settings, args: argparse.Namespace) -> None:
     _run(settings, lambda records: registry.set_active(records, args.provider_id, active))
 
 
+def user_add(settings: Settings, args: argparse.Namespace) -> None:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.login}: ")
+    new = NewUser(login=args.login, name=args.name, role=Role(args.role), password=password)
+
+    async def work(records: Records) -> User:
+        created = await accounts.add_user(records, new)
+        await accounts.audit(
+            records, "cli:local", "user.add", f"user:{created.id}", created.role.value
+        )
+        return created
+
+    _run(settings, work)
+
+
 def admin_token(settings: Settings, args: argparse.Namespace) -> None:
     from hub.engines import token_issuer
 
@@ -210,6 +229,19 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("provider_id", type=int)
     p.add_argument("state", choices=["on", "off"])
     p.set_defaults(func=provider_active)
+
+    user = commands.add_parser("user", help="console users")
+    user_actions = user.add_subparsers(dest="action", required=True)
+    p = user_actions.add_parser("add", help="add a console user (the first admin, say)")
+    p.add_argument("--login", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--role", choices=[r.value for r in Role], default=Role.OPERATOR.value)
+    p.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input instead of prompting",
+    )
+    p.set_defaults(func=user_add)
 
     admin = commands.add_parser("admin", help="admin credentials")
     admin_actions = admin.add_subparsers(dest="action", required=True)

@@ -43,6 +43,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         30 * 24 * 3600
     )
     admin_token_ttl_s: Annotated[int, _doc("Lifetime of an admin token.", gt=0)] = 12 * 3600
+    operator_token_ttl_s: Annotated[
+        int, _doc("Lifetime of a console user's session token.", gt=0)
+    ] = 12 * 3600
     auth_timeout_s: Annotated[
         float, _doc("A socket that has not authenticated by then is closed.", gt=0)
     ] = 10.0

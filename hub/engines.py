@@ -60,6 +60,7 @@ async def token_issuer(settings: Settings, records: Records) -> TokenIssuer:
         secret,
         provider_ttl_s=settings.provider_token_ttl_s,
         admin_ttl_s=settings.admin_token_ttl_s,
+        operator_ttl_s=settings.operator_token_ttl_s,
     )
 
 

@@ -49,6 +49,7 @@ CODES: dict[str, CodeInfo] = {
     "provider_inactive": CodeInfo("error", 403, "The provider is deactivated."),
     "device_key_unknown": CodeInfo("error", 401, "No provider has this device key."),
     "forbidden": CodeInfo("error", 403, "These credentials may not do this."),
+    "login_failed": CodeInfo("error", 401, "Login or password is wrong."),
     # session lifecycle (sent just before the matching close code)
     "session_replaced": CodeInfo("error", 409, "A newer session of this provider took over."),
     "idle_timeout": CodeInfo("error", 408, "Nothing received for idle_timeout_s."),
@@ -98,6 +99,7 @@ REST_ONLY = frozenset(
         "device_key_unknown",
         "unknown_service",
         "csv_rows_invalid",
+        "login_failed",
     }
 )
 

@@ -14,7 +14,8 @@ import jwt
 from hub.errors import TokenError
 
 PROVIDER_AUDIENCE = "hub:provider"
-ADMIN_AUDIENCE = "hub:admin"
+ADMIN_AUDIENCE = "hub:admin"  # CLI-issued bootstrap tokens: act as an admin
+OPERATOR_AUDIENCE = "hub:operator"  # session tokens of the console's users
 _ALGORITHM = "HS256"
 
 
@@ -23,10 +24,13 @@ def new_secret() -> str:
 
 
 class TokenIssuer:
-    def __init__(self, secret: str, *, provider_ttl_s: int, admin_ttl_s: int) -> None:
+    def __init__(
+        self, secret: str, *, provider_ttl_s: int, admin_ttl_s: int, operator_ttl_s: int = 43200
+    ) -> None:
         self._secret = secret
         self.provider_ttl_s = provider_ttl_s
         self.admin_ttl_s = admin_ttl_s
+        self.operator_ttl_s = operator_ttl_s
 
     def _sign(self, claims: dict[str, Any]) -> str:
         return jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
@@ -42,12 +46,23 @@ class TokenIssuer:
             }
         )
 
+    def operator_token(self, user_id: int, token_version: int, now_s: int) -> str:
+        return self._sign(
+            {
+                "sub": str(user_id),
+                "aud": OPERATOR_AUDIENCE,
+                "iat": now_s,
+                "exp": now_s + self.operator_ttl_s,
+                "ver": token_version,
+            }
+        )
+
     def admin_token(self, subject: str, now_s: int) -> str:
         return self._sign(
             {"sub": subject, "aud": ADMIN_AUDIENCE, "iat": now_s, "exp": now_s + self.admin_ttl_s}
         )
 
-    def verify(self, token: str, audience: str) -> dict[str, Any]:
+    def verify(self, token: str, audience: str | list[str]) -> dict[str, Any]:
         """The token's claims; TokenError with the precise code when it cannot be trusted."""
         try:
             claims: dict[str, Any] = jwt.decode(
@@ -67,7 +82,7 @@ class TokenIssuer:
 
 
 def provider_claims(claims: dict[str, Any]) -> tuple[int, int]:
-    """(provider id, token version) from verified provider claims."""
+    """(subject id, token version) from verified provider or operator claims."""
     try:
         return int(claims["sub"]), int(claims["ver"])
     except (KeyError, TypeError, ValueError):

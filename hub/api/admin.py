@@ -12,16 +12,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from hub.api.auth import Actor, require
 from hub.api.openapi import ErrorDetail, Operation, Param
 from hub.api.responses import JSON, body_as, int_param
-from hub.errors import BadRequest, Unauthorized
-from hub.operations import registry
+from hub.errors import BadRequest
+from hub.operations import accounts, registry
 from hub.operations.provider_csv import RowError
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.operations.registry import ImportReport, IssuedToken
+from hub.operations.users import AuditEntry, NewUser, Role, User
 from hub.state.live import LivePosition, PresenceView
 from hub.state.records import TrackPoint
-from hub.tokens import ADMIN_AUDIENCE
 
 
 class ProviderPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -54,11 +55,8 @@ class TrackPage(msgspec.Struct):
 TRACK_COLUMNS = list(TrackPoint.__struct_fields__)
 
 
-def require_admin(request: Request) -> None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("send Authorization: Bearer <admin token>", code="token_missing")
-    request.state.hub.tokens.verify(token.strip(), ADMIN_AUDIENCE)
+async def admin(request: Request) -> Actor:
+    return await require(request, Role.ADMIN)
 
 
 def path_id(request: Request) -> int:
@@ -73,11 +71,12 @@ def path_id(request: Request) -> int:
 
 
 async def providers(request: Request) -> Response:
-    require_admin(request)
+    actor = await admin(request)
     records = request.state.hub.records
     if request.method == "POST":
         created = await registry.register(records, await body_as(request, NewProvider))
         await request.state.hub.provider_changed(created)
+        await accounts.audit(records, actor.subject, "provider.add", f"provider:{created.id}")
         return JSON(created, status_code=201)
     after = int_param(request, "after", 0, 0, 2**63 - 1)
     limit = int_param(request, "limit", 100, 1, 1000)
@@ -89,7 +88,7 @@ MAX_CSV_BYTES = 10 * 1024 * 1024
 
 async def import_providers(request: Request) -> Response:
     """Register every provider of a CSV file (the body), or none: 422 lists every error."""
-    require_admin(request)
+    actor = await admin(request)
     body = await request.body()
     if len(body) > MAX_CSV_BYTES:
         raise BadRequest(f"CSV larger than {MAX_CSV_BYTES} bytes; split the file")
@@ -100,11 +99,18 @@ async def import_providers(request: Request) -> Response:
     made = await registry.import_csv(request.state.hub.records, text)
     for provider in made:
         await request.state.hub.provider_changed(provider)
+    await accounts.audit(
+        request.state.hub.records,
+        actor.subject,
+        "provider.import",
+        f"providers:{len(made)}",
+        ",".join(str(p.id) for p in made),
+    )
     return JSON(registry.report(made), status_code=201)
 
 
 async def export_providers(request: Request) -> Response:
-    require_admin(request)
+    await admin(request)
     text = await registry.export_csv(request.state.hub.records)
     return Response(
         text,
@@ -114,12 +120,19 @@ async def export_providers(request: Request) -> Response:
 
 
 async def one_provider(request: Request) -> Response:
-    require_admin(request)
+    actor = await admin(request)
     records = request.state.hub.records
     if request.method == "PATCH":
         patch = await body_as(request, ProviderPatch)
         updated = await registry.set_active(records, path_id(request), patch.active)
         await request.state.hub.provider_changed(updated)
+        await accounts.audit(
+            records,
+            actor.subject,
+            "provider.active",
+            f"provider:{updated.id}",
+            str(patch.active).lower(),
+        )
         if not updated.active:
             await request.state.hub.sessions.end(updated.id, "provider_inactive")
         return JSON(updated)
@@ -128,30 +141,40 @@ async def one_provider(request: Request) -> Response:
 
 async def profile(request: Request) -> Response:
     """Replace the dispatch profile (services, prices, channels, hours, client relations)."""
-    require_admin(request)
+    actor = await admin(request)
     new = await body_as(request, DispatchProfile)
     updated = await registry.set_profile(request.state.hub.records, path_id(request), new)
     await request.state.hub.provider_changed(updated)
+    await accounts.audit(
+        request.state.hub.records, actor.subject, "provider.profile", f"provider:{updated.id}"
+    )
     return JSON(updated)
 
 
 async def token(request: Request) -> Response:
-    require_admin(request)
+    actor = await admin(request)
     hub = request.state.hub
-    return JSON(await registry.issue_token(hub.records, hub.tokens, path_id(request)), 201)
+    issued = await registry.issue_token(hub.records, hub.tokens, path_id(request))
+    await accounts.audit(
+        hub.records, actor.subject, "provider.token", f"provider:{issued.provider_id}"
+    )
+    return JSON(issued, 201)
 
 
 async def revoke(request: Request) -> Response:
     """Revoke every token issued so far and close the provider's open session now."""
-    require_admin(request)
+    actor = await admin(request)
     revoked = await registry.revoke_tokens(request.state.hub.records, path_id(request))
     await request.state.hub.sessions.end(revoked.id, "token_revoked")
+    await accounts.audit(
+        request.state.hub.records, actor.subject, "provider.revoke", f"provider:{revoked.id}"
+    )
     return JSON(revoked)
 
 
 async def live(request: Request) -> Response:
     """Presence (connectivity, duty, owner node) and live position of one provider."""
-    require_admin(request)
+    await admin(request)
     hub = request.state.hub
     found = await registry.provider(hub.records, path_id(request))
     view = await hub.live.presence.view(found.id, int(time.time() * 1000))
@@ -160,7 +183,7 @@ async def live(request: Request) -> Response:
 
 
 async def track(request: Request) -> Response:
-    require_admin(request)
+    await admin(request)
     hub = request.state.hub
     found = await registry.provider(hub.records, path_id(request))
     since = int_param(request, "since_ms", 0, 0, 2**53)
@@ -169,7 +192,37 @@ async def track(request: Request) -> Response:
     return JSON(TrackPage(TRACK_COLUMNS, points))
 
 
+class UserPage(msgspec.Struct):
+    users: list[User]
+
+
+class AuditPage(msgspec.Struct):
+    entries: list[AuditEntry]
+
+
+async def users(request: Request) -> Response:
+    actor = await admin(request)
+    records = request.state.hub.records
+    if request.method == "POST":
+        created = await accounts.add_user(records, await body_as(request, NewUser))
+        await accounts.audit(
+            records, actor.subject, "user.add", f"user:{created.id}", created.role.value
+        )
+        return JSON(created, status_code=201)
+    after = int_param(request, "after", 0, 0, 2**63 - 1)
+    limit = int_param(request, "limit", 100, 1, 1000)
+    return JSON(UserPage(await records.users.page(after_id=after, limit=limit)))
+
+
+async def audit_log(request: Request) -> Response:
+    await admin(request)
+    limit = int_param(request, "limit", 100, 1, 1000)
+    return JSON(AuditPage(await request.state.hub.records.audit.recent(limit=limit)))
+
+
 routes = [
+    Route("/admin/users", users, methods=["GET", "POST"]),
+    Route("/admin/audit", audit_log),
     Route("/admin/providers", providers, methods=["GET", "POST"]),
     Route("/admin/providers/import", import_providers, methods=["POST"]),
     Route("/admin/providers/export", export_providers),
@@ -183,6 +236,35 @@ routes = [
 
 _ONE = "/admin/providers/{provider_id}"
 operations = [
+    Operation(
+        "POST",
+        "/admin/users",
+        "Add a console user (operator, supervisor, admin)",
+        User,
+        201,
+        NewUser,
+        admin=True,
+        errors=(409,),
+    ),
+    Operation(
+        "GET",
+        "/admin/users",
+        "List console users by id",
+        UserPage,
+        admin=True,
+        query=(
+            Param("after", "ids greater than this"),
+            Param("limit", "at most this many", 1, 1000),
+        ),
+    ),
+    Operation(
+        "GET",
+        "/admin/audit",
+        "Who did what, newest first",
+        AuditPage,
+        admin=True,
+        query=(Param("limit", "at most this many", 1, 1000),),
+    ),
     Operation(
         "POST",
         "/admin/providers/import",

@@ -1,7 +1,7 @@
 """Matching over REST: the ranked candidates for a job, and why a provider is not one.
 
-Operators' sessions come with the operations issue; until then these routes take the admin
-token.  Every query is answered from memory (the in-process index), never a store.
+Any console user (operator role and up) may ask.  Every query is answered from memory (the
+in-process index), never a store.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hub.api.admin import require_admin
+from hub.api.auth import require
 from hub.api.openapi import Operation
 from hub.api.responses import JSON, body_as
 from hub.matching.routing import RoutingUnavailable
@@ -25,12 +25,13 @@ from hub.matching.service import (
     checked_query,
     with_road_etas,
 )
+from hub.operations.users import Role
 
 log = logging.getLogger(__name__)
 
 
 async def candidates(request: Request) -> Response:
-    require_admin(request)
+    await require(request, Role.OPERATOR)
     hub = request.state.hub
     query = checked_query(await body_as(request, MatchQuery))
     page = hub.matching.candidates(query, int(time.time() * 1000))
@@ -46,7 +47,7 @@ async def candidates(request: Request) -> Response:
 
 
 async def explain(request: Request) -> Response:
-    require_admin(request)
+    await require(request, Role.OPERATOR)
     query = await body_as(request, ExplainQuery)
     return JSON(request.state.hub.matching.explain(query, int(time.time() * 1000)))
 

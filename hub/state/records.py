@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import msgspec
 
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
+from hub.operations.users import AuditEntry, NewUser, User
 
 
 class TrackPoint(msgspec.Struct, frozen=True, array_like=True):
@@ -141,12 +142,40 @@ class TrackRecords(Protocol):
         """How many distinct points are stored (for all providers or the given ones)."""
 
 
+class UserRecords(Protocol):
+    async def add(self, new: NewUser, password_hash: str, now_ms: int) -> User:
+        """Insert a checked user; Conflict if the login is taken."""
+
+    async def get(self, user_id: int) -> User | None:
+        """The user, or None."""
+
+    async def credentials(self, login: str) -> tuple[User, str] | None:
+        """The user with this login and its password hash, or None."""
+
+    async def page(self, *, after_id: int = 0, limit: int = 100) -> list[User]:
+        """Users with id > after_id in id order."""
+
+
+class AuditRecords(Protocol):
+    async def append(self, entry: AuditEntry) -> None:
+        """Append one entry; durable on return; entries are never changed."""
+
+    async def recent(self, *, limit: int = 100) -> list[AuditEntry]:
+        """The latest entries, newest first."""
+
+
 class Records(Protocol):
     @property
     def providers(self) -> ProviderRecords: ...
 
     @property
     def tracks(self) -> TrackRecords: ...
+
+    @property
+    def users(self) -> UserRecords: ...
+
+    @property
+    def audit(self) -> AuditRecords: ...
 
     async def migrate(self) -> list[str]:
         """Apply pending migrations in order, each in its own transaction; return their names."""
