@@ -102,3 +102,53 @@ def test_csv_import_and_export(tmp_path):
     missing = hub("provider", "import", str(tmp_path / "nope.csv"), env=env)
     assert missing.returncode == 2
     assert "cannot read" in missing.stderr
+
+
+def test_first_admin_from_the_cli(tmp_path):
+    env = {"HUB_SQLITE_PATH": str(tmp_path / "users.sqlite3")}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hub",
+            "user",
+            "add",
+            "--login",
+            "root",
+            "--name",
+            "Root",
+            "--role",
+            "admin",
+            "--password-stdin",
+        ],
+        input="correct horse battery\n",
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["role"] == "admin"
+    weak = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "hub",
+            "user",
+            "add",
+            "--login",
+            "other",
+            "--name",
+            "O",
+            "--password-stdin",
+        ],
+        input="short\n",
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert weak.returncode == 2
+    assert "password must have at least 10 characters" in weak.stderr

@@ -7,6 +7,7 @@ import pytest
 from hub.errors import Conflict
 from hub.operations.pricing import PriceRule
 from hub.operations.providers import Channel, DispatchProfile, NewProvider, WorkingHours
+from hub.operations.users import AuditEntry, NewUser, Role
 from hub.state.records import TrackPoint
 
 NOW = 1_800_000_000_000
@@ -156,3 +157,30 @@ async def test_dispatch_profiles_round_trip(records):
     )
     assert many[0].profile == PROFILE
     assert await records.providers.set_profile(9999, PROFILE) is None
+
+
+async def test_users_and_their_credentials(records):
+    new = NewUser(login="ana", name="Ana", role=Role.SUPERVISOR, password="x" * 12)
+    user = await records.users.add(new, "$argon2id$fake", NOW)
+    assert (user.login, user.role, user.active, user.token_version) == (
+        "ana",
+        Role.SUPERVISOR,
+        True,
+        1,
+    )
+    assert await records.users.get(user.id) == user
+    assert await records.users.credentials("ana") == (user, "$argon2id$fake")
+    assert await records.users.credentials("bob") is None
+    with pytest.raises(Conflict):
+        await records.users.add(new, "h", NOW)
+    assert [u.login for u in await records.users.page()] == ["ana"]
+
+
+async def test_audit_is_appended_and_read_newest_first(records):
+    for i in range(3):
+        await records.audit.append(
+            AuditEntry(at_ms=NOW + i, actor="user:1", action="provider.add", target=f"provider:{i}")
+        )
+    recent = await records.audit.recent(limit=2)
+    assert [e.target for e in recent] == ["provider:2", "provider:1"]
+    assert recent[0].at_ms == NOW + 2
