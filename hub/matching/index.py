@@ -66,6 +66,7 @@ class SpatialIndex:
         self.trees: dict[str, _Tree] = {}
         self._centres: dict[int, tuple[float, float]] = {}
         self._radius: dict[int, float] = {}  # leaf circumradius
+        self._chains: dict[int, tuple[int, ...]] = {}  # leaf -> (leaf, ancestors...)
 
     # --- updates -------------------------------------------------------------------------
 
@@ -100,14 +101,22 @@ class SpatialIndex:
                 self._leave(service, provider_id, position.leaf)
         self.services.pop(provider_id, None)
 
-    def _chain(self, leaf: int) -> list[int]:
-        """The leaf and its ancestors at the tree's levels, leaf first."""
-        return [leaf, *(h3.cell_to_parent(leaf, r) for r in reversed(self.levels[:-1]))]
+    def _chain(self, leaf: int) -> tuple[int, ...]:
+        """The leaf and its ancestors at the tree's levels, leaf first (cached per leaf)."""
+        chain = self._chains.get(leaf)
+        if chain is None:
+            parents = (h3.cell_to_parent(leaf, r) for r in reversed(self.levels[:-1]))
+            chain = self._chains[leaf] = (leaf, *parents)
+        return chain
 
     def _enter(self, service: str, provider_id: int, leaf: int) -> None:
         tree = self.trees.get(service)
         if tree is None:
             tree = self.trees[service] = _Tree()
+        occupants = tree.children.get(leaf)
+        if occupants is not None:  # the leaf is already in the tree: nothing else changes
+            occupants.add(provider_id)
+            return
         chain = self._chain(leaf)
         member = provider_id
         for cell in chain:
