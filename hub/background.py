@@ -47,9 +47,15 @@ async def follow_other_nodes(hub: Hub) -> None:
 
     async def registry() -> None:
         async for payload in hub.live.bus.listen(REGISTRY_CHANNEL):
-            provider = await hub.records.providers.get(int(payload))
-            if provider is not None:
-                hub.matching.provider_changed(provider)
+            kind, _, raw_id = payload.decode().partition(":")
+            if kind == "provider":
+                provider = await hub.records.providers.get(int(raw_id))
+                if provider is not None:
+                    hub.matching.provider_changed(provider)
+            elif kind == "client":
+                client = await hub.records.clients.get(int(raw_id))
+                if client is not None:
+                    hub.matching.client_changed(client)
 
     async def forever(follow: Callable[[], Awaitable[None]]) -> None:
         while True:

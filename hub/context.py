@@ -13,12 +13,13 @@ from hub.ingest.writer import TrackWriter
 from hub.matching.routing import RoadRouter
 from hub.matching.service import MatchService
 from hub.metrics import Metrics
+from hub.operations.clients import Client
 from hub.operations.providers import Provider
 from hub.state.live import LivePosition, LiveState
 from hub.state.records import Records
 from hub.tokens import PROVIDER_AUDIENCE, TokenIssuer, provider_claims
 
-REGISTRY_CHANNEL = "registry"  # bus channel: provider ids whose records changed
+REGISTRY_CHANNEL = "registry"  # bus channel: "provider:<id>" or "client:<id>" that changed
 
 
 @dataclass
@@ -45,7 +46,11 @@ class Hub:
     async def provider_changed(self, provider: Provider) -> None:
         """A registry change: this node's matching follows, and the other nodes are told."""
         self.matching.provider_changed(provider)
-        await self.live.bus.publish(REGISTRY_CHANNEL, str(provider.id).encode())
+        await self.live.bus.publish(REGISTRY_CHANNEL, f"provider:{provider.id}".encode())
+
+    async def client_changed(self, client: Client) -> None:
+        self.matching.client_changed(client)
+        await self.live.bus.publish(REGISTRY_CHANNEL, f"client:{client.id}".encode())
 
     def position_changed(self, position: LivePosition) -> None:
         """A provider moved (ingest): the live state and the matching index follow."""

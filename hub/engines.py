@@ -74,6 +74,11 @@ async def load_matching(settings: Settings, records: Records, live: LiveState) -
         weights=parse_weights(settings.ranking_weights),
     )
     after = 0
+    while clients := await records.clients.page(after_id=after, limit=1000):
+        for client in clients:
+            matching.client_changed(client)
+        after = clients[-1].id
+    after = 0
     now_ms = int(time.time() * 1000)
     while page := await records.providers.page(after_id=after, limit=1000):
         ids = [p.id for p in page]

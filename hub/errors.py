@@ -81,6 +81,7 @@ CODES: dict[str, CodeInfo] = {
     # REST and engines
     "bad_request": CodeInfo("error", 400, "The request cannot be used as sent."),
     "unknown_service": CodeInfo("error", 400, "No service in the catalogue has this code."),
+    "unknown_client": CodeInfo("error", 400, "No active client has this id."),
     "csv_rows_invalid": CodeInfo("error", 422, "Some CSV rows are wrong; nothing was imported."),
     "not_found": CodeInfo("error", 404, "No such resource."),
     "conflict": CodeInfo("error", 409, "The resource changed or already exists."),
@@ -100,6 +101,7 @@ REST_ONLY = frozenset(
         "unknown_service",
         "csv_rows_invalid",
         "login_failed",
+        "unknown_client",
     }
 )
 

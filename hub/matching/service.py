@@ -27,6 +27,7 @@ from hub.geo import GEO_LAT_LIMIT, distance_m
 from hub.matching.eligibility import RULE_TEXT, Request, Situation, eligible, reasons
 from hub.matching.index import Hit, SpatialIndex
 from hub.matching.ranking import Factors, Weights, rank, straight_line_eta_min
+from hub.operations.clients import Client
 from hub.operations.pricing import price_cents
 from hub.operations.providers import Channel, Provider
 from hub.operations.services import service
@@ -34,6 +35,7 @@ from hub.state.live import Connectivity, LivePosition, PresenceNote
 
 # Ranking reorders, so every page must come from the same pool: the POOL nearest eligible.
 POOL = 50
+DEFAULT_RADIUS_KM = 50.0
 
 
 class Point(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -49,7 +51,8 @@ class MatchQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     destination: Point | None = None
     client_id: Annotated[int, msgspec.Meta(ge=1)] | None = None
     mode: Channel = Channel.APP
-    radius_km: Annotated[float, msgspec.Meta(gt=0, le=500)] = 50.0
+    # None: the client's dispatch radius (or DEFAULT_RADIUS_KM without a client)
+    radius_km: Annotated[float, msgspec.Meta(gt=0, le=500)] | None = None
     limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 10
     offset: Annotated[int, msgspec.Meta(ge=0, le=POOL - 1)] = 0
 
@@ -120,6 +123,7 @@ class MatchService:
     ) -> None:
         self.index = SpatialIndex(resolution)
         self.known: dict[int, Known] = {}
+        self.clients: dict[int, Client] = {}
         self.stale_after_ms = stale_after_ms
         self.road_factor = road_factor
         self.zone = ZoneInfo(timezone)
@@ -138,6 +142,9 @@ class MatchService:
         base = provider.profile.base
         if (here is None or not here.live) and base is not None:
             self.index.move(provider.id, base[0], base[1], live=False)
+
+    def client_changed(self, client: Client) -> None:
+        self.clients[client.id] = client
 
     def position(self, position: LivePosition) -> None:
         known = self.known.get(position.provider_id)
@@ -177,13 +184,24 @@ class MatchService:
         fresh = known.last_fix_ms is not None and now_ms - known.last_fix_ms <= self.stale_after_ms
         return Connectivity.ONLINE if fresh else Connectivity.STALE
 
+    def radius_km(self, query: MatchQuery) -> float:
+        """The query's radius, else its client's dispatch radius, else the default."""
+        client = None
+        if query.client_id is not None:
+            client = self.clients.get(query.client_id)
+            if client is None or not client.active:
+                raise BadRequest(f"no active client {query.client_id}", code="unknown_client")
+        if query.radius_km is not None:
+            return query.radius_km
+        return client.rules.radius_km if client is not None else DEFAULT_RADIUS_KM
+
     def request(self, query: MatchQuery, now_ms: int) -> Request:
         service(query.service)  # unknown_service, with the known codes
         local = datetime.fromtimestamp(now_ms / 1000, UTC).astimezone(self.zone)
         return Request(
             service=query.service,
             client_id=query.client_id,
-            radius_m=query.radius_km * 1000,
+            radius_m=self.radius_km(query) * 1000,
             mode=query.mode,
             now_ms=now_ms,
             weekday=local.weekday(),

@@ -15,14 +15,17 @@ from typing import Any
 import asyncpg
 
 from hub.errors import Conflict, StoreUnavailable
+from hub.operations.clients import Client, NewClient
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.operations.users import AuditEntry, NewUser, Role, User
 from hub.state.migrations import scripts
 from hub.state.records import (
     TrackPoint,
     decode_profile,
+    decode_rules,
     distinct_count,
     encode_profile,
+    encode_rules,
     merged,
     pack,
 )
@@ -46,6 +49,7 @@ class PostgresRecords:
         self.tracks = PostgresTracks(self)
         self.users = PostgresUsers(self)
         self.audit = PostgresAudit(self)
+        self.clients = PostgresClients(self)
 
     async def open(self) -> PostgresRecords:
         try:
@@ -317,3 +321,60 @@ class PostgresAudit:
             limit,
         )
         return [AuditEntry(**dict(row)) for row in rows]
+
+
+_CLIENT_COLUMNS = (
+    "id, name, script, rules::text AS rules, active,"
+    " (extract(epoch from created_at) * 1000)::bigint AS created_ms"
+)
+
+
+def _client(row: Any) -> Client:
+    fields = dict(row)
+    fields["rules"] = decode_rules(fields["rules"])
+    return Client(**fields)
+
+
+class PostgresClients:
+    def __init__(self, store: PostgresRecords) -> None:
+        self.store = store
+
+    async def _one(self, sql: str, *args: Any) -> Client | None:
+        rows = await self.store.fetch(sql, *args)
+        return _client(rows[0]) if rows else None
+
+    async def add(self, new: NewClient, now_ms: int) -> Client:
+        found = await self._one(
+            "INSERT INTO clients (name, script, rules, active, created_at)"
+            f" VALUES ($1, $2, $3::jsonb, $4, {_MS.format('$5::bigint')})"
+            f" RETURNING {_CLIENT_COLUMNS}",
+            new.name,
+            new.script,
+            encode_rules(new.rules),
+            new.active,
+            now_ms,
+        )
+        assert found is not None
+        return found
+
+    async def get(self, client_id: int) -> Client | None:
+        return await self._one(f"SELECT {_CLIENT_COLUMNS} FROM clients WHERE id = $1", client_id)
+
+    async def replace(self, client_id: int, new: NewClient) -> Client | None:
+        return await self._one(
+            "UPDATE clients SET name = $2, script = $3, rules = $4::jsonb, active = $5"
+            f" WHERE id = $1 RETURNING {_CLIENT_COLUMNS}",
+            client_id,
+            new.name,
+            new.script,
+            encode_rules(new.rules),
+            new.active,
+        )
+
+    async def page(self, *, after_id: int = 0, limit: int = 100) -> list[Client]:
+        rows = await self.store.fetch(
+            f"SELECT {_CLIENT_COLUMNS} FROM clients WHERE id > $1 ORDER BY id LIMIT $2",
+            after_id,
+            limit,
+        )
+        return [_client(row) for row in rows]

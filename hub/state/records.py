@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import msgspec
 
+from hub.operations.clients import Client, DispatchRules, NewClient
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.operations.users import AuditEntry, NewUser, User
 
@@ -89,6 +90,17 @@ def decode_profile(stored: str | bytes) -> DispatchProfile:
     return _decode_profile_json(stored)
 
 
+_decode_rules_json = msgspec.json.Decoder(DispatchRules).decode
+
+
+def encode_rules(rules: DispatchRules) -> str:
+    return _encode_json(rules).decode()
+
+
+def decode_rules(stored: str | bytes) -> DispatchRules:
+    return _decode_rules_json(stored)
+
+
 def distinct_count(rows: Iterable[Sequence[Any]]) -> int:
     """Distinct points in (provider_id, data) rows ordered by provider, then storage order."""
     return sum(
@@ -156,6 +168,20 @@ class UserRecords(Protocol):
         """Users with id > after_id in id order."""
 
 
+class ClientRecords(Protocol):
+    async def add(self, new: NewClient, now_ms: int) -> Client:
+        """Insert a checked client."""
+
+    async def get(self, client_id: int) -> Client | None:
+        """The client, or None."""
+
+    async def replace(self, client_id: int, new: NewClient) -> Client | None:
+        """Replace name, script, rules and active flag; None if unknown."""
+
+    async def page(self, *, after_id: int = 0, limit: int = 100) -> list[Client]:
+        """Clients with id > after_id in id order."""
+
+
 class AuditRecords(Protocol):
     async def append(self, entry: AuditEntry) -> None:
         """Append one entry; durable on return; entries are never changed."""
@@ -176,6 +202,9 @@ class Records(Protocol):
 
     @property
     def audit(self) -> AuditRecords: ...
+
+    @property
+    def clients(self) -> ClientRecords: ...
 
     async def migrate(self) -> list[str]:
         """Apply pending migrations in order, each in its own transaction; return their names."""

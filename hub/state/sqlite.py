@@ -18,14 +18,17 @@ from typing import Any
 import aiosqlite
 
 from hub.errors import Conflict, StoreUnavailable
+from hub.operations.clients import Client, NewClient
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.operations.users import AuditEntry, NewUser, Role, User
 from hub.state.migrations import scripts
 from hub.state.records import (
     TrackPoint,
     decode_profile,
+    decode_rules,
     distinct_count,
     encode_profile,
+    encode_rules,
     merged,
     pack,
 )
@@ -55,6 +58,7 @@ class SqliteRecords:
         self.tracks = SqliteTracks(self)
         self.users = SqliteUsers(self)
         self.audit = SqliteAudit(self)
+        self.clients = SqliteClients(self)
 
     async def open(self) -> SqliteRecords:
         try:
@@ -322,3 +326,56 @@ class SqliteAudit:
         return [
             AuditEntry(at_ms=r[0], actor=r[1], action=r[2], target=r[3], detail=r[4]) for r in rows
         ]
+
+
+_CLIENT_COLUMNS = "id, name, script, rules, active, created_ms"
+
+
+def _client(row: Any) -> Client:
+    return Client(
+        id=row[0],
+        name=row[1],
+        script=row[2],
+        rules=decode_rules(row[3]),
+        active=bool(row[4]),
+        created_ms=row[5],
+    )
+
+
+class SqliteClients:
+    def __init__(self, store: SqliteRecords) -> None:
+        self.store = store
+
+    async def add(self, new: NewClient, now_ms: int) -> Client:
+        async with self.store.transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO clients (name, script, rules, active, created_ms)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (new.name, new.script, encode_rules(new.rules), int(new.active), now_ms),
+            )
+            client_id = cursor.lastrowid
+        found = await self.get(int(client_id or 0))
+        assert found is not None
+        return found
+
+    async def get(self, client_id: int) -> Client | None:
+        rows = await self.store.fetch(
+            f"SELECT {_CLIENT_COLUMNS} FROM clients WHERE id = ?", client_id
+        )
+        return _client(rows[0]) if rows else None
+
+    async def replace(self, client_id: int, new: NewClient) -> Client | None:
+        async with self.store.transaction() as db:
+            await db.execute(
+                "UPDATE clients SET name = ?, script = ?, rules = ?, active = ? WHERE id = ?",
+                (new.name, new.script, encode_rules(new.rules), int(new.active), client_id),
+            )
+        return await self.get(client_id)
+
+    async def page(self, *, after_id: int = 0, limit: int = 100) -> list[Client]:
+        rows = await self.store.fetch(
+            f"SELECT {_CLIENT_COLUMNS} FROM clients WHERE id > ? ORDER BY id LIMIT ?",
+            after_id,
+            limit,
+        )
+        return [_client(row) for row in rows]

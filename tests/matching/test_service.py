@@ -7,6 +7,7 @@ import pytest
 
 from hub.errors import BadRequest, NotFound
 from hub.matching.service import ExplainQuery, MatchQuery, MatchService, Point, checked_query
+from hub.operations.clients import Client, DispatchRules
 from hub.operations.pricing import PriceRule
 from hub.operations.providers import Channel, DispatchProfile, Provider
 from hub.state.live import Connectivity, LivePosition
@@ -86,8 +87,20 @@ def test_stale_providers_are_not_offered_by_app_but_are_listed_as_stale_for_web(
     assert web[0].connectivity is Connectivity.STALE
 
 
+def client(cid: int, radius_km: float = 50.0, active: bool = True) -> Client:
+    return Client(
+        id=cid,
+        name=f"C{cid}",
+        script="",
+        rules=DispatchRules(radius_km=radius_km),
+        active=active,
+        created_ms=0,
+    )
+
+
 def test_pages_and_partner_ranking():
     matching = service_with(*(provider(i) for i in range(1, 8)), provider(9, partner_of={5}))
+    matching.client_changed(client(5))
     for i in range(1, 8):
         online(matching, i, -23.55 - i * 0.001, -46.63)
     online(matching, 9, -23.55 - 0.02, -46.63)  # far, but the client's partner
@@ -143,3 +156,24 @@ def test_unknown_service_and_page_bounds():
     assert caught.value.code == "unknown_service"
     with pytest.raises(BadRequest, match="offset"):
         checked_query(query(offset=45, limit=10))
+
+
+def test_the_clients_radius_applies_unless_the_query_names_one():
+    matching = service_with(provider(1), provider(2))
+    online(matching, 1, -23.56, -46.63)  # ~1.1 km
+    online(matching, 2, -23.60, -46.63)  # ~5.6 km
+    matching.client_changed(client(3, radius_km=2))
+    by_client = matching.candidates(query(client_id=3), NOW).candidates
+    assert [c.provider_id for c in by_client] == [1]
+    wider = matching.candidates(query(client_id=3, radius_km=10), NOW).candidates
+    assert [c.provider_id for c in wider] == [1, 2]
+    assert [c.provider_id for c in matching.candidates(query(), NOW).candidates] == [1, 2]
+
+
+def test_unknown_or_inactive_clients_are_refused():
+    matching = service_with()
+    matching.client_changed(client(4, active=False))
+    for cid in (4, 99):
+        with pytest.raises(BadRequest) as caught:
+            matching.candidates(query(client_id=cid), NOW)
+        assert caught.value.code == "unknown_client"

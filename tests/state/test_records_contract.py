@@ -5,6 +5,7 @@ import asyncio
 import pytest
 
 from hub.errors import Conflict
+from hub.operations.clients import Cascade, DispatchRules, NewClient
 from hub.operations.pricing import PriceRule
 from hub.operations.providers import Channel, DispatchProfile, NewProvider, WorkingHours
 from hub.operations.users import AuditEntry, NewUser, Role
@@ -184,3 +185,21 @@ async def test_audit_is_appended_and_read_newest_first(records):
     recent = await records.audit.recent(limit=2)
     assert [e.target for e in recent] == ["provider:2", "provider:1"]
     assert recent[0].at_ms == NOW + 2
+
+
+async def test_clients_round_trip_and_replace(records):
+    rules = DispatchRules(
+        automatic=True,
+        radius_km=25,
+        offer_deadline_s=90,
+        max_attempts=3,
+        cascade=Cascade.STAGGERED,
+        stagger_s=20,
+    )
+    made = await records.clients.add(NewClient(name="Seguradora X", script="Olá", rules=rules), NOW)
+    assert (made.name, made.script, made.rules, made.active) == ("Seguradora X", "Olá", rules, True)
+    assert await records.clients.get(made.id) == made
+    changed = await records.clients.replace(made.id, NewClient(name="Y", active=False))
+    assert (changed.name, changed.rules, changed.active) == ("Y", DispatchRules(), False)
+    assert await records.clients.replace(9999, NewClient(name="Z")) is None
+    assert [c.id for c in await records.clients.page()] == [made.id]

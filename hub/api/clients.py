@@ -1,0 +1,101 @@
+"""Clients over REST: any console user reads them; admins create and change them."""
+
+from __future__ import annotations
+
+import time
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hub.api.auth import require
+from hub.api.openapi import Operation, Param
+from hub.api.responses import JSON, body_as, int_param
+from hub.errors import BadRequest, NotFound
+from hub.operations import accounts
+from hub.operations.clients import Client, NewClient, checked_client
+from hub.operations.users import Role
+
+
+class ClientPage(msgspec.Struct):
+    clients: list[Client]
+
+
+def client_id(request: Request) -> int:
+    raw = request.path_params["client_id"]
+    if not raw.isdigit() or not 1 <= int(raw) <= 2**63 - 1:
+        raise BadRequest(f"client id must be a positive integer, got {raw!r}")
+    return int(raw)
+
+
+async def clients(request: Request) -> Response:
+    hub = request.state.hub
+    if request.method == "POST":
+        actor = await require(request, Role.ADMIN)
+        new = checked_client(await body_as(request, NewClient))
+        created = await hub.records.clients.add(new, int(time.time() * 1000))
+        await hub.client_changed(created)
+        await accounts.audit(hub.records, actor.subject, "client.add", f"client:{created.id}")
+        return JSON(created, status_code=201)
+    await require(request, Role.OPERATOR)
+    after = int_param(request, "after", 0, 0, 2**63 - 1)
+    limit = int_param(request, "limit", 100, 1, 1000)
+    return JSON(ClientPage(await hub.records.clients.page(after_id=after, limit=limit)))
+
+
+async def one_client(request: Request) -> Response:
+    hub = request.state.hub
+    if request.method == "PUT":
+        actor = await require(request, Role.ADMIN)
+        new = checked_client(await body_as(request, NewClient))
+        found = await hub.records.clients.replace(client_id(request), new)
+        if found is None:
+            raise NotFound(f"no client {client_id(request)}")
+        await hub.client_changed(found)
+        await accounts.audit(hub.records, actor.subject, "client.replace", f"client:{found.id}")
+        return JSON(found)
+    await require(request, Role.OPERATOR)
+    found = await hub.records.clients.get(client_id(request))
+    if found is None:
+        raise NotFound(f"no client {client_id(request)}")
+    return JSON(found)
+
+
+routes = [
+    Route("/clients", clients, methods=["GET", "POST"]),
+    Route("/clients/{client_id}", one_client, methods=["GET", "PUT"]),
+]
+
+operations = [
+    Operation(
+        "POST",
+        "/clients",
+        "Add a client with its script and dispatch rules (admin)",
+        Client,
+        201,
+        NewClient,
+        admin=True,
+    ),
+    Operation(
+        "GET",
+        "/clients",
+        "List clients by id",
+        ClientPage,
+        admin=True,
+        query=(
+            Param("after", "ids greater than this"),
+            Param("limit", "at most this many", 1, 1000),
+        ),
+    ),
+    Operation("GET", "/clients/{client_id}", "One client", Client, admin=True, errors=(404,)),
+    Operation(
+        "PUT",
+        "/clients/{client_id}",
+        "Replace a client (admin)",
+        Client,
+        body=NewClient,
+        admin=True,
+        errors=(404,),
+    ),
+]
