@@ -13,10 +13,13 @@ from hub.state.migrations import scripts
 from tests.conftest import need, postgres_schema
 
 
-def hub(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def hub(
+    *args: str, env: dict[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "hub", *args],
         env={**os.environ, **env},
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=60,
@@ -106,49 +109,12 @@ def test_csv_import_and_export(tmp_path):
 
 def test_first_admin_from_the_cli(tmp_path):
     env = {"HUB_SQLITE_PATH": str(tmp_path / "users.sqlite3")}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "hub",
-            "user",
-            "add",
-            "--login",
-            "root",
-            "--name",
-            "Root",
-            "--role",
-            "admin",
-            "--password-stdin",
-        ],
-        input="correct horse battery\n",
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    add = ("user", "add", "--name", "Root", "--password-stdin")
+    result = hub(
+        *add, "--login", "root", "--role", "admin", env=env, stdin="correct horse battery\n"
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["role"] == "admin"
-    weak = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "hub",
-            "user",
-            "add",
-            "--login",
-            "other",
-            "--name",
-            "O",
-            "--password-stdin",
-        ],
-        input="short\n",
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    weak = hub(*add, "--login", "other", env=env, stdin="short\n")
     assert weak.returncode == 2
     assert "password must have at least 10 characters" in weak.stderr

@@ -13,8 +13,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hub.api.auth import Actor, require
-from hub.api.openapi import ErrorDetail, Operation, Param
-from hub.api.responses import JSON, body_as, int_param
+from hub.api.openapi import PAGE_PARAMS, ErrorDetail, Operation, Param
+from hub.api.responses import JSON, body_as, int_param, page_params
 from hub.errors import BadRequest
 from hub.operations import accounts, registry
 from hub.operations.provider_csv import RowError
@@ -78,8 +78,7 @@ async def providers(request: Request) -> Response:
         await request.state.hub.provider_changed(created)
         await accounts.audit(records, actor.subject, "provider.add", f"provider:{created.id}")
         return JSON(created, status_code=201)
-    after = int_param(request, "after", 0, 0, 2**63 - 1)
-    limit = int_param(request, "limit", 100, 1, 1000)
+    after, limit = page_params(request)
     return JSON(ProviderPage(await records.providers.page(after_id=after, limit=limit)))
 
 
@@ -209,8 +208,7 @@ async def users(request: Request) -> Response:
             records, actor.subject, "user.add", f"user:{created.id}", created.role.value
         )
         return JSON(created, status_code=201)
-    after = int_param(request, "after", 0, 0, 2**63 - 1)
-    limit = int_param(request, "limit", 100, 1, 1000)
+    after, limit = page_params(request)
     return JSON(UserPage(await records.users.page(after_id=after, limit=limit)))
 
 
@@ -252,10 +250,7 @@ operations = [
         "List console users by id",
         UserPage,
         admin=True,
-        query=(
-            Param("after", "ids greater than this"),
-            Param("limit", "at most this many", 1, 1000),
-        ),
+        query=PAGE_PARAMS,
     ),
     Operation(
         "GET",
@@ -291,10 +286,7 @@ operations = [
         "List providers by id",
         ProviderPage,
         admin=True,
-        query=(
-            Param("after", "ids greater than this"),
-            Param("limit", "at most this many", 1, 1000),
-        ),
+        query=PAGE_PARAMS,
     ),
     Operation("GET", _ONE, "One provider", Provider, admin=True, errors=(404,)),
     Operation(

@@ -10,8 +10,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hub.api.auth import require
-from hub.api.openapi import Operation, Param
-from hub.api.responses import JSON, body_as, int_param
+from hub.api.openapi import PAGE_PARAMS, Operation
+from hub.api.responses import JSON, body_as, page_params
 from hub.errors import BadRequest, NotFound
 from hub.operations import accounts
 from hub.operations.clients import Client, NewClient, checked_client
@@ -39,8 +39,7 @@ async def clients(request: Request) -> Response:
         await accounts.audit(hub.records, actor.subject, "client.add", f"client:{created.id}")
         return JSON(created, status_code=201)
     await require(request, Role.OPERATOR)
-    after = int_param(request, "after", 0, 0, 2**63 - 1)
-    limit = int_param(request, "limit", 100, 1, 1000)
+    after, limit = page_params(request)
     return JSON(ClientPage(await hub.records.clients.page(after_id=after, limit=limit)))
 
 
@@ -83,10 +82,7 @@ operations = [
         "List clients by id",
         ClientPage,
         admin=True,
-        query=(
-            Param("after", "ids greater than this"),
-            Param("limit", "at most this many", 1, 1000),
-        ),
+        query=PAGE_PARAMS,
     ),
     Operation("GET", "/clients/{client_id}", "One client", Client, admin=True, errors=(404,)),
     Operation(

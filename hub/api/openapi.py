@@ -35,6 +35,12 @@ class Param:
     maximum: int = 2**53
 
 
+PAGE_PARAMS = (
+    Param("after", "ids greater than this (the last id of the previous page)"),
+    Param("limit", "at most this many", 1, 1000),
+)
+
+
 @dataclass(frozen=True)
 class Operation:
     method: str

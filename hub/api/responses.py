@@ -63,3 +63,8 @@ def int_param(request: Request, name: str, default: int, low: int, high: int) ->
     if not low <= value <= high:
         raise BadRequest(f"{name} must be between {low} and {high}, got {value}")
     return value
+
+
+def page_params(request: Request) -> tuple[int, int]:
+    """(after_id, limit) of a keyset-paginated list: ?after=<last id seen>&limit=<1..1000>."""
+    return int_param(request, "after", 0, 0, 2**63 - 1), int_param(request, "limit", 100, 1, 1000)
