@@ -15,19 +15,28 @@ from typing import Any
 import asyncpg
 
 from hub.errors import Conflict, StoreUnavailable
+from hub.operations.beneficiaries import Beneficiary, NewBeneficiary, NewPlan, Plan, SearchKind
 from hub.operations.clients import Client, NewClient
+from hub.operations.documents import folded
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.operations.users import AuditEntry, NewUser, Role, User
 from hub.state.migrations import scripts
 from hub.state.records import (
+    BENEFICIARY_COLUMNS,
+    VEHICLE_COLUMNS,
     TrackPoint,
+    beneficiaries_from,
     decode_profile,
     decode_rules,
     distinct_count,
+    encode_json,
     encode_profile,
     encode_rules,
+    like_pattern,
     merged,
     pack,
+    plan_from,
+    twin,
 )
 
 _PROVIDER_COLUMNS = (
@@ -50,6 +59,8 @@ class PostgresRecords:
         self.users = PostgresUsers(self)
         self.audit = PostgresAudit(self)
         self.clients = PostgresClients(self)
+        self.plans = PostgresPlans(self)
+        self.beneficiaries = PostgresBeneficiaries(self)
 
     async def open(self) -> PostgresRecords:
         try:
@@ -76,6 +87,8 @@ class PostgresRecords:
                     yield conn
         except asyncpg.UniqueViolationError as exc:
             raise Conflict(f"record conflicts with an existing one: {exc.detail}") from None
+        except asyncpg.ForeignKeyViolationError as exc:
+            raise Conflict(f"refers to a record that does not exist: {exc.detail}") from None
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise StoreUnavailable(f"PostgreSQL failed: {exc}") from None
 
@@ -378,3 +391,107 @@ class PostgresClients:
             limit,
         )
         return [_client(row) for row in rows]
+
+
+class PostgresPlans:
+    def __init__(self, store: PostgresRecords) -> None:
+        self.store = store
+
+    async def add(self, new: NewPlan) -> Plan:
+        rows = await self.store.fetch(
+            "INSERT INTO plans (client_id, name, coverage) VALUES ($1, $2, $3::jsonb)"
+            " RETURNING id, client_id, name, coverage::text",
+            new.client_id,
+            new.name,
+            encode_json(new.coverage),
+        )
+        return plan_from(rows[0])
+
+    async def get(self, plan_id: int) -> Plan | None:
+        rows = await self.store.fetch(
+            "SELECT id, client_id, name, coverage::text FROM plans WHERE id = $1", plan_id
+        )
+        return plan_from(rows[0]) if rows else None
+
+    async def of_client(self, client_id: int) -> list[Plan]:
+        rows = await self.store.fetch(
+            "SELECT id, client_id, name, coverage::text FROM plans WHERE client_id = $1"
+            " ORDER BY id",
+            client_id,
+        )
+        return [plan_from(row) for row in rows]
+
+
+_PG_BENEFICIARY_COLUMNS = BENEFICIARY_COLUMNS.replace("phones", "phones::text").replace(
+    "address", "address::text"
+)
+
+
+class PostgresBeneficiaries:
+    def __init__(self, store: PostgresRecords) -> None:
+        self.store = store
+
+    async def add(self, new: NewBeneficiary) -> Beneficiary:
+        async with self.store.connection(transaction=True) as conn:
+            beneficiary_id = await conn.fetchval(
+                "INSERT INTO beneficiaries (client_id, plan_id, name, name_folded, cpf,"
+                " phones, address, active_from_ms, active_until_ms)"
+                " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9) RETURNING id",
+                new.client_id,
+                new.plan_id,
+                new.name,
+                folded(new.name),
+                new.cpf,
+                encode_json(new.phones),
+                encode_json(new.address),
+                new.active_from_ms,
+                new.active_until_ms,
+            )
+            await conn.executemany(
+                "INSERT INTO vehicles (beneficiary_id, plate, plate_twin, model, year,"
+                " colour) VALUES ($1, $2, $3, $4, $5, $6)",
+                [
+                    (beneficiary_id, v.plate, twin(v.plate), v.model, v.year, v.colour)
+                    for v in new.vehicles
+                ],
+            )
+        found = await self.get(int(beneficiary_id))
+        assert found is not None
+        return found
+
+    async def _load(self, where: str, *args: Any, limit: int = 20) -> list[Beneficiary]:
+        rows = await self.store.fetch(
+            f"SELECT {_PG_BENEFICIARY_COLUMNS} FROM beneficiaries WHERE {where}"
+            f" ORDER BY name_folded, id LIMIT {int(limit)}",
+            *args,
+        )
+        if not rows:
+            return []
+        vehicles = await self.store.fetch(
+            f"SELECT {VEHICLE_COLUMNS} FROM vehicles WHERE beneficiary_id = ANY($1::bigint[])"
+            " ORDER BY id",
+            [r[0] for r in rows],
+        )
+        return beneficiaries_from(rows, vehicles)
+
+    async def get(self, beneficiary_id: int) -> Beneficiary | None:
+        found = await self._load("id = $1", beneficiary_id)
+        return found[0] if found else None
+
+    async def search(
+        self, kind: SearchKind, term: str, *, client_id: int | None = None, limit: int = 20
+    ) -> list[Beneficiary]:
+        args: list[Any] = [term]
+        if kind is SearchKind.CPF:
+            where = "cpf = $1"
+        elif kind is SearchKind.PLATE:
+            where = (
+                "id IN (SELECT beneficiary_id FROM vehicles WHERE plate = $1 OR plate_twin = $1)"
+            )
+        else:
+            where = "name_folded LIKE $1"
+            args = [like_pattern(term)]
+        if client_id is not None:
+            where += " AND client_id = $2"
+            args.append(client_id)
+        return await self._load(where, *args, limit=limit)

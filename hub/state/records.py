@@ -19,7 +19,18 @@ from typing import Any, Protocol
 
 import msgspec
 
+from hub.operations.beneficiaries import (
+    Address,
+    Beneficiary,
+    Limit,
+    NewBeneficiary,
+    NewPlan,
+    Plan,
+    SearchKind,
+    Vehicle,
+)
 from hub.operations.clients import Client, DispatchRules, NewClient
+from hub.operations.documents import plate_spellings
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.operations.users import AuditEntry, NewUser, User
 
@@ -99,6 +110,64 @@ def encode_rules(rules: DispatchRules) -> str:
 
 def decode_rules(stored: str | bytes) -> DispatchRules:
     return _decode_rules_json(stored)
+
+
+_decode_coverage = msgspec.json.Decoder(dict[str, Limit]).decode
+_decode_phones = msgspec.json.Decoder(list[str]).decode
+_decode_address = msgspec.json.Decoder(Address).decode
+
+
+def encode_json(value: object) -> str:
+    return _encode_json(value).decode()
+
+
+def plan_from(row: Sequence[Any]) -> Plan:
+    """A plan from (id, client_id, name, coverage JSON)."""
+    return Plan(id=row[0], client_id=row[1], name=row[2], coverage=_decode_coverage(row[3]))
+
+
+BENEFICIARY_COLUMNS = (
+    "id, client_id, plan_id, name, cpf, phones, address, active_from_ms, active_until_ms"
+)
+VEHICLE_COLUMNS = "beneficiary_id, id, plate, model, year, colour"
+
+
+def beneficiaries_from(
+    rows: Sequence[Sequence[Any]], vehicle_rows: Sequence[Sequence[Any]]
+) -> list[Beneficiary]:
+    """Beneficiaries (BENEFICIARY_COLUMNS rows) with their vehicles (VEHICLE_COLUMNS rows)."""
+    vehicles: dict[int, list[Vehicle]] = {}
+    for v in vehicle_rows:
+        vehicles.setdefault(v[0], []).append(
+            Vehicle(id=v[1], plate=v[2], model=v[3], year=v[4], colour=v[5])
+        )
+    return [
+        Beneficiary(
+            id=r[0],
+            client_id=r[1],
+            plan_id=r[2],
+            name=r[3],
+            cpf=r[4],
+            phones=_decode_phones(r[5]),
+            address=_decode_address(r[6]),
+            active_from_ms=r[7],
+            active_until_ms=r[8],
+            vehicles=vehicles.get(r[0], []),
+        )
+        for r in rows
+    ]
+
+
+def twin(canonical_plate: str) -> str:
+    """The same plate in the other format (stored beside it, so either spelling finds it)."""
+    (other,) = plate_spellings(canonical_plate) - {canonical_plate}
+    return other
+
+
+def like_pattern(fragment: str) -> str:
+    """A LIKE pattern matching ``fragment`` anywhere, its own % and _ taken literally."""
+    escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def distinct_count(rows: Iterable[Sequence[Any]]) -> int:
@@ -182,6 +251,34 @@ class ClientRecords(Protocol):
         """Clients with id > after_id in id order."""
 
 
+class PlanRecords(Protocol):
+    async def add(self, new: NewPlan) -> Plan:
+        """Insert a checked plan; Conflict if the client does not exist."""
+
+    async def get(self, plan_id: int) -> Plan | None:
+        """The plan, or None."""
+
+    async def of_client(self, client_id: int) -> list[Plan]:
+        """The client's plans, by id."""
+
+
+class BeneficiaryRecords(Protocol):
+    async def add(self, new: NewBeneficiary) -> Beneficiary:
+        """Insert a checked beneficiary with its vehicles in one transaction.
+
+        Conflict if the CPF is already the client's, or the client or plan is unknown.
+        """
+
+    async def get(self, beneficiary_id: int) -> Beneficiary | None:
+        """The beneficiary with its vehicles, or None."""
+
+    async def search(
+        self, kind: SearchKind, term: str, *, client_id: int | None = None, limit: int = 20
+    ) -> list[Beneficiary]:
+        """By CPF (11 digits), plate (either format) or a piece of the folded name; by name
+        then id."""
+
+
 class AuditRecords(Protocol):
     async def append(self, entry: AuditEntry) -> None:
         """Append one entry; durable on return; entries are never changed."""
@@ -205,6 +302,12 @@ class Records(Protocol):
 
     @property
     def clients(self) -> ClientRecords: ...
+
+    @property
+    def plans(self) -> PlanRecords: ...
+
+    @property
+    def beneficiaries(self) -> BeneficiaryRecords: ...
 
     async def migrate(self) -> list[str]:
         """Apply pending migrations in order, each in its own transaction; return their names."""

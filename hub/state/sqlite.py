@@ -18,19 +18,28 @@ from typing import Any
 import aiosqlite
 
 from hub.errors import Conflict, StoreUnavailable
+from hub.operations.beneficiaries import Beneficiary, NewBeneficiary, NewPlan, Plan, SearchKind
 from hub.operations.clients import Client, NewClient
+from hub.operations.documents import folded
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.operations.users import AuditEntry, NewUser, Role, User
 from hub.state.migrations import scripts
 from hub.state.records import (
+    BENEFICIARY_COLUMNS,
+    VEHICLE_COLUMNS,
     TrackPoint,
+    beneficiaries_from,
     decode_profile,
     decode_rules,
     distinct_count,
+    encode_json,
     encode_profile,
     encode_rules,
+    like_pattern,
     merged,
     pack,
+    plan_from,
+    twin,
 )
 
 _PROVIDER_COLUMNS = "id, name, phone, active, device_key, token_version, created_ms, profile"
@@ -59,6 +68,8 @@ class SqliteRecords:
         self.users = SqliteUsers(self)
         self.audit = SqliteAudit(self)
         self.clients = SqliteClients(self)
+        self.plans = SqlitePlans(self)
+        self.beneficiaries = SqliteBeneficiaries(self)
 
     async def open(self) -> SqliteRecords:
         try:
@@ -66,6 +77,7 @@ class SqliteRecords:
             await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA synchronous=FULL")
             await db.execute("PRAGMA busy_timeout=5000")
+            await db.execute("PRAGMA foreign_keys=ON")
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open SQLite file {self.path}: {exc}") from None
         self._db = db
@@ -379,3 +391,106 @@ class SqliteClients:
             limit,
         )
         return [_client(row) for row in rows]
+
+
+class SqlitePlans:
+    def __init__(self, store: SqliteRecords) -> None:
+        self.store = store
+
+    async def add(self, new: NewPlan) -> Plan:
+        async with self.store.transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO plans (client_id, name, coverage) VALUES (?, ?, ?)",
+                (new.client_id, new.name, encode_json(new.coverage)),
+            )
+            plan_id = cursor.lastrowid
+        found = await self.get(int(plan_id or 0))
+        assert found is not None
+        return found
+
+    async def get(self, plan_id: int) -> Plan | None:
+        rows = await self.store.fetch(
+            "SELECT id, client_id, name, coverage FROM plans WHERE id = ?", plan_id
+        )
+        return plan_from(rows[0]) if rows else None
+
+    async def of_client(self, client_id: int) -> list[Plan]:
+        rows = await self.store.fetch(
+            "SELECT id, client_id, name, coverage FROM plans WHERE client_id = ? ORDER BY id",
+            client_id,
+        )
+        return [plan_from(row) for row in rows]
+
+
+class SqliteBeneficiaries:
+    def __init__(self, store: SqliteRecords) -> None:
+        self.store = store
+
+    async def add(self, new: NewBeneficiary) -> Beneficiary:
+        async with self.store.transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO beneficiaries (client_id, plan_id, name, name_folded, cpf, phones,"
+                " address, active_from_ms, active_until_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    new.client_id,
+                    new.plan_id,
+                    new.name,
+                    folded(new.name),
+                    new.cpf,
+                    encode_json(new.phones),
+                    encode_json(new.address),
+                    new.active_from_ms,
+                    new.active_until_ms,
+                ),
+            )
+            beneficiary_id = int(cursor.lastrowid or 0)
+            await db.executemany(
+                "INSERT INTO vehicles (beneficiary_id, plate, plate_twin, model, year, colour)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (beneficiary_id, v.plate, twin(v.plate), v.model, v.year, v.colour)
+                    for v in new.vehicles
+                ],
+            )
+        found = await self.get(beneficiary_id)
+        assert found is not None
+        return found
+
+    async def _load(self, where: str, *args: Any, limit: int = 20) -> list[Beneficiary]:
+        rows = await self.store.fetch(
+            f"SELECT {BENEFICIARY_COLUMNS} FROM beneficiaries WHERE {where}"
+            " ORDER BY name_folded, id LIMIT ?",
+            *args,
+            limit,
+        )
+        if not rows:
+            return []
+        marks = ",".join("?" * len(rows))
+        vehicles = await self.store.fetch(
+            f"SELECT {VEHICLE_COLUMNS} FROM vehicles WHERE beneficiary_id IN ({marks}) ORDER BY id",
+            *(r[0] for r in rows),
+        )
+        return beneficiaries_from(rows, vehicles)
+
+    async def get(self, beneficiary_id: int) -> Beneficiary | None:
+        found = await self._load("id = ?", beneficiary_id)
+        return found[0] if found else None
+
+    async def search(
+        self, kind: SearchKind, term: str, *, client_id: int | None = None, limit: int = 20
+    ) -> list[Beneficiary]:
+        scope, args = ("", ()) if client_id is None else (" AND client_id = ?", (client_id,))
+        if kind is SearchKind.CPF:
+            return await self._load("cpf = ?" + scope, term, *args, limit=limit)
+        if kind is SearchKind.PLATE:
+            return await self._load(
+                "id IN (SELECT beneficiary_id FROM vehicles WHERE plate = ? OR plate_twin = ?)"
+                + scope,
+                term,
+                term,
+                *args,
+                limit=limit,
+            )
+        return await self._load(
+            "name_folded LIKE ? ESCAPE '\\'" + scope, like_pattern(term), *args, limit=limit
+        )

@@ -5,6 +5,15 @@ import asyncio
 import pytest
 
 from hub.errors import Conflict
+from hub.operations.beneficiaries import (
+    Address,
+    Limit,
+    NewBeneficiary,
+    NewPlan,
+    NewVehicle,
+    checked_beneficiary,
+    search_kind,
+)
 from hub.operations.clients import Cascade, DispatchRules, NewClient
 from hub.operations.pricing import PriceRule
 from hub.operations.providers import Channel, DispatchProfile, NewProvider, WorkingHours
@@ -203,3 +212,72 @@ async def test_clients_round_trip_and_replace(records):
     assert (changed.name, changed.rules, changed.active) == ("Y", DispatchRules(), False)
     assert await records.clients.replace(9999, NewClient(name="Z")) is None
     assert [c.id for c in await records.clients.page()] == [made.id]
+
+
+async def seeded_plan(records):
+    client = await records.clients.add(NewClient(name="Seguradora"), NOW)
+    plan = await records.plans.add(
+        NewPlan(
+            client_id=client.id,
+            name="Básico",
+            coverage={"light_tow": Limit(uses_per_period=2, km_limit=100)},
+        )
+    )
+    return client, plan
+
+
+def person(client_id: int, plan_id: int, name: str, cpf: str, *plates: str) -> NewBeneficiary:
+    return checked_beneficiary(
+        NewBeneficiary(
+            client_id=client_id,
+            plan_id=plan_id,
+            name=name,
+            cpf=cpf,
+            phones=["11999990000"],
+            address=Address(
+                street="Avenida Paulista", number="1578", city="São Paulo", lat=-23.56, lng=-46.65
+            ),
+            vehicles=[NewVehicle(plate=p, model="Gol", year=2015, colour="prata") for p in plates],
+        )
+    )
+
+
+async def test_plans_belong_to_existing_clients(records):
+    client, plan = await seeded_plan(records)
+    assert plan.coverage["light_tow"].km_limit == 100
+    assert await records.plans.get(plan.id) == plan
+    assert await records.plans.of_client(client.id) == [plan]
+    with pytest.raises(Conflict):
+        await records.plans.add(NewPlan(client_id=999, name="X", coverage={}))
+
+
+async def test_beneficiaries_are_found_by_cpf_plate_or_name(records):
+    client, plan = await seeded_plan(records)
+    joao = await records.beneficiaries.add(
+        person(client.id, plan.id, "João da Conceição", "529.982.247-25", "abc-1234")
+    )
+    ana = await records.beneficiaries.add(
+        person(client.id, plan.id, "Ana Conceição", "111.444.777-35", "BRA2E19")
+    )
+    assert joao.vehicles[0].plate == "ABC1234"
+    assert await records.beneficiaries.get(joao.id) == joao
+    by = records.beneficiaries.search
+    assert [b.id for b in await by(*search_kind("52998224725"))] == [joao.id]
+    assert [b.id for b in await by(*search_kind("ABC1C34"))] == [joao.id]  # Mercosul twin
+    assert [b.id for b in await by(*search_kind("bra-2e19"))] == [ana.id]
+    assert [b.id for b in await by(*search_kind("conceicao"))] == [ana.id, joao.id]
+    assert [b.id for b in await by(*search_kind("JOÃO"), client_id=client.id)] == [joao.id]
+    assert await by(*search_kind("joão"), client_id=client.id + 1) == []
+    assert await by(*search_kind("100%")) == []  # LIKE wildcards are taken literally
+
+
+async def test_a_cpf_is_unique_per_client_and_references_must_exist(records):
+    client, plan = await seeded_plan(records)
+    await records.beneficiaries.add(person(client.id, plan.id, "A", "529.982.247-25"))
+    with pytest.raises(Conflict):
+        await records.beneficiaries.add(person(client.id, plan.id, "B", "529.982.247-25"))
+    with pytest.raises(Conflict):
+        await records.beneficiaries.add(person(client.id, 999, "C", "111.444.777-35"))
+    assert [b.name for b in await records.beneficiaries.search(*search_kind("52998224725"))] == [
+        "A"
+    ]
