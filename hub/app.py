@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from hub.api import admin, auth, clients, health, match, openapi, osmand
+from hub.api import admin, auth, beneficiaries, clients, health, match, openapi, osmand
 from hub.api.openapi import Operation
 from hub.api.responses import error_handlers
 from hub.background import cancel, every, follow_other_nodes, listen_bus
@@ -97,6 +97,7 @@ def rest_operations() -> list[Operation]:
         *auth.operations,
         *admin.operations,
         *clients.operations,
+        *beneficiaries.operations,
         *osmand.operations,
         *match.operations,
         OPENAPI,
@@ -114,6 +115,7 @@ def routes() -> list[BaseRoute]:
         *auth.routes,
         *admin.routes,
         *clients.routes,
+        *beneficiaries.routes,
         *osmand.routes,
         *match.routes,
         Route(OPENAPI.path, openapi_json),

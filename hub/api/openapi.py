@@ -33,6 +33,12 @@ class Param:
     description: str
     minimum: int = 0
     maximum: int = 2**53
+    kind: str = "integer"  # or "string"
+
+    def schema(self) -> dict[str, Any]:
+        if self.kind == "string":
+            return {"type": "string"}
+        return {"type": "integer", "minimum": self.minimum, "maximum": self.maximum}
 
 
 PAGE_PARAMS = (
@@ -94,7 +100,7 @@ def _operation(op: Operation) -> dict[str, Any]:
             "in": "query",
             "required": False,
             "description": p.description,
-            "schema": {"type": "integer", "minimum": p.minimum, "maximum": p.maximum},
+            "schema": p.schema(),
         }
         for p in op.query
     ]

@@ -1,0 +1,153 @@
+"""Plans and beneficiaries over REST, and the search box of a new event."""
+
+from __future__ import annotations
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hub.api.auth import require
+from hub.api.openapi import Operation, Param
+from hub.api.responses import JSON, body_as, int_param
+from hub.errors import BadRequest, NotFound
+from hub.operations import accounts
+from hub.operations.beneficiaries import (
+    Beneficiary,
+    NewBeneficiary,
+    NewPlan,
+    Plan,
+    checked_beneficiary,
+    checked_plan,
+    search_kind,
+)
+from hub.operations.users import Role
+
+
+class PlanList(msgspec.Struct):
+    plans: list[Plan]
+
+
+class Covered(msgspec.Struct):
+    """A beneficiary with the plan that covers them."""
+
+    beneficiary: Beneficiary
+    plan: Plan | None
+
+
+class SearchResult(msgspec.Struct):
+    kind: str  # how the term was read: cpf, plate or name
+    results: list[Covered]
+
+
+def positive_id(request: Request, name: str) -> int:
+    raw = request.path_params[name]
+    if not raw.isdigit() or not 1 <= int(raw) <= 2**63 - 1:
+        raise BadRequest(f"{name} must be a positive integer, got {raw!r}")
+    return int(raw)
+
+
+async def plans(request: Request) -> Response:
+    actor = await require(request, Role.ADMIN)
+    hub = request.state.hub
+    created = await hub.records.plans.add(checked_plan(await body_as(request, NewPlan)))
+    await accounts.audit(hub.records, actor.subject, "plan.add", f"plan:{created.id}")
+    return JSON(created, status_code=201)
+
+
+async def plans_of_client(request: Request) -> Response:
+    await require(request, Role.OPERATOR)
+    client_id = positive_id(request, "client_id")
+    return JSON(PlanList(await request.state.hub.records.plans.of_client(client_id)))
+
+
+async def covered(request: Request, beneficiary: Beneficiary) -> Covered:
+    return Covered(beneficiary, await request.state.hub.records.plans.get(beneficiary.plan_id))
+
+
+async def beneficiaries(request: Request) -> Response:
+    actor = await require(request, Role.SUPERVISOR)
+    hub = request.state.hub
+    new = checked_beneficiary(await body_as(request, NewBeneficiary))
+    plan = await hub.records.plans.get(new.plan_id)
+    if plan is None or plan.client_id != new.client_id:
+        raise BadRequest(f"plan {new.plan_id} is not a plan of client {new.client_id}")
+    created = await hub.records.beneficiaries.add(new)
+    await accounts.audit(hub.records, actor.subject, "beneficiary.add", f"beneficiary:{created.id}")
+    return JSON(await covered(request, created), status_code=201)
+
+
+async def one_beneficiary(request: Request) -> Response:
+    await require(request, Role.OPERATOR)
+    found = await request.state.hub.records.beneficiaries.get(
+        positive_id(request, "beneficiary_id")
+    )
+    if found is None:
+        raise NotFound("no such beneficiary")
+    return JSON(await covered(request, found))
+
+
+async def search(request: Request) -> Response:
+    """Name (any piece, accents and case ignored), plate (either format) or CPF."""
+    await require(request, Role.OPERATOR)
+    kind, term = search_kind(request.query_params.get("q", ""))
+    raw_client = request.query_params.get("client_id")
+    client_id = int_param(request, "client_id", 0, 1, 2**63 - 1) if raw_client else None
+    limit = int_param(request, "limit", 20, 1, 100)
+    found = await request.state.hub.records.beneficiaries.search(
+        kind, term, client_id=client_id, limit=limit
+    )
+    return JSON(SearchResult(kind.value, [await covered(request, b) for b in found]))
+
+
+routes = [
+    Route("/plans", plans, methods=["POST"]),
+    Route("/clients/{client_id}/plans", plans_of_client),
+    Route("/beneficiaries", beneficiaries, methods=["POST"]),
+    Route("/beneficiaries/search", search),
+    Route("/beneficiaries/{beneficiary_id}", one_beneficiary),
+]
+
+operations = [
+    Operation(
+        "POST",
+        "/plans",
+        "Add a client's plan with its coverage (admin)",
+        Plan,
+        201,
+        NewPlan,
+        admin=True,
+        errors=(409,),
+    ),
+    Operation("GET", "/clients/{client_id}/plans", "A client's plans", PlanList, admin=True),
+    Operation(
+        "POST",
+        "/beneficiaries",
+        "Add a beneficiary with vehicles (supervisor)",
+        Covered,
+        201,
+        NewBeneficiary,
+        admin=True,
+        errors=(409,),
+    ),
+    Operation(
+        "GET",
+        "/beneficiaries/search",
+        "Search by name (any piece), plate (either format) or CPF",
+        SearchResult,
+        admin=True,
+        query=(
+            Param("q", "the search box (at least two characters)", kind="string"),
+            Param("client_id", "only this client's beneficiaries", 1),
+            Param("limit", "at most this many", 1, 100),
+        ),
+    ),
+    Operation(
+        "GET",
+        "/beneficiaries/{beneficiary_id}",
+        "One beneficiary with the plan",
+        Covered,
+        admin=True,
+        errors=(404,),
+    ),
+]
