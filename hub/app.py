@@ -15,7 +15,17 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from hub.api import admin, auth, beneficiaries, clients, health, match, openapi, osmand
+from hub.api import (
+    admin,
+    auth,
+    beneficiaries,
+    clients,
+    events,
+    health,
+    match,
+    openapi,
+    osmand,
+)
 from hub.api.openapi import Operation
 from hub.api.responses import error_handlers
 from hub.background import cancel, every, follow_other_nodes, listen_bus
@@ -98,6 +108,7 @@ def rest_operations() -> list[Operation]:
         *admin.operations,
         *clients.operations,
         *beneficiaries.operations,
+        *events.operations,
         *osmand.operations,
         *match.operations,
         OPENAPI,
@@ -116,6 +127,7 @@ def routes() -> list[BaseRoute]:
         *admin.routes,
         *clients.routes,
         *beneficiaries.routes,
+        *events.routes,
         *osmand.routes,
         *match.routes,
         Route(OPENAPI.path, openapi_json),

@@ -18,11 +18,13 @@ from hub.errors import Conflict, StoreUnavailable
 from hub.operations.beneficiaries import Beneficiary, NewBeneficiary, NewPlan, Plan, SearchKind
 from hub.operations.clients import Client, NewClient
 from hub.operations.documents import folded
+from hub.operations.events import Event, EventLogEntry, NewEvent
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.operations.users import AuditEntry, NewUser, Role, User
 from hub.state.migrations import scripts
 from hub.state.records import (
     BENEFICIARY_COLUMNS,
+    EVENT_COLUMNS,
     VEHICLE_COLUMNS,
     TrackPoint,
     beneficiaries_from,
@@ -32,6 +34,7 @@ from hub.state.records import (
     encode_json,
     encode_profile,
     encode_rules,
+    event_from,
     like_pattern,
     merged,
     pack,
@@ -61,6 +64,7 @@ class PostgresRecords:
         self.clients = PostgresClients(self)
         self.plans = PostgresPlans(self)
         self.beneficiaries = PostgresBeneficiaries(self)
+        self.events = PostgresEvents(self)
 
     async def open(self) -> PostgresRecords:
         try:
@@ -495,3 +499,78 @@ class PostgresBeneficiaries:
             where += " AND client_id = $2"
             args.append(client_id)
         return await self._load(where, *args, limit=limit)
+
+
+class PostgresEvents:
+    def __init__(self, store: PostgresRecords) -> None:
+        self.store = store
+
+    async def open(self, new: NewEvent, client_id: int, actor: str, now_ms: int) -> Event:
+        async with self.store.connection(transaction=True) as conn:
+            event_id = await conn.fetchval(
+                "INSERT INTO events (client_id, beneficiary_id, vehicle_id, type, notes, state,"
+                " opened_ms, opened_by) VALUES ($1, $2, $3, $4, $5, 'open', $6, $7) RETURNING id",
+                client_id,
+                new.beneficiary_id,
+                new.vehicle_id,
+                new.type.value,
+                new.notes,
+                now_ms,
+                actor,
+            )
+            await conn.execute(
+                "INSERT INTO event_log (event_id, at_ms, actor, action, reason)"
+                " VALUES ($1, $2, $3, 'open', '')",
+                event_id,
+                now_ms,
+                actor,
+            )
+        found = await self.get(int(event_id))
+        assert found is not None
+        return found
+
+    async def get(self, event_id: int) -> Event | None:
+        rows = await self.store.fetch(f"SELECT {EVENT_COLUMNS} FROM events WHERE id = $1", event_id)
+        return event_from(rows[0]) if rows else None
+
+    async def of_beneficiary(self, beneficiary_id: int, *, limit: int = 20) -> list[Event]:
+        rows = await self.store.fetch(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE beneficiary_id = $1"
+            " ORDER BY opened_ms DESC, id DESC LIMIT $2",
+            beneficiary_id,
+            limit,
+        )
+        return [event_from(row) for row in rows]
+
+    async def change(
+        self, before: Event, after: Event, action: str, actor: str, reason: str, now_ms: int
+    ) -> Event | None:
+        async with self.store.connection(transaction=True) as conn:
+            status = await conn.execute(
+                "UPDATE events SET state = $1, intake_done_ms = $2 WHERE id = $3 AND state = $4"
+                " AND intake_done_ms IS NOT DISTINCT FROM $5",
+                after.state.value,
+                after.intake_done_ms,
+                before.id,
+                before.state.value,
+                before.intake_done_ms,
+            )
+            if status != "UPDATE 1":
+                return None
+            await conn.execute(
+                "INSERT INTO event_log (event_id, at_ms, actor, action, reason)"
+                " VALUES ($1, $2, $3, $4, $5)",
+                before.id,
+                now_ms,
+                actor,
+                action,
+                reason,
+            )
+        return await self.get(before.id)
+
+    async def log(self, event_id: int) -> list[EventLogEntry]:
+        rows = await self.store.fetch(
+            "SELECT at_ms, actor, action, reason FROM event_log WHERE event_id = $1 ORDER BY id",
+            event_id,
+        )
+        return [EventLogEntry(**dict(row)) for row in rows]

@@ -31,6 +31,7 @@ from hub.operations.beneficiaries import (
 )
 from hub.operations.clients import Client, DispatchRules, NewClient
 from hub.operations.documents import plate_spellings
+from hub.operations.events import Event, EventLogEntry, EventState, EventType, NewEvent
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.operations.users import AuditEntry, NewUser, User
 
@@ -164,6 +165,27 @@ def twin(canonical_plate: str) -> str:
     return other
 
 
+EVENT_COLUMNS = (
+    "id, client_id, beneficiary_id, vehicle_id, type, notes, state, opened_ms,"
+    " intake_done_ms, opened_by"
+)
+
+
+def event_from(row: Sequence[Any]) -> Event:
+    return Event(
+        id=row[0],
+        client_id=row[1],
+        beneficiary_id=row[2],
+        vehicle_id=row[3],
+        type=EventType(row[4]),
+        notes=row[5],
+        state=EventState(row[6]),
+        opened_ms=row[7],
+        intake_done_ms=row[8],
+        opened_by=row[9],
+    )
+
+
 def like_pattern(fragment: str) -> str:
     """A LIKE pattern matching ``fragment`` anywhere, its own % and _ taken literally."""
     escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -279,6 +301,29 @@ class BeneficiaryRecords(Protocol):
         then id."""
 
 
+class EventRecords(Protocol):
+    async def open(self, new: NewEvent, client_id: int, actor: str, now_ms: int) -> Event:
+        """Insert an open event and its first log entry in one transaction.
+
+        Conflict if the beneficiary or the vehicle does not exist.
+        """
+
+    async def get(self, event_id: int) -> Event | None:
+        """The event, or None."""
+
+    async def of_beneficiary(self, beneficiary_id: int, *, limit: int = 20) -> list[Event]:
+        """The beneficiary's events, newest first."""
+
+    async def change(
+        self, before: Event, after: Event, action: str, actor: str, reason: str, now_ms: int
+    ) -> Event | None:
+        """Store ``after`` only if the stored event still equals ``before`` in state and
+        intake; log the action in the same transaction.  None if another change won."""
+
+    async def log(self, event_id: int) -> list[EventLogEntry]:
+        """The event's log, oldest first."""
+
+
 class AuditRecords(Protocol):
     async def append(self, entry: AuditEntry) -> None:
         """Append one entry; durable on return; entries are never changed."""
@@ -308,6 +353,9 @@ class Records(Protocol):
 
     @property
     def beneficiaries(self) -> BeneficiaryRecords: ...
+
+    @property
+    def events(self) -> EventRecords: ...
 
     async def migrate(self) -> list[str]:
         """Apply pending migrations in order, each in its own transaction; return their names."""

@@ -21,11 +21,13 @@ from hub.errors import Conflict, StoreUnavailable
 from hub.operations.beneficiaries import Beneficiary, NewBeneficiary, NewPlan, Plan, SearchKind
 from hub.operations.clients import Client, NewClient
 from hub.operations.documents import folded
+from hub.operations.events import Event, EventLogEntry, NewEvent
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.operations.users import AuditEntry, NewUser, Role, User
 from hub.state.migrations import scripts
 from hub.state.records import (
     BENEFICIARY_COLUMNS,
+    EVENT_COLUMNS,
     VEHICLE_COLUMNS,
     TrackPoint,
     beneficiaries_from,
@@ -35,6 +37,7 @@ from hub.state.records import (
     encode_json,
     encode_profile,
     encode_rules,
+    event_from,
     like_pattern,
     merged,
     pack,
@@ -70,6 +73,7 @@ class SqliteRecords:
         self.clients = SqliteClients(self)
         self.plans = SqlitePlans(self)
         self.beneficiaries = SqliteBeneficiaries(self)
+        self.events = SqliteEvents(self)
 
     async def open(self) -> SqliteRecords:
         try:
@@ -494,3 +498,77 @@ class SqliteBeneficiaries:
         return await self._load(
             "name_folded LIKE ? ESCAPE '\\'" + scope, like_pattern(term), *args, limit=limit
         )
+
+
+class SqliteEvents:
+    def __init__(self, store: SqliteRecords) -> None:
+        self.store = store
+
+    async def open(self, new: NewEvent, client_id: int, actor: str, now_ms: int) -> Event:
+        async with self.store.transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO events (client_id, beneficiary_id, vehicle_id, type, notes, state,"
+                " opened_ms, opened_by) VALUES (?, ?, ?, ?, ?, 'open', ?, ?)",
+                (
+                    client_id,
+                    new.beneficiary_id,
+                    new.vehicle_id,
+                    new.type.value,
+                    new.notes,
+                    now_ms,
+                    actor,
+                ),
+            )
+            event_id = int(cursor.lastrowid or 0)
+            await db.execute(
+                "INSERT INTO event_log (event_id, at_ms, actor, action, reason)"
+                " VALUES (?, ?, ?, 'open', '')",
+                (event_id, now_ms, actor),
+            )
+        found = await self.get(event_id)
+        assert found is not None
+        return found
+
+    async def get(self, event_id: int) -> Event | None:
+        rows = await self.store.fetch(f"SELECT {EVENT_COLUMNS} FROM events WHERE id = ?", event_id)
+        return event_from(rows[0]) if rows else None
+
+    async def of_beneficiary(self, beneficiary_id: int, *, limit: int = 20) -> list[Event]:
+        rows = await self.store.fetch(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE beneficiary_id = ?"
+            " ORDER BY opened_ms DESC, id DESC LIMIT ?",
+            beneficiary_id,
+            limit,
+        )
+        return [event_from(row) for row in rows]
+
+    async def change(
+        self, before: Event, after: Event, action: str, actor: str, reason: str, now_ms: int
+    ) -> Event | None:
+        async with self.store.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE events SET state = ?, intake_done_ms = ? WHERE id = ? AND state = ?"
+                " AND intake_done_ms IS ?",
+                (
+                    after.state.value,
+                    after.intake_done_ms,
+                    before.id,
+                    before.state.value,
+                    before.intake_done_ms,
+                ),
+            )
+            if cursor.rowcount != 1:
+                return None
+            await db.execute(
+                "INSERT INTO event_log (event_id, at_ms, actor, action, reason)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (before.id, now_ms, actor, action, reason),
+            )
+        return await self.get(before.id)
+
+    async def log(self, event_id: int) -> list[EventLogEntry]:
+        rows = await self.store.fetch(
+            "SELECT at_ms, actor, action, reason FROM event_log WHERE event_id = ? ORDER BY id",
+            event_id,
+        )
+        return [EventLogEntry(at_ms=r[0], actor=r[1], action=r[2], reason=r[3]) for r in rows]

@@ -15,6 +15,7 @@ from hub.operations.beneficiaries import (
     search_kind,
 )
 from hub.operations.clients import Cascade, DispatchRules, NewClient
+from hub.operations.events import EventAction, EventState, EventType, NewEvent, apply
 from hub.operations.pricing import PriceRule
 from hub.operations.providers import Channel, DispatchProfile, NewProvider, WorkingHours
 from hub.operations.users import AuditEntry, NewUser, Role
@@ -281,3 +282,29 @@ async def test_a_cpf_is_unique_per_client_and_references_must_exist(records):
     assert [b.name for b in await records.beneficiaries.search(*search_kind("52998224725"))] == [
         "A"
     ]
+
+
+async def test_events_open_change_conditionally_and_log(records):
+    client, plan = await seeded_plan(records)
+    ben = await records.beneficiaries.add(
+        person(client.id, plan.id, "João", "529.982.247-25", "ABC1234")
+    )
+    new = NewEvent(beneficiary_id=ben.id, vehicle_id=ben.vehicles[0].id, type=EventType.OUT_OF_FUEL)
+    first = await records.events.open(new, client.id, "user:1", NOW)
+    assert (first.state, first.opened_ms, first.client_id) == (EventState.OPEN, NOW, client.id)
+    closed = apply(first, EventAction.CLOSE, "ok", NOW + 5)
+    assert (
+        await records.events.change(first, closed, "close", "user:2", "ok", NOW + 5)
+    ).state is EventState.CLOSED
+    # a second writer that read the open event loses
+    assert await records.events.change(first, closed, "close", "user:3", "x", NOW + 6) is None
+    assert [(e.action, e.actor, e.reason) for e in await records.events.log(first.id)] == [
+        ("open", "user:1", ""),
+        ("close", "user:2", "ok"),
+    ]
+    second = await records.events.open(new, client.id, "user:1", NOW + 10)
+    assert [e.id for e in await records.events.of_beneficiary(ben.id)] == [second.id, first.id]
+    with pytest.raises(Conflict):
+        await records.events.open(
+            NewEvent(beneficiary_id=999, type=EventType.OTHER), client.id, "user:1", NOW
+        )
