@@ -17,6 +17,7 @@ from starlette.websockets import WebSocket
 
 from hub.api import (
     admin,
+    attendances,
     auth,
     beneficiaries,
     clients,
@@ -109,6 +110,7 @@ def rest_operations() -> list[Operation]:
         *clients.operations,
         *beneficiaries.operations,
         *events.operations,
+        *attendances.operations,
         *osmand.operations,
         *match.operations,
         OPENAPI,
@@ -128,6 +130,7 @@ def routes() -> list[BaseRoute]:
         *clients.routes,
         *beneficiaries.routes,
         *events.routes,
+        *attendances.routes,
         *osmand.routes,
         *match.routes,
         Route(OPENAPI.path, openapi_json),

@@ -15,6 +15,12 @@ from typing import Any
 import asyncpg
 
 from hub.errors import Conflict, StoreUnavailable
+from hub.operations.attendances import (
+    Attendance,
+    AttendanceLogEntry,
+    AttendanceState,
+    NewAttendance,
+)
 from hub.operations.beneficiaries import Beneficiary, NewBeneficiary, NewPlan, Plan, SearchKind
 from hub.operations.clients import Client, NewClient
 from hub.operations.documents import folded
@@ -23,10 +29,13 @@ from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.operations.users import AuditEntry, NewUser, Role, User
 from hub.state.migrations import scripts
 from hub.state.records import (
+    ATTENDANCE_COLUMNS,
     BENEFICIARY_COLUMNS,
     EVENT_COLUMNS,
     VEHICLE_COLUMNS,
     TrackPoint,
+    attendance_from,
+    attendance_row,
     beneficiaries_from,
     decode_profile,
     decode_rules,
@@ -65,6 +74,7 @@ class PostgresRecords:
         self.plans = PostgresPlans(self)
         self.beneficiaries = PostgresBeneficiaries(self)
         self.events = PostgresEvents(self)
+        self.attendances = PostgresAttendances(self)
 
     async def open(self) -> PostgresRecords:
         try:
@@ -574,3 +584,67 @@ class PostgresEvents:
             event_id,
         )
         return [EventLogEntry(**dict(row)) for row in rows]
+
+
+_PG_ATTENDANCE_COLUMNS = (
+    ATTENDANCE_COLUMNS.replace("origin", "origin::text")
+    .replace("destination", "destination::text")
+    .replace("last_seen", "last_seen::text")
+)
+
+
+class PostgresAttendances:
+    def __init__(self, store: PostgresRecords) -> None:
+        self.store = store
+
+    async def add(
+        self, event: Event, new: NewAttendance, state: AttendanceState, actor: str, now_ms: int
+    ) -> Attendance:
+        columns = ATTENDANCE_COLUMNS.removeprefix("id, ")
+        values = ", ".join(f"${i}::jsonb" if i in (12, 13, 15) else f"${i}" for i in range(1, 18))
+        async with self.store.connection(transaction=True) as conn:
+            attendance_id = await conn.fetchval(
+                f"INSERT INTO attendances ({columns}) VALUES ({values}) RETURNING id",
+                *attendance_row(event, new, state, actor),
+            )
+            await conn.execute(
+                "INSERT INTO attendance_log (attendance_id, at_ms, actor, action, detail)"
+                " VALUES ($1, $2, $3, 'create', $4)",
+                attendance_id,
+                now_ms,
+                actor,
+                state.value,
+            )
+        found = await self.get(int(attendance_id))
+        assert found is not None
+        return found
+
+    async def get(self, attendance_id: int) -> Attendance | None:
+        rows = await self.store.fetch(
+            f"SELECT {_PG_ATTENDANCE_COLUMNS} FROM attendances WHERE id = $1", attendance_id
+        )
+        return attendance_from(rows[0]) if rows else None
+
+    async def of_event(self, event_id: int) -> list[Attendance]:
+        rows = await self.store.fetch(
+            f"SELECT {_PG_ATTENDANCE_COLUMNS} FROM attendances WHERE event_id = $1 ORDER BY id",
+            event_id,
+        )
+        return [attendance_from(row) for row in rows]
+
+    async def covered_uses(self, beneficiary_id: int, service: str) -> list[int]:
+        rows = await self.store.fetch(
+            "SELECT at_ms FROM attendances WHERE beneficiary_id = $1 AND service = $2"
+            " AND NOT avulso ORDER BY at_ms",
+            beneficiary_id,
+            service,
+        )
+        return [int(r[0]) for r in rows]
+
+    async def log(self, attendance_id: int) -> list[AttendanceLogEntry]:
+        rows = await self.store.fetch(
+            "SELECT at_ms, actor, action, detail FROM attendance_log WHERE attendance_id = $1"
+            " ORDER BY id",
+            attendance_id,
+        )
+        return [AttendanceLogEntry(**dict(row)) for row in rows]

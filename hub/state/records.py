@@ -19,6 +19,14 @@ from typing import Any, Protocol
 
 import msgspec
 
+from hub.operations.attendances import (
+    Attendance,
+    AttendanceLogEntry,
+    AttendanceState,
+    Kind,
+    NewAttendance,
+    Place,
+)
 from hub.operations.beneficiaries import (
     Address,
     Beneficiary,
@@ -186,6 +194,69 @@ def event_from(row: Sequence[Any]) -> Event:
     )
 
 
+ATTENDANCE_COLUMNS = (
+    "id, event_id, beneficiary_id, kind, service, avulso, avulso_reason, requester_name,"
+    " requester_phone, notes, at_ms, scheduled_ms, origin, destination, police_report,"
+    " last_seen, state, created_by"
+)
+_decode_place = msgspec.json.Decoder(Place | None).decode
+
+
+def attendance_row(
+    event: Event, new: NewAttendance, state: AttendanceState, actor: str
+) -> tuple[Any, ...]:
+    """The values of ATTENDANCE_COLUMNS after id, places as JSON."""
+
+    def place(p: Place | None) -> str | None:
+        return None if p is None else encode_json(p)
+
+    return (
+        event.id,
+        event.beneficiary_id,
+        new.kind.value,
+        new.service,
+        new.avulso,
+        new.avulso_reason,
+        new.requester_name,
+        new.requester_phone,
+        new.notes,
+        new.at_ms,
+        new.scheduled_ms,
+        place(new.origin),
+        place(new.destination),
+        new.police_report,
+        place(new.last_seen),
+        state.value,
+        actor,
+    )
+
+
+def attendance_from(row: Sequence[Any]) -> Attendance:
+    def place(value: str | None) -> Place | None:
+        return None if value is None else _decode_place(value)
+
+    return Attendance(
+        id=row[0],
+        event_id=row[1],
+        beneficiary_id=row[2],
+        kind=Kind(row[3]),
+        service=row[4],
+        avulso=bool(row[5]),
+        avulso_reason=row[6],
+        requester_name=row[7],
+        requester_phone=row[8],
+        notes=row[9],
+        at_ms=row[10],
+        scheduled_ms=row[11],
+        origin=place(row[12]),
+        destination=place(row[13]),
+        police_report=row[14],
+        last_seen=place(row[15]),
+        state=AttendanceState(row[16]),
+        created_by=row[17],
+    )
+
+
 def like_pattern(fragment: str) -> str:
     """A LIKE pattern matching ``fragment`` anywhere, its own % and _ taken literally."""
     escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -324,6 +395,25 @@ class EventRecords(Protocol):
         """The event's log, oldest first."""
 
 
+class AttendanceRecords(Protocol):
+    async def add(
+        self, event: Event, new: NewAttendance, state: AttendanceState, actor: str, now_ms: int
+    ) -> Attendance:
+        """Insert a checked attendance and its first log entry in one transaction."""
+
+    async def get(self, attendance_id: int) -> Attendance | None:
+        """The attendance, or None."""
+
+    async def of_event(self, event_id: int) -> list[Attendance]:
+        """The event's attendances, in creation order."""
+
+    async def covered_uses(self, beneficiary_id: int, service: str) -> list[int]:
+        """When the beneficiary had this service inside the plan (avulso ones excluded)."""
+
+    async def log(self, attendance_id: int) -> list[AttendanceLogEntry]:
+        """The attendance's log, oldest first."""
+
+
 class AuditRecords(Protocol):
     async def append(self, entry: AuditEntry) -> None:
         """Append one entry; durable on return; entries are never changed."""
@@ -356,6 +446,9 @@ class Records(Protocol):
 
     @property
     def events(self) -> EventRecords: ...
+
+    @property
+    def attendances(self) -> AttendanceRecords: ...
 
     async def migrate(self) -> list[str]:
         """Apply pending migrations in order, each in its own transaction; return their names."""

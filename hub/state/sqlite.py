@@ -18,6 +18,12 @@ from typing import Any
 import aiosqlite
 
 from hub.errors import Conflict, StoreUnavailable
+from hub.operations.attendances import (
+    Attendance,
+    AttendanceLogEntry,
+    AttendanceState,
+    NewAttendance,
+)
 from hub.operations.beneficiaries import Beneficiary, NewBeneficiary, NewPlan, Plan, SearchKind
 from hub.operations.clients import Client, NewClient
 from hub.operations.documents import folded
@@ -26,10 +32,13 @@ from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.operations.users import AuditEntry, NewUser, Role, User
 from hub.state.migrations import scripts
 from hub.state.records import (
+    ATTENDANCE_COLUMNS,
     BENEFICIARY_COLUMNS,
     EVENT_COLUMNS,
     VEHICLE_COLUMNS,
     TrackPoint,
+    attendance_from,
+    attendance_row,
     beneficiaries_from,
     decode_profile,
     decode_rules,
@@ -74,6 +83,7 @@ class SqliteRecords:
         self.plans = SqlitePlans(self)
         self.beneficiaries = SqliteBeneficiaries(self)
         self.events = SqliteEvents(self)
+        self.attendances = SqliteAttendances(self)
 
     async def open(self) -> SqliteRecords:
         try:
@@ -572,3 +582,57 @@ class SqliteEvents:
             event_id,
         )
         return [EventLogEntry(at_ms=r[0], actor=r[1], action=r[2], reason=r[3]) for r in rows]
+
+
+class SqliteAttendances:
+    def __init__(self, store: SqliteRecords) -> None:
+        self.store = store
+
+    async def add(
+        self, event: Event, new: NewAttendance, state: AttendanceState, actor: str, now_ms: int
+    ) -> Attendance:
+        columns = ATTENDANCE_COLUMNS.removeprefix("id, ")
+        async with self.store.transaction() as db:
+            cursor = await db.execute(
+                f"INSERT INTO attendances ({columns}) VALUES ({', '.join('?' * 17)})",
+                attendance_row(event, new, state, actor),
+            )
+            attendance_id = int(cursor.lastrowid or 0)
+            await db.execute(
+                "INSERT INTO attendance_log (attendance_id, at_ms, actor, action, detail)"
+                " VALUES (?, ?, ?, 'create', ?)",
+                (attendance_id, now_ms, actor, state.value),
+            )
+        found = await self.get(attendance_id)
+        assert found is not None
+        return found
+
+    async def get(self, attendance_id: int) -> Attendance | None:
+        rows = await self.store.fetch(
+            f"SELECT {ATTENDANCE_COLUMNS} FROM attendances WHERE id = ?", attendance_id
+        )
+        return attendance_from(rows[0]) if rows else None
+
+    async def of_event(self, event_id: int) -> list[Attendance]:
+        rows = await self.store.fetch(
+            f"SELECT {ATTENDANCE_COLUMNS} FROM attendances WHERE event_id = ? ORDER BY id",
+            event_id,
+        )
+        return [attendance_from(row) for row in rows]
+
+    async def covered_uses(self, beneficiary_id: int, service: str) -> list[int]:
+        rows = await self.store.fetch(
+            "SELECT at_ms FROM attendances WHERE beneficiary_id = ? AND service = ?"
+            " AND avulso = 0 ORDER BY at_ms",
+            beneficiary_id,
+            service,
+        )
+        return [int(r[0]) for r in rows]
+
+    async def log(self, attendance_id: int) -> list[AttendanceLogEntry]:
+        rows = await self.store.fetch(
+            "SELECT at_ms, actor, action, detail FROM attendance_log WHERE attendance_id = ?"
+            " ORDER BY id",
+            attendance_id,
+        )
+        return [AttendanceLogEntry(at_ms=r[0], actor=r[1], action=r[2], detail=r[3]) for r in rows]

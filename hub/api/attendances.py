@@ -1,0 +1,148 @@
+"""Attendances over REST: the form's plan usage, registering, reading with the log."""
+
+from __future__ import annotations
+
+import time
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hub.api.auth import require
+from hub.api.beneficiaries import positive_id
+from hub.api.openapi import Operation
+from hub.api.responses import JSON, body_as
+from hub.errors import Conflict, NotFound
+from hub.operations.attendances import (
+    Attendance,
+    AttendanceLogEntry,
+    Kind,
+    NewAttendance,
+    Usage,
+    checked_attendance,
+    first_state,
+    usage,
+)
+from hub.operations.events import EventState
+from hub.operations.users import Role
+
+
+class UsageList(msgspec.Struct):
+    plan_id: int
+    usage: list[Usage]
+
+
+class AttendanceView(msgspec.Struct):
+    attendance: Attendance
+    log: list[AttendanceLogEntry]
+
+
+class AttendanceList(msgspec.Struct):
+    attendances: list[Attendance]
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+async def plan_usage(request: Request) -> Response:
+    """Every service of the beneficiary's plan, with its limit, what was used and remains."""
+    await require(request, Role.OPERATOR)
+    records = request.state.hub.records
+    beneficiary = await records.beneficiaries.get(positive_id(request, "beneficiary_id"))
+    if beneficiary is None:
+        raise NotFound("no such beneficiary")
+    plan = await records.plans.get(beneficiary.plan_id)
+    assert plan is not None  # a foreign key
+    now = now_ms()
+    rows = [
+        usage(code, limit, await records.attendances.covered_uses(beneficiary.id, code), now)
+        for code, limit in sorted(plan.coverage.items())
+    ]
+    return JSON(UsageList(plan.id, rows))
+
+
+async def register(request: Request) -> Response:
+    actor = await require(request, Role.OPERATOR)
+    records = request.state.hub.records
+    event = await records.events.get(positive_id(request, "event_id"))
+    if event is None:
+        raise NotFound("no such event")
+    if event.state is not EventState.OPEN:
+        raise Conflict("the event is closed: reopen it first")
+    new = await body_as(request, NewAttendance)
+    beneficiary = await records.beneficiaries.get(event.beneficiary_id)
+    plan = await records.plans.get(beneficiary.plan_id)
+    now = now_ms()
+    used = None
+    code = new.service
+    if new.kind is Kind.ASSISTANCE and code is not None and code in plan.coverage:
+        uses = await records.attendances.covered_uses(beneficiary.id, code)
+        used = usage(code, plan.coverage[code], uses, now)
+    checked = checked_attendance(new, plan, used, now)
+    created = await records.attendances.add(
+        event, checked, first_state(checked.kind), actor.subject, now
+    )
+    return JSON(created, status_code=201)
+
+
+async def of_event(request: Request) -> Response:
+    await require(request, Role.OPERATOR)
+    records = request.state.hub.records
+    return JSON(
+        AttendanceList(await records.attendances.of_event(positive_id(request, "event_id")))
+    )
+
+
+async def one(request: Request) -> Response:
+    await require(request, Role.OPERATOR)
+    records = request.state.hub.records
+    found = await records.attendances.get(positive_id(request, "attendance_id"))
+    if found is None:
+        raise NotFound("no such attendance")
+    return JSON(AttendanceView(found, await records.attendances.log(found.id)))
+
+
+routes = [
+    Route("/beneficiaries/{beneficiary_id}/usage", plan_usage),
+    Route("/events/{event_id}/attendances", register, methods=["POST"]),
+    Route("/events/{event_id}/attendances", of_event, methods=["GET"]),
+    Route("/attendances/{attendance_id}", one),
+]
+
+operations = [
+    Operation(
+        "GET",
+        "/beneficiaries/{beneficiary_id}/usage",
+        "The plan's services with limits, used and remaining",
+        UsageList,
+        admin=True,
+        errors=(404,),
+    ),
+    Operation(
+        "POST",
+        "/events/{event_id}/attendances",
+        "Register an attendance (assistance, question or theft)",
+        Attendance,
+        201,
+        NewAttendance,
+        admin=True,
+        errors=(404, 409),
+    ),
+    Operation(
+        "GET",
+        "/events/{event_id}/attendances",
+        "The event's attendances",
+        AttendanceList,
+        admin=True,
+    ),
+    Operation(
+        "GET",
+        "/attendances/{attendance_id}",
+        "An attendance with its log",
+        AttendanceView,
+        admin=True,
+        errors=(404,),
+    ),
+]

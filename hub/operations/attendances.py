@@ -1,0 +1,148 @@
+"""Attendances: what is done inside an event (a tow, a taxi, a question, a theft). Pure.
+
+An assistance names a service of the catalogue; the beneficiary's plan says whether it is
+covered and how much of it remains.  A service the plan does not cover, or has used up,
+can still be opened as *avulso* (out of plan), flagged, with a reason.  Questions and
+thefts are registered without dispatch; a theft records the police report.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import msgspec
+
+from hub.errors import BadRequest, Conflict
+from hub.operations.beneficiaries import Address, Limit, Plan, check_street
+from hub.operations.providers import normalise_phone
+from hub.operations.services import service
+
+DAY_MS = 86_400_000
+
+
+class Kind(StrEnum):
+    ASSISTANCE = "assistance"
+    QUESTION = "question"
+    THEFT = "theft"
+
+
+class AttendanceState(StrEnum):
+    AWAITING_DISPATCH = "awaiting_dispatch"  # an assistance, until dispatch takes it
+    REGISTERED = "registered"  # a question or a theft: nothing to dispatch
+
+
+class Place(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An address that dispatch can use: it must have coordinates."""
+
+    address: Address
+    lat: Annotated[float, msgspec.Meta(ge=-85.05112878, le=85.05112878)]
+    lng: Annotated[float, msgspec.Meta(ge=-180, le=180)]
+
+
+class NewAttendance(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    kind: Kind
+    service: str | None = None  # required for an assistance
+    avulso: bool = False
+    avulso_reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    requester_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    requester_phone: Annotated[str, msgspec.Meta(min_length=8, max_length=32)]
+    notes: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+    at_ms: int | None = None  # when it happened; defaults to now
+    scheduled_ms: int | None = None
+    origin: Place | None = None
+    destination: Place | None = None
+    police_report: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    last_seen: Place | None = None  # theft: the vehicle's last known position
+
+
+class Attendance(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    event_id: int
+    beneficiary_id: int
+    kind: Kind
+    service: str | None
+    avulso: bool
+    avulso_reason: str
+    requester_name: str
+    requester_phone: str
+    notes: str
+    at_ms: int
+    scheduled_ms: int | None
+    origin: Place | None
+    destination: Place | None
+    police_report: str
+    last_seen: Place | None
+    state: AttendanceState
+    created_by: str
+
+
+class AttendanceLogEntry(msgspec.Struct, frozen=True, kw_only=True):
+    at_ms: int
+    actor: str
+    action: str
+    detail: str = ""
+
+
+class Usage(msgspec.Struct, frozen=True, kw_only=True):
+    service: str
+    limit: Limit
+    used: int  # attendances of this service within the limit's period
+    remaining: int | None  # None: no limit on uses
+
+
+def usage(code: str, limit: Limit, past_ms: list[int], now_ms: int) -> Usage:
+    """How much of a service the beneficiary used in the limit's period up to now."""
+    since = now_ms - limit.period_days * DAY_MS
+    used = sum(1 for at in past_ms if since <= at <= now_ms)
+    remaining = None if limit.uses_per_period is None else max(0, limit.uses_per_period - used)
+    return Usage(service=code, limit=limit, used=used, remaining=remaining)
+
+
+def checked_attendance(
+    new: NewAttendance, plan: Plan, used: Usage | None, now_ms: int
+) -> NewAttendance:
+    """Refuse what the form must not let through; fill the defaults."""
+    name = " ".join(new.requester_name.split())
+    if not name:
+        raise BadRequest("requester name is required")
+    phone = normalise_phone(new.requester_phone)
+    for place in (new.origin, new.destination, new.last_seen):
+        if place is not None:
+            check_street(place.address)
+    if new.kind is Kind.ASSISTANCE:
+        if new.service is None:
+            raise BadRequest("an assistance needs a service")
+        kind = service(new.service)
+        if new.origin is None:
+            raise BadRequest("an assistance needs an origin")
+        if kind.needs_destination and new.destination is None:
+            raise BadRequest(f"{new.service} needs a destination")
+        covered = new.service in plan.coverage
+        exhausted = used is not None and used.remaining == 0
+        if not new.avulso and (not covered or exhausted):
+            why = "is not covered by the plan" if not covered else "is used up in the plan"
+            raise Conflict(f"{new.service} {why}: open it as avulso, with a reason")
+        if new.avulso and not new.avulso_reason.strip():
+            raise BadRequest("an avulso attendance needs a reason")
+    else:
+        if new.service is not None or new.avulso:
+            raise BadRequest(f"a {new.kind.value} is not dispatched: no service, no avulso")
+        if new.kind is Kind.THEFT and not new.police_report.strip():
+            raise BadRequest("a theft needs the police report number")
+    if new.scheduled_ms is not None and new.scheduled_ms < now_ms - 60_000:
+        raise BadRequest("the schedule is in the past")
+    return msgspec.structs.replace(
+        new,
+        requester_name=name,
+        requester_phone=phone,
+        at_ms=new.at_ms if new.at_ms is not None else now_ms,
+    )
+
+
+def first_state(kind: Kind) -> AttendanceState:
+    return (
+        AttendanceState.AWAITING_DISPATCH
+        if kind is Kind.ASSISTANCE
+        else (AttendanceState.REGISTERED)
+    )
