@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--quick", action="store_true", help="fewer sessions, shorter run")
     p = scenarios.add_parser("match", help="k nearest eligible providers vs Redis GEOSEARCH")
     p.add_argument("--quick", action="store_true", help="20,000 providers, fewer queries")
+    p = scenarios.add_parser("search", help="beneficiary search by CPF, plate, name piece")
+    p.add_argument("--quick", action="store_true", help="100,000 beneficiaries, not 1,000,000")
     p = scenarios.add_parser("sessions", help="idle-but-alive sessions held by one hub")
     p.add_argument("--count", type=int, default=10_000)
     p.add_argument("--quick", action="store_true", help="at most 1,000 sessions")
@@ -29,6 +31,10 @@ def main(argv: list[str] | None = None) -> None:
         from bench import ingest
 
         result = ingest.main(args.engine, args.quick)
+    elif args.scenario == "search":
+        from bench import search
+
+        result = search.main(args.quick)
     elif args.scenario == "match":
         from bench import match
 

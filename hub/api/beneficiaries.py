@@ -137,7 +137,7 @@ operations = [
         SearchResult,
         admin=True,
         query=(
-            Param("q", "the search box (at least two characters)", kind="string"),
+            Param("q", "the search box (at least 3 characters)", kind="string"),
             Param("client_id", "only this client's beneficiaries", 1),
             Param("limit", "at most this many", 1, 100),
         ),

@@ -95,6 +95,9 @@ class Beneficiary(msgspec.Struct, frozen=True, kw_only=True):
     vehicles: list[Vehicle]
 
 
+MIN_SEARCH = 3  # a name piece is found through its trigrams
+
+
 class SearchKind(StrEnum):
     CPF = "cpf"
     PLATE = "plate"
@@ -104,8 +107,8 @@ class SearchKind(StrEnum):
 def search_kind(term: str) -> tuple[SearchKind, str]:
     """How to read the search box: (kind, canonical term)."""
     text = term.strip()
-    if len(text) < 2:
-        raise BadRequest("type at least two characters to search")
+    if len(text) < MIN_SEARCH:
+        raise BadRequest(f"type at least {MIN_SEARCH} characters to search")
     try:
         return SearchKind.CPF, cpf_digits(text)
     except BadRequest:

@@ -47,7 +47,6 @@ from hub.state.records import (
     encode_profile,
     encode_rules,
     event_from,
-    like_pattern,
     merged,
     pack,
     plan_from,
@@ -505,8 +504,12 @@ class SqliteBeneficiaries:
                 *args,
                 limit=limit,
             )
+        phrase = '"' + term.replace('"', '""') + '"'  # trigram FTS5: substring of the name
         return await self._load(
-            "name_folded LIKE ? ESCAPE '\\'" + scope, like_pattern(term), *args, limit=limit
+            "id IN (SELECT rowid FROM beneficiary_names WHERE beneficiary_names MATCH ?)" + scope,
+            phrase,
+            *args,
+            limit=limit,
         )
 
 

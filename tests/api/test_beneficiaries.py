@@ -100,8 +100,8 @@ async def test_a_cpf_twice_for_one_client_conflicts(http):
 @pytest.mark.parametrize(
     ("params", "fragment"),
     [
-        ({"q": "a"}, "two characters"),
-        ({}, "two characters"),
+        ({"q": "ab"}, "3 characters"),
+        ({}, "3 characters"),
         ({"q": "ana", "limit": "0"}, "limit"),
         ({"q": "ana", "client_id": "x"}, "client_id"),
     ],

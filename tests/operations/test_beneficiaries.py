@@ -31,9 +31,9 @@ def test_the_search_box_is_read_as_cpf_plate_or_name(term, kind, canonical):
     assert search_kind(term) == (kind, canonical)
 
 
-def test_one_character_is_not_a_search():
-    with pytest.raises(BadRequest, match="two characters"):
-        search_kind(" a ")
+def test_two_characters_are_not_a_search():
+    with pytest.raises(BadRequest, match="3 characters"):
+        search_kind(" ab ")
 
 
 @pytest.mark.parametrize(
