@@ -1,0 +1,335 @@
+"""PostgreSQL: clients, plans, beneficiaries, events and attendances."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from hub.operations.attendances import (
+    Attendance,
+    AttendanceLogEntry,
+    AttendanceState,
+    NewAttendance,
+)
+from hub.operations.beneficiaries import Beneficiary, NewBeneficiary, NewPlan, Plan, SearchKind
+from hub.operations.clients import Client, NewClient
+from hub.operations.documents import folded
+from hub.operations.events import Event, EventLogEntry, NewEvent
+from hub.state.postgres.sql import MS
+from hub.state.records import (
+    ATTENDANCE_COLUMNS,
+    BENEFICIARY_COLUMNS,
+    EVENT_COLUMNS,
+    VEHICLE_COLUMNS,
+    attendance_from,
+    attendance_row,
+    beneficiaries_from,
+    decode_rules,
+    encode_json,
+    encode_rules,
+    event_from,
+    like_pattern,
+    plan_from,
+    twin,
+)
+
+if TYPE_CHECKING:
+    from hub.state.postgres.store import PostgresRecords
+
+_CLIENT_COLUMNS = (
+    "id, name, script, rules::text AS rules, active,"
+    " (extract(epoch from created_at) * 1000)::bigint AS created_ms"
+)
+
+
+def _client(row: Any) -> Client:
+    fields = dict(row)
+    fields["rules"] = decode_rules(fields["rules"])
+    return Client(**fields)
+
+
+class PostgresClients:
+    def __init__(self, store: PostgresRecords) -> None:
+        self.store = store
+
+    async def _one(self, sql: str, *args: Any) -> Client | None:
+        rows = await self.store.fetch(sql, *args)
+        return _client(rows[0]) if rows else None
+
+    async def add(self, new: NewClient, now_ms: int) -> Client:
+        found = await self._one(
+            "INSERT INTO clients (name, script, rules, active, created_at)"
+            f" VALUES ($1, $2, $3::jsonb, $4, {MS.format('$5::bigint')})"
+            f" RETURNING {_CLIENT_COLUMNS}",
+            new.name,
+            new.script,
+            encode_rules(new.rules),
+            new.active,
+            now_ms,
+        )
+        assert found is not None
+        return found
+
+    async def get(self, client_id: int) -> Client | None:
+        return await self._one(f"SELECT {_CLIENT_COLUMNS} FROM clients WHERE id = $1", client_id)
+
+    async def replace(self, client_id: int, new: NewClient) -> Client | None:
+        return await self._one(
+            "UPDATE clients SET name = $2, script = $3, rules = $4::jsonb, active = $5"
+            f" WHERE id = $1 RETURNING {_CLIENT_COLUMNS}",
+            client_id,
+            new.name,
+            new.script,
+            encode_rules(new.rules),
+            new.active,
+        )
+
+    async def page(self, *, after_id: int = 0, limit: int = 100) -> list[Client]:
+        rows = await self.store.fetch(
+            f"SELECT {_CLIENT_COLUMNS} FROM clients WHERE id > $1 ORDER BY id LIMIT $2",
+            after_id,
+            limit,
+        )
+        return [_client(row) for row in rows]
+
+
+class PostgresPlans:
+    def __init__(self, store: PostgresRecords) -> None:
+        self.store = store
+
+    async def add(self, new: NewPlan) -> Plan:
+        rows = await self.store.fetch(
+            "INSERT INTO plans (client_id, name, coverage) VALUES ($1, $2, $3::jsonb)"
+            " RETURNING id, client_id, name, coverage::text",
+            new.client_id,
+            new.name,
+            encode_json(new.coverage),
+        )
+        return plan_from(rows[0])
+
+    async def get(self, plan_id: int) -> Plan | None:
+        rows = await self.store.fetch(
+            "SELECT id, client_id, name, coverage::text FROM plans WHERE id = $1", plan_id
+        )
+        return plan_from(rows[0]) if rows else None
+
+    async def of_client(self, client_id: int) -> list[Plan]:
+        rows = await self.store.fetch(
+            "SELECT id, client_id, name, coverage::text FROM plans WHERE client_id = $1"
+            " ORDER BY id",
+            client_id,
+        )
+        return [plan_from(row) for row in rows]
+
+
+_PG_BENEFICIARY_COLUMNS = BENEFICIARY_COLUMNS.replace("phones", "phones::text").replace(
+    "address", "address::text"
+)
+
+
+class PostgresBeneficiaries:
+    def __init__(self, store: PostgresRecords) -> None:
+        self.store = store
+
+    async def add(self, new: NewBeneficiary) -> Beneficiary:
+        async with self.store.connection(transaction=True) as conn:
+            beneficiary_id = await conn.fetchval(
+                "INSERT INTO beneficiaries (client_id, plan_id, name, name_folded, cpf,"
+                " phones, address, active_from_ms, active_until_ms)"
+                " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9) RETURNING id",
+                new.client_id,
+                new.plan_id,
+                new.name,
+                folded(new.name),
+                new.cpf,
+                encode_json(new.phones),
+                encode_json(new.address),
+                new.active_from_ms,
+                new.active_until_ms,
+            )
+            await conn.executemany(
+                "INSERT INTO vehicles (beneficiary_id, plate, plate_twin, model, year,"
+                " colour) VALUES ($1, $2, $3, $4, $5, $6)",
+                [
+                    (beneficiary_id, v.plate, twin(v.plate), v.model, v.year, v.colour)
+                    for v in new.vehicles
+                ],
+            )
+        found = await self.get(int(beneficiary_id))
+        assert found is not None
+        return found
+
+    async def _load(self, where: str, *args: Any, limit: int = 20) -> list[Beneficiary]:
+        rows = await self.store.fetch(
+            f"SELECT {_PG_BENEFICIARY_COLUMNS} FROM beneficiaries WHERE {where}"
+            f" ORDER BY name_folded, id LIMIT {int(limit)}",
+            *args,
+        )
+        if not rows:
+            return []
+        vehicles = await self.store.fetch(
+            f"SELECT {VEHICLE_COLUMNS} FROM vehicles WHERE beneficiary_id = ANY($1::bigint[])"
+            " ORDER BY id",
+            [r[0] for r in rows],
+        )
+        return beneficiaries_from(rows, vehicles)
+
+    async def get(self, beneficiary_id: int) -> Beneficiary | None:
+        found = await self._load("id = $1", beneficiary_id)
+        return found[0] if found else None
+
+    async def search(
+        self, kind: SearchKind, term: str, *, client_id: int | None = None, limit: int = 20
+    ) -> list[Beneficiary]:
+        args: list[Any] = [term]
+        if kind is SearchKind.CPF:
+            where = "cpf = $1"
+        elif kind is SearchKind.PLATE:
+            where = (
+                "id IN (SELECT beneficiary_id FROM vehicles WHERE plate = $1 OR plate_twin = $1)"
+            )
+        else:
+            where = "name_folded LIKE $1"
+            args = [like_pattern(term)]
+        if client_id is not None:
+            where += " AND client_id = $2"
+            args.append(client_id)
+        return await self._load(where, *args, limit=limit)
+
+
+class PostgresEvents:
+    def __init__(self, store: PostgresRecords) -> None:
+        self.store = store
+
+    async def open(self, new: NewEvent, client_id: int, actor: str, now_ms: int) -> Event:
+        async with self.store.connection(transaction=True) as conn:
+            event_id = await conn.fetchval(
+                "INSERT INTO events (client_id, beneficiary_id, vehicle_id, type, notes, state,"
+                " opened_ms, opened_by) VALUES ($1, $2, $3, $4, $5, 'open', $6, $7) RETURNING id",
+                client_id,
+                new.beneficiary_id,
+                new.vehicle_id,
+                new.type.value,
+                new.notes,
+                now_ms,
+                actor,
+            )
+            await conn.execute(
+                "INSERT INTO event_log (event_id, at_ms, actor, action, reason)"
+                " VALUES ($1, $2, $3, 'open', '')",
+                event_id,
+                now_ms,
+                actor,
+            )
+        found = await self.get(int(event_id))
+        assert found is not None
+        return found
+
+    async def get(self, event_id: int) -> Event | None:
+        rows = await self.store.fetch(f"SELECT {EVENT_COLUMNS} FROM events WHERE id = $1", event_id)
+        return event_from(rows[0]) if rows else None
+
+    async def of_beneficiary(self, beneficiary_id: int, *, limit: int = 20) -> list[Event]:
+        rows = await self.store.fetch(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE beneficiary_id = $1"
+            " ORDER BY opened_ms DESC, id DESC LIMIT $2",
+            beneficiary_id,
+            limit,
+        )
+        return [event_from(row) for row in rows]
+
+    async def change(
+        self, before: Event, after: Event, action: str, actor: str, reason: str, now_ms: int
+    ) -> Event | None:
+        async with self.store.connection(transaction=True) as conn:
+            status = await conn.execute(
+                "UPDATE events SET state = $1, intake_done_ms = $2 WHERE id = $3 AND state = $4"
+                " AND intake_done_ms IS NOT DISTINCT FROM $5",
+                after.state.value,
+                after.intake_done_ms,
+                before.id,
+                before.state.value,
+                before.intake_done_ms,
+            )
+            if status != "UPDATE 1":
+                return None
+            await conn.execute(
+                "INSERT INTO event_log (event_id, at_ms, actor, action, reason)"
+                " VALUES ($1, $2, $3, $4, $5)",
+                before.id,
+                now_ms,
+                actor,
+                action,
+                reason,
+            )
+        return await self.get(before.id)
+
+    async def log(self, event_id: int) -> list[EventLogEntry]:
+        rows = await self.store.fetch(
+            "SELECT at_ms, actor, action, reason FROM event_log WHERE event_id = $1 ORDER BY id",
+            event_id,
+        )
+        return [EventLogEntry(**dict(row)) for row in rows]
+
+
+_PG_ATTENDANCE_COLUMNS = (
+    ATTENDANCE_COLUMNS.replace("origin", "origin::text")
+    .replace("destination", "destination::text")
+    .replace("last_seen", "last_seen::text")
+)
+
+
+class PostgresAttendances:
+    def __init__(self, store: PostgresRecords) -> None:
+        self.store = store
+
+    async def add(
+        self, event: Event, new: NewAttendance, state: AttendanceState, actor: str, now_ms: int
+    ) -> Attendance:
+        columns = ATTENDANCE_COLUMNS.removeprefix("id, ")
+        values = ", ".join(f"${i}::jsonb" if i in (12, 13, 15) else f"${i}" for i in range(1, 18))
+        async with self.store.connection(transaction=True) as conn:
+            attendance_id = await conn.fetchval(
+                f"INSERT INTO attendances ({columns}) VALUES ({values}) RETURNING id",
+                *attendance_row(event, new, state, actor),
+            )
+            await conn.execute(
+                "INSERT INTO attendance_log (attendance_id, at_ms, actor, action, detail)"
+                " VALUES ($1, $2, $3, 'create', $4)",
+                attendance_id,
+                now_ms,
+                actor,
+                state.value,
+            )
+        found = await self.get(int(attendance_id))
+        assert found is not None
+        return found
+
+    async def get(self, attendance_id: int) -> Attendance | None:
+        rows = await self.store.fetch(
+            f"SELECT {_PG_ATTENDANCE_COLUMNS} FROM attendances WHERE id = $1", attendance_id
+        )
+        return attendance_from(rows[0]) if rows else None
+
+    async def of_event(self, event_id: int) -> list[Attendance]:
+        rows = await self.store.fetch(
+            f"SELECT {_PG_ATTENDANCE_COLUMNS} FROM attendances WHERE event_id = $1 ORDER BY id",
+            event_id,
+        )
+        return [attendance_from(row) for row in rows]
+
+    async def covered_uses(self, beneficiary_id: int, service: str) -> list[int]:
+        rows = await self.store.fetch(
+            "SELECT at_ms FROM attendances WHERE beneficiary_id = $1 AND service = $2"
+            " AND NOT avulso ORDER BY at_ms",
+            beneficiary_id,
+            service,
+        )
+        return [int(r[0]) for r in rows]
+
+    async def log(self, attendance_id: int) -> list[AttendanceLogEntry]:
+        rows = await self.store.fetch(
+            "SELECT at_ms, actor, action, detail FROM attendance_log WHERE attendance_id = $1"
+            " ORDER BY id",
+            attendance_id,
+        )
+        return [AttendanceLogEntry(**dict(row)) for row in rows]

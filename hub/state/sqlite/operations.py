@@ -1,0 +1,322 @@
+"""SQLite: clients, plans, beneficiaries, events and attendances."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from hub.operations.attendances import (
+    Attendance,
+    AttendanceLogEntry,
+    AttendanceState,
+    NewAttendance,
+)
+from hub.operations.beneficiaries import Beneficiary, NewBeneficiary, NewPlan, Plan, SearchKind
+from hub.operations.clients import Client, NewClient
+from hub.operations.documents import folded
+from hub.operations.events import Event, EventLogEntry, NewEvent
+from hub.state.records import (
+    ATTENDANCE_COLUMNS,
+    BENEFICIARY_COLUMNS,
+    EVENT_COLUMNS,
+    VEHICLE_COLUMNS,
+    attendance_from,
+    attendance_row,
+    beneficiaries_from,
+    decode_rules,
+    encode_json,
+    encode_rules,
+    event_from,
+    plan_from,
+    twin,
+)
+
+if TYPE_CHECKING:
+    from hub.state.sqlite.store import SqliteRecords
+
+
+_CLIENT_COLUMNS = "id, name, script, rules, active, created_ms"
+
+
+def _client(row: Any) -> Client:
+    return Client(
+        id=row[0],
+        name=row[1],
+        script=row[2],
+        rules=decode_rules(row[3]),
+        active=bool(row[4]),
+        created_ms=row[5],
+    )
+
+
+class SqliteClients:
+    def __init__(self, store: SqliteRecords) -> None:
+        self.store = store
+
+    async def add(self, new: NewClient, now_ms: int) -> Client:
+        async with self.store.transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO clients (name, script, rules, active, created_ms)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (new.name, new.script, encode_rules(new.rules), int(new.active), now_ms),
+            )
+            client_id = cursor.lastrowid
+        found = await self.get(int(client_id or 0))
+        assert found is not None
+        return found
+
+    async def get(self, client_id: int) -> Client | None:
+        rows = await self.store.fetch(
+            f"SELECT {_CLIENT_COLUMNS} FROM clients WHERE id = ?", client_id
+        )
+        return _client(rows[0]) if rows else None
+
+    async def replace(self, client_id: int, new: NewClient) -> Client | None:
+        async with self.store.transaction() as db:
+            await db.execute(
+                "UPDATE clients SET name = ?, script = ?, rules = ?, active = ? WHERE id = ?",
+                (new.name, new.script, encode_rules(new.rules), int(new.active), client_id),
+            )
+        return await self.get(client_id)
+
+    async def page(self, *, after_id: int = 0, limit: int = 100) -> list[Client]:
+        rows = await self.store.fetch(
+            f"SELECT {_CLIENT_COLUMNS} FROM clients WHERE id > ? ORDER BY id LIMIT ?",
+            after_id,
+            limit,
+        )
+        return [_client(row) for row in rows]
+
+
+class SqlitePlans:
+    def __init__(self, store: SqliteRecords) -> None:
+        self.store = store
+
+    async def add(self, new: NewPlan) -> Plan:
+        async with self.store.transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO plans (client_id, name, coverage) VALUES (?, ?, ?)",
+                (new.client_id, new.name, encode_json(new.coverage)),
+            )
+            plan_id = cursor.lastrowid
+        found = await self.get(int(plan_id or 0))
+        assert found is not None
+        return found
+
+    async def get(self, plan_id: int) -> Plan | None:
+        rows = await self.store.fetch(
+            "SELECT id, client_id, name, coverage FROM plans WHERE id = ?", plan_id
+        )
+        return plan_from(rows[0]) if rows else None
+
+    async def of_client(self, client_id: int) -> list[Plan]:
+        rows = await self.store.fetch(
+            "SELECT id, client_id, name, coverage FROM plans WHERE client_id = ? ORDER BY id",
+            client_id,
+        )
+        return [plan_from(row) for row in rows]
+
+
+class SqliteBeneficiaries:
+    def __init__(self, store: SqliteRecords) -> None:
+        self.store = store
+
+    async def add(self, new: NewBeneficiary) -> Beneficiary:
+        async with self.store.transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO beneficiaries (client_id, plan_id, name, name_folded, cpf, phones,"
+                " address, active_from_ms, active_until_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    new.client_id,
+                    new.plan_id,
+                    new.name,
+                    folded(new.name),
+                    new.cpf,
+                    encode_json(new.phones),
+                    encode_json(new.address),
+                    new.active_from_ms,
+                    new.active_until_ms,
+                ),
+            )
+            beneficiary_id = int(cursor.lastrowid or 0)
+            await db.executemany(
+                "INSERT INTO vehicles (beneficiary_id, plate, plate_twin, model, year, colour)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (beneficiary_id, v.plate, twin(v.plate), v.model, v.year, v.colour)
+                    for v in new.vehicles
+                ],
+            )
+        found = await self.get(beneficiary_id)
+        assert found is not None
+        return found
+
+    async def _load(self, where: str, *args: Any, limit: int = 20) -> list[Beneficiary]:
+        rows = await self.store.fetch(
+            f"SELECT {BENEFICIARY_COLUMNS} FROM beneficiaries WHERE {where}"
+            " ORDER BY name_folded, id LIMIT ?",
+            *args,
+            limit,
+        )
+        if not rows:
+            return []
+        marks = ",".join("?" * len(rows))
+        vehicles = await self.store.fetch(
+            f"SELECT {VEHICLE_COLUMNS} FROM vehicles WHERE beneficiary_id IN ({marks}) ORDER BY id",
+            *(r[0] for r in rows),
+        )
+        return beneficiaries_from(rows, vehicles)
+
+    async def get(self, beneficiary_id: int) -> Beneficiary | None:
+        found = await self._load("id = ?", beneficiary_id)
+        return found[0] if found else None
+
+    async def search(
+        self, kind: SearchKind, term: str, *, client_id: int | None = None, limit: int = 20
+    ) -> list[Beneficiary]:
+        scope, args = ("", ()) if client_id is None else (" AND client_id = ?", (client_id,))
+        if kind is SearchKind.CPF:
+            return await self._load("cpf = ?" + scope, term, *args, limit=limit)
+        if kind is SearchKind.PLATE:
+            return await self._load(
+                "id IN (SELECT beneficiary_id FROM vehicles WHERE plate = ? OR plate_twin = ?)"
+                + scope,
+                term,
+                term,
+                *args,
+                limit=limit,
+            )
+        phrase = '"' + term.replace('"', '""') + '"'  # trigram FTS5: substring of the name
+        return await self._load(
+            "id IN (SELECT rowid FROM beneficiary_names WHERE beneficiary_names MATCH ?)" + scope,
+            phrase,
+            *args,
+            limit=limit,
+        )
+
+
+class SqliteEvents:
+    def __init__(self, store: SqliteRecords) -> None:
+        self.store = store
+
+    async def open(self, new: NewEvent, client_id: int, actor: str, now_ms: int) -> Event:
+        async with self.store.transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO events (client_id, beneficiary_id, vehicle_id, type, notes, state,"
+                " opened_ms, opened_by) VALUES (?, ?, ?, ?, ?, 'open', ?, ?)",
+                (
+                    client_id,
+                    new.beneficiary_id,
+                    new.vehicle_id,
+                    new.type.value,
+                    new.notes,
+                    now_ms,
+                    actor,
+                ),
+            )
+            event_id = int(cursor.lastrowid or 0)
+            await db.execute(
+                "INSERT INTO event_log (event_id, at_ms, actor, action, reason)"
+                " VALUES (?, ?, ?, 'open', '')",
+                (event_id, now_ms, actor),
+            )
+        found = await self.get(event_id)
+        assert found is not None
+        return found
+
+    async def get(self, event_id: int) -> Event | None:
+        rows = await self.store.fetch(f"SELECT {EVENT_COLUMNS} FROM events WHERE id = ?", event_id)
+        return event_from(rows[0]) if rows else None
+
+    async def of_beneficiary(self, beneficiary_id: int, *, limit: int = 20) -> list[Event]:
+        rows = await self.store.fetch(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE beneficiary_id = ?"
+            " ORDER BY opened_ms DESC, id DESC LIMIT ?",
+            beneficiary_id,
+            limit,
+        )
+        return [event_from(row) for row in rows]
+
+    async def change(
+        self, before: Event, after: Event, action: str, actor: str, reason: str, now_ms: int
+    ) -> Event | None:
+        async with self.store.transaction() as db:
+            cursor = await db.execute(
+                "UPDATE events SET state = ?, intake_done_ms = ? WHERE id = ? AND state = ?"
+                " AND intake_done_ms IS ?",
+                (
+                    after.state.value,
+                    after.intake_done_ms,
+                    before.id,
+                    before.state.value,
+                    before.intake_done_ms,
+                ),
+            )
+            if cursor.rowcount != 1:
+                return None
+            await db.execute(
+                "INSERT INTO event_log (event_id, at_ms, actor, action, reason)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (before.id, now_ms, actor, action, reason),
+            )
+        return await self.get(before.id)
+
+    async def log(self, event_id: int) -> list[EventLogEntry]:
+        rows = await self.store.fetch(
+            "SELECT at_ms, actor, action, reason FROM event_log WHERE event_id = ? ORDER BY id",
+            event_id,
+        )
+        return [EventLogEntry(at_ms=r[0], actor=r[1], action=r[2], reason=r[3]) for r in rows]
+
+
+class SqliteAttendances:
+    def __init__(self, store: SqliteRecords) -> None:
+        self.store = store
+
+    async def add(
+        self, event: Event, new: NewAttendance, state: AttendanceState, actor: str, now_ms: int
+    ) -> Attendance:
+        columns = ATTENDANCE_COLUMNS.removeprefix("id, ")
+        async with self.store.transaction() as db:
+            cursor = await db.execute(
+                f"INSERT INTO attendances ({columns}) VALUES ({', '.join('?' * 17)})",
+                attendance_row(event, new, state, actor),
+            )
+            attendance_id = int(cursor.lastrowid or 0)
+            await db.execute(
+                "INSERT INTO attendance_log (attendance_id, at_ms, actor, action, detail)"
+                " VALUES (?, ?, ?, 'create', ?)",
+                (attendance_id, now_ms, actor, state.value),
+            )
+        found = await self.get(attendance_id)
+        assert found is not None
+        return found
+
+    async def get(self, attendance_id: int) -> Attendance | None:
+        rows = await self.store.fetch(
+            f"SELECT {ATTENDANCE_COLUMNS} FROM attendances WHERE id = ?", attendance_id
+        )
+        return attendance_from(rows[0]) if rows else None
+
+    async def of_event(self, event_id: int) -> list[Attendance]:
+        rows = await self.store.fetch(
+            f"SELECT {ATTENDANCE_COLUMNS} FROM attendances WHERE event_id = ? ORDER BY id",
+            event_id,
+        )
+        return [attendance_from(row) for row in rows]
+
+    async def covered_uses(self, beneficiary_id: int, service: str) -> list[int]:
+        rows = await self.store.fetch(
+            "SELECT at_ms FROM attendances WHERE beneficiary_id = ? AND service = ?"
+            " AND avulso = 0 ORDER BY at_ms",
+            beneficiary_id,
+            service,
+        )
+        return [int(r[0]) for r in rows]
+
+    async def log(self, attendance_id: int) -> list[AttendanceLogEntry]:
+        rows = await self.store.fetch(
+            "SELECT at_ms, actor, action, detail FROM attendance_log WHERE attendance_id = ?"
+            " ORDER BY id",
+            attendance_id,
+        )
+        return [AttendanceLogEntry(at_ms=r[0], actor=r[1], action=r[2], detail=r[3]) for r in rows]

@@ -1,0 +1,130 @@
+"""Records engine on one SQLite file: the embedded default, nothing to install.
+
+One connection in WAL mode with ``synchronous=FULL``: a commit that returned survives a
+crash of the process and of the machine.  Writers take an asyncio lock so that transactions
+of concurrent coroutines never interleave on the shared connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiosqlite
+
+from hub.errors import Conflict, StoreUnavailable
+from hub.state.migrations import scripts
+from hub.state.sqlite.accounts import SqliteAudit, SqliteUsers
+from hub.state.sqlite.operations import (
+    SqliteAttendances,
+    SqliteBeneficiaries,
+    SqliteClients,
+    SqliteEvents,
+    SqlitePlans,
+)
+from hub.state.sqlite.registry import SqliteProviders, SqliteTracks
+
+
+class SqliteRecords:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._db: aiosqlite.Connection | None = None
+        self._write_lock = asyncio.Lock()
+        self.providers = SqliteProviders(self)
+        self.tracks = SqliteTracks(self)
+        self.users = SqliteUsers(self)
+        self.audit = SqliteAudit(self)
+        self.clients = SqliteClients(self)
+        self.plans = SqlitePlans(self)
+        self.beneficiaries = SqliteBeneficiaries(self)
+        self.events = SqliteEvents(self)
+        self.attendances = SqliteAttendances(self)
+
+    async def open(self) -> SqliteRecords:
+        try:
+            db = await aiosqlite.connect(self.path, isolation_level=None)
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA synchronous=FULL")
+            await db.execute("PRAGMA busy_timeout=5000")
+            await db.execute("PRAGMA foreign_keys=ON")
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open SQLite file {self.path}: {exc}") from None
+        self._db = db
+        return self
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise StoreUnavailable("SQLite records store is not open")
+        return self._db
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._write_lock:
+            db = self.db
+            try:
+                await db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield db
+                except BaseException:
+                    await db.execute("ROLLBACK")
+                    raise
+                await db.execute("COMMIT")
+            except sqlite3.IntegrityError as exc:
+                raise Conflict(f"record conflicts with an existing one: {exc}") from None
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"SQLite failed: {exc}") from None
+
+    async def fetch(self, sql: str, *args: Any) -> list[Any]:
+        try:
+            async with self.db.execute(sql, args) as cursor:
+                return list(await cursor.fetchall())
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"SQLite failed: {exc}") from None
+
+    async def migrate(self) -> list[str]:
+        await self.db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_ms INT)"
+        )
+        applied = {row[0] for row in await self.fetch("SELECT name FROM schema_migrations")}
+        done = []
+        for name, sql in scripts("sqlite"):
+            if name in applied:
+                continue
+            async with self.transaction() as db:
+                for statement in _statements(sql):
+                    await db.execute(statement)
+                await db.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?)", (name, int(time.time() * 1000))
+                )
+            done.append(name)
+        return done
+
+    async def secret(self, name: str, candidate: str) -> str:
+        async with self.transaction() as db:
+            await db.execute("INSERT OR IGNORE INTO secrets VALUES (?, ?)", (name, candidate))
+        rows = await self.fetch("SELECT value FROM secrets WHERE name = ?", name)
+        return str(rows[0][0])
+
+    async def ping(self) -> None:
+        await self.fetch("SELECT 1")
+
+    async def close(self) -> None:
+        if self._db is not None:
+            db, self._db = self._db, None
+            await db.close()
+
+
+def _statements(script: str) -> list[str]:
+    """Split a script into statements the way SQLite does (comments and quotes respected)."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    return statements
