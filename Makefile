@@ -10,11 +10,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-.PHONY: install run test lint docs bench-ingest bench-sessions
+.PHONY: install run demo test lint docs bench-ingest bench-sessions
 install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/hub serve
+
+# The hub with fictional data around São Paulo and moving providers (loaded once).
+demo: $(STAMP)
+	$(BIN)/hub demo
+	HUB_DEMO=true $(BIN)/hub serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check hub tests bench

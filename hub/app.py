@@ -33,6 +33,7 @@ from hub.background import cancel, every, follow_other_nodes, listen_bus
 from hub.channels.provider import provider_endpoint
 from hub.config import Settings, load_settings
 from hub.context import Hub
+from hub.demo import simulate
 from hub.engines import build_live, filter_rules, limits, load_matching, open_records, token_issuer
 from hub.errors import Close
 from hub.ingest.writer import TrackWriter
@@ -90,6 +91,8 @@ async def lifespan(settings: Settings) -> AsyncIterator[dict[str, Any]]:
             ),
             asyncio.create_task(every(1.0, hub.sessions.sweep), name="idle-sweeper"),
         ]
+        if settings.demo:
+            tasks.append(asyncio.create_task(simulate(hub), name="demo-gps"))
         stack.push_async_callback(cancel, tasks)
         log.info(
             "hub started",

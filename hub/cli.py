@@ -155,6 +155,15 @@ def user_add(settings: Settings, args: argparse.Namespace) -> None:
     _run(settings, work)
 
 
+def demo(settings: Settings, args: argparse.Namespace) -> None:
+    from hub.demo import load
+
+    _run(
+        settings,
+        lambda records: load(records, beneficiaries=args.beneficiaries, providers=args.providers),
+    )
+
+
 def admin_token(settings: Settings, args: argparse.Namespace) -> None:
     from hub.engines import token_issuer
 
@@ -229,6 +238,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("provider_id", type=int)
     p.add_argument("state", choices=["on", "off"])
     p.set_defaults(func=provider_active)
+
+    p = commands.add_parser("demo", help="load fictional demo data (once)")
+    p.add_argument("--beneficiaries", type=int, default=1000)
+    p.add_argument("--providers", type=int, default=300)
+    p.set_defaults(func=demo)
 
     user = commands.add_parser("user", help="console users")
     user_actions = user.add_subparsers(dest="action", required=True)

@@ -118,6 +118,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     ranking_weights: Annotated[
         str, _doc('JSON overriding ranking weights, e.g. {"per_km": 1, "partner_bonus": 5}.')
     ] = ""
+    demo: Annotated[
+        bool, _doc("Move the demo providers as if their apps streamed GPS (see `hub demo`).")
+    ] = False
     timezone: Annotated[str, _doc("IANA time zone of providers' working hours.")] = (
         "America/Sao_Paulo"
     )

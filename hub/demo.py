@@ -1,0 +1,257 @@
+"""A living demo: fictional data around São Paulo, and providers that move.
+
+``hub demo`` loads (once) an admin user, a client with a plan, a thousand beneficiaries
+with their cars, and a few hundred providers with services, prices and base addresses.
+``HUB_DEMO=true hub serve`` then moves the providers that use the app a little every few
+seconds, as if their phones were streaming GPS, so matching and presence have life in them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import time
+from typing import TYPE_CHECKING, Any
+
+from hub.operations import accounts, registry
+from hub.operations.beneficiaries import (
+    Address,
+    Limit,
+    NewBeneficiary,
+    NewPlan,
+    NewVehicle,
+    checked_beneficiary,
+)
+from hub.operations.clients import DispatchRules, NewClient
+from hub.operations.pricing import PriceRule
+from hub.operations.providers import Channel, DispatchProfile, NewProvider
+from hub.operations.users import NewUser, Role
+from hub.state.live import LivePosition
+from hub.state.records import Records
+
+if TYPE_CHECKING:
+    from hub.context import Hub
+
+CENTRE = (-23.5505, -46.6333)  # Praça da Sé
+CLIENT_NAME = "Seguradora Exemplo (demo)"
+ADMIN_LOGIN, ADMIN_PASSWORD = "admin", "demo-admin-password"
+FIRST = (
+    "Ana",
+    "João",
+    "Maria",
+    "José",
+    "Antônio",
+    "Francisca",
+    "Carlos",
+    "Paulo",
+    "Lúcia",
+    "Pedro",
+    "Juliana",
+    "Fernanda",
+    "Rafael",
+    "Beatriz",
+    "Sérgio",
+    "Camila",
+    "Thiago",
+)
+LAST = (
+    "Silva",
+    "Santos",
+    "Oliveira",
+    "Souza",
+    "Rodrigues",
+    "Ferreira",
+    "Alves",
+    "Pereira",
+    "Lima",
+    "Gomes",
+    "Costa",
+    "Ribeiro",
+    "Martins",
+    "Carvalho",
+    "Conceição",
+    "Araújo",
+)
+SERVICE_MIX = (
+    ({"light_tow"}, 0.3),
+    ({"light_tow", "heavy_tow"}, 0.05),
+    ({"taxi"}, 0.3),
+    ({"locksmith"}, 0.1),
+    ({"tyre_change", "battery_jump", "fuel_delivery"}, 0.25),
+)
+PRICES = {
+    "light_tow": PriceRule(base_fee_cents=18_000, per_km_cents=400, included_km=40),
+    "heavy_tow": PriceRule(base_fee_cents=45_000, per_km_cents=900, included_km=40),
+    "taxi": PriceRule(base_fee_cents=2_000, per_km_cents=350),
+    "locksmith": PriceRule(base_fee_cents=12_000),
+    "tyre_change": PriceRule(base_fee_cents=9_000, per_km_cents=200, included_km=10),
+    "battery_jump": PriceRule(base_fee_cents=9_000, per_km_cents=200, included_km=10),
+    "fuel_delivery": PriceRule(base_fee_cents=8_000, per_km_cents=200, included_km=10),
+}
+
+
+def near(rng: random.Random, km: float) -> tuple[float, float]:
+    """A point within ``km`` of the centre."""
+    distance, angle = km * math.sqrt(rng.random()), rng.uniform(0, 2 * math.pi)
+    lat = CENTRE[0] + distance * math.sin(angle) / 111.2
+    lng = CENTRE[1] + distance * math.cos(angle) / (111.2 * math.cos(math.radians(CENTRE[0])))
+    return round(lat, 6), round(lng, 6)
+
+
+def cpf(rng: random.Random) -> str:
+    digits = [rng.randrange(10) for _ in range(9)]
+    for length in (9, 10):
+        total = sum(d * w for d, w in zip(digits, range(length + 1, 1, -1), strict=False))
+        digits.append(total * 10 % 11 % 10)
+    return "".join(map(str, digits))
+
+
+def plate(rng: random.Random) -> str:
+    letters = "".join(rng.choice("ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(3))
+    fifth = str(rng.randrange(10)) if rng.random() < 0.4 else rng.choice("ABCDEFGHIJ")
+    return f"{letters}{rng.randrange(10)}{fifth}{rng.randrange(100):02d}"
+
+
+def demo_providers(rng: random.Random, count: int) -> list[NewProvider]:
+    sets = [s for s, _ in SERVICE_MIX]
+    weights = [w for _, w in SERVICE_MIX]
+    made = []
+    for i in range(count):
+        services = rng.choices(sets, weights)[0]
+        channels = (
+            {Channel.APP, Channel.VERBAL} if rng.random() < 0.7 else {Channel.LINK, Channel.VERBAL}
+        )
+        made.append(
+            NewProvider(
+                name=f"{rng.choice(('Guincho', 'Auto Socorro', 'Táxi', 'Chaveiro', 'Pneus'))} "
+                f"{rng.choice(LAST)} {i + 1}",
+                phone=f"+55119{rng.randrange(10**8):08d}",
+                profile=DispatchProfile(
+                    services=frozenset(services),
+                    prices={s: PRICES[s] for s in services},
+                    city="São Paulo",
+                    base=near(rng, 30),
+                    channels=frozenset(channels),
+                    preferred=rng.random() < 0.1,
+                    on_time_pct=round(rng.uniform(70, 100), 1),
+                    acceptance_pct=round(rng.uniform(60, 100), 1),
+                ),
+            )
+        )
+    return made
+
+
+async def load(
+    records: Records, *, beneficiaries: int = 1000, providers: int = 300
+) -> dict[str, Any]:
+    """Load the demo data unless it is there already; say what exists."""
+    existing = [c for c in await records.clients.page(limit=1000) if c.name == CLIENT_NAME]
+    if existing:
+        return {
+            "loaded": False,
+            "reason": "the demo data is already there",
+            "client_id": existing[0].id,
+        }
+    rng = random.Random(2026)
+    if not await records.users.page(limit=1):
+        await accounts.add_user(
+            records,
+            NewUser(
+                login=ADMIN_LOGIN,
+                name="Administrador demo",
+                role=Role.ADMIN,
+                password=ADMIN_PASSWORD,
+            ),
+        )
+    client = await records.clients.add(
+        NewClient(
+            name=CLIENT_NAME,
+            script="Bom dia! Central de Assistência 24h.",
+            rules=DispatchRules(radius_km=40),
+        ),
+        int(time.time() * 1000),
+    )
+    plan = await records.plans.add(
+        NewPlan(
+            client_id=client.id,
+            name="Essencial",
+            coverage={
+                "light_tow": Limit(uses_per_period=2, km_limit=100),
+                "taxi": Limit(uses_per_period=2),
+                "locksmith": Limit(uses_per_period=1),
+                "tyre_change": Limit(),
+                "battery_jump": Limit(),
+                "fuel_delivery": Limit(uses_per_period=2),
+            },
+        )
+    )
+    seen: set[str] = set()
+    for i in range(beneficiaries):
+        number = cpf(rng)
+        if number in seen:
+            continue
+        seen.add(number)
+        lat, lng = near(rng, 25)
+        await records.beneficiaries.add(
+            checked_beneficiary(
+                NewBeneficiary(
+                    client_id=client.id,
+                    plan_id=plan.id,
+                    name=f"{rng.choice(FIRST)} {rng.choice(LAST)} {rng.choice(LAST)}",
+                    cpf=number,
+                    phones=[f"+55119{rng.randrange(10**8):08d}"],
+                    address=Address(
+                        street=f"Rua Exemplo {i + 1}",
+                        number=str(rng.randrange(1, 2000)),
+                        city="São Paulo",
+                        state="SP",
+                        lat=lat,
+                        lng=lng,
+                    ),
+                    vehicles=[
+                        NewVehicle(
+                            plate=plate(rng),
+                            model=rng.choice(("Gol", "Onix", "HB20", "Corolla", "Uno")),
+                            year=rng.randrange(2008, 2026),
+                            colour="prata",
+                        )
+                    ],
+                )
+            )
+        )
+    made = await registry.register_many(records, demo_providers(rng, providers))
+    return {
+        "loaded": True,
+        "client_id": client.id,
+        "plan_id": plan.id,
+        "beneficiaries": len(seen),
+        "providers": len(made),
+        "admin": {"login": ADMIN_LOGIN, "password": ADMIN_PASSWORD},
+    }
+
+
+async def simulate(hub: Hub, every_s: float = 2.0) -> None:
+    """Move the app providers a few tens of metres per tick, online and on duty."""
+    rng = random.Random()
+    while True:
+        now = int(time.time() * 1000)
+        for known in list(hub.matching.known.values()):
+            provider = known.provider
+            if Channel.APP not in provider.profile.channels or not provider.active:
+                continue
+            here = hub.matching.index.positions.get(provider.id)
+            lat, lng = (here.lat, here.lng) if here else (provider.profile.base or CENTRE)
+            if known.session_id is None:
+                hub.matching.session(provider.id, "demo", True)
+                hub.matching.duty(provider.id, True)
+            hub.position_changed(
+                LivePosition(
+                    provider.id,
+                    lat + rng.uniform(-3e-4, 3e-4),
+                    lng + rng.uniform(-3e-4, 3e-4),
+                    now,
+                    now,
+                )
+            )
+        await asyncio.sleep(every_s)
