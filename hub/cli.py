@@ -158,9 +158,14 @@ def user_add(settings: Settings, args: argparse.Namespace) -> None:
 def demo(settings: Settings, args: argparse.Namespace) -> None:
     from hub.demo import load
 
+    def progress(line: str) -> None:
+        sys.stderr.write(f"hub demo: {line}\n")
+
     _run(
         settings,
-        lambda records: load(records, beneficiaries=args.beneficiaries, providers=args.providers),
+        lambda records: load(
+            records, beneficiaries=args.beneficiaries, providers=args.providers, progress=progress
+        ),
     )
 
 

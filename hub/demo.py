@@ -12,6 +12,7 @@ import asyncio
 import math
 import random
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hub.operations import accounts, registry
@@ -142,8 +143,16 @@ def demo_providers(rng: random.Random, count: int) -> list[NewProvider]:
     return made
 
 
+def _quiet(line: str) -> None:
+    return None
+
+
 async def load(
-    records: Records, *, beneficiaries: int = 1000, providers: int = 300
+    records: Records,
+    *,
+    beneficiaries: int = 1000,
+    providers: int = 300,
+    progress: Callable[[str], None] = _quiet,
 ) -> dict[str, Any]:
     """Load the demo data unless it is there already; say what exists."""
     existing = [c for c in await records.clients.page(limit=1000) if c.name == CLIENT_NAME]
@@ -188,6 +197,8 @@ async def load(
     )
     seen: set[str] = set()
     for i in range(beneficiaries):
+        if i and i % 250 == 0:
+            progress(f"{i} of {beneficiaries} beneficiaries loaded")
         number = cpf(rng)
         if number in seen:
             continue
@@ -220,6 +231,7 @@ async def load(
                 )
             )
         )
+    progress(f"{len(seen)} beneficiaries loaded; registering {providers} providers")
     made = await registry.register_many(records, demo_providers(rng, providers))
     return {
         "loaded": True,
