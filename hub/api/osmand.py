@@ -125,6 +125,8 @@ async def osmand(request: Request) -> Response:
         raise FixRejected(f"fix refused: {verdict}", code=verdict)
     hub.metrics.accepted_by_verdict[verdict].inc()
     if verdict is Verdict.LIVE:
+        if provider.id not in hub.matching.known:
+            hub.matching.provider_changed(provider)  # registered by the CLI, say
         hub.position_changed(live_position(provider.id, fix, now_ms))
     future = await hub.writer.submit([track_point(provider.id, fix, verdict, now_ms)])
     await future  # StoreUnavailable (503) if the hub stops before the commit

@@ -80,6 +80,9 @@ class SessionRegistry:
         )
         if previous is not None and previous.node != hub.node:
             await self.kick(Kick(provider.id, previous.session_id), previous.node)
+        # The record was just read to authenticate: matching takes it too, so a provider
+        # registered elsewhere (the CLI, another node) is matchable from its first session.
+        hub.matching.provider_changed(provider)
         hub.matching.session(provider.id, session.session_id, True)
         await hub.live.presence.note(
             PresenceNote(hub.node, provider.id, session.session_id, opened=True)

@@ -7,6 +7,8 @@ import time
 import httpx
 import pytest
 
+from hub.operations import registry
+from hub.operations.providers import DispatchProfile, NewProvider
 from tests.client import ProviderClient, fixes
 from tests.conftest import engine_settings, serve
 
@@ -89,3 +91,28 @@ async def test_match_needs_credentials_and_explain_a_known_provider(operator):
         assert (await anonymous.post("/match", json=QUERY)).status_code == 401
     missing = await operator.post("/match/explain", json={**QUERY, "provider_id": 999})
     assert missing.status_code == 404
+
+
+async def test_a_provider_registered_outside_the_api_is_matchable_once_its_app_connects(
+    operator,
+):
+    """The CLI writes straight to the store: the running hub learns at the first session."""
+    hub = operator.running.hub
+    outside = await registry.register(
+        hub.records,
+        NewProvider(
+            name="Pelo CLI",
+            phone="+5511999990000",
+            profile=DispatchProfile(services=frozenset({"light_tow"})),
+        ),
+    )
+    assert outside.id not in hub.matching.known
+    token = (await operator.post(f"/admin/providers/{outside.id}/token")).json()["token"]
+    async with ProviderClient.connect(operator.running.ws, token) as app:
+        await app.welcome()
+        await app.send({"type": "duty", "on": True})
+        await app.until(lambda f: f["type"] == "duty")
+        await app.send({"type": "fixes", "fixes": fixes(1, 2, lat=-23.5505)})
+        await app.acked(2)
+        found = (await operator.post("/match", json=QUERY)).json()["candidates"]
+        assert [c["provider_id"] for c in found] == [outside.id]
