@@ -17,11 +17,12 @@ from typing import Any
 import asyncpg
 
 from bench.common import DATABASE_URL, percentile, say
+from hub.demo import cpf
 from hub.operations.beneficiaries import NewPlan, search_kind
 from hub.operations.clients import NewClient
-from hub.operations.documents import folded, format_cpf, plate_spellings
+from hub.operations.documents import folded, format_cpf
 from hub.state.postgres import PostgresRecords
-from hub.state.records import Records
+from hub.state.records import Records, twin
 from hub.state.sqlite import SqliteRecords
 
 FIRST = (
@@ -87,14 +88,6 @@ LAST = (
 )
 
 
-def cpf(rng: random.Random) -> str:
-    digits = [rng.randrange(10) for _ in range(9)]
-    for length in (9, 10):
-        total = sum(d * w for d, w in zip(digits, range(length + 1, 1, -1), strict=False))
-        digits.append(total * 10 % 11 % 10)
-    return "".join(map(str, digits))
-
-
 def plate(rng: random.Random) -> str:
     letters = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(3))
     middle = str(rng.randrange(10)) if rng.random() < 0.5 else rng.choice("ABCDEFGHIJ")
@@ -137,7 +130,7 @@ async def load(records: Records, rows: list[tuple[str, str, str]]) -> None:
             await db.executemany(
                 "INSERT INTO vehicles (beneficiary_id, plate, plate_twin, model, colour)"
                 " VALUES (?, ?, ?, '', '')",
-                [(i, p, _twin(p)) for i, (_, _, p) in zip(ids, rows, strict=True)],
+                [(i, p, twin(p)) for i, (_, _, p) in zip(ids, rows, strict=True)],
             )
         return
     assert isinstance(records, PostgresRecords)
@@ -150,15 +143,10 @@ async def load(records: Records, rows: list[tuple[str, str, str]]) -> None:
         ids = [r[0] for r in await conn.fetch("SELECT id FROM beneficiaries ORDER BY id")]
         await conn.copy_records_to_table(
             "vehicles",
-            records=[(i, p, _twin(p), "", "") for i, (_, _, p) in zip(ids, rows, strict=True)],
+            records=[(i, p, twin(p), "", "") for i, (_, _, p) in zip(ids, rows, strict=True)],
             columns=["beneficiary_id", "plate", "plate_twin", "model", "colour"],
         )
         await conn.execute("ANALYZE")
-
-
-def _twin(canonical: str) -> str:
-    (other,) = plate_spellings(canonical) - {canonical}
-    return other
 
 
 async def timed(records: Records, terms: list[str]) -> list[float]:
@@ -175,7 +163,7 @@ async def measure(records: Records, rows: list[tuple[str, str, str]]) -> dict[st
     rng = random.Random(3)
     sample = rng.sample(rows, 300)
     cpfs = [format_cpf(c) if i % 2 else c for i, (_, c, _) in enumerate(sample)]
-    plates = [p if i % 2 else _twin(p) for i, (_, _, p) in enumerate(sample)]
+    plates = [p if i % 2 else twin(p) for i, (_, _, p) in enumerate(sample)]
     pieces = [rng.choice(n.split())[: rng.randint(3, 6)] for n, _, _ in sample]
     figures: dict[str, Any] = {}
     for name, terms in (("cpf", cpfs), ("plate", plates), ("name", pieces)):

@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from hub.api.auth import Actor, require
 from hub.api.openapi import PAGE_PARAMS, ErrorDetail, Operation, Param
-from hub.api.responses import JSON, body_as, int_param, page_params
+from hub.api.responses import JSON, body_as, int_param, page_params, path_id
 from hub.errors import BadRequest
 from hub.operations import accounts, registry
 from hub.operations.provider_csv import RowError
@@ -57,17 +57,6 @@ TRACK_COLUMNS = list(TrackPoint.__struct_fields__)
 
 async def admin(request: Request) -> Actor:
     return await require(request, Role.ADMIN)
-
-
-def path_id(request: Request) -> int:
-    raw = request.path_params["provider_id"]
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"provider id must be an integer, got {raw!r}") from None
-    if not 1 <= value <= 2**63 - 1:
-        raise BadRequest(f"provider id out of range: {value}")
-    return value
 
 
 async def providers(request: Request) -> Response:
@@ -123,7 +112,7 @@ async def one_provider(request: Request) -> Response:
     records = request.state.hub.records
     if request.method == "PATCH":
         patch = await body_as(request, ProviderPatch)
-        updated = await registry.set_active(records, path_id(request), patch.active)
+        updated = await registry.set_active(records, path_id(request, "provider_id"), patch.active)
         await request.state.hub.provider_changed(updated)
         await accounts.audit(
             records,
@@ -135,14 +124,16 @@ async def one_provider(request: Request) -> Response:
         if not updated.active:
             await request.state.hub.sessions.end(updated.id, "provider_inactive")
         return JSON(updated)
-    return JSON(await registry.provider(records, path_id(request)))
+    return JSON(await registry.provider(records, path_id(request, "provider_id")))
 
 
 async def profile(request: Request) -> Response:
     """Replace the dispatch profile (services, prices, channels, hours, client relations)."""
     actor = await admin(request)
     new = await body_as(request, DispatchProfile)
-    updated = await registry.set_profile(request.state.hub.records, path_id(request), new)
+    updated = await registry.set_profile(
+        request.state.hub.records, path_id(request, "provider_id"), new
+    )
     await request.state.hub.provider_changed(updated)
     await accounts.audit(
         request.state.hub.records, actor.subject, "provider.profile", f"provider:{updated.id}"
@@ -153,7 +144,7 @@ async def profile(request: Request) -> Response:
 async def token(request: Request) -> Response:
     actor = await admin(request)
     hub = request.state.hub
-    issued = await registry.issue_token(hub.records, hub.tokens, path_id(request))
+    issued = await registry.issue_token(hub.records, hub.tokens, path_id(request, "provider_id"))
     await accounts.audit(
         hub.records, actor.subject, "provider.token", f"provider:{issued.provider_id}"
     )
@@ -163,7 +154,9 @@ async def token(request: Request) -> Response:
 async def revoke(request: Request) -> Response:
     """Revoke every token issued so far and close the provider's open session now."""
     actor = await admin(request)
-    revoked = await registry.revoke_tokens(request.state.hub.records, path_id(request))
+    revoked = await registry.revoke_tokens(
+        request.state.hub.records, path_id(request, "provider_id")
+    )
     await request.state.hub.sessions.end(revoked.id, "token_revoked")
     await accounts.audit(
         request.state.hub.records, actor.subject, "provider.revoke", f"provider:{revoked.id}"
@@ -175,7 +168,7 @@ async def live(request: Request) -> Response:
     """Presence (connectivity, duty, owner node) and live position of one provider."""
     await admin(request)
     hub = request.state.hub
-    found = await registry.provider(hub.records, path_id(request))
+    found = await registry.provider(hub.records, path_id(request, "provider_id"))
     view = await hub.live.presence.view(found.id, int(time.time() * 1000))
     position = await hub.live.positions.get(found.id)
     return JSON(LiveView(view, position))
@@ -184,7 +177,7 @@ async def live(request: Request) -> Response:
 async def track(request: Request) -> Response:
     await admin(request)
     hub = request.state.hub
-    found = await registry.provider(hub.records, path_id(request))
+    found = await registry.provider(hub.records, path_id(request, "provider_id"))
     since = int_param(request, "since_ms", 0, 0, 2**53)
     limit = int_param(request, "limit", 1000, 1, 10_000)
     points = await hub.records.tracks.history(found.id, since_ms=since, limit=limit)

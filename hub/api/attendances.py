@@ -10,9 +10,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hub.api.auth import require
-from hub.api.beneficiaries import positive_id
 from hub.api.openapi import Operation
-from hub.api.responses import JSON, body_as
+from hub.api.responses import JSON, body_as, path_id
 from hub.errors import Conflict, NotFound
 from hub.operations.attendances import (
     Attendance,
@@ -50,7 +49,7 @@ async def plan_usage(request: Request) -> Response:
     """Every service of the beneficiary's plan, with its limit, what was used and remains."""
     await require(request, Role.OPERATOR)
     records = request.state.hub.records
-    beneficiary = await records.beneficiaries.get(positive_id(request, "beneficiary_id"))
+    beneficiary = await records.beneficiaries.get(path_id(request, "beneficiary_id"))
     if beneficiary is None:
         raise NotFound("no such beneficiary")
     plan = await records.plans.get(beneficiary.plan_id)
@@ -66,7 +65,7 @@ async def plan_usage(request: Request) -> Response:
 async def register(request: Request) -> Response:
     actor = await require(request, Role.OPERATOR)
     records = request.state.hub.records
-    event = await records.events.get(positive_id(request, "event_id"))
+    event = await records.events.get(path_id(request, "event_id"))
     if event is None:
         raise NotFound("no such event")
     if event.state is not EventState.OPEN:
@@ -90,15 +89,13 @@ async def register(request: Request) -> Response:
 async def of_event(request: Request) -> Response:
     await require(request, Role.OPERATOR)
     records = request.state.hub.records
-    return JSON(
-        AttendanceList(await records.attendances.of_event(positive_id(request, "event_id")))
-    )
+    return JSON(AttendanceList(await records.attendances.of_event(path_id(request, "event_id"))))
 
 
 async def one(request: Request) -> Response:
     await require(request, Role.OPERATOR)
     records = request.state.hub.records
-    found = await records.attendances.get(positive_id(request, "attendance_id"))
+    found = await records.attendances.get(path_id(request, "attendance_id"))
     if found is None:
         raise NotFound("no such attendance")
     return JSON(AttendanceView(found, await records.attendances.log(found.id)))

@@ -9,7 +9,7 @@ from starlette.routing import Route
 
 from hub.api.auth import require
 from hub.api.openapi import Operation, Param
-from hub.api.responses import JSON, body_as, int_param
+from hub.api.responses import JSON, body_as, int_param, path_id
 from hub.errors import BadRequest, NotFound
 from hub.operations import accounts
 from hub.operations.beneficiaries import (
@@ -40,13 +40,6 @@ class SearchResult(msgspec.Struct):
     results: list[Covered]
 
 
-def positive_id(request: Request, name: str) -> int:
-    raw = request.path_params[name]
-    if not raw.isdigit() or not 1 <= int(raw) <= 2**63 - 1:
-        raise BadRequest(f"{name} must be a positive integer, got {raw!r}")
-    return int(raw)
-
-
 async def plans(request: Request) -> Response:
     actor = await require(request, Role.ADMIN)
     hub = request.state.hub
@@ -57,7 +50,7 @@ async def plans(request: Request) -> Response:
 
 async def plans_of_client(request: Request) -> Response:
     await require(request, Role.OPERATOR)
-    client_id = positive_id(request, "client_id")
+    client_id = path_id(request, "client_id")
     return JSON(PlanList(await request.state.hub.records.plans.of_client(client_id)))
 
 
@@ -79,9 +72,7 @@ async def beneficiaries(request: Request) -> Response:
 
 async def one_beneficiary(request: Request) -> Response:
     await require(request, Role.OPERATOR)
-    found = await request.state.hub.records.beneficiaries.get(
-        positive_id(request, "beneficiary_id")
-    )
+    found = await request.state.hub.records.beneficiaries.get(path_id(request, "beneficiary_id"))
     if found is None:
         raise NotFound("no such beneficiary")
     return JSON(await covered(request, found))

@@ -11,8 +11,8 @@ from starlette.routing import Route
 
 from hub.api.auth import require
 from hub.api.openapi import PAGE_PARAMS, Operation
-from hub.api.responses import JSON, body_as, page_params
-from hub.errors import BadRequest, NotFound
+from hub.api.responses import JSON, body_as, page_params, path_id
+from hub.errors import NotFound
 from hub.operations import accounts
 from hub.operations.clients import Client, NewClient, checked_client
 from hub.operations.users import Role
@@ -20,13 +20,6 @@ from hub.operations.users import Role
 
 class ClientPage(msgspec.Struct):
     clients: list[Client]
-
-
-def client_id(request: Request) -> int:
-    raw = request.path_params["client_id"]
-    if not raw.isdigit() or not 1 <= int(raw) <= 2**63 - 1:
-        raise BadRequest(f"client id must be a positive integer, got {raw!r}")
-    return int(raw)
 
 
 async def clients(request: Request) -> Response:
@@ -48,16 +41,16 @@ async def one_client(request: Request) -> Response:
     if request.method == "PUT":
         actor = await require(request, Role.ADMIN)
         new = checked_client(await body_as(request, NewClient))
-        found = await hub.records.clients.replace(client_id(request), new)
+        found = await hub.records.clients.replace(path_id(request, "client_id"), new)
         if found is None:
-            raise NotFound(f"no client {client_id(request)}")
+            raise NotFound(f"no client {path_id(request, 'client_id')}")
         await hub.client_changed(found)
         await accounts.audit(hub.records, actor.subject, "client.replace", f"client:{found.id}")
         return JSON(found)
     await require(request, Role.OPERATOR)
-    found = await hub.records.clients.get(client_id(request))
+    found = await hub.records.clients.get(path_id(request, "client_id"))
     if found is None:
-        raise NotFound(f"no client {client_id(request)}")
+        raise NotFound(f"no client {path_id(request, 'client_id')}")
     return JSON(found)
 
 

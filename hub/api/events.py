@@ -12,9 +12,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hub.api.auth import Actor, require
-from hub.api.beneficiaries import positive_id
 from hub.api.openapi import Operation
-from hub.api.responses import JSON, body_as
+from hub.api.responses import JSON, body_as, path_id
 from hub.errors import BadRequest, Conflict, NotFound
 from hub.operations.events import (
     Change,
@@ -63,9 +62,7 @@ async def open_event(request: Request) -> Response:
 
 
 async def _event(request: Request) -> Event:
-    found: Event | None = await request.state.hub.records.events.get(
-        positive_id(request, "event_id")
-    )
+    found: Event | None = await request.state.hub.records.events.get(path_id(request, "event_id"))
     if found is None:
         raise NotFound("no such event")
     return found
@@ -105,7 +102,7 @@ async def events_of_beneficiary(request: Request) -> Response:
     records = request.state.hub.records
     return JSON(
         EventList(
-            await records.events.of_beneficiary(positive_id(request, "beneficiary_id"), limit=100)
+            await records.events.of_beneficiary(path_id(request, "beneficiary_id"), limit=100)
         )
     )
 

@@ -65,6 +65,14 @@ def int_param(request: Request, name: str, default: int, low: int, high: int) ->
     return value
 
 
+def path_id(request: Request, name: str) -> int:
+    """A positive integer id from the path; BadRequest naming the parameter otherwise."""
+    raw = request.path_params[name]
+    if not raw.isdigit() or not 1 <= int(raw) <= 2**63 - 1:
+        raise BadRequest(f"{name} must be a positive integer, got {raw!r}")
+    return int(raw)
+
+
 def page_params(request: Request) -> tuple[int, int]:
     """(after_id, limit) of a keyset-paginated list: ?after=<last id seen>&limit=<1..1000>."""
     return int_param(request, "after", 0, 0, 2**63 - 1), int_param(request, "limit", 100, 1, 1000)
