@@ -78,6 +78,23 @@ CODES: dict[str, CodeInfo] = {
     "speed_jump": CodeInfo(
         "notice", 200, "Implies an impossible speed: stored flagged, live position kept."
     ),
+    # offers and the attendance lifecycle (socket, portal, links, operator)
+    "offer_taken": CodeInfo("error", 409, "Another provider already has this attendance."),
+    "offer_expired": CodeInfo("error", 410, "The offer's deadline passed."),
+    "offer_refused": CodeInfo("error", 409, "The offer was already refused."),
+    "offer_withdrawn": CodeInfo("error", 410, "The offer was withdrawn (the job was cancelled)."),
+    "offer_unknown": CodeInfo("error", 404, "No offer with this id was made to this provider."),
+    "unknown_refusal_reason": CodeInfo("error", 400, "The refusal reason is not in the catalogue."),
+    "illegal_transition": CodeInfo(
+        "error", 409, "The attendance's state does not allow this step."
+    ),
+    "not_your_attendance": CodeInfo("error", 403, "The attendance is assigned to someone else."),
+    "link_invalid": CodeInfo(
+        "error", 404, "The link is malformed, tampered with or for no offer."
+    ),
+    "provider_unreachable": CodeInfo(
+        "error", 409, "The provider cannot receive an offer by this mode now."
+    ),
     # REST and engines
     "bad_request": CodeInfo("error", 400, "The request cannot be used as sent."),
     "unknown_service": CodeInfo("error", 400, "No service in the catalogue has this code."),
@@ -102,6 +119,8 @@ REST_ONLY = frozenset(
         "csv_rows_invalid",
         "login_failed",
         "unknown_client",
+        "link_invalid",
+        "provider_unreachable",
     }
 )
 

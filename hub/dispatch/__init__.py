@@ -1,1 +1,1 @@
-"""Dispatch: offers, cascades and deadlines (coming with the dispatch issue)."""
+"""Dispatch: offers with deadlines, cascades, the four modes, the attendance lifecycle."""

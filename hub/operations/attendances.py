@@ -28,8 +28,19 @@ class Kind(StrEnum):
 
 
 class AttendanceState(StrEnum):
-    AWAITING_DISPATCH = "awaiting_dispatch"  # an assistance, until dispatch takes it
+    """Where an attendance is; hub/dispatch/lifecycle.py holds the transition table."""
+
     REGISTERED = "registered"  # a question or a theft: nothing to dispatch
+    AWAITING_DISPATCH = "awaiting_dispatch"  # an assistance without a provider (the panel)
+    OFFERING = "offering"  # offers are out, none accepted yet
+    ASSIGNED = "assigned"  # a provider accepted
+    EN_ROUTE = "en_route"
+    ON_SITE = "on_site"
+    IN_SERVICE = "in_service"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    GONE_ON_ARRIVAL = "gone_on_arrival"  # the provider arrived; nobody was there
+    UNSUCCESSFUL = "unsuccessful"  # the provider could not do the job
 
 
 class Place(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -75,6 +86,15 @@ class Attendance(msgspec.Struct, frozen=True, kw_only=True):
     last_seen: Place | None
     state: AttendanceState
     created_by: str
+    # dispatch (hub/dispatch/): who has the job, what was promised, what happened
+    provider_id: int | None = None
+    assigned_ms: int | None = None
+    promised_ms: int | None = None  # when the provider promised to arrive
+    arrived_ms: int | None = None
+    finished_ms: int | None = None
+    automatic: bool = False  # an automatic cascade is running
+    due_ms: int | None = None  # when dispatch looks at it again (a deadline, a stagger)
+    dispatch_note: str = ""  # why no provider was found
 
 
 class AttendanceLogEntry(msgspec.Struct, frozen=True, kw_only=True):

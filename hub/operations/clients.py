@@ -27,6 +27,10 @@ class DispatchRules(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     max_attempts: Annotated[int, msgspec.Meta(ge=1, le=50)] = 5
     cascade: Cascade = Cascade.SEQUENTIAL
     stagger_s: Annotated[int, msgspec.Meta(ge=5, le=600)] = 30
+    # After a round with no taker the radius doubles, at most this many times.
+    widen_rounds: Annotated[int, msgspec.Meta(ge=0, le=5)] = 2
+    # A scheduled attendance is dispatched this long before its time.
+    schedule_lead_min: Annotated[int, msgspec.Meta(ge=0, le=24 * 60)] = 30
 
 
 class NewClient(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -15,7 +15,7 @@ import heapq
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import groupby
 from operator import attrgetter, itemgetter
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
@@ -42,6 +42,9 @@ from hub.operations.documents import plate_spellings
 from hub.operations.events import Event, EventLogEntry, EventState, EventType, NewEvent
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.operations.users import AuditEntry, NewUser, User
+
+if TYPE_CHECKING:
+    from hub.state.ledger import DispatchRecords
 
 
 class TrackPoint(msgspec.Struct, frozen=True, array_like=True):
@@ -199,6 +202,12 @@ ATTENDANCE_COLUMNS = (
     " requester_phone, notes, at_ms, scheduled_ms, origin, destination, police_report,"
     " last_seen, state, created_by"
 )
+# Written by dispatch only (AttendanceRecords.add leaves them to their defaults).
+DISPATCH_COLUMNS = (
+    "provider_id, assigned_ms, promised_ms, arrived_ms, finished_ms, automatic, due_ms,"
+    " dispatch_note"
+)
+ATTENDANCE_READ = f"{ATTENDANCE_COLUMNS}, {DISPATCH_COLUMNS}"
 _decode_place = msgspec.json.Decoder(Place | None).decode
 
 
@@ -232,6 +241,8 @@ def attendance_row(
 
 
 def attendance_from(row: Sequence[Any]) -> Attendance:
+    """An attendance from ATTENDANCE_COLUMNS then DISPATCH_COLUMNS."""
+
     def place(value: str | None) -> Place | None:
         return None if value is None else _decode_place(value)
 
@@ -254,6 +265,30 @@ def attendance_from(row: Sequence[Any]) -> Attendance:
         last_seen=place(row[15]),
         state=AttendanceState(row[16]),
         created_by=row[17],
+        provider_id=row[18],
+        assigned_ms=row[19],
+        promised_ms=row[20],
+        arrived_ms=row[21],
+        finished_ms=row[22],
+        automatic=bool(row[23]),
+        due_ms=row[24],
+        dispatch_note=row[25],
+    )
+
+
+def dispatch_row(attendance: Attendance) -> tuple[Any, ...]:
+    """The values of DISPATCH_COLUMNS, then state."""
+    a = attendance
+    return (
+        a.provider_id,
+        a.assigned_ms,
+        a.promised_ms,
+        a.arrived_ms,
+        a.finished_ms,
+        a.automatic,
+        a.due_ms,
+        a.dispatch_note,
+        a.state.value,
     )
 
 
@@ -449,6 +484,9 @@ class Records(Protocol):
 
     @property
     def attendances(self) -> AttendanceRecords: ...
+
+    @property
+    def dispatch(self) -> DispatchRecords: ...
 
     async def migrate(self) -> list[str]:
         """Apply pending migrations in order, each in its own transaction; return their names."""

@@ -17,6 +17,7 @@ from hub.operations.events import Event, EventLogEntry, NewEvent
 from hub.state.postgres.sql import MS
 from hub.state.records import (
     ATTENDANCE_COLUMNS,
+    ATTENDANCE_READ,
     BENEFICIARY_COLUMNS,
     EVENT_COLUMNS,
     VEHICLE_COLUMNS,
@@ -271,8 +272,8 @@ class PostgresEvents:
         return [EventLogEntry(**dict(row)) for row in rows]
 
 
-_PG_ATTENDANCE_COLUMNS = (
-    ATTENDANCE_COLUMNS.replace("origin", "origin::text")
+PG_ATTENDANCE_COLUMNS = (
+    ATTENDANCE_READ.replace("origin", "origin::text")
     .replace("destination", "destination::text")
     .replace("last_seen", "last_seen::text")
 )
@@ -306,13 +307,13 @@ class PostgresAttendances:
 
     async def get(self, attendance_id: int) -> Attendance | None:
         rows = await self.store.fetch(
-            f"SELECT {_PG_ATTENDANCE_COLUMNS} FROM attendances WHERE id = $1", attendance_id
+            f"SELECT {PG_ATTENDANCE_COLUMNS} FROM attendances WHERE id = $1", attendance_id
         )
         return attendance_from(rows[0]) if rows else None
 
     async def of_event(self, event_id: int) -> list[Attendance]:
         rows = await self.store.fetch(
-            f"SELECT {_PG_ATTENDANCE_COLUMNS} FROM attendances WHERE event_id = $1 ORDER BY id",
+            f"SELECT {PG_ATTENDANCE_COLUMNS} FROM attendances WHERE event_id = $1 ORDER BY id",
             event_id,
         )
         return [attendance_from(row) for row in rows]

@@ -15,6 +15,7 @@ import asyncpg
 from hub.errors import Conflict, StoreUnavailable
 from hub.state.migrations import scripts
 from hub.state.postgres.accounts import PostgresAudit, PostgresUsers
+from hub.state.postgres.dispatch import PostgresDispatch
 from hub.state.postgres.operations import (
     PostgresAttendances,
     PostgresBeneficiaries,
@@ -42,6 +43,7 @@ class PostgresRecords:
         self.beneficiaries = PostgresBeneficiaries(self)
         self.events = PostgresEvents(self)
         self.attendances = PostgresAttendances(self)
+        self.dispatch = PostgresDispatch(self)
 
     async def open(self) -> PostgresRecords:
         try:

@@ -16,6 +16,7 @@ from hub.operations.documents import folded
 from hub.operations.events import Event, EventLogEntry, NewEvent
 from hub.state.records import (
     ATTENDANCE_COLUMNS,
+    ATTENDANCE_READ,
     BENEFICIARY_COLUMNS,
     EVENT_COLUMNS,
     VEHICLE_COLUMNS,
@@ -293,13 +294,13 @@ class SqliteAttendances:
 
     async def get(self, attendance_id: int) -> Attendance | None:
         rows = await self.store.fetch(
-            f"SELECT {ATTENDANCE_COLUMNS} FROM attendances WHERE id = ?", attendance_id
+            f"SELECT {ATTENDANCE_READ} FROM attendances WHERE id = ?", attendance_id
         )
         return attendance_from(rows[0]) if rows else None
 
     async def of_event(self, event_id: int) -> list[Attendance]:
         rows = await self.store.fetch(
-            f"SELECT {ATTENDANCE_COLUMNS} FROM attendances WHERE event_id = ? ORDER BY id",
+            f"SELECT {ATTENDANCE_READ} FROM attendances WHERE event_id = ? ORDER BY id",
             event_id,
         )
         return [attendance_from(row) for row in rows]

@@ -19,6 +19,7 @@ import aiosqlite
 from hub.errors import Conflict, StoreUnavailable
 from hub.state.migrations import scripts
 from hub.state.sqlite.accounts import SqliteAudit, SqliteUsers
+from hub.state.sqlite.dispatch import SqliteDispatch
 from hub.state.sqlite.operations import (
     SqliteAttendances,
     SqliteBeneficiaries,
@@ -43,6 +44,7 @@ class SqliteRecords:
         self.beneficiaries = SqliteBeneficiaries(self)
         self.events = SqliteEvents(self)
         self.attendances = SqliteAttendances(self)
+        self.dispatch = SqliteDispatch(self)
 
     async def open(self) -> SqliteRecords:
         try:

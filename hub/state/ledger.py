@@ -1,0 +1,330 @@
+"""Dispatch records, written once for both engines: offers, the locked attendance, KPIs.
+
+Every dispatch decision (make an offer, accept, refuse, expire, a status step) runs inside
+``DispatchRecords.locked``: the attendance row is locked (PostgreSQL ``SELECT ... FOR
+UPDATE``; SQLite's single writer), read with its offers, changed, and committed at once.
+Decisions on one attendance are therefore serial on every node.  On top of that the accept
+is a conditional UPDATE (pending, before its deadline) and a partial unique index allows one
+accepted offer per attendance: the store, not a cache, decides who wins.
+
+The SQL here uses ``?`` placeholders; the PostgreSQL adaptor numbers them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from functools import cache
+from typing import Any, Protocol
+
+import msgspec
+
+from hub.dispatch.offers import Offer, OfferState
+from hub.operations.attendances import Attendance
+from hub.operations.providers import Channel
+from hub.state.records import DISPATCH_COLUMNS, dispatch_row
+
+OFFER_COLUMNS = (
+    "id, attendance_id, provider_id, mode, state, created_ms, deadline_ms, decided_ms,"
+    " eta_min, reason, radius_km, created_by, decided_by"
+)
+KPI_WINDOW_MS = 90 * 86_400_000  # KPIs look at the last 90 days
+
+
+def offer_from(row: Sequence[Any]) -> Offer:
+    return Offer(
+        id=row[0],
+        attendance_id=row[1],
+        provider_id=row[2],
+        mode=Channel(row[3]),
+        state=OfferState(row[4]),
+        created_ms=row[5],
+        deadline_ms=row[6],
+        decided_ms=row[7],
+        eta_min=row[8],
+        reason=row[9],
+        radius_km=row[10],
+        created_by=row[11],
+        decided_by=row[12],
+    )
+
+
+class NewOffer(msgspec.Struct, frozen=True, kw_only=True):
+    provider_id: int
+    mode: Channel
+    deadline_ms: int
+    radius_km: float  # 0 when an operator picked the provider
+    created_by: str
+    link_hash: str | None = None
+
+
+class Kpis(msgspec.Struct, frozen=True, kw_only=True):
+    """A provider's record: offers answered (expired counts as refused) and arrivals."""
+
+    decided: int
+    accepted: int
+    arrivals: int
+    on_time: int
+
+    def acceptance_pct(self) -> float | None:
+        return None if self.decided == 0 else round(100 * self.accepted / self.decided, 1)
+
+    def on_time_pct(self) -> float | None:
+        return None if self.arrivals == 0 else round(100 * self.on_time / self.arrivals, 1)
+
+
+class Notification(msgspec.Struct, frozen=True, kw_only=True):
+    id: int = 0
+    at_ms: int
+    channel: str  # "sms" | "email"
+    recipient: str
+    subject: str
+    body: str
+    offer_id: int | None = None
+    outcome: str  # "outbox" (development), "sent", or "failed: <why>"
+
+
+class Statements(Protocol):
+    """One engine's connection inside the ledger's transaction."""
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        """Run a statement; the number of rows it changed."""
+
+    async def insert(self, sql: str, *args: Any) -> int:
+        """Run an INSERT; the new row's id."""
+
+    async def fetch(self, sql: str, *args: Any) -> list[Any]: ...
+
+
+class Ledger:
+    """One attendance locked for a decision, with its offers; changes commit together."""
+
+    def __init__(self, run: Statements, attendance: Attendance, offers: list[Offer]) -> None:
+        self.run = run
+        self.attendance = attendance
+        self.offers = offers
+
+    async def add_offer(self, new: NewOffer, now_ms: int) -> Offer:
+        offer_id = await self.run.insert(
+            "INSERT INTO offers (attendance_id, provider_id, mode, state, created_ms,"
+            " deadline_ms, radius_km, link_hash, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self.attendance.id,
+            new.provider_id,
+            new.mode.value,
+            OfferState.PENDING.value,
+            now_ms,
+            new.deadline_ms,
+            new.radius_km,
+            new.link_hash,
+            new.created_by,
+        )
+        offer = Offer(
+            id=offer_id,
+            attendance_id=self.attendance.id,
+            provider_id=new.provider_id,
+            mode=new.mode,
+            state=OfferState.PENDING,
+            created_ms=now_ms,
+            deadline_ms=new.deadline_ms,
+            radius_km=new.radius_km,
+            created_by=new.created_by,
+        )
+        self.offers.append(offer)
+        return offer
+
+    async def decide(
+        self,
+        offer: Offer,
+        to: OfferState,
+        now_ms: int,
+        *,
+        actor: str,
+        eta_min: int | None = None,
+        reason: str = "",
+    ) -> Offer | None:
+        """Move a pending offer to ``to``; an accept only before its deadline.
+
+        The conditional UPDATE decides: None when the offer was no longer pending (or, for
+        an accept, past its deadline).
+        """
+        before_deadline = " AND deadline_ms > ?" if to is OfferState.ACCEPTED else ""
+        args: list[Any] = [to.value, now_ms, eta_min, reason, actor, offer.id, "pending"]
+        if before_deadline:
+            args.append(now_ms)
+        changed = await self.run.execute(
+            "UPDATE offers SET state = ?, decided_ms = ?, eta_min = ?, reason = ?,"
+            f" decided_by = ? WHERE id = ? AND state = ?{before_deadline}",
+            *args,
+        )
+        if changed != 1:
+            return None
+        decided = msgspec.structs.replace(
+            offer, state=to, decided_ms=now_ms, eta_min=eta_min, reason=reason, decided_by=actor
+        )
+        self.offers = [decided if o.id == offer.id else o for o in self.offers]
+        return decided
+
+    async def save(self, after: Attendance) -> None:
+        """Store the attendance's dispatch fields and state."""
+        sets = ", ".join(f"{c.strip()} = ?" for c in DISPATCH_COLUMNS.split(","))
+        await self.run.execute(
+            f"UPDATE attendances SET {sets}, state = ? WHERE id = ?",
+            *dispatch_row(after),
+            after.id,
+        )
+        self.attendance = after
+
+    async def log(self, action: str, actor: str, detail: str, now_ms: int) -> int:
+        """Append to the attendance log; the entry's id (the status stream's offset)."""
+        return await self.run.insert(
+            "INSERT INTO attendance_log (attendance_id, at_ms, actor, action, detail)"
+            " VALUES (?, ?, ?, ?, ?)",
+            self.attendance.id,
+            now_ms,
+            actor,
+            action,
+            detail,
+        )
+
+
+class DispatchRecords(Protocol):
+    def locked(
+        self, attendance_id: int, *, skip_locked: bool = False
+    ) -> AbstractAsyncContextManager[Ledger | None]:
+        """The attendance locked with its offers; None if unknown or (skip_locked) held by
+        another transaction.  What the ledger changed commits when the block ends."""
+
+    async def offer(self, offer_id: int) -> Offer | None: ...
+
+    async def offer_by_link(self, link_hash: str) -> Offer | None: ...
+
+    async def offers_of(self, attendance_id: int) -> list[Offer]: ...
+
+    async def pending_of(self, provider_id: int) -> list[Offer]:
+        """The provider's pending offers, oldest first (re-sent when its app reconnects)."""
+
+    async def due(self, now_ms: int, *, limit: int = 100) -> list[int]:
+        """Attendances whose dispatch is due (a deadline passed, a stagger is due)."""
+
+    async def engaged(self) -> dict[int, int]:
+        """provider id -> the attendance it is assigned to and not yet done with."""
+
+    async def kpis(self, provider_id: int, now_ms: int) -> Kpis: ...
+
+    async def notify(self, note: Notification) -> int:
+        """Record a notification; its id."""
+
+    async def notifications(self, *, after_id: int = 0, limit: int = 100) -> list[Notification]:
+        """Recorded notifications with id > after_id, oldest first."""
+
+
+class Fetch(Protocol):
+    async def __call__(self, sql: str, *args: Any) -> list[Any]: ...
+
+
+class DispatchQueries:
+    """The read side of DispatchRecords over an engine's ``fetch`` (``?`` placeholders)."""
+
+    def __init__(self, fetch: Fetch) -> None:
+        self.fetch = fetch
+
+    async def _offers(self, where: str, *args: Any) -> list[Offer]:
+        rows = await self.fetch(f"SELECT {OFFER_COLUMNS} FROM offers WHERE {where}", *args)
+        return [offer_from(row) for row in rows]
+
+    async def offer(self, offer_id: int) -> Offer | None:
+        found = await self._offers("id = ?", offer_id)
+        return found[0] if found else None
+
+    async def offer_by_link(self, link_hash: str) -> Offer | None:
+        found = await self._offers("link_hash = ?", link_hash)
+        return found[0] if found else None
+
+    async def offers_of(self, attendance_id: int) -> list[Offer]:
+        return await self._offers("attendance_id = ? ORDER BY id", attendance_id)
+
+    async def pending_of(self, provider_id: int) -> list[Offer]:
+        return await self._offers("provider_id = ? AND state = 'pending' ORDER BY id", provider_id)
+
+    async def due(self, now_ms: int, *, limit: int = 100) -> list[int]:
+        rows = await self.fetch(
+            "SELECT id FROM attendances WHERE due_ms <= ? ORDER BY due_ms LIMIT ?", now_ms, limit
+        )
+        return [int(row[0]) for row in rows]
+
+    async def engaged(self) -> dict[int, int]:
+        rows = await self.fetch(
+            "SELECT provider_id, id FROM attendances"
+            " WHERE state IN ('assigned', 'en_route', 'on_site', 'in_service') ORDER BY id"
+        )
+        return {int(row[0]): int(row[1]) for row in rows}
+
+    async def kpis(self, provider_id: int, now_ms: int) -> Kpis:
+        since = now_ms - KPI_WINDOW_MS
+        offers = await self.fetch(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = 'accepted' THEN 1 ELSE 0 END), 0)"
+            " FROM offers WHERE provider_id = ? AND created_ms >= ? AND mode <> 'verbal'"
+            " AND state IN ('accepted', 'refused', 'expired')",
+            provider_id,
+            since,
+        )
+        arrivals = await self.fetch(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN arrived_ms <= promised_ms THEN 1 ELSE 0 END),"
+            " 0) FROM attendances WHERE provider_id = ? AND arrived_ms >= ?"
+            " AND promised_ms IS NOT NULL",
+            provider_id,
+            since,
+        )
+        return Kpis(
+            decided=int(offers[0][0]),
+            accepted=int(offers[0][1]),
+            arrivals=int(arrivals[0][0]),
+            on_time=int(arrivals[0][1]),
+        )
+
+    async def notifications(self, *, after_id: int = 0, limit: int = 100) -> list[Notification]:
+        rows = await self.fetch(
+            "SELECT id, at_ms, channel, recipient, subject, body, offer_id, outcome"
+            " FROM notifications WHERE id > ? ORDER BY id LIMIT ?",
+            after_id,
+            limit,
+        )
+        return [
+            Notification(
+                id=r[0],
+                at_ms=r[1],
+                channel=r[2],
+                recipient=r[3],
+                subject=r[4],
+                body=r[5],
+                offer_id=r[6],
+                outcome=r[7],
+            )
+            for r in rows
+        ]
+
+
+NOTIFY_SQL = (
+    "INSERT INTO notifications (at_ms, channel, recipient, subject, body, offer_id, outcome)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def notify_args(note: Notification) -> tuple[Any, ...]:
+    return (
+        note.at_ms,
+        note.channel,
+        note.recipient,
+        note.subject,
+        note.body,
+        note.offer_id,
+        note.outcome,
+    )
+
+
+@cache
+def numbered(sql: str) -> str:
+    """``?`` placeholders as PostgreSQL's ``$1, $2, ...``."""
+    count = iter(range(1, 1000))
+    return re.sub(r"\?", lambda _: f"${next(count)}", sql)
