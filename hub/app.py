@@ -21,11 +21,13 @@ from hub.api import (
     auth,
     beneficiaries,
     clients,
+    dispatch,
     events,
     health,
     match,
     openapi,
     osmand,
+    portal,
 )
 from hub.api.openapi import Operation
 from hub.api.responses import error_handlers
@@ -34,7 +36,16 @@ from hub.channels.provider import provider_endpoint
 from hub.config import Settings, load_settings
 from hub.context import Hub
 from hub.demo import simulate
-from hub.engines import build_live, filter_rules, limits, load_matching, open_records, token_issuer
+from hub.engines import (
+    build_live,
+    filter_rules,
+    limits,
+    load_engaged,
+    load_matching,
+    notifier,
+    open_records,
+    token_issuer,
+)
 from hub.errors import Close
 from hub.ingest.writer import TrackWriter
 from hub.matching.routing import OsrmRouter
@@ -80,7 +91,12 @@ async def lifespan(settings: Settings) -> AsyncIterator[dict[str, Any]]:
             matching=await load_matching(settings, records, live),
             router=router,
         )
+        hub.notifier = notifier(settings, records)
+        stack.push_async_callback(hub.notifier.close)
         stack.push_async_callback(hub.sessions.close_all, Close.GOING_AWAY)
+        stack.push_async_callback(hub.dispatcher.close)
+        await load_engaged(hub)
+        await hub.dispatcher.resume()
         await live.presence.heartbeat(hub.node, HEARTBEAT_S * 3)
         tasks = [
             asyncio.create_task(listen_bus(hub), name="bus-listener"),
@@ -90,6 +106,9 @@ async def lifespan(settings: Settings) -> AsyncIterator[dict[str, Any]]:
                 name="node-heartbeat",
             ),
             asyncio.create_task(every(1.0, hub.sessions.sweep), name="idle-sweeper"),
+            asyncio.create_task(
+                every(settings.sweep_interval_s, hub.dispatcher.sweep), name="deadline-sweeper"
+            ),
         ]
         if settings.demo:
             tasks.append(asyncio.create_task(simulate(hub), name="demo-gps"))
@@ -114,6 +133,8 @@ def rest_operations() -> list[Operation]:
         *beneficiaries.operations,
         *events.operations,
         *attendances.operations,
+        *dispatch.operations,
+        *portal.operations,
         *osmand.operations,
         *match.operations,
         OPENAPI,
@@ -134,6 +155,8 @@ def routes() -> list[BaseRoute]:
         *beneficiaries.routes,
         *events.routes,
         *attendances.routes,
+        *dispatch.routes,
+        *portal.routes,
         *osmand.routes,
         *match.routes,
         Route(OPENAPI.path, openapi_json),

@@ -56,6 +56,12 @@ async def follow_other_nodes(hub: Hub) -> None:
                 client = await hub.records.clients.get(int(raw_id))
                 if client is not None:
                     hub.matching.client_changed(client)
+            elif kind == "kpis":
+                await hub.refresh_kpis(int(raw_id))
+            elif kind == "engaged":
+                provider_id, _, attendance_id = raw_id.partition(":")
+                attendance = await hub.records.attendances.get(int(attendance_id or 0))
+                hub.engage_here(int(provider_id), attendance)
 
     async def forever(follow: Callable[[], Awaitable[None]]) -> None:
         while True:

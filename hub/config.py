@@ -124,6 +124,29 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     timezone: Annotated[str, _doc("IANA time zone of providers' working hours.")] = (
         "America/Sao_Paulo"
     )
+    public_url: Annotated[
+        str, _doc("Base URL providers open offer links at (SMS and e-mail carry it).")
+    ] = "http://127.0.0.1:8000"
+    sweep_interval_s: Annotated[
+        float, _doc("How often every node looks for dispatch deadlines nobody fired.", gt=0)
+    ] = 1.0
+    sweep_grace_s: Annotated[
+        float, _doc("A deadline this overdue is taken over by any node's sweeper.", ge=0)
+    ] = 1.0
+    arrival_radius_m: Annotated[
+        float, _doc("An assigned provider's fix this close to the origin is its arrival.", gt=0)
+    ] = 150.0
+    sms_url: Annotated[
+        str, _doc("HTTP SMS gateway (POST {to, text}); empty keeps SMS in the outbox.")
+    ] = ""
+    sms_key: Annotated[str, _doc("Bearer key of the SMS gateway.")] = ""
+    smtp_host: Annotated[
+        str, _doc("SMTP server for offer e-mails; empty keeps them in the outbox.")
+    ] = ""
+    smtp_port: Annotated[int, _doc("SMTP port (STARTTLS when offered).", ge=1, le=65535)] = 587
+    smtp_from: Annotated[str, _doc("Sender address of offer e-mails.")] = "hub@localhost"
+    smtp_user: Annotated[str, _doc("SMTP login; empty sends without authentication.")] = ""
+    smtp_password: Annotated[str, _doc("SMTP password.")] = ""
     h3_region_resolution: Annotated[
         int, _doc("H3 resolution of the region cells that shard Redis GEO sets.", ge=0, le=15)
     ] = 3

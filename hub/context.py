@@ -2,24 +2,51 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from hub import wire
 from hub.channels.sessions import SessionRegistry
 from hub.config import Settings
-from hub.errors import TokenError
+from hub.dispatch.lifecycle import Step
+from hub.errors import HubError, TokenError
+from hub.geo import distance_m
 from hub.ingest.filter import FilterRules, FixFilter
 from hub.ingest.writer import TrackWriter
 from hub.matching.routing import RoadRouter
 from hub.matching.service import MatchService
 from hub.metrics import Metrics
+from hub.operations.attendances import Attendance, AttendanceState
 from hub.operations.clients import Client
 from hub.operations.providers import Provider
 from hub.state.live import LivePosition, LiveState
 from hub.state.records import Records
 from hub.tokens import PROVIDER_AUDIENCE, TokenIssuer, provider_claims
 
-REGISTRY_CHANNEL = "registry"  # bus channel: "provider:<id>" or "client:<id>" that changed
+if TYPE_CHECKING:
+    from hub.dispatch.notify import Notifier
+    from hub.dispatch.service import Dispatcher
+
+log = logging.getLogger(__name__)
+
+# Bus channel of registry changes: "provider:<id>", "client:<id>", "kpis:<provider id>",
+# "engaged:<provider id>:<attendance id, 0 when free>".
+REGISTRY_CHANNEL = "registry"
+ON_THE_WAY = (AttendanceState.ASSIGNED, AttendanceState.EN_ROUTE)
+
+
+@dataclass(slots=True)
+class Job:
+    """An assigned provider on its way: its fixes are watched for the arrival."""
+
+    attendance_id: int
+    lat: float
+    lng: float
+    arriving: bool = False
 
 
 @dataclass
@@ -39,9 +66,16 @@ class Hub:
     router: RoadRouter | None = None  # road ETAs for the candidates shown
     sessions: SessionRegistry = field(init=False)
     http_filters: dict[int, FixFilter] = field(default_factory=dict)  # OsmAnd ingest
+    dispatcher: Dispatcher = field(init=False)
+    notifier: Notifier | None = None
+    jobs: dict[int, Job] = field(default_factory=dict)  # provider id -> its job on the way
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
+        from hub.dispatch.service import Dispatcher
+
         self.sessions = SessionRegistry(self)
+        self.dispatcher = Dispatcher(self)
 
     async def provider_changed(self, provider: Provider) -> None:
         """A registry change: this node's matching follows, and the other nodes are told."""
@@ -53,9 +87,57 @@ class Hub:
         await self.live.bus.publish(REGISTRY_CHANNEL, f"client:{client.id}".encode())
 
     def position_changed(self, position: LivePosition) -> None:
-        """A provider moved (ingest): the live state and the matching index follow."""
+        """A provider moved (ingest): the live state and the matching index follow, and an
+        assigned provider inside the arrival radius of its origin has arrived."""
         self.live.positions.put(position)
         self.matching.position(position)
+        job = self.jobs.get(position.provider_id)
+        if job is not None and not job.arriving:
+            radius = self.settings.arrival_radius_m
+            if distance_m(job.lat, job.lng, position.lat, position.lng) <= radius:
+                job.arriving = True
+                self.spawn(self._arrived(position.provider_id, job))
+
+    async def _arrived(self, provider_id: int, job: Job) -> None:
+        try:
+            await self.dispatcher.step(
+                job.attendance_id, Step.ARRIVE, "gps", provider_id=provider_id
+            )
+        except HubError as exc:  # already declared, cancelled, reassigned
+            log.info(
+                "arrival not recorded", extra={"attendance": job.attendance_id, "err": exc.message}
+            )
+
+    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` in the background, keeping a reference until it ends."""
+        task = asyncio.get_running_loop().create_task(work)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def engaged(self, provider_id: int, attendance: Attendance | None) -> None:
+        """The provider took a job (or is free again): matching and the other nodes follow."""
+        self.engage_here(provider_id, attendance)
+        ref = 0 if attendance is None else attendance.id
+        await self.live.bus.publish(REGISTRY_CHANNEL, f"engaged:{provider_id}:{ref}".encode())
+
+    def engage_here(self, provider_id: int, attendance: Attendance | None) -> None:
+        self.matching.engaged(provider_id, attendance is not None)
+        origin = None if attendance is None else attendance.origin
+        if attendance is None or origin is None or attendance.state not in ON_THE_WAY:
+            self.jobs.pop(provider_id, None)
+        else:
+            self.jobs[provider_id] = Job(attendance.id, origin.lat, origin.lng)
+
+    async def kpis_changed(self, provider_id: int) -> None:
+        await self.refresh_kpis(provider_id)
+        await self.live.bus.publish(REGISTRY_CHANNEL, f"kpis:{provider_id}".encode())
+
+    async def refresh_kpis(self, provider_id: int | None = None) -> None:
+        """Acceptance and on-time figures from history, into matching (one provider's or
+        everyone's)."""
+        found = await self.records.dispatch.kpis(int(time.time() * 1000), provider_id)
+        for pid, kpis in found.items():
+            self.matching.kpis(pid, kpis.acceptance_pct(), kpis.on_time_pct())
 
     async def provider_from_token(self, token: str) -> Provider:
         """The active provider a valid, unrevoked provider token names."""

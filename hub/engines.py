@@ -6,6 +6,8 @@ import time
 
 from hub import wire
 from hub.config import ConfigError, Settings
+from hub.context import Hub
+from hub.dispatch.notify import HttpSms, Notifier, SmtpEmail
 from hub.ingest.filter import FilterRules
 from hub.matching.service import MatchService, parse_weights
 from hub.state.live import Connectivity, LiveState
@@ -110,3 +112,25 @@ def limits(settings: Settings) -> wire.Limits:
         seq_window=settings.seq_window,
         idle_timeout_s=settings.idle_timeout_s,
     )
+
+
+def notifier(settings: Settings, records: Records) -> Notifier:
+    """SMS and e-mail transports where configured; the outbox for the rest."""
+    sms = HttpSms(settings.sms_url, settings.sms_key) if settings.sms_url else None
+    email = None
+    if settings.smtp_host:
+        email = SmtpEmail(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_from,
+            settings.smtp_user,
+            settings.smtp_password,
+        )
+    return Notifier(records.dispatch, sms, email)
+
+
+async def load_engaged(hub: Hub) -> None:
+    """Who is on a job now (matching skips them; arrivals are watched), and their KPIs."""
+    for provider_id, attendance_id in (await hub.records.dispatch.engaged()).items():
+        hub.engage_here(provider_id, await hub.records.attendances.get(attendance_id))
+    await hub.refresh_kpis()

@@ -89,9 +89,7 @@ CODES: dict[str, CodeInfo] = {
         "error", 409, "The attendance's state does not allow this step."
     ),
     "not_your_attendance": CodeInfo("error", 403, "The attendance is assigned to someone else."),
-    "link_invalid": CodeInfo(
-        "error", 404, "The link is malformed, tampered with or for no offer."
-    ),
+    "link_invalid": CodeInfo("error", 404, "The link is malformed, tampered with or for no offer."),
     "provider_unreachable": CodeInfo(
         "error", 409, "The provider cannot receive an offer by this mode now."
     ),

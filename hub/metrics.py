@@ -61,6 +61,19 @@ class Metrics:
             buckets=ACK_BUCKETS_S,
             registry=r,
         )
+        self.offers = Counter(
+            "hub_offers",
+            "Offers made and how they ended, by event (made, accepted, refused, expired,"
+            " withdrawn).",
+            ["event"],
+            registry=r,
+        )
+        self.deadline_lag = Histogram(
+            "hub_deadline_lag_seconds",
+            "Due time of a dispatch deadline to the moment it was acted on.",
+            buckets=ACK_BUCKETS_S,
+            registry=r,
+        )
 
         # Label children resolved once: .labels() takes a lock and a dict lookup per call.
         self.accepted_by_verdict = [self.fixes_accepted.labels(k) for k in ("live", "late", "jump")]

@@ -16,10 +16,12 @@ from typing import Annotated
 import msgspec
 
 from hub.errors import FrameError
+from hub.operations.attendances import Place
 
 Seq = Annotated[int, msgspec.Meta(ge=1, le=2**53, description="Per-session sequence number.")]
 EpochMs = Annotated[int, msgspec.Meta(ge=0, le=2**53, description="Unix time in milliseconds.")]
 Text = Annotated[str, msgspec.Meta(max_length=200)]
+Id = Annotated[int, msgspec.Meta(ge=1, le=2**53)]
 
 
 class Base(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, omit_defaults=True):
@@ -71,7 +73,30 @@ class Ping(Base, tag="ping"):
     id: Annotated[int, msgspec.Meta(ge=0, le=2**53)] = 0
 
 
-ClientFrame = Hello | Fix | Fixes | Duty | Ping
+class Accept(Base, tag="accept"):
+    """Take an offer, promising to arrive within ``eta_min`` minutes."""
+
+    offer_id: Id
+    eta_min: Annotated[int, msgspec.Meta(ge=1, le=1440, description="Minutes to arrive.")]
+
+
+class Refuse(Base, tag="refuse"):
+    """Decline an offer; ``reason`` is a code of the refusal catalogue (see the guide)."""
+
+    offer_id: Id
+    reason: Annotated[str, msgspec.Meta(max_length=40)] = "other"
+
+
+class Step(Base, tag="step"):
+    """Report progress on an assigned attendance: depart, arrive, start, complete, gone
+    (nobody at the origin) or fail; gone and fail need a reason."""
+
+    attendance_id: Id
+    step: Annotated[str, msgspec.Meta(max_length=20)]
+    reason: Text = ""
+
+
+ClientFrame = Hello | Fix | Fixes | Duty | Ping | Accept | Refuse | Step
 
 
 # --- hub -> provider -------------------------------------------------------------------------
@@ -113,6 +138,7 @@ class Error(Base, tag="error"):
     message: str
     seq: int | None = None
     retry_after_s: float | None = None
+    ref: int | None = None  # the offer or attendance the refused frame named
 
 
 class Pong(Base, tag="pong"):
@@ -120,7 +146,53 @@ class Pong(Base, tag="pong"):
     server_time: EpochMs
 
 
-HubFrame = Welcome | Ack | Notice | Error | Pong | Duty
+class Offer(Base, tag="offer"):
+    """A job offered to this provider until ``deadline``.  Only where and what: who the
+    beneficiary is comes with the assignment."""
+
+    offer_id: int
+    attendance_id: int
+    service: str
+    district: str
+    city: str
+    distance_m: float | None  # from the provider's last known position
+    deadline: EpochMs
+    server_time: EpochMs
+
+
+class OfferClosed(Base, tag="offer_closed"):
+    """An offer that can no longer be accepted: ``state`` is expired, withdrawn or taken."""
+
+    offer_id: int
+    state: str
+    reason: str = ""
+
+
+class Assignment(Base, tag="assignment"):
+    """The job is this provider's: every detail needed to do it."""
+
+    attendance_id: int
+    offer_id: int
+    service: str
+    requester_name: str
+    requester_phone: str
+    origin: Place
+    destination: Place | None
+    notes: str
+    eta_min: int
+    promised: EpochMs  # arrival promised at acceptance
+    state: str
+
+
+class Status(Base, tag="status"):
+    """The attendance moved (the provider's own step, or an operator's, e.g. a cancel)."""
+
+    attendance_id: int
+    state: str
+    reason: str = ""
+
+
+HubFrame = Welcome | Ack | Notice | Error | Pong | Duty | Offer | OfferClosed | Assignment | Status
 
 
 # --- codecs, built once ------------------------------------------------------------------------

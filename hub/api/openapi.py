@@ -92,7 +92,12 @@ def document(operations: list[Operation], version: str = "1") -> dict[str, Any]:
 
 def _operation(op: Operation) -> dict[str, Any]:
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer" if name.endswith("_id") else "string"},
+        }
         for name in re.findall(r"{(\w+)}", op.path)
     ] + [
         {

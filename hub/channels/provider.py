@@ -20,7 +20,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from hub import wire
 from hub.channels.outbox import Outbox
-from hub.errors import CODES, Close, FrameError, TokenError
+from hub.dispatch.lifecycle import PROVIDER_STEPS, Step
+from hub.errors import CODES, Close, FrameError, HubError, TokenError
 from hub.ingest.intake import FixIntake, error
 from hub.operations.providers import Provider
 from hub.state.live import PresenceNote
@@ -162,6 +163,30 @@ class ProviderSession:
                 self.reply(wire.Pong(id=ping_id, server_time=now_ms()))
             case wire.Hello():
                 self.reply(error("already_authenticated"))
+            case wire.Accept() | wire.Refuse() | wire.Step():
+                await self.answer(frame)
+
+    async def answer(self, frame: wire.Accept | wire.Refuse | wire.Step) -> None:
+        """An answer to an offer, or a step on an assigned attendance."""
+        dispatcher, pid = self.hub.dispatcher, self.provider_id
+        actor = f"provider:{pid}"
+        try:
+            match frame:
+                case wire.Accept(offer_id=offer_id, eta_min=eta):
+                    await dispatcher.accept(offer_id, pid, eta, actor)
+                case wire.Refuse(offer_id=offer_id, reason=reason):
+                    refused = await dispatcher.refuse(offer_id, pid, reason, actor)
+                    self.reply(
+                        wire.OfferClosed(offer_id=refused.id, state="refused", reason=reason)
+                    )
+                case wire.Step(attendance_id=aid, step=name, reason=reason):
+                    done = await dispatcher.step(
+                        aid, provider_step(name), actor, provider_id=pid, reason=reason
+                    )
+                    self.reply(wire.Status(attendance_id=aid, state=done.state.value))
+        except HubError as exc:
+            ref = frame.attendance_id if isinstance(frame, wire.Step) else frame.offer_id
+            self.reply(wire.Error(code=exc.code, message=exc.message, ref=ref))
 
     async def take_fixes(self, fixes: list[wire.FixData]) -> None:
         arrival = time.monotonic()
@@ -191,6 +216,18 @@ class ProviderSession:
         acked = self.intake.committed(seqs)
         if acked is not None and not self.closing:
             self.ack(acked)
+
+
+def provider_step(name: str) -> Step:
+    """A step a provider may report, by name; invalid_frame for any other."""
+    try:
+        step = Step(name)
+    except ValueError:
+        step = None
+    if step not in PROVIDER_STEPS:
+        steps = ", ".join(sorted(s.value for s in PROVIDER_STEPS))
+        raise FrameError(f"step must be one of {steps}", code="invalid_frame")
+    return step
 
 
 def payload(message: Message) -> str | bytes:

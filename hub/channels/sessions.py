@@ -31,12 +31,22 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class Kick(msgspec.Struct, frozen=True):
+class Kick(msgspec.Struct, frozen=True, tag="kick"):
     """Bus message to a node: close this session of this provider, for this reason."""
 
     provider_id: int
     session_id: str
     reason: str = "session_replaced"
+
+
+class Push(msgspec.Struct, frozen=True, tag="push"):
+    """Bus message to a node: send this frame on the provider's session there."""
+
+    provider_id: int
+    frame: wire.HubFrame
+
+
+NodeMessage = Kick | Push
 
 
 KICK_CLOSE = {
@@ -46,7 +56,7 @@ KICK_CLOSE = {
 }
 
 
-_kick_decoder = msgspec.json.Decoder(Kick)
+_node_decoder = msgspec.json.Decoder(NodeMessage)
 
 
 def node_channel(node: str) -> str:
@@ -97,6 +107,7 @@ class SessionRegistry:
                 limits=hub.limits,
             )
         )
+        await hub.dispatcher.resend(provider.id)
         log.info(
             "provider session opened",
             extra={"provider": provider.id, "session": session.session_id},
@@ -134,12 +145,32 @@ class SessionRegistry:
         if session is not None and session.session_id == kick.session_id:
             session.close_soon(KICK_CLOSE[kick.reason], error(kick.reason))
 
+    async def push(self, provider_id: int, frame: wire.HubFrame) -> bool:
+        """Send a frame on the provider's session wherever it is; False when it has none
+        (the frame is not kept: offers are re-sent from the records when it reconnects)."""
+        session = self.local.get(provider_id)
+        if session is not None:
+            session.reply(frame)
+            return True
+        owner = (await self.hub.live.presence.view(provider_id, now_ms())).owner
+        if owner is None or owner.node == self.hub.node:
+            return False
+        message = msgspec.json.encode(Push(provider_id, frame))
+        await self.hub.live.bus.publish(node_channel(owner.node), message)
+        return True
+
     async def on_bus_message(self, payload: bytes) -> None:
         try:
-            kick = _kick_decoder.decode(payload)
+            message = _node_decoder.decode(payload)
         except msgspec.DecodeError:
             log.warning("ignored undecodable bus message", extra={"bytes": len(payload)})
             return
+        if isinstance(message, Push):
+            session = self.local.get(message.provider_id)
+            if session is not None:
+                session.reply(message.frame)
+            return
+        kick = message
         if kick.reason not in KICK_CLOSE:
             log.warning("ignored kick with an unknown reason", extra={"reason": kick.reason})
             return

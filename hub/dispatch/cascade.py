@@ -16,10 +16,13 @@ import msgspec
 
 from hub.dispatch.offers import Offer, OfferState
 from hub.operations.clients import Cascade, DispatchRules
+from hub.operations.providers import Channel
 
 MAX_RADIUS_KM = 500.0
 
-Find = Callable[[float, Collection[int]], int | None]
+# The best eligible provider within a radius (km), not among those given, and the mode
+# that reaches it; None when there is nobody.
+Find = Callable[[float, Collection[int]], tuple[int, Channel] | None]
 
 
 class Wait(msgspec.Struct, frozen=True):
@@ -30,6 +33,7 @@ class Wait(msgspec.Struct, frozen=True):
 
 class MakeOffer(msgspec.Struct, frozen=True):
     provider_id: int
+    mode: Channel
     radius_km: float
     deadline_ms: int
 
@@ -72,9 +76,10 @@ def decide(rules: DispatchRules, offers: list[Offer], now_ms: int, find: Find) -
     for radius in radii(rules):
         if radius < current:
             continue  # an earlier round already went this far
-        provider_id = find(radius, offered)
-        if provider_id is not None:
-            return MakeOffer(provider_id, radius, now_ms + rules.offer_deadline_s * 1000)
+        found = find(radius, offered)
+        if found is not None:
+            provider_id, mode = found
+            return MakeOffer(provider_id, mode, radius, now_ms + rules.offer_deadline_s * 1000)
     if pending:
         return Wait(min(wake))
     widest = radii(rules)[-1]

@@ -71,23 +71,28 @@ class Offer(msgspec.Struct, frozen=True, kw_only=True):
     decided_by: str = ""
 
 
+TAKEN = "taken"  # why an offer is withdrawn when another one won
+
+
 def moved(offer: Offer, to: OfferState) -> None:
     """Raise unless ``offer`` may move to ``to``."""
     if to not in TRANSITIONS[offer.state]:
         raise Conflict(
             f"offer {offer.id} is {offer.state.value}: it cannot become {to.value}",
-            code=offer_code(offer.state),
+            code=offer_code(offer),
         )
 
 
-def offer_code(state: OfferState) -> str:
-    """The error code a late answer to an offer in ``state`` gets."""
+def offer_code(offer: Offer) -> str:
+    """The error code a late answer to ``offer`` gets."""
+    if offer.state is OfferState.WITHDRAWN and offer.reason == TAKEN:
+        return "offer_taken"
     return {
         OfferState.ACCEPTED: "offer_taken",
         OfferState.REFUSED: "offer_refused",
         OfferState.EXPIRED: "offer_expired",
         OfferState.WITHDRAWN: "offer_withdrawn",
-    }.get(state, "conflict")
+    }.get(offer.state, "conflict")
 
 
 def judge_accept(offer: Offer, attendance: AttendanceState, now_ms: int) -> None:

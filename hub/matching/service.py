@@ -109,6 +109,9 @@ class Known:
     on_duty: bool = False
     last_fix_ms: int | None = None
     engaged: bool = False
+    # From dispatch history (hub/state/ledger.py Kpis); None: the profile's figures stand.
+    acceptance_pct: float | None = None
+    on_time_pct: float | None = None
 
 
 class MatchService:
@@ -170,6 +173,18 @@ class MatchService:
             self.session(note.provider_id, note.session_id, note.opened)
         if note.on_duty is not None:
             self.duty(note.provider_id, note.on_duty)
+
+    def engaged(self, provider_id: int, engaged: bool) -> None:
+        known = self.known.get(provider_id)
+        if known is not None:
+            known.engaged = engaged
+
+    def kpis(
+        self, provider_id: int, acceptance_pct: float | None, on_time_pct: float | None
+    ) -> None:
+        known = self.known.get(provider_id)
+        if known is not None:
+            known.acceptance_pct, known.on_time_pct = acceptance_pct, on_time_pct
 
     def duty(self, provider_id: int, on: bool) -> None:
         known = self.known.get(provider_id)
@@ -241,7 +256,8 @@ class MatchService:
         )
 
     def _factors(self, hit: Hit, query: MatchQuery) -> Factors:
-        profile = self.known[hit.provider_id].provider.profile
+        known = self.known[hit.provider_id]
+        profile = known.provider.profile
         job_m = hit.distance_m
         if query.destination is not None:
             job_m += distance_m(
@@ -258,8 +274,10 @@ class MatchService:
             else price_cents(rule, job_m * self.road_factor / 1000),
             preferred=profile.preferred,
             partner=query.client_id is not None and query.client_id in profile.partner_of,
-            on_time_pct=profile.on_time_pct,
-            acceptance_pct=profile.acceptance_pct,
+            on_time_pct=profile.on_time_pct if known.on_time_pct is None else known.on_time_pct,
+            acceptance_pct=profile.acceptance_pct
+            if known.acceptance_pct is None
+            else known.acceptance_pct,
         )
 
     def _candidate(self, hit: Hit, f: Factors, score: float, now_ms: int) -> Candidate:

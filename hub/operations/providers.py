@@ -60,6 +60,7 @@ class DispatchProfile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     services: frozenset[str] = frozenset()
     prices: dict[str, PriceRule] = {}
     city: str = ""
+    email: Annotated[str, msgspec.Meta(max_length=254)] = ""  # offer links, besides SMS
     base: tuple[float, float] | None = None  # (lat, lng) of the base address
     channels: frozenset[Channel] = frozenset({Channel.APP})
     preferred: bool = False

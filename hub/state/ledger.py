@@ -197,7 +197,8 @@ class DispatchRecords(Protocol):
 
     async def offer(self, offer_id: int) -> Offer | None: ...
 
-    async def offer_by_link(self, link_hash: str) -> Offer | None: ...
+    async def offer_by_link(self, offer_id: int, link_hash: str) -> Offer | None:
+        """The link offer with this id, if the secret's hash is its own."""
 
     async def offers_of(self, attendance_id: int) -> list[Offer]: ...
 
@@ -210,7 +211,9 @@ class DispatchRecords(Protocol):
     async def engaged(self) -> dict[int, int]:
         """provider id -> the attendance it is assigned to and not yet done with."""
 
-    async def kpis(self, provider_id: int, now_ms: int) -> Kpis: ...
+    async def kpis(self, now_ms: int, provider_id: int | None = None) -> dict[int, Kpis]:
+        """Providers' records over the last KPI_WINDOW_MS (one provider's, or everyone's
+        who has one)."""
 
     async def notify(self, note: Notification) -> int:
         """Record a notification; its id."""
@@ -237,8 +240,8 @@ class DispatchQueries:
         found = await self._offers("id = ?", offer_id)
         return found[0] if found else None
 
-    async def offer_by_link(self, link_hash: str) -> Offer | None:
-        found = await self._offers("link_hash = ?", link_hash)
+    async def offer_by_link(self, offer_id: int, link_hash: str) -> Offer | None:
+        found = await self._offers("id = ? AND link_hash = ?", offer_id, link_hash)
         return found[0] if found else None
 
     async def offers_of(self, attendance_id: int) -> list[Offer]:
@@ -260,28 +263,33 @@ class DispatchQueries:
         )
         return {int(row[0]): int(row[1]) for row in rows}
 
-    async def kpis(self, provider_id: int, now_ms: int) -> Kpis:
+    async def kpis(self, now_ms: int, provider_id: int | None = None) -> dict[int, Kpis]:
         since = now_ms - KPI_WINDOW_MS
+        one, args = ("", ()) if provider_id is None else (" AND provider_id = ?", (provider_id,))
         offers = await self.fetch(
-            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = 'accepted' THEN 1 ELSE 0 END), 0)"
-            " FROM offers WHERE provider_id = ? AND created_ms >= ? AND mode <> 'verbal'"
-            " AND state IN ('accepted', 'refused', 'expired')",
-            provider_id,
+            "SELECT provider_id, COUNT(*),"
+            " SUM(CASE WHEN state = 'accepted' THEN 1 ELSE 0 END) FROM offers"
+            " WHERE created_ms >= ? AND mode <> 'verbal'"
+            f" AND state IN ('accepted', 'refused', 'expired'){one} GROUP BY provider_id",
             since,
+            *args,
         )
         arrivals = await self.fetch(
-            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN arrived_ms <= promised_ms THEN 1 ELSE 0 END),"
-            " 0) FROM attendances WHERE provider_id = ? AND arrived_ms >= ?"
-            " AND promised_ms IS NOT NULL",
-            provider_id,
+            "SELECT provider_id, COUNT(*),"
+            " SUM(CASE WHEN arrived_ms <= promised_ms THEN 1 ELSE 0 END) FROM attendances"
+            f" WHERE arrived_ms >= ? AND promised_ms IS NOT NULL{one} GROUP BY provider_id",
             since,
+            *args,
         )
-        return Kpis(
-            decided=int(offers[0][0]),
-            accepted=int(offers[0][1]),
-            arrivals=int(arrivals[0][0]),
-            on_time=int(arrivals[0][1]),
-        )
+        counts: dict[int, list[int]] = {}
+        for row in offers:
+            counts.setdefault(int(row[0]), [0, 0, 0, 0])[0:2] = [int(row[1]), int(row[2])]
+        for row in arrivals:
+            counts.setdefault(int(row[0]), [0, 0, 0, 0])[2:4] = [int(row[1]), int(row[2])]
+        return {
+            pid: Kpis(decided=c[0], accepted=c[1], arrivals=c[2], on_time=c[3])
+            for pid, c in counts.items()
+        }
 
     async def notifications(self, *, after_id: int = 0, limit: int = 100) -> list[Notification]:
         rows = await self.fetch(

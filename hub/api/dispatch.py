@@ -1,0 +1,161 @@
+"""Dispatch over REST, the operator's side: automatic, a pick by hand, verbal, steps."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hub.api.auth import require
+from hub.api.openapi import PAGE_PARAMS, Operation
+from hub.api.responses import JSON, body_as, page_params, path_id
+from hub.dispatch.lifecycle import OPERATOR_STEPS, Step
+from hub.dispatch.offers import EtaMin, Offer
+from hub.errors import BadRequest
+from hub.operations.attendances import Attendance
+from hub.operations.providers import Channel
+from hub.operations.users import Role
+from hub.state.ledger import Notification
+
+ProviderId = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class OfferRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    provider_id: ProviderId
+    mode: Channel
+
+
+class VerbalRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The provider accepted by phone, promising to arrive within eta_min."""
+
+    provider_id: ProviderId
+    eta_min: EtaMin
+
+
+class StepRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    step: Step
+    reason: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+
+
+class OfferList(msgspec.Struct):
+    offers: list[Offer]
+
+
+class NotificationList(msgspec.Struct):
+    notifications: list[Notification]
+
+
+async def automatic(request: Request) -> Response:
+    actor = await require(request, Role.OPERATOR)
+    hub = request.state.hub
+    return JSON(await hub.dispatcher.automatic(path_id(request, "attendance_id"), actor.subject))
+
+
+async def offer(request: Request) -> Response:
+    actor = await require(request, Role.OPERATOR)
+    body = await body_as(request, OfferRequest)
+    made = await request.state.hub.dispatcher.offer(
+        path_id(request, "attendance_id"), body.provider_id, body.mode, actor.subject
+    )
+    return JSON(made, status_code=201)
+
+
+async def verbal(request: Request) -> Response:
+    actor = await require(request, Role.OPERATOR)
+    body = await body_as(request, VerbalRequest)
+    won = await request.state.hub.dispatcher.verbal(
+        path_id(request, "attendance_id"), body.provider_id, body.eta_min, actor.subject
+    )
+    return JSON(won, status_code=201)
+
+
+async def step(request: Request) -> Response:
+    actor = await require(request, Role.OPERATOR)
+    body = await body_as(request, StepRequest)
+    if body.step not in OPERATOR_STEPS:
+        raise BadRequest(f"{body.step.value} is dispatch's own step, not an operator's")
+    done = await request.state.hub.dispatcher.step(
+        path_id(request, "attendance_id"), body.step, actor.subject, reason=body.reason
+    )
+    return JSON(done)
+
+
+async def offers(request: Request) -> Response:
+    await require(request, Role.OPERATOR)
+    hub = request.state.hub
+    return JSON(OfferList(await hub.records.dispatch.offers_of(path_id(request, "attendance_id"))))
+
+
+async def notifications(request: Request) -> Response:
+    await require(request, Role.OPERATOR)
+    after, limit = page_params(request)
+    found = await request.state.hub.records.dispatch.notifications(after_id=after, limit=limit)
+    return JSON(NotificationList(found))
+
+
+routes = [
+    Route("/attendances/{attendance_id}/auto", automatic, methods=["POST"]),
+    Route("/attendances/{attendance_id}/offers", offer, methods=["POST"]),
+    Route("/attendances/{attendance_id}/offers", offers, methods=["GET"]),
+    Route("/attendances/{attendance_id}/verbal", verbal, methods=["POST"]),
+    Route("/attendances/{attendance_id}/steps", step, methods=["POST"]),
+    Route("/notifications", notifications),
+]
+
+operations = [
+    Operation(
+        "POST",
+        "/attendances/{attendance_id}/auto",
+        "Dispatch automatically by the client's rules (at the schedule minus its lead time)",
+        Attendance,
+        admin=True,
+        errors=(404, 409),
+    ),
+    Operation(
+        "POST",
+        "/attendances/{attendance_id}/offers",
+        "Offer the job to a provider picked by hand, by app, portal or link",
+        Offer,
+        201,
+        OfferRequest,
+        admin=True,
+        errors=(404, 409),
+    ),
+    Operation(
+        "GET",
+        "/attendances/{attendance_id}/offers",
+        "Every offer of the attendance, oldest first",
+        OfferList,
+        admin=True,
+    ),
+    Operation(
+        "POST",
+        "/attendances/{attendance_id}/verbal",
+        "Record that a provider accepted by phone: assigned at once",
+        Offer,
+        201,
+        VerbalRequest,
+        admin=True,
+        errors=(404, 409),
+    ),
+    Operation(
+        "POST",
+        "/attendances/{attendance_id}/steps",
+        "Move the attendance along its lifecycle (cancel, or a step phoned in)",
+        Attendance,
+        body=StepRequest,
+        admin=True,
+        errors=(403, 404, 409),
+    ),
+    Operation(
+        "GET",
+        "/notifications",
+        "SMS and e-mail sent or kept in the outbox, oldest first",
+        NotificationList,
+        query=PAGE_PARAMS,
+        admin=True,
+    ),
+]

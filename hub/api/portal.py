@@ -1,0 +1,273 @@
+"""The provider's side over REST: the web portal (provider token) and offer links.
+
+Both show an offer with only where and what until it is accepted; after that, the full
+assignment.  A link carries ``<offer id>.<secret>``; the store keeps only the secret's
+hash.  Opening a link (GET) never changes anything, because mail scanners open links;
+answers are POSTs.  After an accept the same link reports the provider's steps until the
+attendance is done.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from hub import wire
+from hub.api.openapi import Operation
+from hub.api.responses import JSON, body_as, path_id
+from hub.channels.provider import provider_step
+from hub.context import Hub
+from hub.dispatch.delivery import (
+    LINK_PATH,
+    SESSION_MODES,
+    assignment_frame,
+    assistance,
+    parse_link,
+)
+from hub.dispatch.lifecycle import Step
+from hub.dispatch.offers import EtaMin, Offer, OfferState, RefusalReason
+from hub.errors import BadRequest, FrameError, NotFound, Unauthorized
+from hub.operations.attendances import AttendanceState
+
+
+class OfferView(msgspec.Struct, kw_only=True):
+    offer_id: int
+    attendance_id: int
+    state: OfferState
+    service: str
+    district: str
+    city: str
+    deadline: int
+    server_time: int
+    attendance_state: AttendanceState
+    assignment: wire.Assignment | None  # only once this offer won
+
+
+class OfferViews(msgspec.Struct):
+    offers: list[OfferView]
+
+
+class AcceptBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    eta_min: EtaMin
+
+
+class RefuseBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    reason: RefusalReason = "other"
+
+
+class StepBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    step: Annotated[str, msgspec.Meta(max_length=20)]
+    reason: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+
+
+async def view(hub: Hub, offer: Offer) -> OfferView:
+    attendance = await hub.records.attendances.get(offer.attendance_id)
+    assert attendance is not None  # a foreign key
+    origin, code = assistance(attendance)
+    won = offer.state is OfferState.ACCEPTED and attendance.provider_id == offer.provider_id
+    return OfferView(
+        offer_id=offer.id,
+        attendance_id=attendance.id,
+        state=offer.state,
+        service=code,
+        district=origin.address.district,
+        city=origin.address.city,
+        deadline=offer.deadline_ms,
+        server_time=time.time_ns() // 1_000_000,
+        attendance_state=attendance.state,
+        assignment=assignment_frame(offer, attendance) if won else None,
+    )
+
+
+# --- the web portal (provider token) -------------------------------------------------------
+
+
+async def provider_id(request: Request) -> int:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("send Authorization: Bearer <provider token>", code="token_missing")
+    hub: Hub = request.state.hub
+    return (await hub.provider_from_token(token.strip())).id
+
+
+async def portal_offers(request: Request) -> Response:
+    pid = await provider_id(request)
+    hub: Hub = request.state.hub
+    pending = await hub.records.dispatch.pending_of(pid)
+    return JSON(OfferViews([await view(hub, o) for o in pending if o.mode in SESSION_MODES]))
+
+
+async def portal_accept(request: Request) -> Response:
+    pid = await provider_id(request)
+    body = await body_as(request, AcceptBody)
+    hub: Hub = request.state.hub
+    won = await hub.dispatcher.accept(
+        path_id(request, "offer_id"), pid, body.eta_min, f"provider:{pid}"
+    )
+    return JSON(await view(hub, won))
+
+
+async def portal_refuse(request: Request) -> Response:
+    pid = await provider_id(request)
+    body = await body_as(request, RefuseBody)
+    hub: Hub = request.state.hub
+    refused = await hub.dispatcher.refuse(
+        path_id(request, "offer_id"), pid, body.reason, f"provider:{pid}"
+    )
+    return JSON(await view(hub, refused))
+
+
+async def portal_step(request: Request) -> Response:
+    pid = await provider_id(request)
+    body = await body_as(request, StepBody)
+    hub: Hub = request.state.hub
+    done = await hub.dispatcher.step(
+        path_id(request, "attendance_id"),
+        _step(body.step),
+        f"provider:{pid}",
+        provider_id=pid,
+        reason=body.reason,
+    )
+    return JSON(wire.Status(attendance_id=done.id, state=done.state.value))
+
+
+# --- links (the token is the credential) ---------------------------------------------------
+
+
+async def linked_offer(request: Request) -> Offer:
+    offer_id, digest = parse_link(request.path_params["token"])
+    hub: Hub = request.state.hub
+    offer = await hub.records.dispatch.offer_by_link(offer_id, digest)
+    if offer is None:
+        raise NotFound("this link is not valid", code="link_invalid")
+    return offer
+
+
+async def link_view(request: Request) -> Response:
+    return JSON(await view(request.state.hub, await linked_offer(request)))
+
+
+async def link_accept(request: Request) -> Response:
+    offer = await linked_offer(request)
+    body = await body_as(request, AcceptBody)
+    hub: Hub = request.state.hub
+    won = await hub.dispatcher.accept(
+        offer.id, offer.provider_id, body.eta_min, f"link:{offer.provider_id}"
+    )
+    return JSON(await view(hub, won))
+
+
+async def link_refuse(request: Request) -> Response:
+    offer = await linked_offer(request)
+    body = await body_as(request, RefuseBody)
+    hub: Hub = request.state.hub
+    refused = await hub.dispatcher.refuse(
+        offer.id, offer.provider_id, body.reason, f"link:{offer.provider_id}"
+    )
+    return JSON(await view(hub, refused))
+
+
+async def link_step(request: Request) -> Response:
+    offer = await linked_offer(request)
+    body = await body_as(request, StepBody)
+    hub: Hub = request.state.hub
+    if offer.state is not OfferState.ACCEPTED:
+        raise NotFound("this link's offer was not accepted", code="offer_unknown")
+    done = await hub.dispatcher.step(
+        offer.attendance_id,
+        _step(body.step),
+        f"link:{offer.provider_id}",
+        provider_id=offer.provider_id,
+        reason=body.reason,
+    )
+    return JSON(wire.Status(attendance_id=done.id, state=done.state.value))
+
+
+def _step(name: str) -> Step:
+    try:
+        return provider_step(name)
+    except FrameError as exc:
+        raise BadRequest(exc.message) from None
+
+
+LINK = LINK_PATH + "{token}"
+
+routes = [
+    Route("/portal/offers", portal_offers),
+    Route("/portal/offers/{offer_id}/accept", portal_accept, methods=["POST"]),
+    Route("/portal/offers/{offer_id}/refuse", portal_refuse, methods=["POST"]),
+    Route("/portal/attendances/{attendance_id}/steps", portal_step, methods=["POST"]),
+    Route(LINK, link_view),
+    Route(LINK + "/accept", link_accept, methods=["POST"]),
+    Route(LINK + "/refuse", link_refuse, methods=["POST"]),
+    Route(LINK + "/steps", link_step, methods=["POST"]),
+]
+
+operations = [
+    Operation(
+        "GET",
+        "/portal/offers",
+        "The provider's pending app and portal offers (provider token)",
+        OfferViews,
+        admin=True,
+    ),
+    Operation(
+        "POST",
+        "/portal/offers/{offer_id}/accept",
+        "Accept an offer with an ETA; the assignment comes back (provider token)",
+        OfferView,
+        body=AcceptBody,
+        admin=True,
+        errors=(404, 409, 410),
+    ),
+    Operation(
+        "POST",
+        "/portal/offers/{offer_id}/refuse",
+        "Refuse an offer with a reason from the catalogue (provider token)",
+        OfferView,
+        body=RefuseBody,
+        admin=True,
+        errors=(400, 404, 409, 410),
+    ),
+    Operation(
+        "POST",
+        "/portal/attendances/{attendance_id}/steps",
+        "Report a step on an assigned attendance (provider token)",
+        wire.Status,
+        body=StepBody,
+        admin=True,
+        errors=(403, 404, 409),
+    ),
+    Operation(
+        "GET", LINK, "An offer behind a link; opening it changes nothing", OfferView, errors=(404,)
+    ),
+    Operation(
+        "POST",
+        LINK + "/accept",
+        "Accept the link's offer with an ETA",
+        OfferView,
+        body=AcceptBody,
+        errors=(404, 409, 410),
+    ),
+    Operation(
+        "POST",
+        LINK + "/refuse",
+        "Refuse the link's offer",
+        OfferView,
+        body=RefuseBody,
+        errors=(400, 404, 409, 410),
+    ),
+    Operation(
+        "POST",
+        LINK + "/steps",
+        "Report a step on the attendance the link's offer won",
+        wire.Status,
+        body=StepBody,
+        errors=(403, 404, 409),
+    ),
+]

@@ -1,0 +1,183 @@
+"""Telling the world what a dispatch decision changed, once it is committed.
+
+Offers by app or portal go to the provider's session wherever it lives (this node directly,
+another node through the bus); offers by link go out as SMS and e-mail carrying a
+single-use token.  Assignments, closed offers and operators' steps follow the same road.
+Every log entry is published on the status stream; matching learns who is engaged and the
+providers' new acceptance and on-time figures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from hub import wire
+from hub.dispatch.offers import Offer, OfferState
+from hub.errors import Conflict, NotFound
+from hub.geo import distance_m
+from hub.operations.attendances import Attendance, Place
+from hub.operations.providers import Channel
+from hub.operations.services import service
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from hub.context import Hub
+    from hub.dispatch.service import Outcome
+
+log = logging.getLogger(__name__)
+
+LINK_PATH = "/links/"
+SESSION_MODES = (Channel.APP, Channel.WEB)
+
+
+def link_hash(secret: str) -> str:
+    """What the store keeps of a link's secret (the link itself is never stored)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def link_token(offer_id: int, secret: str) -> str:
+    return f"{offer_id}.{secret}"
+
+
+def parse_link(token: str) -> tuple[int, str]:
+    """(offer id, secret hash) of a link token; link_invalid when it cannot be one."""
+    raw_id, dot, secret = token.partition(".")
+    if not dot or not raw_id.isdigit() or not 20 <= len(secret) <= 64 or len(raw_id) > 15:
+        raise NotFound("this link is not valid", code="link_invalid")
+    return int(raw_id), link_hash(secret)
+
+
+def offer_frame(
+    offer: Offer, attendance: Attendance, here: tuple[float, float] | None
+) -> wire.Offer:
+    origin, code = assistance(attendance)
+    return wire.Offer(
+        offer_id=offer.id,
+        attendance_id=attendance.id,
+        service=code,
+        district=origin.address.district,
+        city=origin.address.city,
+        distance_m=None
+        if here is None
+        else round(distance_m(here[0], here[1], origin.lat, origin.lng)),
+        deadline=offer.deadline_ms,
+        server_time=time.time_ns() // 1_000_000,
+    )
+
+
+def assignment_frame(offer: Offer, attendance: Attendance) -> wire.Assignment:
+    origin, code = assistance(attendance)
+    return wire.Assignment(
+        attendance_id=attendance.id,
+        offer_id=offer.id,
+        service=code,
+        requester_name=attendance.requester_name,
+        requester_phone=attendance.requester_phone,
+        origin=origin,
+        destination=attendance.destination,
+        notes=attendance.notes,
+        eta_min=offer.eta_min or 0,
+        promised=attendance.promised_ms or 0,
+        state=attendance.state.value,
+    )
+
+
+def assistance(attendance: Attendance) -> tuple[Place, str]:
+    """Origin and service of an attendance that can be dispatched (an assistance)."""
+    if attendance.origin is None or attendance.service is None:
+        raise Conflict(f"attendance {attendance.id} is not dispatched", code="illegal_transition")
+    return attendance.origin, attendance.service
+
+
+def link_text(attendance: Attendance, offer: Offer, url: str, zone: ZoneInfo) -> str:
+    origin, code = assistance(attendance)
+    place = ", ".join(p for p in (origin.address.district, origin.address.city) if p)
+    until = datetime.fromtimestamp(offer.deadline_ms / 1000, zone).strftime("%H:%M")
+    return f"Acionamento: {service(code).name_pt} em {place}. Responda até {until}: {url}"
+
+
+class Delivery:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    async def reachable(self, provider_id: int, mode: Channel) -> None:
+        """Refuse an operator's offer the provider cannot receive by this mode now."""
+        provider = await self.hub.records.providers.get(provider_id)
+        if provider is None or not provider.active:
+            raise NotFound(f"no active provider {provider_id}")
+        if mode not in provider.profile.channels:
+            raise Conflict(
+                f"provider {provider_id} is not reached by {mode.value}",
+                code="provider_unreachable",
+            )
+        if mode in SESSION_MODES:
+            known = self.hub.matching.known.get(provider_id)
+            if known is None or known.session_id is None:
+                raise Conflict(
+                    f"provider {provider_id} has no open session for a {mode.value} offer",
+                    code="provider_unreachable",
+                )
+
+    async def deliver(self, out: Outcome) -> None:
+        hub = self.hub
+        a = out.attendance
+        for change in out.changes:
+            await hub.live.bus.publish("status", msgspec.json.encode(change))
+        if a is None:
+            return
+        for offer, secret in out.made:
+            hub.metrics.offers.labels("made").inc()
+            if offer.mode in SESSION_MODES:
+                await self.push(
+                    offer.provider_id, offer_frame(offer, a, self.here(offer.provider_id))
+                )
+            elif offer.mode is Channel.LINK and secret is not None:
+                await self.send_link(offer, a, secret)
+        for offer in out.closed:
+            hub.metrics.offers.labels(offer.state.value).inc()
+            if offer.mode in SESSION_MODES:
+                state = "taken" if offer.reason == "taken" else offer.state.value
+                await self.push(offer.provider_id, wire.OfferClosed(offer_id=offer.id, state=state))
+        if out.assigned is not None:
+            hub.metrics.offers.labels(OfferState.ACCEPTED.value).inc()
+            await self.push(out.assigned.provider_id, assignment_frame(out.assigned, a))
+            await hub.engaged(out.assigned.provider_id, a)
+        if out.again is not None:
+            await self.push(out.again.provider_id, assignment_frame(out.again, a))
+        for provider_id, changed, reason in out.told:
+            await self.push(
+                provider_id,
+                wire.Status(attendance_id=changed.id, state=changed.state.value, reason=reason),
+            )
+        if out.moved and a.provider_id is not None:
+            await hub.engaged(a.provider_id, a)
+        if out.released is not None:
+            await hub.engaged(out.released, None)
+        for provider_id in out.kpis:
+            await hub.kpis_changed(provider_id)
+
+    async def push(self, provider_id: int, frame: wire.HubFrame) -> None:
+        await self.hub.sessions.push(provider_id, frame)
+
+    async def send_link(self, offer: Offer, attendance: Attendance, secret: str) -> None:
+        provider = await self.hub.records.providers.get(offer.provider_id)
+        if provider is None:
+            return
+        url = self.hub.settings.public_url.rstrip("/") + LINK_PATH + link_token(offer.id, secret)
+        text = link_text(attendance, offer, url, self.hub.matching.zone)
+        notifier = self.hub.notifier
+        assert notifier is not None  # built by the lifespan
+        await notifier.sms_to(provider.phone, text, offer.id)
+        if provider.profile.email:
+            await notifier.email_to(provider.profile.email, "Acionamento", text, offer.id)
+
+    def here(self, provider_id: int) -> tuple[float, float] | None:
+        here = self.hub.matching.index.positions.get(provider_id)
+        return None if here is None else (here.lat, here.lng)
