@@ -23,10 +23,10 @@ class Cascade(StrEnum):
 class DispatchRules(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     automatic: bool = False
     radius_km: Annotated[float, msgspec.Meta(gt=0, le=500)] = 50.0
-    offer_deadline_s: Annotated[int, msgspec.Meta(ge=10, le=3600)] = 60
+    offer_deadline_s: Annotated[int, msgspec.Meta(ge=1, le=3600)] = 60
     max_attempts: Annotated[int, msgspec.Meta(ge=1, le=50)] = 5
     cascade: Cascade = Cascade.SEQUENTIAL
-    stagger_s: Annotated[int, msgspec.Meta(ge=5, le=600)] = 30
+    stagger_s: Annotated[int, msgspec.Meta(ge=1, le=600)] = 30
     # After a round with no taker the radius doubles, at most this many times.
     widen_rounds: Annotated[int, msgspec.Meta(ge=0, le=5)] = 2
     # A scheduled attendance is dispatched this long before its time.

@@ -69,7 +69,7 @@ async def test_admin_writes_operator_reads(http):
         ("post", "/clients", {"name": ""}, 400),
         ("post", "/clients", {"name": "X", "rules": {"radius_km": 0}}, 400),
         ("post", "/clients", {"name": "X", "rules": {"cascade": "random"}}, 400),
-        ("post", "/clients", {"name": "X", "rules": {"offer_deadline_s": 5}}, 400),
+        ("post", "/clients", {"name": "X", "rules": {"offer_deadline_s": 0}}, 400),
         ("post", "/clients", {"name": "X", "colour": "red"}, 400),
         ("get", "/clients/abc", None, 400),
         ("get", "/clients/999", None, 404),
