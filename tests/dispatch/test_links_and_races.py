@@ -95,11 +95,11 @@ async def test_fifty_accepts_over_socket_link_and_verbal_have_one_winner(scene):
             _, path = await link_offer(scene, tow, link_id)
             async with httpx.AsyncClient(base_url=scene.running.http) as anyone:
 
-                async def by_link():
+                async def by_link(path=path):
                     answer = await anyone.post(path + "/accept", json={"eta_min": 9})
                     return "won" if answer.status_code == 200 else answer.json()["error"]["code"]
 
-                async def by_phone():
+                async def by_phone(tow=tow, verbal_id=verbal_id):
                     answer = await scene.http.post(
                         f"/attendances/{tow['id']}/verbal",
                         json={"provider_id": verbal_id, "eta_min": 9},
