@@ -92,9 +92,10 @@ class Scene:
         return dict((await self.http.get(f"/attendances/{attendance_id}")).json())
 
     @asynccontextmanager
-    async def app(self, provider_id: int, lat: float = -23.565, lng: float = -46.65):
+    async def app(self, provider_id: int, lat: float = -23.565, lng: float = -46.65, url: str = ""):
         """The provider's app: connected, on duty, one fix near the origin."""
-        async with ProviderClient.connect(self.running.ws, await self.token(provider_id)) as app:
+        token = await self.token(provider_id)
+        async with ProviderClient.connect(url or self.running.ws, token) as app:
             await app.welcome()
             await app.send({"type": "duty", "on": True})
             await app.until(lambda f: f["type"] == "duty")
