@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--quick", action="store_true", help="20,000 providers, fewer queries")
     p = scenarios.add_parser("search", help="beneficiary search by CPF, plate, name piece")
     p.add_argument("--quick", action="store_true", help="100,000 beneficiaries, not 1,000,000")
+    p = scenarios.add_parser("offer", help="offer round trip and deadlines under auto dispatch")
+    p.add_argument("--engine", choices=["memory", "redis"], default="memory")
+    p.add_argument("--quick", action="store_true", help="30 apps, 60 attendances")
     p = scenarios.add_parser("sessions", help="idle-but-alive sessions held by one hub")
     p.add_argument("--count", type=int, default=10_000)
     p.add_argument("--quick", action="store_true", help="at most 1,000 sessions")
@@ -35,6 +38,10 @@ def main(argv: list[str] | None = None) -> None:
         from bench import search
 
         result = search.main(args.quick)
+    elif args.scenario == "offer":
+        from bench import offer
+
+        result = offer.main(args.engine, args.quick)
     elif args.scenario == "match":
         from bench import match
 

@@ -1,7 +1,8 @@
 """The baseline: the fastest bare websocket server we can write (picows on uvloop).
 
 It only decodes each frame with the hub's own msgspec schema and acks the highest sequence
-number: no auth, no filter, no state, no storage.  ``python -m bench.bare PORT``.
+number (or answers a ping): no auth, no filter, no state, no storage.
+``python -m bench.bare PORT``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ class Bare(WSListener):
             seq = decoded.fixes[-1].seq
         elif isinstance(decoded, wire.Fix):
             seq = decoded.seq
+        elif isinstance(decoded, wire.Ping):  # the echo of bench offer's baseline
+            pong = wire.Pong(id=decoded.id, server_time=0)
+            transport.send(WSMsgType.TEXT, wire.encode_json(pong))
+            return
         else:
             return
         transport.send(WSMsgType.TEXT, wire.encode_json(wire.Ack(seq=seq)))

@@ -56,6 +56,7 @@ log = logging.getLogger(__name__)
 STATUS_CHANNEL = "status"  # bus channel of StatusChange, for dashboards
 SYSTEM = "system"
 AUTO_MODES = (Channel.APP, Channel.WEB, Channel.LINK)  # verbal needs an operator's call
+HOMES_KEPT = 100_000  # offers whose attendance this node remembers (insertion order)
 
 T = TypeVar("T")
 
@@ -100,6 +101,7 @@ class Dispatcher:
         self.timers: dict[int, asyncio.TimerHandle] = {}
         self.running: set[asyncio.Task[None]] = set()
         self.clients: dict[int, int] = {}  # attendance id -> client id (never changes)
+        self.homes: dict[int, tuple[int, int]] = {}  # offer id -> (attendance, provider)
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -183,7 +185,7 @@ class Dispatcher:
     ) -> Offer:
         """Take an offer.  Exactly one accept per attendance wins; a replay of the winning
         accept answers the same again; the rest get offer_taken / offer_expired."""
-        offer = await self._own_offer(offer_id, provider_id)
+        attendance_id = await self._offer_home(offer_id, provider_id)
 
         async def work(ledger: Ledger, out: Outcome, now: int) -> Offer:
             current = _find(ledger.offers, offer_id)
@@ -193,14 +195,14 @@ class Dispatcher:
             judge_accept(current, ledger.attendance.state, now)
             return await self._assign(ledger, out, current, eta_min, actor, now)
 
-        return await self._decide(offer.attendance_id, work)
+        return await self._decide(attendance_id, work)
 
     async def refuse(
         self, offer_id: int, provider_id: int | None, reason: str, actor: str
     ) -> Offer:
         checked_reason(reason)
-        offer = await self._own_offer(offer_id, provider_id)
-        rules = await self._rules(offer.attendance_id)
+        attendance_id = await self._offer_home(offer_id, provider_id)
+        rules = await self._rules(attendance_id)
 
         async def work(ledger: Ledger, out: Outcome, now: int) -> Offer:
             current = _find(ledger.offers, offer_id)
@@ -219,7 +221,7 @@ class Dispatcher:
             await self._continue(ledger, out, now, rules)
             return refused
 
-        return await self._decide(offer.attendance_id, work)
+        return await self._decide(attendance_id, work)
 
     async def step(
         self,
@@ -415,6 +417,7 @@ class Dispatcher:
             now,
         )
         out.made.append((offer, secret))
+        self._remember(offer)
         return offer
 
     async def _assign(
@@ -566,12 +569,25 @@ class Dispatcher:
             self.hub.matching.client_changed(client)
         return client.rules
 
-    async def _own_offer(self, offer_id: int, provider_id: int | None) -> Offer:
-        offer = await self.hub.records.dispatch.offer(offer_id)
-        if offer is None or (provider_id is not None and offer.provider_id != provider_id):
+    async def _offer_home(self, offer_id: int, provider_id: int | None) -> int:
+        """The attendance of an offer made to ``provider_id`` (any provider when None);
+        offer_unknown otherwise.  Offers this node made are known without a query."""
+        home = self.homes.get(offer_id)
+        if home is None:
+            offer = await self.hub.records.dispatch.offer(offer_id)
+            if offer is not None:
+                home = self._remember(offer)
+        if home is None or (provider_id is not None and home[1] != provider_id):
             raise NotFound(f"no offer {offer_id} for you", code="offer_unknown")
-        return offer
+        return home[0]
+
+    def _remember(self, offer: Offer) -> tuple[int, int]:
+        home = self.homes[offer.id] = (offer.attendance_id, offer.provider_id)
+        if len(self.homes) > HOMES_KEPT:
+            del self.homes[next(iter(self.homes))]  # the oldest
+        return home
 
 
 def _find(offers: list[Offer], offer_id: int) -> Offer:
+    """The offer under the lock (its id was checked against the store before)."""
     return next(o for o in offers if o.id == offer_id)

@@ -36,8 +36,7 @@ class _Statements:
         return int(cursor.lastrowid or 0)
 
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
-        async with self.db.execute(sql, args) as cursor:
-            return list(await cursor.fetchall())
+        return list(await self.db.execute_fetchall(sql, args))
 
 
 class SqliteDispatch(DispatchQueries):

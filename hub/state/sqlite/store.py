@@ -82,9 +82,8 @@ class SqliteRecords:
                 raise StoreUnavailable(f"SQLite failed: {exc}") from None
 
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
-        try:
-            async with self.db.execute(sql, args) as cursor:
-                return list(await cursor.fetchall())
+        try:  # one trip to the connection's thread (execute + fetchall + close)
+            return list(await self.db.execute_fetchall(sql, args))
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"SQLite failed: {exc}") from None
 

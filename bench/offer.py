@@ -1,0 +1,402 @@
+"""``python -m bench offer``: the offer round trip under automatic dispatch, and deadlines.
+
+A hub process on the chosen engines; simulated provider apps (websocket sessions, on duty,
+near the origin) that accept most offers, refuse some and ignore a few (those expire and
+the cascade moves on).  Attendances are registered concurrently for a client with automatic
+dispatch; each assigned app reports arrival and completion at once, so it is free again.
+
+- ``offer_rtt``: the app sends its accept -> the app receives its assignment.  The hub
+  sends the assignment after the accept is committed and its log entry published on the
+  status stream, so this is "accept processed and visible on the status stream".
+- the baseline, in the same run: a bare websocket echo round trip (the picows server of
+  bench/bare.py) plus one single-row conditional UPDATE committed in the same records
+  store (SQLite file or PostgreSQL schema), measured before the hub starts.
+- ``deadline_lag``: an offer's deadline -> its ``offer_closed`` (expired) at the ignoring
+  app, while a load generator streams GPS fixes into the same hub as fast as it acks them.
+
+``lost_offers``: offers the store holds for an app that the app never received, plus offers
+still pending long after their deadline.  ``double_assignments``: attendances with more
+than one accepted offer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import httpx
+import msgspec
+import websockets
+
+from bench.common import (
+    DATABASE_URL,
+    bench_records,
+    engines,
+    free_port,
+    hub_process,
+    percentile,
+    providers_with_tokens,
+    say,
+)
+from bench.ingest import drive
+from hub.config import load_settings
+from hub.engines import token_issuer
+from hub.operations import registry
+from hub.operations.providers import Channel, DispatchProfile, NewProvider
+
+ORIGIN = {
+    "address": {"street": "Avenida Paulista", "district": "Bela Vista", "city": "São Paulo"},
+    "lat": -23.5614,
+    "lng": -46.6559,
+}
+DESTINATION = {"address": {"street": "Rua Augusta"}, "lat": -23.556, "lng": -46.66}
+DEADLINE_S = 2
+ACCEPT_SQL = "UPDATE bench_accept SET state = 'accepted' WHERE id = ? AND state = 'pending'"
+
+
+_chance = random.Random(7)
+
+
+def temper() -> str:
+    """How an app answers an offer: mostly accepts, sometimes refuses or lets it expire."""
+    roll = _chance.random()
+    return "ignore" if roll < 0.15 else "refuse" if roll < 0.25 else "accept"
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass
+class Tally:
+    offers_seen: set[int] = field(default_factory=set)
+    rtt_ms: list[float] = field(default_factory=list)
+    lag_ms: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+class App:
+    """One simulated provider app: answers offers by its temper, finishes jobs at once."""
+
+    def __init__(
+        self, provider_id: int, token: str, temper: Callable[[], str], tally: Tally, rank: int
+    ) -> None:
+        self.provider_id, self.token, self.temper, self.tally = provider_id, token, temper, tally
+        self.rank = rank  # 0 is nearest the origin
+        self.sent_accept: dict[int, float] = {}
+        self.deadlines: dict[int, int] = {}
+        self.ready = asyncio.Event()
+
+    async def run(self, url: str, stop: asyncio.Event) -> None:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        async with websockets.connect(url, additional_headers=headers) as ws:
+            lat = float(ORIGIN["lat"]) + 0.001 * (self.rank + 1)  # type: ignore[arg-type]
+            lng = float(ORIGIN["lng"]) + random.uniform(-0.0005, 0.0005)  # type: ignore[arg-type]
+            await ws.send(msgspec.json.encode({"type": "duty", "on": True}).decode())
+            fix = {"seq": 1, "t": now_ms() - 100, "lat": lat, "lng": lng, "acc": 5.0}
+            await ws.send(msgspec.json.encode({"type": "fixes", "fixes": [fix]}).decode())
+            reader = asyncio.create_task(self.read(ws))
+            seq = 1
+            while not stop.is_set():  # a real app streams GPS: online, never idle
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 10)
+                seq += 1
+                fix = {"seq": seq, "t": now_ms() - 100, "lat": lat, "lng": lng, "acc": 5.0}
+                await ws.send(msgspec.json.encode({"type": "fixes", "fixes": [fix]}).decode())
+            reader.cancel()
+
+    async def read(self, ws: Any) -> None:
+        async for raw in ws:
+            frame = msgspec.json.decode(raw)
+            kind = frame["type"]
+            if kind == "ack":
+                self.ready.set()
+            elif kind == "offer":
+                await self.on_offer(ws, frame)
+            elif kind == "assignment":
+                sent = self.sent_accept.pop(frame["offer_id"], None)
+                if sent is not None:
+                    self.tally.rtt_ms.append((time.perf_counter() - sent) * 1000)
+                for step in ("arrive", "complete"):
+                    await ws.send(
+                        msgspec.json.encode(
+                            {"type": "step", "attendance_id": frame["attendance_id"], "step": step}
+                        ).decode()
+                    )
+            elif kind == "offer_closed" and frame["state"] == "expired":
+                deadline = self.deadlines.get(frame["offer_id"])
+                if deadline is not None:
+                    self.tally.lag_ms.append(max(0, now_ms() - deadline))
+            elif kind == "error":
+                code = frame["code"]
+                self.tally.errors[code] = self.tally.errors.get(code, 0) + 1
+
+    async def on_offer(self, ws: Any, frame: dict[str, Any]) -> None:
+        offer_id = frame["offer_id"]
+        self.tally.offers_seen.add(offer_id)
+        self.deadlines[offer_id] = frame["deadline"]
+        temper = self.temper()
+        if temper == "ignore":
+            return
+        if temper == "refuse":
+            answer = {"type": "refuse", "offer_id": offer_id, "reason": "busy"}
+        else:
+            answer = {"type": "accept", "offer_id": offer_id, "eta_min": 10}
+            self.sent_accept[offer_id] = time.perf_counter()
+        await ws.send(msgspec.json.encode(answer).decode())
+
+
+async def register_apps(env: dict[str, str], count: int) -> list[tuple[int, str]]:
+    profile = DispatchProfile(services=frozenset({"light_tow"}), channels=frozenset({Channel.APP}))
+    async with bench_records(env) as records:
+        tokens = await token_issuer(load_settings(env), records)
+        news = [
+            NewProvider(name=f"App {i}", phone="+5511900000000", profile=profile)
+            for i in range(count)
+        ]
+        made = await registry.register_many(records, news)
+        return [
+            (p.id, tokens.provider_token(p.id, p.token_version, int(time.time()))) for p in made
+        ]
+
+
+async def admin_headers(env: dict[str, str]) -> dict[str, str]:
+    async with bench_records(env) as records:
+        tokens = await token_issuer(load_settings(env), records)
+        return {"Authorization": f"Bearer {tokens.admin_token('bench', int(time.time()))}"}
+
+
+async def intake(http: httpx.AsyncClient) -> int:
+    """A client with automatic dispatch, a beneficiary, an open event: its id."""
+    rules = {"automatic": True, "offer_deadline_s": DEADLINE_S, "max_attempts": 10}
+    client = (await http.post("/clients", json={"name": "Bench", "rules": rules})).json()
+    plan = await http.post(
+        "/plans", json={"client_id": client["id"], "name": "P", "coverage": {"light_tow": {}}}
+    )
+    ben = await http.post(
+        "/beneficiaries",
+        json={
+            "client_id": client["id"],
+            "plan_id": plan.json()["id"],
+            "name": "Bench",
+            "cpf": "52998224725",
+        },
+    )
+    event = await http.post(
+        "/events", json={"beneficiary_id": ben.json()["beneficiary"]["id"], "type": "other"}
+    )
+    return int(event.json()["event"]["id"])
+
+
+# --- the baseline ------------------------------------------------------------------------
+
+
+async def echo_rtts(count: int) -> list[float]:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bench.bare", str(port)], stdout=subprocess.PIPE
+    )
+    try:
+        assert server.stdout is not None
+        server.stdout.readline()
+        samples = []
+        async with websockets.connect(f"ws://127.0.0.1:{port}/") as ws:
+            for i in range(count):
+                start = time.perf_counter()
+                await ws.send(msgspec.json.encode({"type": "ping", "id": i}).decode())
+                await ws.recv()
+                samples.append((time.perf_counter() - start) * 1000)
+        return samples
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+async def update_commits(env: dict[str, str], count: int) -> list[float]:
+    """One conditional single-row UPDATE committed, ``count`` times, in the same store."""
+    settings = load_settings(env)
+    samples = []
+    if settings.database_url:
+        conn = await asyncpg.connect(
+            DATABASE_URL, server_settings={"search_path": settings.postgres_schema}
+        )
+        try:
+            await conn.execute("CREATE TABLE bench_accept (id bigint PRIMARY KEY, state text)")
+            await conn.executemany(
+                "INSERT INTO bench_accept VALUES ($1, 'pending')", [(i,) for i in range(count)]
+            )
+            for i in range(count):
+                start = time.perf_counter()
+                await conn.execute(ACCEPT_SQL.replace("?", "$1"), i)
+                samples.append((time.perf_counter() - start) * 1000)
+            await conn.execute("DROP TABLE bench_accept")
+        finally:
+            await conn.close()
+        return samples
+    import aiosqlite
+
+    async with aiosqlite.connect(settings.sqlite_path, isolation_level=None) as db:
+        await db.execute("PRAGMA journal_mode=WAL")
+        await db.execute("PRAGMA synchronous=FULL")
+        await db.execute("CREATE TABLE bench_accept (id INTEGER PRIMARY KEY, state TEXT)")
+        await db.executemany(
+            "INSERT INTO bench_accept VALUES (?, 'pending')", [(i,) for i in range(count)]
+        )
+        for i in range(count):
+            start = time.perf_counter()
+            await db.execute("BEGIN IMMEDIATE")
+            await db.execute(
+                "UPDATE bench_accept SET state = 'accepted' WHERE id = ? AND state = 'pending'",
+                (i,),
+            )
+            await db.execute("COMMIT")
+            samples.append((time.perf_counter() - start) * 1000)
+        await db.execute("DROP TABLE bench_accept")
+    return samples
+
+
+# --- the run ----------------------------------------------------------------------------------
+
+
+async def run(engine: str, quick: bool) -> dict[str, Any]:
+    apps_n, per_phase, per_s = (30, 40, 10.0) if quick else (100, 200, 20.0)
+    ingest_sessions = 20 if quick else 50
+    async with engines(engine) as eng:
+        env = {**eng.env, "HUB_MAX_FIXES_PER_S": "1000000", "HUB_FIX_BURST": "1000000"}
+        say(f"engine {engine}: registering {apps_n} provider apps, {ingest_sessions} GPS streams")
+        registered = await register_apps(env, apps_n)
+        streams = await providers_with_tokens(env, ingest_sessions)
+        say("baseline: bare websocket echo + one conditional UPDATE committed")
+        echo = await echo_rtts(per_phase)
+        update = await update_commits(env, per_phase)
+        baseline = [a + b for a, b in zip(echo, update, strict=True)]
+        quiet, loaded = Tally(), Tally()
+        apps = [App(pid, token, temper, quiet, i) for i, (pid, token) in enumerate(registered)]
+        port = free_port()
+        with hub_process(env, port):
+            stop = asyncio.Event()
+            ws_url = f"ws://127.0.0.1:{port}/ws/provider"
+            running = [asyncio.create_task(a.run(ws_url, stop)) for a in apps]
+            await asyncio.wait_for(asyncio.gather(*(a.ready.wait() for a in apps)), 30)
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}", headers=await admin_headers(env), timeout=30
+            ) as http:
+                event_id = await intake(http)
+                say(f"quiet phase: {per_phase} attendances, {per_s:g} per second")
+                ids = await register_many(http, event_id, per_phase, per_s)
+                offers = await settle(http, ids, lambda: len(quiet.rtt_ms))
+                for app in apps:
+                    app.tally = loaded
+                say(f"loaded phase: the same while {ingest_sessions} sessions stream GPS")
+                seconds = 10.0 if quick else 25.0
+                ingest = asyncio.create_task(
+                    drive(
+                        ws_url,
+                        streams,
+                        {
+                            "seconds": seconds,
+                            "batch": 20,
+                            "window": 2,
+                            "step_ms": 1,
+                            "history_s": 100,
+                        },
+                    )
+                )
+                await asyncio.sleep(1.5)  # the streams are connected and pumping
+                ids = await register_many(http, event_id, per_phase, per_s)
+                offers += await settle(http, ids, lambda: len(loaded.rtt_ms))
+                ingested = await ingest
+            stop.set()
+            await asyncio.gather(*running, return_exceptions=True)
+    seen = quiet.offers_seen | loaded.offers_seen
+    late = now_ms() - 5_000
+    lost = sum(o["mode"] == "app" and o["id"] not in seen for o in offers) + sum(
+        o["state"] == "pending" and o["deadline_ms"] < late for o in offers
+    )
+    accepted: dict[int, int] = {}
+    for o in offers:
+        if o["state"] == "accepted":
+            accepted[o["attendance_id"]] = accepted.get(o["attendance_id"], 0) + 1
+    rtt_p99 = percentile(quiet.rtt_ms, 0.99)
+    base_p99 = percentile(baseline, 0.99)
+    return {
+        "scenario": "offer",
+        "engine": engine,
+        "apps": apps_n,
+        "attendances": 2 * per_phase,
+        "offers": len(offers),
+        "offer_rtt_p50_ms": round(percentile(quiet.rtt_ms, 0.5), 3),
+        "offer_rtt_p99_ms": round(rtt_p99, 3),
+        "baseline_rtt_p50_ms": round(percentile(baseline, 0.5), 3),
+        "baseline_rtt_p99_ms": round(base_p99, 3),
+        "ratio_p99_vs_baseline": round(rtt_p99 / base_p99, 3),
+        "offer_rtt_loaded_p99_ms": round(percentile(loaded.rtt_ms, 0.99), 3),
+        "assignments": len(accepted),
+        "double_assignments": sum(n > 1 for n in accepted.values()),
+        "lost_offers": lost,
+        "expired_offers": sum(o["state"] == "expired" for o in offers),
+        "deadline_lag_p50_ms": round(percentile(loaded.lag_ms, 0.5), 3),
+        "deadline_lag_p99_ms": round(percentile(loaded.lag_ms, 0.99), 3),
+        "deadline_lag_quiet_p99_ms": round(percentile(quiet.lag_ms, 0.99), 3),
+        "ingest_fixes_per_s_during": round(ingested["acked_fixes"] / ingested["elapsed_s"]),
+        "errors": {**quiet.errors, **loaded.errors},
+    }
+
+
+async def register_many(
+    http: httpx.AsyncClient, event_id: int, count: int, per_s: float
+) -> list[int]:
+    """Register ``count`` attendances at a steady ``per_s`` (a busy call centre's pace,
+    sped up), each dispatched at once: many cascades run at the same time."""
+    body = {
+        "kind": "assistance",
+        "service": "light_tow",
+        "requester_name": "Bench",
+        "requester_phone": "11999990000",
+        "origin": ORIGIN,
+        "destination": DESTINATION,
+    }
+    ids: list[int] = []
+
+    async def one() -> None:
+        made = await http.post(f"/events/{event_id}/attendances", json=body)
+        made.raise_for_status()
+        ids.append(made.json()["id"])
+
+    tasks = []
+    for _ in range(count):
+        tasks.append(asyncio.create_task(one()))
+        await asyncio.sleep(1 / per_s)
+    await asyncio.gather(*tasks)
+    return ids
+
+
+async def settle(
+    http: httpx.AsyncClient, ids: list[int], progress: Callable[[], int]
+) -> list[dict[str, Any]]:
+    """Wait until no attendance is still offering; every offer, for the checks."""
+    busy = {"offering"}
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        states = [(await http.get(f"/attendances/{i}")).json()["attendance"]["state"] for i in ids]
+        waiting = sum(s in busy for s in states)
+        say(f"{progress()} accepted so far; {waiting} attendances still offering")
+        if not waiting:
+            break
+        await asyncio.sleep(1.0)
+    offers: list[dict[str, Any]] = []
+    for i in ids:
+        offers += (await http.get(f"/attendances/{i}/offers")).json()["offers"]
+    return offers
+
+
+def main(engine: str, quick: bool) -> dict[str, Any]:
+    return asyncio.run(run(engine, quick))
