@@ -53,7 +53,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-STATUS_CHANNEL = "status"  # bus channel of StatusChange, for dashboards
 SYSTEM = "system"
 AUTO_MODES = (Channel.APP, Channel.WEB, Channel.LINK)  # verbal needs an operator's call
 HOMES_KEPT = 100_000  # offers whose attendance this node remembers (insertion order)
