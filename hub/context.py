@@ -13,6 +13,7 @@ from hub import wire
 from hub.channels.sessions import SessionRegistry
 from hub.config import Settings
 from hub.dispatch.lifecycle import Step
+from hub.dispatch.punctuality import ON_THE_WAY
 from hub.errors import HubError, TokenError
 from hub.geo import distance_m
 from hub.ingest.filter import FilterRules, FixFilter
@@ -20,7 +21,7 @@ from hub.ingest.writer import TrackWriter
 from hub.matching.routing import RoadRouter
 from hub.matching.service import MatchService
 from hub.metrics import Metrics
-from hub.operations.attendances import Attendance, AttendanceState
+from hub.operations.attendances import Attendance
 from hub.operations.clients import Client
 from hub.operations.providers import Provider
 from hub.state.live import LivePosition, LiveState
@@ -36,7 +37,6 @@ log = logging.getLogger(__name__)
 # Bus channel of registry changes: "provider:<id>", "client:<id>", "kpis:<provider id>",
 # "engaged:<provider id>:<attendance id, 0 when free>".
 REGISTRY_CHANNEL = "registry"
-ON_THE_WAY = (AttendanceState.ASSIGNED, AttendanceState.EN_ROUTE)
 
 
 @dataclass(slots=True)

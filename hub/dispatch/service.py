@@ -507,7 +507,7 @@ class Dispatcher:
                 )
                 for c in self.hub.matching.candidates(query, now).candidates:
                     if c.provider_id not in offered:
-                        if best is None or c.score > best[0]:
+                        if best is None or c.score < best[0]:  # lower is better
                             best = (c.score, c.provider_id, mode)
                         break
             return None if best is None else (best[1], best[2])

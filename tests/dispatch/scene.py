@@ -92,14 +92,21 @@ class Scene:
         return dict((await self.http.get(f"/attendances/{attendance_id}")).json())
 
     @asynccontextmanager
-    async def app(self, provider_id: int, lat: float = -23.565, lng: float = -46.65, url: str = ""):
+    async def app(
+        self,
+        provider_id: int,
+        lat: float = -23.565,
+        lng: float = -46.65,
+        url: str = "",
+        fix_age_ms: int = 500,
+    ):
         """The provider's app: connected, on duty, one fix near the origin."""
         token = await self.token(provider_id)
         async with ProviderClient.connect(url or self.running.ws, token) as app:
             await app.welcome()
             await app.send({"type": "duty", "on": True})
             await app.until(lambda f: f["type"] == "duty")
-            fix = {"seq": 1, "t": now_ms() - 500, "lat": lat, "lng": lng, "acc": 5.0}
+            fix = {"seq": 1, "t": now_ms() - fix_age_ms, "lat": lat, "lng": lng, "acc": 5.0}
             await app.send({"type": "fixes", "fixes": [fix]})
             await app.acked(1)
             yield app
