@@ -118,6 +118,13 @@ def provider_list(settings: Settings, args: argparse.Namespace) -> None:
     _run(settings, lambda records: records.providers.page(after_id=args.after, limit=args.limit))
 
 
+def outbox(settings: Settings, args: argparse.Namespace) -> None:
+    _run(
+        settings,
+        lambda records: records.dispatch.notifications(after_id=args.after, limit=args.limit),
+    )
+
+
 def provider_token(settings: Settings, args: argparse.Namespace) -> None:
     from hub.engines import token_issuer
 
@@ -244,6 +251,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("state", choices=["on", "off"])
     p.set_defaults(func=provider_active)
 
+    p = commands.add_parser(
+        "outbox", help="SMS and e-mail the hub sent, failed to send or kept (no gateway set)"
+    )
+    p.add_argument("--after", type=int, default=0, help="only those with a greater id")
+    p.add_argument("--limit", type=int, default=100)
+    p.set_defaults(func=outbox)
     p = commands.add_parser("demo", help="load fictional demo data (once)")
     p.add_argument("--beneficiaries", type=int, default=1000)
     p.add_argument("--providers", type=int, default=300)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
+import subprocess
+import sys
 from email import message_from_bytes
 
 import pytest
@@ -126,3 +130,33 @@ async def test_a_failing_gateway_is_recorded_and_the_offer_stands(tmp_path, stat
         offers = (await http.get(f"/attendances/{tow['id']}/offers")).json()["offers"]
         assert offers[0]["state"] == "pending"  # the operator sees it and can phone instead
         assert len(texts) == 1  # the gateway was asked once
+
+
+async def test_without_a_gateway_links_wait_in_the_outbox_the_cli_reads(tmp_path):
+    async with (
+        engine_settings("embedded", tmp_path) as settings,
+        serve(settings) as running,
+        admin_client(running) as http,
+    ):
+        scene = Scene(running, http)
+        await scene.setup()
+        pid = await scene.provider("Link", email="x@example.com")
+        tow = await scene.tow()
+        made = await http.post(
+            f"/attendances/{tow['id']}/offers", json={"provider_id": pid, "mode": "link"}
+        )
+        listed = await asyncio.to_thread(
+            subprocess.run,
+            [sys.executable, "-m", "hub", "outbox"],
+            env={**os.environ, "HUB_SQLITE_PATH": settings.sqlite_path},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+    notes = json.loads(listed.stdout)
+    assert [(n["channel"], n["outcome"], n["offer_id"]) for n in notes] == [
+        ("sms", "outbox", made.json()["id"]),
+        ("email", "outbox", made.json()["id"]),
+    ]
+    assert "/links/" in notes[0]["body"]
