@@ -46,7 +46,7 @@ from hub.matching.service import POOL, MatchQuery, Point
 from hub.operations.attendances import Attendance, AttendanceState
 from hub.operations.clients import DispatchRules
 from hub.operations.providers import Channel
-from hub.state.ledger import Ledger, NewOffer
+from hub.state.ledger import Entry, Ledger, NewOffer
 
 if TYPE_CHECKING:
     from hub.context import Hub
@@ -64,17 +64,10 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-class StatusChange(msgspec.Struct, frozen=True, kw_only=True):
+class StatusChange(Entry, frozen=True, kw_only=True):
     """One attendance log entry, as the status stream carries it."""
 
-    offset: int  # the log entry's id
-    attendance_id: int
-    action: str
-    state: AttendanceState
-    provider_id: int | None
-    at_ms: int
-    actor: str
-    detail: str = ""
+    offset: int  # the log entry's id: ordered per attendance
 
 
 @dataclass
@@ -119,7 +112,7 @@ class Dispatcher:
             if a.scheduled_ms is not None:
                 start = max(now, a.scheduled_ms - rules.schedule_lead_min * 60_000)
             await ledger.save(msgspec.structs.replace(a, automatic=True, due_ms=start))
-            await self._log(ledger, out, "auto", actor, f"starts at {start}", now)
+            await ledger.log("auto", actor, f"starts at {start}", now)
             if start <= now:
                 await self._continue(ledger, out, now, rules)
             return ledger.attendance
@@ -216,7 +209,7 @@ class Dispatcher:
             )
             assert refused is not None  # pending, under the lock
             out.kpis.add(refused.provider_id)
-            await self._log(ledger, out, "refused", actor, f"offer {offer_id}: {reason}", now)
+            await ledger.log("refused", actor, f"offer {offer_id}: {reason}", now)
             await self._continue(ledger, out, now, rules)
             return refused
 
@@ -261,7 +254,7 @@ class Dispatcher:
             elif changed.state in ENGAGED:
                 out.moved = True  # on site: no longer watched for the arrival
             await ledger.save(changed)
-            await self._log(ledger, out, step.value, actor, reason, now)
+            await ledger.log(step.value, actor, reason, now)
             return changed
 
         return await self._decide(attendance_id, work)
@@ -332,6 +325,10 @@ class Dispatcher:
                 raise NotFound(f"no attendance {attendance_id}")
             result = await work(ledger, out, now_ms())
             out.attendance = ledger.attendance
+        out.changes = [
+            StatusChange(offset=offset, **msgspec.structs.asdict(entry))
+            for offset, entry in ledger.logged
+        ]
         await self._after(out)
         return result
 
@@ -397,7 +394,7 @@ class Dispatcher:
                 a, state=state, automatic=False, due_ms=None, dispatch_note=reason
             )
         )
-        await self._log(ledger, out, "no_provider", SYSTEM, reason, now)
+        await ledger.log("no_provider", SYSTEM, reason, now)
 
     async def _make(
         self, ledger: Ledger, out: Outcome, now: int, new: NewOffer, secret: str | None
@@ -407,9 +404,7 @@ class Dispatcher:
         offer = await ledger.add_offer(new, now)
         if state is not a.state or a.dispatch_note:
             await ledger.save(msgspec.structs.replace(a, state=state, dispatch_note=""))
-        await self._log(
-            ledger,
-            out,
+        await ledger.log(
             "offer",
             new.created_by,
             f"offer {offer.id} to provider {new.provider_id} by {new.mode.value}",
@@ -441,9 +436,7 @@ class Dispatcher:
                 dispatch_note="",
             )
         )
-        await self._log(
-            ledger,
-            out,
+        await ledger.log(
             "assign",
             actor,
             f"provider {won.provider_id} by {won.mode.value}, ETA {eta_min} min",
@@ -459,27 +452,7 @@ class Dispatcher:
         closed = await ledger.decide(offer, to, now, actor=SYSTEM, reason=reason)
         if closed is not None:
             out.closed.append(closed)
-            await self._log(
-                ledger, out, to.value, SYSTEM, f"offer {offer.id} {reason}".strip(), now
-            )
-
-    async def _log(
-        self, ledger: Ledger, out: Outcome, action: str, actor: str, detail: str, now: int
-    ) -> None:
-        offset = await ledger.log(action, actor, detail, now)
-        a = ledger.attendance
-        out.changes.append(
-            StatusChange(
-                offset=offset,
-                attendance_id=a.id,
-                action=action,
-                state=a.state,
-                provider_id=a.provider_id,
-                at_ms=now,
-                actor=actor,
-                detail=detail,
-            )
-        )
+            await ledger.log(to.value, SYSTEM, f"offer {offer.id} {reason}".strip(), now)
 
     def _still_open(self, a: Attendance) -> None:
         if a.state in ENGAGED or a.state is AttendanceState.COMPLETED:

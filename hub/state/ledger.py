@@ -88,22 +88,68 @@ class Notification(msgspec.Struct, frozen=True, kw_only=True):
 class Statements(Protocol):
     """One engine's connection inside the ledger's transaction."""
 
-    async def execute(self, sql: str, *args: Any) -> int:
-        """Run a statement; the number of rows it changed."""
-
     async def insert(self, sql: str, *args: Any) -> int:
-        """Run an INSERT; the new row's id."""
+        """Run an INSERT now; the new row's id."""
 
-    async def fetch(self, sql: str, *args: Any) -> list[Any]: ...
+
+class Write(msgspec.Struct, frozen=True):
+    """A statement kept for the commit: ``expect`` is "one" (exactly one row must change,
+    else the whole decision is rolled back) or "id" (an INSERT whose id is wanted)."""
+
+    sql: str
+    args: tuple[Any, ...]
+    expect: str
+
+
+class Entry(msgspec.Struct, frozen=True, kw_only=True):
+    """An attendance log entry as the decision wrote it (the status stream's payload)."""
+
+    attendance_id: int
+    action: str
+    actor: str
+    detail: str
+    at_ms: int
+    state: str
+    provider_id: int | None
+
+
+class Lost(Exception):
+    """A conditional write changed no row: another decision won (never expected under the
+    lock, so the decision is rolled back whole)."""
+
+
+_DECIDE = (
+    "UPDATE offers SET state = ?, decided_ms = ?, eta_min = ?, reason = ?, decided_by = ?"
+    " WHERE id = ? AND state = 'pending'"
+)
+_SAVE = (
+    "UPDATE attendances SET "
+    + ", ".join(f"{c.strip()} = ?" for c in DISPATCH_COLUMNS.split(","))
+    + ", state = ? WHERE id = ?"
+)
+_LOG = (
+    "INSERT INTO attendance_log (attendance_id, at_ms, actor, action, detail)"
+    " VALUES (?, ?, ?, ?, ?)"
+)
 
 
 class Ledger:
-    """One attendance locked for a decision, with its offers; changes commit together."""
+    """One attendance locked for a decision, with its offers.
+
+    New offers are inserted at once (their ids are needed); every other write is kept and
+    sent at the commit, in one trip where the engine allows (``writes``).  The offer
+    updates stay conditional (``state = 'pending'``, and before the deadline for an
+    accept): if one changes no row, the engine rolls the whole decision back.
+    """
 
     def __init__(self, run: Statements, attendance: Attendance, offers: list[Offer]) -> None:
         self.run = run
         self.attendance = attendance
         self.offers = offers
+        self.pending: list[Write] = []
+        self.entries: list[Entry] = []
+        self.saved = False
+        self.logged: list[tuple[int, Entry]] = []  # (log id, entry), after the commit
 
     async def add_offer(self, new: NewOffer, now_ms: int) -> Offer:
         offer_id = await self.run.insert(
@@ -143,49 +189,56 @@ class Ledger:
         eta_min: int | None = None,
         reason: str = "",
     ) -> Offer | None:
-        """Move a pending offer to ``to``; an accept only before its deadline.
-
-        The conditional UPDATE decides: None when the offer was no longer pending (or, for
-        an accept, past its deadline).
-        """
-        before_deadline = " AND deadline_ms > ?" if to is OfferState.ACCEPTED else ""
-        args: list[Any] = [to.value, now_ms, eta_min, reason, actor, offer.id, "pending"]
-        if before_deadline:
-            args.append(now_ms)
-        changed = await self.run.execute(
-            "UPDATE offers SET state = ?, decided_ms = ?, eta_min = ?, reason = ?,"
-            f" decided_by = ? WHERE id = ? AND state = ?{before_deadline}",
-            *args,
-        )
-        if changed != 1:
+        """Move a pending offer to ``to``; an accept only before its deadline.  None when
+        the offer (as locked) is no longer pending, or an accept comes at or past the
+        deadline; the conditional UPDATE sent at the commit checks the same again."""
+        current = next(o for o in self.offers if o.id == offer.id)
+        accept = to is OfferState.ACCEPTED
+        if current.state is not OfferState.PENDING or (accept and now_ms >= current.deadline_ms):
             return None
+        sql = _DECIDE
+        args: tuple[Any, ...] = (to.value, now_ms, eta_min, reason, actor, offer.id)
+        if accept:
+            sql, args = sql + " AND deadline_ms > ?", (*args, now_ms)
+        self.pending.append(Write(sql, args, "one"))
         decided = msgspec.structs.replace(
-            offer, state=to, decided_ms=now_ms, eta_min=eta_min, reason=reason, decided_by=actor
+            current, state=to, decided_ms=now_ms, eta_min=eta_min, reason=reason, decided_by=actor
         )
         self.offers = [decided if o.id == offer.id else o for o in self.offers]
         return decided
 
     async def save(self, after: Attendance) -> None:
-        """Store the attendance's dispatch fields and state."""
-        sets = ", ".join(f"{c.strip()} = ?" for c in DISPATCH_COLUMNS.split(","))
-        await self.run.execute(
-            f"UPDATE attendances SET {sets}, state = ? WHERE id = ?",
-            *dispatch_row(after),
-            after.id,
-        )
+        """The attendance's dispatch fields and state, as stored at the commit."""
         self.attendance = after
+        self.saved = True
 
-    async def log(self, action: str, actor: str, detail: str, now_ms: int) -> int:
-        """Append to the attendance log; the entry's id (the status stream's offset)."""
-        return await self.run.insert(
-            "INSERT INTO attendance_log (attendance_id, at_ms, actor, action, detail)"
-            " VALUES (?, ?, ?, ?, ?)",
-            self.attendance.id,
-            now_ms,
-            actor,
-            action,
-            detail,
+    async def log(self, action: str, actor: str, detail: str, now_ms: int) -> None:
+        """Append to the attendance log (its id, the status stream's offset, comes with the
+        commit in ``logged``)."""
+        a = self.attendance
+        self.entries.append(
+            Entry(
+                attendance_id=a.id,
+                action=action,
+                actor=actor,
+                detail=detail,
+                at_ms=now_ms,
+                state=a.state.value,
+                provider_id=a.provider_id,
+            )
         )
+
+    def writes(self) -> list[Write]:
+        """Everything kept for the commit, in order: offers, the attendance, its log."""
+        saves = [Write(_SAVE, (*dispatch_row(self.attendance), self.attendance.id), "one")]
+        logs = [
+            Write(_LOG, (e.attendance_id, e.at_ms, e.actor, e.action, e.detail), "id")
+            for e in self.entries
+        ]
+        return [*self.pending, *(saves if self.saved else []), *logs]
+
+    def committed(self, ids: list[int]) -> None:
+        self.logged = list(zip(ids, self.entries, strict=True))
 
 
 class DispatchRecords(Protocol):

@@ -67,8 +67,8 @@ async def test_offers_are_made_and_decided_once(records):
         await ledger.save(
             msgspec.structs.replace(ledger.attendance, state=AttendanceState.OFFERING)
         )
-        offset = await ledger.log("offer", "system", "two", NOW)
-    assert offset > 0
+        await ledger.log("offer", "system", "two", NOW)
+    assert [(entry.action, offset > 0) for offset, entry in ledger.logged] == [("offer", True)]
     assert [o.id for o in await records.dispatch.offers_of(a.id)] == [first.id, second.id]
     assert [o.id for o in await records.dispatch.pending_of(p2.id)] == [second.id]
     assert (await records.dispatch.offer_by_link(second.id, "h" * 64)).id == second.id
