@@ -42,7 +42,7 @@ from hub.dispatch.offers import (
     offer_code,
 )
 from hub.errors import BadRequest, Conflict, Forbidden, NotFound
-from hub.matching.service import POOL, MatchQuery, Point
+from hub.matching.service import MatchQuery, Point
 from hub.operations.attendances import Attendance, AttendanceState
 from hub.operations.clients import DispatchRules
 from hub.operations.providers import Channel
@@ -467,23 +467,14 @@ class Dispatcher:
         destination = None if a.destination is None else Point(a.destination.lat, a.destination.lng)
 
         def find(radius_km: float, offered: Collection[int]) -> tuple[int, Channel] | None:
-            best: tuple[float, int, Channel] | None = None
-            for mode in AUTO_MODES:
-                query = MatchQuery(
-                    origin=Point(origin.lat, origin.lng),
-                    service=code,
-                    destination=destination,
-                    client_id=client_id,
-                    mode=mode,
-                    radius_km=radius_km,
-                    limit=POOL,
-                )
-                for c in self.hub.matching.candidates(query, now).candidates:
-                    if c.provider_id not in offered:
-                        if best is None or c.score < best[0]:  # lower is better
-                            best = (c.score, c.provider_id, mode)
-                        break
-            return None if best is None else (best[1], best[2])
+            query = MatchQuery(
+                origin=Point(origin.lat, origin.lng),
+                service=code,
+                destination=destination,
+                client_id=client_id,
+                radius_km=radius_km,
+            )
+            return self.hub.matching.pick(query, AUTO_MODES, offered, now)
 
         return find
 

@@ -14,6 +14,7 @@ offers already exclude.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
@@ -254,6 +255,37 @@ class MatchService:
             query.offset,
             len(ranked) > query.offset + query.limit,
         )
+
+    def pick(
+        self, query: MatchQuery, modes: Sequence[Channel], exclude: Collection[int], now_ms: int
+    ) -> tuple[int, Channel] | None:
+        """The best-ranked provider not in ``exclude`` that one of ``modes`` can reach, and
+        the first such mode: what an automatic cascade offers next.  One walk of the index
+        for all the modes (``candidates`` would take one per mode)."""
+        requests = [self.request(msgspec.structs.replace(query, mode=m), now_ms) for m in modes]
+        origin = query.origin
+        reach: dict[int, Channel] = {}
+
+        def accept(provider_id: int) -> bool:
+            if provider_id in exclude:
+                return False
+            known = self.known[provider_id]
+            here = self.index.positions[provider_id]
+            d = distance_m(origin.lat, origin.lng, here.lat, here.lng)
+            situation = self.situation(known, d, now_ms)
+            for request in requests:
+                if eligible(known.provider.profile, situation, request):
+                    reach[provider_id] = request.mode
+                    return True
+            return False
+
+        radius_m = max(r.radius_m for r in requests)
+        hits = self.index.nearest(query.service, origin.lat, origin.lng, POOL, radius_m, accept)
+        ranked = rank(self.weights, [self._factors(hit, query) for hit in hits])
+        if not ranked:
+            return None
+        best = ranked[0][1].provider_id
+        return best, reach[best]
 
     def _factors(self, hit: Hit, query: MatchQuery) -> Factors:
         known = self.known[hit.provider_id]

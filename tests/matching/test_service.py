@@ -177,3 +177,20 @@ def test_unknown_or_inactive_clients_are_refused():
         with pytest.raises(BadRequest) as caught:
             matching.candidates(query(client_id=cid), NOW)
         assert caught.value.code == "unknown_client"
+
+
+def test_pick_takes_the_best_ranked_over_every_mode_and_names_the_mode():
+    app_only = provider(1, channels=frozenset({Channel.APP}))
+    link_only = provider(2, channels=frozenset({Channel.LINK}), base=(-23.551, -46.63))
+    partner = provider(3, channels=frozenset({Channel.APP}), partner_of=frozenset({7}))
+    matching = service_with(app_only, link_only, partner)
+    matching.client_changed(client(7))
+    online(matching, 1, -23.56, -46.63)  # ~1.1 km
+    online(matching, 3, -23.565, -46.63)  # ~1.7 km, but the client's partner
+    modes = (Channel.APP, Channel.WEB, Channel.LINK)
+    assert matching.pick(query(), modes, (), NOW) == (2, Channel.LINK)  # nearest, by link
+    assert matching.pick(query(), modes, {2}, NOW) == (1, Channel.APP)
+    assert matching.pick(query(client_id=7), modes, {2}, NOW) == (3, Channel.APP)  # bonus
+    assert matching.pick(query(), (Channel.APP,), {1, 3}, NOW) is None
+    best = matching.candidates(query(client_id=7), NOW).candidates[0]
+    assert best.provider_id == 3  # the same order candidates() gives

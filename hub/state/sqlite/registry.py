@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any
@@ -108,6 +109,14 @@ class SqliteProviders:
         return await self.get(provider_id)
 
 
+def _insert_chunks(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    conn.executemany(
+        "INSERT INTO track_chunks (provider_id, t_first_ms, t_last_ms, points, data)"
+        " VALUES (?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
 class SqliteTracks:
     def __init__(self, store: SqliteRecords) -> None:
         self.store = store
@@ -116,12 +125,7 @@ class SqliteTracks:
         rows = [(c.provider_id, c.t_first_ms, c.t_last_ms, c.count, c.data) for c in pack(points)]
         if not rows:
             return
-        async with self.store.transaction() as db:
-            await db.executemany(
-                "INSERT INTO track_chunks (provider_id, t_first_ms, t_last_ms, points, data)"
-                " VALUES (?, ?, ?, ?, ?)",
-                rows,
-            )
+        await self.store.atomically(_insert_chunks, rows)
 
     async def history(
         self, provider_id: int, *, since_ms: int = 0, limit: int = 1000

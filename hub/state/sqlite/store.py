@@ -88,6 +88,12 @@ class SqliteRecords:
                 raise
             await db.execute("COMMIT")
 
+    async def atomically(self, work: Callable[..., T], *args: Any) -> T:
+        """``work(sqlite3.Connection, *args)`` as one transaction, in one trip to the
+        connection's thread: the single writer is held for the database's time only."""
+        async with self.writing():
+            return await self.in_thread(_in_transaction, work, *args)
+
     async def in_thread(self, work: Callable[..., T], *args: Any) -> T:
         """``work(sqlite3.Connection, *args)`` on the connection's own thread, in one trip.
 
@@ -138,6 +144,17 @@ class SqliteRecords:
         if self._db is not None:
             db, self._db = self._db, None
             await db.close()
+
+
+def _in_transaction(conn: sqlite3.Connection, work: Callable[..., T], *args: Any) -> T:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(conn, *args)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
 
 
 def _statements(script: str) -> list[str]:
