@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from hub.errors import Conflict
 from hub.state.ledger import (
     NOTIFY_SQL,
@@ -30,6 +32,15 @@ if TYPE_CHECKING:
     from hub.state.postgres.store import PostgresRecords
 
 
+# The attendance, locked, with its offers (as one JSON array of rows): one round trip.
+_LOCK = (
+    f"SELECT {PG_ATTENDANCE_COLUMNS}, (SELECT coalesce(json_agg(json_build_array("
+    f"{OFFER_COLUMNS}) ORDER BY id), '[]')::text FROM offers"
+    " WHERE attendance_id = attendances.id) FROM attendances WHERE id = ? FOR UPDATE"
+)
+_decode_offers = msgspec.json.Decoder(list[list[Any]]).decode
+
+
 class _Statements:
     def __init__(self, conn: Any) -> None:
         self.conn = conn
@@ -41,16 +52,36 @@ class _Statements:
         return list(await self.conn.fetch(numbered(sql), *args))
 
     async def commit(self, writes: list[Write]) -> list[int]:
-        """Send the kept writes (the transaction commits after); Lost if one fails."""
+        """Send the kept writes in one round trip (the transaction commits after); Lost if
+        a conditional one changed no row."""
+        if not writes:
+            return []
+        sql, args = one_statement(writes)
+        row = await self.conn.fetchrow(numbered(sql), *args)
         ids = []
-        for write in writes:
+        for write, value in zip(writes, row, strict=True):
             if write.expect == "id":
-                ids.append(await self.insert(write.sql, *write.args))
-                continue
-            status = await self.conn.execute(numbered(write.sql), *write.args)
-            if int(status.rsplit(" ", 1)[-1]) != 1:
+                ids.append(int(value))
+            elif value != 1:
                 raise Lost(write.sql)
         return ids
+
+
+def one_statement(writes: list[Write]) -> tuple[str, list[Any]]:
+    """The writes as one statement of data-modifying CTEs, answering one row: the id of
+    each INSERT, the count of rows each UPDATE changed.  The CTEs run on one snapshot, so
+    they must not touch a row twice (a decision writes each offer, the attendance and each
+    log entry once)."""
+    parts: list[str] = []
+    answers: list[str] = []
+    args: list[Any] = []
+    for n, write in enumerate(writes):
+        parts.append(f"w{n} AS ({write.sql} RETURNING id)")
+        answers.append(
+            f"(SELECT id FROM w{n})" if write.expect == "id" else f"(SELECT count(*) FROM w{n})"
+        )
+        args.extend(write.args)
+    return f"WITH {', '.join(parts)} SELECT {', '.join(answers)}", args
 
 
 class PostgresDispatch(DispatchQueries):
@@ -69,18 +100,11 @@ class PostgresDispatch(DispatchQueries):
         try:
             async with self.store.connection(transaction=True) as conn:
                 run = _Statements(conn)
-                rows = await run.fetch(
-                    f"SELECT {PG_ATTENDANCE_COLUMNS} FROM attendances WHERE id = ?"
-                    f" FOR UPDATE{skip}",
-                    attendance_id,
-                )
+                rows = await run.fetch(_LOCK + skip, attendance_id)
                 if not rows:
                     yield None
                     return
-                offers = await run.fetch(
-                    f"SELECT {OFFER_COLUMNS} FROM offers WHERE attendance_id = ? ORDER BY id",
-                    attendance_id,
-                )
+                offers = _decode_offers(rows[0][-1])
                 ledger = Ledger(run, attendance_from(rows[0]), [offer_from(o) for o in offers])
                 yield ledger
                 ledger.committed(await run.commit(ledger.writes()))
