@@ -28,6 +28,14 @@ from hub.state.postgres.registry import PostgresProviders, PostgresTracks
 _MIGRATION_LOCK = 7_201_004
 
 
+async def _reset(conn: asyncpg.Connection) -> None:
+    """What a connection needs when it returns to the pool: nothing, unless a transaction
+    was left open.  asyncpg's default reset (unlisten, unlock, close cursors, RESET ALL)
+    is a round trip on every release, and the hub sets no session state to undo."""
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
 class PostgresRecords:
     def __init__(self, url: str, *, schema: str = "public", pool_size: int = 10) -> None:
         self.url = url
@@ -52,6 +60,7 @@ class PostgresRecords:
                 min_size=1,
                 max_size=self.pool_size,
                 server_settings={"search_path": self.schema},
+                reset=_reset,
             )
         except (OSError, asyncpg.PostgresError) as exc:
             raise StoreUnavailable(f"cannot connect to PostgreSQL: {exc}") from None
