@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LINK_PATH = "/links/"
-STATUS_CHANNEL = "status"  # bus channel: each decision's list of StatusChange
+STATUS_STREAM = "status"  # live-state stream: each decision's list of StatusChange
 SESSION_MODES = (Channel.APP, Channel.WEB)
 
 
@@ -129,8 +129,8 @@ class Delivery:
     async def deliver(self, out: Outcome) -> None:
         hub = self.hub
         a = out.attendance
-        if out.changes:  # one message per decision: its log entries, in order
-            await hub.live.bus.publish(STATUS_CHANNEL, msgspec.json.encode(out.changes))
+        if out.changes:  # one stream entry per decision: its log entries, in order
+            await hub.live.streams.append(STATUS_STREAM, msgspec.json.encode(out.changes))
         if a is None:
             return
         for offer, secret in out.made:

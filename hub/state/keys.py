@@ -24,6 +24,10 @@ class Keys:
         """String with a TTL: present while the node is alive."""
         return f"{self.prefix}:node:{node}"
 
+    def stream(self, name: str) -> str:
+        """Redis Stream of a named log (the attendance status stream)."""
+        return f"{self.prefix}:stream:{{{name}}}"
+
     def channel(self, name: str) -> str:
         """Pub/sub channel of the bus."""
         return f"{self.prefix}:bus:{name}"
@@ -58,4 +62,15 @@ local previous = redis.call('HGET', KEYS[1], 'region') or ''
 redis.call('HSET', KEYS[1], 't', ARGV[1], 'lat', ARGV[2], 'lng', ARGV[3], 'rcv', ARGV[4],
   'acc', ARGV[5], 'spd', ARGV[6], 'hdg', ARGV[7], 'cell', ARGV[8], 'region', ARGV[9])
 return previous
+"""
+
+# KEYS[1] stream; ARGV payload, kept.  Appends with the id "0-<n>", n one more than the
+# newest entry's, trimming to ``kept``; returns n.  Consecutive ids let a reader tell
+# exactly whether entries after its offset were trimmed.
+STREAM_APPEND = """
+local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local n = 1
+if top[1] then n = tonumber(string.match(top[1][1], '-(%d+)$')) + 1 end
+redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], '0-' .. n, 'd', ARGV[1])
+return n
 """

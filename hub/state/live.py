@@ -132,6 +132,44 @@ class Bus(Protocol):
         """Messages published to ``channel`` from now on, in publish order per publisher."""
 
 
+class StreamEntry(msgspec.Struct, frozen=True):
+    offset: str  # "<ms>-<seq>": Redis stream ids; the memory engine counts "0-<n>"
+    payload: bytes
+
+
+def offset_key(offset: str) -> tuple[int, int]:
+    """An offset as a sortable pair; malformed offsets sort first (they resync)."""
+    ms, _, seq = offset.partition("-")
+    try:
+        return int(ms), int(seq or 0)
+    except ValueError:
+        return -1, -1
+
+
+class Streams(Protocol):
+    """Named, bounded, ordered logs with offsets: what dashboards resume from.
+
+    Unlike the bus, an entry is kept (the newest ``STREAM_KEPT`` per stream), so a reader
+    that reconnects with its last offset gets what it missed, or learns it must resync.
+    """
+
+    async def append(self, name: str, payload: bytes) -> str:
+        """Add an entry; its offset, greater than every earlier one."""
+
+    async def after(self, name: str, offset: str, *, limit: int = 1000) -> list[StreamEntry] | None:
+        """Entries after ``offset``, oldest first; None when entries after it may have been
+        trimmed (the reader must take a fresh snapshot)."""
+
+    async def last(self, name: str) -> str:
+        """The newest offset ("0-0" for an empty stream)."""
+
+    def follow(self, name: str, offset: str) -> AsyncIterator[StreamEntry]:
+        """Entries after ``offset`` as they are appended, forever."""
+
+
+STREAM_KEPT = 10_000
+
+
 class LiveState(Protocol):
     name: str
 
@@ -143,6 +181,9 @@ class LiveState(Protocol):
 
     @property
     def bus(self) -> Bus: ...
+
+    @property
+    def streams(self) -> Streams: ...
 
     async def start(self) -> None:
         """Connect and start background flushing."""

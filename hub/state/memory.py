@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 
-from hub.state.live import LivePosition, Owner, PresenceNote, PresenceView, connectivity
+from hub.state.live import (
+    STREAM_KEPT,
+    LivePosition,
+    Owner,
+    PresenceNote,
+    PresenceView,
+    StreamEntry,
+    connectivity,
+    offset_key,
+)
 
 
 class MemoryPositions:
@@ -103,6 +112,49 @@ class MemoryBus:
             self.listeners[channel].discard(queue)
 
 
+class MemoryStreams:
+    def __init__(self, kept: int = STREAM_KEPT) -> None:
+        self.kept = kept
+        self.logs: defaultdict[str, deque[StreamEntry]] = defaultdict(deque)
+        self.counts: defaultdict[str, int] = defaultdict(int)
+        self.changed: defaultdict[str, asyncio.Condition] = defaultdict(asyncio.Condition)
+
+    async def append(self, name: str, payload: bytes) -> str:
+        self.counts[name] += 1
+        entry = StreamEntry(f"0-{self.counts[name]}", payload)
+        log = self.logs[name]
+        log.append(entry)
+        if len(log) > self.kept:
+            log.popleft()
+        async with self.changed[name]:
+            self.changed[name].notify_all()
+        return entry.offset
+
+    async def after(self, name: str, offset: str, *, limit: int = 1000) -> list[StreamEntry] | None:
+        log, count = self.logs[name], self.counts[name]
+        ms, seen = offset_key(offset)
+        first_kept = count - len(log) + 1
+        if ms != 0 or seen > count or seen < first_kept - 1:
+            return None  # trimmed since, or an offset of another stream (a restart)
+        start = seen - first_kept + 1
+        return [log[i] for i in range(start, min(len(log), start + limit))]
+
+    async def last(self, name: str) -> str:
+        return f"0-{self.counts[name]}"
+
+    async def follow(self, name: str, offset: str) -> AsyncIterator[StreamEntry]:
+        seen = offset
+        while True:
+            fresh = await self.after(name, seen)
+            if not fresh:
+                async with self.changed[name]:
+                    await self.changed[name].wait()
+                continue
+            for entry in fresh:
+                yield entry
+            seen = fresh[-1].offset
+
+
 class MemoryLive:
     name = "memory"
 
@@ -110,6 +162,7 @@ class MemoryLive:
         self.positions = MemoryPositions()
         self.presence = MemoryPresence(self.positions, stale_after_ms)
         self.bus = MemoryBus()
+        self.streams = MemoryStreams()
 
     async def start(self) -> None:
         return None

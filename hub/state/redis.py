@@ -21,14 +21,17 @@ from redis.exceptions import RedisError
 
 from hub.errors import StoreUnavailable
 from hub.matching.cells import cell_of, parent_of
-from hub.state.keys import CLAIM, MOVE, RELEASE, Keys
+from hub.state.keys import CLAIM, MOVE, RELEASE, STREAM_APPEND, Keys
 from hub.state.live import (
+    STREAM_KEPT,
     LivePosition,
     Owner,
     PositionBatch,
     PresenceNote,
     PresenceView,
+    StreamEntry,
     connectivity,
+    offset_key,
 )
 
 log = logging.getLogger(__name__)
@@ -285,6 +288,57 @@ class RedisBus:
             yield data
 
 
+class RedisStreams:
+    """Redis Streams with offsets "0-<n>", n counting from 1 with no gaps (a script picks
+    the next id), so a reader knows exactly whether what followed its offset was trimmed.
+    XADD trims to ``kept``; XRANGE resumes; XREAD follows."""
+
+    def __init__(self, client: aioredis.Redis, keys: Keys, kept: int = STREAM_KEPT) -> None:
+        self.client = client
+        self.keys = keys
+        self.kept = kept
+        self._append = client.register_script(STREAM_APPEND)
+
+    async def append(self, name: str, payload: bytes) -> str:
+        n = await self._call(self._append(keys=[self.keys.stream(name)], args=[payload, self.kept]))
+        return f"0-{int(n)}"
+
+    async def after(self, name: str, offset: str, *, limit: int = 1000) -> list[StreamEntry] | None:
+        key = self.keys.stream(name)
+        ms, seen = offset_key(offset)
+        if ms != 0:
+            return None
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.xrange(key, "-", "+", 1)
+            pipe.xrevrange(key, "+", "-", 1)
+            pipe.xrange(key, f"(0-{seen}", "+", limit)
+            first, newest, entries = await self._call(pipe.execute())
+        count = offset_key(newest[0][0].decode())[1] if newest else 0
+        first_kept = offset_key(first[0][0].decode())[1] if first else count + 1
+        if seen > count or seen < first_kept - 1:
+            return None  # trimmed since, or an offset this stream never gave
+        return [StreamEntry(i.decode(), fields[b"d"]) for i, fields in entries]
+
+    async def last(self, name: str) -> str:
+        newest = await self._call(self.client.xrevrange(self.keys.stream(name), "+", "-", 1))
+        return str(newest[0][0].decode()) if newest else "0-0"
+
+    async def follow(self, name: str, offset: str) -> AsyncIterator[StreamEntry]:
+        key, seen = self.keys.stream(name), offset
+        while True:
+            found = await self._call(self.client.xread({key: seen}, count=1000, block=5000))
+            for _, entries in found or []:
+                for entry_id, fields in entries:
+                    seen = entry_id.decode()
+                    yield StreamEntry(seen, fields[b"d"])
+
+    async def _call(self, awaitable: Any) -> Any:
+        try:
+            return await awaitable
+        except RedisError as exc:
+            raise StoreUnavailable(f"Redis failed: {exc}") from None
+
+
 class RedisLive:
     name = "redis"
 
@@ -311,6 +365,7 @@ class RedisLive:
         )
         self.presence = RedisPresence(self.client, keys, node=node, stale_after_ms=stale_after_ms)
         self.bus = RedisBus(self.client, keys)
+        self.streams = RedisStreams(self.client, keys)
         self._flusher: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

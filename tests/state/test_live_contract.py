@@ -5,7 +5,14 @@ import time
 
 import pytest
 
-from hub.state.live import Connectivity, LivePosition, Owner, PresenceNote
+from hub.state.live import (
+    Connectivity,
+    LivePosition,
+    Owner,
+    PresenceNote,
+    StreamEntry,
+    offset_key,
+)
 from hub.state.redis import RedisLive
 from tests.conftest import REDIS_URL
 
@@ -178,3 +185,48 @@ async def test_other_nodes_receive_flushed_positions_and_presence_notes(live):
             await own
     finally:
         await other.close()
+
+
+async def test_streams_keep_order_and_offsets_to_resume_from(live):
+    assert await live.streams.last("s") == "0-0"
+    assert await live.streams.after("s", "0-0") == []
+    offsets = [await live.streams.append("s", f"m{i}".encode()) for i in range(5)]
+    assert sorted(offsets, key=offset_key) == offsets and len(set(offsets)) == 5
+    assert await live.streams.last("s") == offsets[-1]
+    resumed = await live.streams.after("s", offsets[1])
+    assert [e.payload for e in resumed] == [b"m2", b"m3", b"m4"]
+    assert [e.offset for e in resumed] == offsets[2:]
+    assert await live.streams.after("s", offsets[-1]) == []
+    assert await live.streams.after("s", "0-0", limit=2) == [
+        StreamEntry(offsets[0], b"m0"),
+        StreamEntry(offsets[1], b"m1"),
+    ]
+    assert await live.streams.after("other", "0-0") == []
+
+
+async def test_an_offset_whose_followers_were_trimmed_or_never_given_resyncs(live):
+    live.streams.kept = 3
+    offsets = [await live.streams.append("t", f"m{i}".encode()) for i in range(6)]
+    assert [e.payload for e in await live.streams.after("t", offsets[2])] == [b"m3", b"m4", b"m5"]
+    assert await live.streams.after("t", offsets[1]) is None  # m2 was trimmed
+    assert await live.streams.after("t", "0-0") is None
+    assert await live.streams.after("t", "99999999999999-0") is None  # from another stream
+    assert await live.streams.after("t", "garbage") is None
+
+
+async def test_following_a_stream_sees_every_new_entry(live):
+    start = await live.streams.last("f")
+    seen = []
+
+    async def follow():
+        async for entry in live.streams.follow("f", start):
+            seen.append(entry.payload)
+            if len(seen) == 3:
+                return
+
+    follower = asyncio.create_task(follow())
+    await asyncio.sleep(0.05)
+    for i in range(3):
+        await live.streams.append("f", f"x{i}".encode())
+    await asyncio.wait_for(follower, 5)
+    assert seen == [b"x0", b"x1", b"x2"]
