@@ -32,6 +32,7 @@ from hub.api import (
 from hub.api.openapi import Operation
 from hub.api.responses import error_handlers
 from hub.background import cancel, every, follow_other_nodes, listen_bus
+from hub.channels.dashboard import DASHBOARD_PATH, dashboard_endpoint
 from hub.channels.provider import provider_endpoint
 from hub.config import Settings, load_settings
 from hub.context import Hub
@@ -109,6 +110,8 @@ async def lifespan(settings: Settings) -> AsyncIterator[dict[str, Any]]:
             asyncio.create_task(
                 every(settings.sweep_interval_s, hub.dispatcher.sweep), name="deadline-sweeper"
             ),
+            asyncio.create_task(hub.dashboards.follow_status(), name="status-follower"),
+            asyncio.create_task(hub.dashboards.map_ticks(), name="map-ticks"),
         ]
         if settings.demo:
             tasks.append(asyncio.create_task(simulate(hub), name="demo-gps"))
@@ -162,6 +165,7 @@ def routes() -> list[BaseRoute]:
         Route(OPENAPI.path, openapi_json),
         # Reached only when HubApp does not take the socket first (same handler).
         WebSocketRoute(PROVIDER_PATH, provider_endpoint),
+        WebSocketRoute(DASHBOARD_PATH, dashboard_endpoint),
     ]
 
 

@@ -1,4 +1,5 @@
-"""The provider protocol as an AsyncAPI 3 document, generated from the wire Structs.
+"""The websocket protocols (provider apps, console dashboards) as one AsyncAPI 3 document,
+generated from the wire Structs.
 
 ``hub asyncapi`` prints it; docs/asyncapi.json is its committed copy and a test keeps the
 two equal, so the document cannot drift from the code.
@@ -20,6 +21,9 @@ CLIENT_FRAMES: tuple[type[wire.Base] | type[wire.FixData], ...] = (
     wire.Fixes,
     wire.Duty,
     wire.Ping,
+    wire.Accept,
+    wire.Refuse,
+    wire.Step,
 )
 HUB_FRAMES: tuple[type[wire.Base], ...] = (
     wire.Welcome,
@@ -28,6 +32,23 @@ HUB_FRAMES: tuple[type[wire.Base], ...] = (
     wire.Error,
     wire.Pong,
     wire.Duty,
+    wire.Offer,
+    wire.OfferClosed,
+    wire.Assignment,
+    wire.Status,
+)
+CONSOLE_FRAMES: tuple[type[wire.Base], ...] = (
+    wire.SignIn,
+    wire.Subscribe,
+    wire.Unsubscribe,
+    wire.Ping,
+)
+DASHBOARD_FRAMES: tuple[type[wire.Base], ...] = (
+    wire.SignedIn,
+    wire.Snapshot,
+    wire.Update,
+    wire.Error,
+    wire.Pong,
 )
 
 
@@ -38,7 +59,7 @@ def _tag(frame: type) -> str:
 
 
 def document(version: str = "1") -> dict[str, Any]:
-    frames = list(dict.fromkeys(CLIENT_FRAMES + HUB_FRAMES))
+    frames = list(dict.fromkeys(CLIENT_FRAMES + HUB_FRAMES + CONSOLE_FRAMES + DASHBOARD_FRAMES))
     _, schemas = msgspec.json.schema_components(frames, ref_template="#/components/schemas/{name}")
     messages = {
         frame.__name__: {
@@ -51,37 +72,53 @@ def document(version: str = "1") -> dict[str, Any]:
         for frame in frames
     }
 
-    def refs(group: tuple[type, ...]) -> list[dict[str, str]]:
-        return [{"$ref": f"#/channels/provider/messages/{f.__name__}"} for f in group]
+    def refs(channel: str, group: tuple[type, ...]) -> list[dict[str, str]]:
+        return [{"$ref": f"#/channels/{channel}/messages/{f.__name__}"} for f in group]
+
+    def channel(address: str, *groups: tuple[type, ...]) -> dict[str, Any]:
+        names = dict.fromkeys(f.__name__ for group in groups for f in group)
+        return {
+            "address": address,
+            "messages": {name: {"$ref": f"#/components/messages/{name}"} for name in names},
+        }
 
     return {
         "asyncapi": "3.0.0",
         "info": {
-            "title": "Dispatch hub provider protocol",
+            "title": "Dispatch hub websocket protocols",
             "version": version,
             "description": (
-                "Websocket protocol between provider apps and the hub. Frames are JSON objects "
-                "in text messages or MessagePack maps in binary messages, tagged by `type`; "
-                "the hub answers in the encoding the app used last. See "
-                "docs/provider-protocol.md for a walk-through."
+                "Two websocket protocols. `/ws/provider`: provider apps and the hub; frames are "
+                "JSON objects in text messages or MessagePack maps in binary messages, tagged by "
+                "`type`; the hub answers in the encoding the app used last "
+                "(docs/provider-protocol.md walks through it). `/ws/dashboard`: the operator "
+                "console's live topics, JSON only (docs/dashboard-protocol.md)."
             ),
         },
         "channels": {
-            "provider": {
-                "address": "/ws/provider",
-                "messages": {name: {"$ref": f"#/components/messages/{name}"} for name in messages},
-            }
+            "provider": channel("/ws/provider", CLIENT_FRAMES, HUB_FRAMES),
+            "dashboard": channel("/ws/dashboard", CONSOLE_FRAMES, DASHBOARD_FRAMES),
         },
         "operations": {
             "receiveFromProvider": {
                 "action": "receive",
                 "channel": {"$ref": "#/channels/provider"},
-                "messages": refs(CLIENT_FRAMES),
+                "messages": refs("provider", CLIENT_FRAMES),
             },
             "sendToProvider": {
                 "action": "send",
                 "channel": {"$ref": "#/channels/provider"},
-                "messages": refs(HUB_FRAMES),
+                "messages": refs("provider", HUB_FRAMES),
+            },
+            "receiveFromConsole": {
+                "action": "receive",
+                "channel": {"$ref": "#/channels/dashboard"},
+                "messages": refs("dashboard", CONSOLE_FRAMES),
+            },
+            "sendToConsole": {
+                "action": "send",
+                "channel": {"$ref": "#/channels/dashboard"},
+                "messages": refs("dashboard", DASHBOARD_FRAMES),
             },
         },
         "components": {"schemas": schemas, "messages": messages},

@@ -147,6 +147,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     smtp_from: Annotated[str, _doc("Sender address of offer e-mails.")] = "hub@localhost"
     smtp_user: Annotated[str, _doc("SMTP login; empty sends without authentication.")] = ""
     smtp_password: Annotated[str, _doc("SMTP password.")] = ""
+    dashboard_origins: Annotated[
+        str,
+        _doc(
+            "Comma-separated page origins allowed to open /ws/dashboard (browsers send"
+            " Origin); empty allows the hub's own address only."
+        ),
+    ] = ""
+    dashboard_queue_bytes: Annotated[
+        int, _doc("Bytes queued for one console socket before it is cut off.", ge=65536)
+    ] = 4 * 1024 * 1024
+    map_interval_s: Annotated[
+        float, _doc("How often the live map gets the providers that moved.", gt=0)
+    ] = 1.0
     h3_region_resolution: Annotated[
         int, _doc("H3 resolution of the region cells that shard Redis GEO sets.", ge=0, le=15)
     ] = 3

@@ -29,6 +29,7 @@ from hub.state.records import Records
 from hub.tokens import PROVIDER_AUDIENCE, TokenIssuer, provider_claims
 
 if TYPE_CHECKING:
+    from hub.channels.dashboards import Dashboards
     from hub.dispatch.notify import Notifier
     from hub.dispatch.service import Dispatcher
 
@@ -67,15 +68,18 @@ class Hub:
     sessions: SessionRegistry = field(init=False)
     http_filters: dict[int, FixFilter] = field(default_factory=dict)  # OsmAnd ingest
     dispatcher: Dispatcher = field(init=False)
+    dashboards: Dashboards = field(init=False)
     notifier: Notifier | None = None
     jobs: dict[int, Job] = field(default_factory=dict)  # provider id -> its job on the way
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
+        from hub.channels.dashboards import Dashboards
         from hub.dispatch.service import Dispatcher
 
         self.sessions = SessionRegistry(self)
         self.dispatcher = Dispatcher(self)
+        self.dashboards = Dashboards(self)
 
     async def provider_changed(self, provider: Provider) -> None:
         """A registry change: this node's matching follows, and the other nodes are told."""

@@ -93,6 +93,8 @@ CODES: dict[str, CodeInfo] = {
     "provider_unreachable": CodeInfo(
         "error", 409, "The provider cannot receive an offer by this mode now."
     ),
+    # the dashboard stream
+    "unknown_topic": CodeInfo("error", 400, "No topic has this name."),
     # REST and engines
     "bad_request": CodeInfo("error", 400, "The request cannot be used as sent."),
     "unknown_service": CodeInfo("error", 400, "No service in the catalogue has this code."),
@@ -103,6 +105,9 @@ CODES: dict[str, CodeInfo] = {
     "store_unavailable": CodeInfo("error", 503, "A backing store failed; retry later."),
 }
 
+
+# Codes only the console's dashboard socket sends.
+DASHBOARD_ONLY = frozenset({"unknown_topic"})
 
 # Codes only the REST API answers with; the provider socket never sends them.
 REST_ONLY = frozenset(
@@ -138,6 +143,7 @@ class Close(IntEnum):
     IDLE_TIMEOUT = 4005
     RATE_LIMITED = 4006
     SLOW_CONSUMER = 4008  # the send queue filled: the client is not reading
+    FORBIDDEN = 4009  # valid credentials that may not use this socket (a provider's token)
 
 
 RECONNECT: dict[Close, bool] = {
@@ -153,6 +159,7 @@ RECONNECT: dict[Close, bool] = {
     Close.IDLE_TIMEOUT: True,
     Close.RATE_LIMITED: True,
     Close.SLOW_CONSUMER: True,
+    Close.FORBIDDEN: False,
 }
 
 

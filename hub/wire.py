@@ -195,6 +195,109 @@ class Status(Base, tag="status"):
 HubFrame = Welcome | Ack | Notice | Error | Pong | Duty | Offer | OfferClosed | Assignment | Status
 
 
+# --- the dashboard stream (/ws/dashboard) -----------------------------------------------------
+#
+# Console -> hub: sign in with the session token, then subscribe to topics: "dispatch"
+# (attendances without a provider), "tracking" (attendances in progress), "map" (provider
+# positions, at most once a second each) and "attendance:<id>" (one attendance's log).
+
+
+class SignIn(Base, tag="sign_in"):
+    """First frame: the console user's session token (browsers cannot set headers)."""
+
+    token: Annotated[str, msgspec.Meta(max_length=4096)]
+
+
+Topic = Annotated[str, msgspec.Meta(max_length=40, pattern=r"^[a-z_]+(:[0-9]{1,15})?$")]
+
+
+class Subscribe(Base, tag="subscribe"):
+    """Start a topic: a snapshot, then updates.  With ``since`` (the last offset seen) the
+    hub sends only what was missed, or a snapshot marked ``resync`` when that is gone."""
+
+    topic: Topic
+    since: Annotated[str, msgspec.Meta(max_length=40)] | None = None
+
+
+class Unsubscribe(Base, tag="unsubscribe"):
+    topic: Topic
+
+
+DashboardClientFrame = SignIn | Subscribe | Unsubscribe | Ping
+
+
+class PanelRow(msgspec.Struct, kw_only=True):
+    """One attendance as the dispatch and tracking panels show it."""
+
+    attendance_id: int
+    event_id: int
+    state: str
+    service: str | None
+    district: str
+    city: str
+    at_ms: int  # when it was registered (minutes waiting count from here)
+    scheduled_ms: int | None
+    attempts: int  # offers made so far
+    automatic: bool
+    dispatch_note: str
+    provider_id: int | None
+    provider_name: str
+    promised_ms: int | None
+    current_eta_ms: int | None
+    late_risk: bool
+
+
+class MapPoint(msgspec.Struct, array_like=True):
+    """[provider id, lat, lng, connectivity, on duty, engaged]."""
+
+    provider_id: int
+    lat: float
+    lng: float
+    connectivity: str
+    on_duty: bool
+    engaged: bool
+
+
+class LogLine(msgspec.Struct, kw_only=True):
+    action: str
+    actor: str
+    detail: str
+    at_ms: int
+    state: str
+
+
+class SignedIn(Base, tag="signed_in"):
+    user: str
+    role: str
+    server_time: EpochMs
+
+
+class Snapshot(Base, tag="snapshot"):
+    """A topic's whole current state, valid as of ``offset``."""
+
+    topic: str
+    offset: str
+    resync: bool = False  # the offset asked for was too old: start over from here
+    rows: list[PanelRow] | None = None
+    points: list[MapPoint] | None = None
+    log: list[LogLine] | None = None
+
+
+class Update(Base, tag="update"):
+    """A change after ``offset``'s predecessor: a row to upsert, a row id to drop, moved
+    providers, or a log line."""
+
+    topic: str
+    offset: str
+    row: PanelRow | None = None
+    removed: int | None = None
+    points: list[MapPoint] | None = None
+    line: LogLine | None = None
+
+
+DashboardFrame = SignedIn | Snapshot | Update | Error | Pong
+
+
 # --- codecs, built once ------------------------------------------------------------------------
 
 _json_decoder = msgspec.json.Decoder(ClientFrame)
@@ -217,6 +320,20 @@ def decode(data: str | bytes) -> ClientFrame:
         raise FrameError(f"not valid {encoding}", code="malformed_frame") from None
 
 
+_dashboard_decoder = msgspec.json.Decoder(DashboardClientFrame)
+
+
+def decode_dashboard(data: str | bytes) -> DashboardClientFrame:
+    """A console frame (JSON, text or binary), failures mapped to FrameError."""
+    try:
+        frame: DashboardClientFrame = _dashboard_decoder.decode(data)
+        return frame
+    except msgspec.ValidationError as exc:
+        raise FrameError(str(exc), code=_validation_code(str(exc))) from None
+    except msgspec.DecodeError:
+        raise FrameError("not valid JSON", code="malformed_frame") from None
+
+
 def _validation_code(message: str) -> str:
     if message.startswith("Object contains unknown field"):
         return "unknown_field"
@@ -225,7 +342,7 @@ def _validation_code(message: str) -> str:
     return "invalid_frame"
 
 
-def encode_json(frame: HubFrame) -> bytes:
+def encode_json(frame: HubFrame | DashboardFrame) -> bytes:
     return _json_encoder.encode(frame)
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from hub import wire
 from hub.asyncapi import document, render
-from hub.errors import CODES, RECONNECT, REST_ONLY
+from hub.errors import CODES, DASHBOARD_ONLY, RECONNECT, REST_ONLY
 
 DOCS = Path(__file__).parent.parent / "docs"
 
@@ -61,7 +61,18 @@ def test_documented_schema_refuses_what_the_decoder_refuses():
 
 def test_protocol_guide_lists_every_code_and_close_code():
     guide = (DOCS / "provider-protocol.md").read_text()
-    for code in set(CODES) - REST_ONLY:
+    for code in set(CODES) - REST_ONLY - DASHBOARD_ONLY:
         assert f"`{code}`" in guide, code
     for close in RECONNECT:
         assert f"| {int(close)} | {close.name.lower()} |" in guide
+
+
+def test_dashboard_guide_names_every_frame_and_its_own_codes():
+    guide = (DOCS / "dashboard-protocol.md").read_text()
+    for code in DASHBOARD_ONLY | {"slow_consumer", "not_authenticated", "forbidden"}:
+        assert f"`{code}`" in guide, code
+    channel = document()["channels"]["dashboard"]
+    assert channel["address"] == "/ws/dashboard"
+    for name in channel["messages"]:
+        tag = document()["components"]["messages"][name]["name"]
+        assert f'"type":"{tag}"' in guide or tag in ("error", "pong", "ping", "unsubscribe"), tag

@@ -86,9 +86,11 @@ async def register(request: Request) -> Response:
     created = await records.attendances.add(
         event, checked, first_state(checked.kind), actor.subject, now
     )
+    dispatcher = request.state.hub.dispatcher
+    await dispatcher.announce(created, "create", actor.subject)
     client = await records.clients.get(event.client_id)
     if created.kind is Kind.ASSISTANCE and client is not None and client.rules.automatic:
-        created = await request.state.hub.dispatcher.automatic(created.id, actor.subject)
+        created = await dispatcher.automatic(created.id, actor.subject)
     return JSON(created, status_code=201)
 
 

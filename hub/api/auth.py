@@ -15,6 +15,7 @@ from starlette.routing import Route
 
 from hub.api.openapi import Operation
 from hub.api.responses import JSON, body_as
+from hub.context import Hub
 from hub.errors import Forbidden, TokenError, Unauthorized
 from hub.operations import accounts
 from hub.operations.users import Role
@@ -36,8 +37,12 @@ async def require(request: Request, needed: Role) -> Actor:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("send Authorization: Bearer <token>", code="token_missing")
-    hub = request.state.hub
-    claims = hub.tokens.verify(token.strip(), [OPERATOR_AUDIENCE, ADMIN_AUDIENCE])
+    return await actor_from_token(request.state.hub, token.strip(), needed)
+
+
+async def actor_from_token(hub: Hub, token: str, needed: Role) -> Actor:
+    """The console user (or CLI admin) a token names, if its role is at least ``needed``."""
+    claims = hub.tokens.verify(token, [OPERATOR_AUDIENCE, ADMIN_AUDIENCE])
     if claims["aud"] == ADMIN_AUDIENCE:
         actor = Actor(f"cli:{claims['sub']}", Role.ADMIN)
     else:

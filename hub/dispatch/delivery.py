@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LINK_PATH = "/links/"
-STATUS_STREAM = "status"  # live-state stream: each decision's list of StatusChange
+STATUS_STREAM = "status"  # live-state stream: each decision's attendance-log entries
 SESSION_MODES = (Channel.APP, Channel.WEB)
 
 

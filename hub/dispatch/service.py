@@ -64,17 +64,11 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-class StatusChange(Entry, frozen=True, kw_only=True):
-    """One attendance log entry, as the status stream carries it."""
-
-    offset: int  # the log entry's id: ordered per attendance
-
-
 @dataclass
 class Outcome:
     """What a committed decision must tell the world."""
 
-    changes: list[StatusChange] = field(default_factory=list)
+    changes: list[Entry] = field(default_factory=list)  # for the status stream
     made: list[tuple[Offer, str | None]] = field(default_factory=list)  # (offer, link secret)
     closed: list[Offer] = field(default_factory=list)
     assigned: Offer | None = None
@@ -279,6 +273,20 @@ class Dispatcher:
         for attendance_id in await self.hub.records.dispatch.due(now_ms() - grace):
             await self.advance(attendance_id, sweeping=True)
 
+    async def announce(self, attendance: Attendance, action: str, actor: str) -> None:
+        """A change made outside dispatch (registering the attendance), on the status
+        stream like dispatch's own."""
+        entry = Entry(
+            attendance_id=attendance.id,
+            action=action,
+            actor=actor,
+            detail="",
+            at_ms=now_ms(),
+            state=attendance.state.value,
+            provider_id=attendance.provider_id,
+        )
+        await self.delivery.deliver(Outcome(changes=[entry]))
+
     async def resend(self, provider_id: int) -> None:
         """A provider's session opened: its pending app and portal offers, again."""
         records, now = self.hub.records, now_ms()
@@ -325,10 +333,7 @@ class Dispatcher:
                 raise NotFound(f"no attendance {attendance_id}")
             result = await work(ledger, out, now_ms())
             out.attendance = ledger.attendance
-        out.changes = [
-            StatusChange(offset=offset, **msgspec.structs.asdict(entry))
-            for offset, entry in ledger.logged
-        ]
+        out.changes = [entry for _, entry in ledger.logged]
         await self._after(out)
         return result
 

@@ -132,6 +132,7 @@ class MatchService:
         self.road_factor = road_factor
         self.zone = ZoneInfo(timezone)
         self.weights = weights or Weights()
+        self.moved: set[int] = set()  # providers whose map point changed (dashboards take it)
 
     # --- feeding -------------------------------------------------------------------------
 
@@ -156,6 +157,7 @@ class MatchService:
             return  # not in the registry (yet): nothing to match
         known.last_fix_ms = position.received_ms
         self.index.move(position.provider_id, position.lat, position.lng, live=True)
+        self.moved.add(position.provider_id)
 
     def session(self, provider_id: int, session_id: str, opened: bool) -> None:
         """A session opened or closed; a close of an older session changes nothing (the
@@ -167,6 +169,7 @@ class MatchService:
             known.session_id = session_id
         elif known.session_id == session_id:
             known.session_id = None
+        self.moved.add(provider_id)
 
     def presence(self, note: PresenceNote) -> None:
         """A note from another node."""
@@ -179,6 +182,7 @@ class MatchService:
         known = self.known.get(provider_id)
         if known is not None:
             known.engaged = engaged
+            self.moved.add(provider_id)
 
     def kpis(
         self, provider_id: int, acceptance_pct: float | None, on_time_pct: float | None
@@ -191,6 +195,12 @@ class MatchService:
         known = self.known.get(provider_id)
         if known is not None:
             known.on_duty = on
+            self.moved.add(provider_id)
+
+    def take_moved(self) -> set[int]:
+        """The providers whose map point changed since the last call."""
+        moved, self.moved = self.moved, set()
+        return moved
 
     # --- queries -------------------------------------------------------------------------
 

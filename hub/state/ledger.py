@@ -268,6 +268,9 @@ class DispatchRecords(Protocol):
         """Providers' records over the last KPI_WINDOW_MS (one provider's, or everyone's
         who has one)."""
 
+    async def offer_counts(self, attendance_ids: Sequence[int]) -> dict[int, int]:
+        """How many offers each attendance had (the panels' attempts)."""
+
     async def notify(self, note: Notification) -> int:
         """Record a notification; its id."""
 
@@ -343,6 +346,17 @@ class DispatchQueries:
             pid: Kpis(decided=c[0], accepted=c[1], arrivals=c[2], on_time=c[3])
             for pid, c in counts.items()
         }
+
+    async def offer_counts(self, attendance_ids: Sequence[int]) -> dict[int, int]:
+        if not attendance_ids:
+            return {}
+        marks = ",".join("?" * len(attendance_ids))
+        rows = await self.fetch(
+            f"SELECT attendance_id, COUNT(*) FROM offers WHERE attendance_id IN ({marks})"
+            " GROUP BY attendance_id",
+            *attendance_ids,
+        )
+        return {int(r[0]): int(r[1]) for r in rows}
 
     async def notifications(self, *, after_id: int = 0, limit: int = 100) -> list[Notification]:
         rows = await self.fetch(

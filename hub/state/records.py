@@ -445,6 +445,9 @@ class AttendanceRecords(Protocol):
     async def covered_uses(self, beneficiary_id: int, service: str) -> list[int]:
         """When the beneficiary had this service inside the plan (avulso ones excluded)."""
 
+    async def in_states(self, states: Sequence[str], *, limit: int = 1000) -> list[Attendance]:
+        """Attendances in any of ``states`` (a live panel), oldest first."""
+
     async def log(self, attendance_id: int) -> list[AttendanceLogEntry]:
         """The attendance's log, oldest first."""
 

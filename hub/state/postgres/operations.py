@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from hub.operations.attendances import (
@@ -326,6 +327,15 @@ class PostgresAttendances:
             service,
         )
         return [int(r[0]) for r in rows]
+
+    async def in_states(self, states: Sequence[str], *, limit: int = 1000) -> list[Attendance]:
+        rows = await self.store.fetch(
+            f"SELECT {PG_ATTENDANCE_COLUMNS} FROM attendances WHERE state = ANY($1::text[])"
+            " ORDER BY id LIMIT $2",
+            list(states),
+            limit,
+        )
+        return [attendance_from(row) for row in rows]
 
     async def log(self, attendance_id: int) -> list[AttendanceLogEntry]:
         rows = await self.store.fetch(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from hub.operations.attendances import (
@@ -313,6 +314,16 @@ class SqliteAttendances:
             service,
         )
         return [int(r[0]) for r in rows]
+
+    async def in_states(self, states: Sequence[str], *, limit: int = 1000) -> list[Attendance]:
+        marks = ",".join("?" * len(states)) or "NULL"
+        rows = await self.store.fetch(
+            f"SELECT {ATTENDANCE_READ} FROM attendances WHERE state IN ({marks})"
+            " ORDER BY id LIMIT ?",
+            *states,
+            limit,
+        )
+        return [attendance_from(row) for row in rows]
 
     async def log(self, attendance_id: int) -> list[AttendanceLogEntry]:
         rows = await self.store.fetch(

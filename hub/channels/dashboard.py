@@ -1,0 +1,159 @@
+"""``/ws/dashboard``: the console's live stream (the async shell around Dashboards).
+
+The page's Origin must be allowed (Starlette's CORS middleware does not cover websockets);
+the first frame signs in with the console session token; then the console subscribes to
+topics.  Frames are JSON; every frame to one socket goes through its byte-capped outbox,
+and a console that stops reading is cut off with ``slow_consumer`` (4008) while everyone
+else carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import TYPE_CHECKING
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from hub import wire
+from hub.api.auth import Actor, actor_from_token
+from hub.channels.outbox import Outbox
+from hub.channels.panels import TOPIC_ROLES, topic_kind
+from hub.channels.provider import payload
+from hub.errors import Close, FrameError, HubError, TokenError
+from hub.operations.users import Role
+
+if TYPE_CHECKING:
+    from hub.context import Hub
+
+CLOSE_TIMEOUT_S = 5.0
+DASHBOARD_PATH = "/ws/dashboard"
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def allowed_origins(hub: Hub) -> set[str]:
+    configured = {o.strip().rstrip("/") for o in hub.settings.dashboard_origins.split(",")}
+    configured.discard("")
+    if configured:
+        return configured
+    port = hub.settings.port
+    return {f"http://{host}:{port}" for host in ("127.0.0.1", "localhost")}
+
+
+class DashboardSession:
+    def __init__(self, hub: Hub, websocket: WebSocket, actor: Actor) -> None:
+        self.hub = hub
+        self.websocket = websocket
+        self.actor = actor
+        self.outbox = Outbox(self._send, hub.settings.dashboard_queue_bytes, self._overflow)
+        self.closing = False
+        self.closer: asyncio.Task[None] | None = None
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    async def _send(self, data: bytes, binary: bool) -> None:
+        await self.websocket.send_text(data.decode())
+
+    def push(self, data: bytes) -> None:
+        self.outbox.push(data)
+
+    def reply(self, frame: wire.DashboardFrame) -> None:
+        self.outbox.push(wire.encode_json(frame))
+
+    def _overflow(self, code: Close) -> None:
+        if self.closer is None:
+            self.closer = asyncio.get_running_loop().create_task(self.close(code))
+
+    async def close(self, code: Close) -> None:
+        if self.closing:
+            return
+        self.closing = True
+        self.hub.dashboards.drop(self)
+        self.outbox.stop()
+        with contextlib.suppress(RuntimeError, OSError, TimeoutError):
+            await asyncio.wait_for(self.websocket.close(code), CLOSE_TIMEOUT_S)
+
+    async def run(self) -> None:
+        while not self.closing:
+            message = await self.websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            try:
+                frame = wire.decode_dashboard(payload(message))
+                await self.handle(frame)
+            except HubError as exc:
+                self.reply(wire.Error(code=exc.code, message=exc.message))
+
+    async def handle(self, frame: wire.DashboardClientFrame) -> None:
+        match frame:
+            case wire.Subscribe(topic=topic, since=since):
+                kind, ref = topic_kind(topic)
+                needed = TOPIC_ROLES[kind]
+                if not self.actor.role.allows(needed):
+                    raise TokenError(f"{topic} needs the {needed.value} role", code="forbidden")
+                await self.hub.dashboards.open(self, topic, kind, ref, since)
+            case wire.Unsubscribe(topic=topic):
+                self.hub.dashboards.close(self, topic)
+            case wire.Ping(id=ping_id):
+                self.reply(wire.Pong(id=ping_id, server_time=now_ms()))
+            case wire.SignIn():
+                raise FrameError("already signed in", code="already_authenticated")
+
+
+async def sign_in(hub: Hub, websocket: WebSocket) -> Actor:
+    async with asyncio.timeout(hub.settings.auth_timeout_s):
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(message.get("code", 1000))
+            try:
+                frame = wire.decode_dashboard(payload(message))
+            except FrameError as exc:
+                await _send_error(websocket, exc)
+                continue
+            if not isinstance(frame, wire.SignIn):
+                await _send_error(websocket, FrameError("sign in first", code="not_authenticated"))
+                continue
+            return await actor_from_token(hub, frame.token, Role.OPERATOR)
+
+
+async def _send_error(websocket: WebSocket, exc: HubError) -> None:
+    await websocket.send_text(
+        wire.encode_json(wire.Error(code=exc.code, message=exc.message)).decode()
+    )
+
+
+async def dashboard_endpoint(websocket: WebSocket) -> None:
+    hub: Hub = websocket.state.hub
+    origin = websocket.headers.get("origin")
+    if origin is not None and origin.rstrip("/") not in allowed_origins(hub):
+        await websocket.close(Close.FORBIDDEN)  # before accept: the handshake gets 403
+        return
+    await websocket.accept()
+    try:
+        actor = await sign_in(hub, websocket)
+    except HubError as exc:
+        await _send_error(websocket, exc)
+        forbidden = exc.code in ("forbidden", "token_audience")
+        await websocket.close(Close.FORBIDDEN if forbidden else Close.AUTH_FAILED)
+        return
+    except TimeoutError:
+        await _send_error(websocket, FrameError("sign in first", code="not_authenticated"))
+        await websocket.close(Close.AUTH_TIMEOUT)
+        return
+    except WebSocketDisconnect:
+        return
+    session = DashboardSession(hub, websocket, actor)
+    session.reply(wire.SignedIn(user=actor.subject, role=actor.role.value, server_time=now_ms()))
+    try:
+        await session.run()
+    except WebSocketDisconnect:
+        pass
+    finally:
+        hub.dashboards.drop(session)
+        session.outbox.stop()

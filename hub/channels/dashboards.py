@@ -1,0 +1,239 @@
+"""The console's live topics on this node: who subscribed to what, and what to send them.
+
+Panel updates come from the status stream (hub/dispatch/delivery.py appends one entry per
+decision); every node follows it and turns each entry into one encoded frame per topic,
+sent to every subscriber on the node.  Map updates are this node's own: once per
+``map_interval_s``, the providers that moved or changed presence since the last tick.
+
+A new subscription is registered before its snapshot is read, and updates that arrive
+meanwhile are held; once the snapshot is out, the held updates newer than its offset
+follow.  Nothing falls between the snapshot and the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING, Protocol
+
+import msgspec
+
+from hub import wire
+from hub.channels.panels import ATTENDANCE, MAP, PANELS, panel_of, row
+from hub.dispatch.delivery import STATUS_STREAM
+from hub.dispatch.punctuality import punctuality
+from hub.errors import StoreUnavailable
+from hub.operations.attendances import Attendance
+from hub.operations.services import service
+from hub.state.ledger import Entry
+from hub.state.live import StreamEntry, offset_key
+
+if TYPE_CHECKING:
+    from hub.context import Hub
+
+log = logging.getLogger(__name__)
+
+_decode_entries = msgspec.json.Decoder(list[Entry]).decode
+
+
+class Subscriber(Protocol):
+    def push(self, data: bytes) -> None: ...
+
+
+class Dashboards:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        # topic -> subscriber -> updates held until its snapshot is out (None: live)
+        self.topics: dict[str, dict[Subscriber, list[tuple[str, bytes]] | None]] = {}
+        self.map_seq = 0
+
+    # --- subscriptions ------------------------------------------------------------------
+
+    async def open(
+        self, who: Subscriber, topic: str, kind: str, ref: int | None, since: str | None
+    ) -> None:
+        """Subscribe ``who``: what it missed since ``since``, else a snapshot; then live."""
+        held: list[tuple[str, bytes]] = []
+        self.topics.setdefault(topic, {})[who] = held
+        try:
+            offset = await self._catch_up(who, topic, kind, ref, since)
+        except BaseException:
+            self.close(who, topic)
+            raise
+        for at, data in held:
+            if offset_key(at) > offset_key(offset):
+                who.push(data)
+        self.topics[topic][who] = None
+
+    def close(self, who: Subscriber, topic: str) -> None:
+        subscribers = self.topics.get(topic)
+        if subscribers is not None:
+            subscribers.pop(who, None)
+            if not subscribers:
+                del self.topics[topic]
+
+    def drop(self, who: Subscriber) -> None:
+        for topic in list(self.topics):
+            self.close(who, topic)
+
+    def deliver(self, topic: str, offset: str, frame: wire.DashboardFrame) -> None:
+        """Encode once, send to every subscriber of the topic on this node."""
+        subscribers = self.topics.get(topic)
+        if not subscribers:
+            return
+        data = msgspec.json.encode(frame)
+        for who, held in list(subscribers.items()):
+            if held is None:
+                who.push(data)
+            else:
+                held.append((offset, data))
+
+    async def _catch_up(
+        self, who: Subscriber, topic: str, kind: str, ref: int | None, since: str | None
+    ) -> str:
+        streams = self.hub.live.streams
+        if kind == MAP:
+            snapshot = wire.Snapshot(
+                topic=topic, offset=f"0-{self.map_seq}", points=self.points(None)
+            )
+            who.push(msgspec.json.encode(snapshot))
+            return snapshot.offset
+        if since is not None:
+            missed = await streams.after(STATUS_STREAM, since)
+            if missed is not None:
+                for entry in missed:
+                    for frame in await self.updates(entry, only=topic):
+                        who.push(msgspec.json.encode(frame))
+                return missed[-1].offset if missed else since
+        offset = await streams.last(STATUS_STREAM)  # before the rows: nothing falls between
+        if kind == ATTENDANCE:
+            assert ref is not None
+            lines = [
+                wire.LogLine(
+                    action=e.action, actor=e.actor, detail=e.detail, at_ms=e.at_ms, state=""
+                )
+                for e in await self.hub.records.attendances.log(ref)
+            ]
+            snapshot = wire.Snapshot(
+                topic=topic, offset=offset, resync=since is not None, log=lines
+            )
+        else:
+            found = await self.hub.records.attendances.in_states(
+                sorted(s.value for s in PANELS[kind])
+            )
+            snapshot = wire.Snapshot(
+                topic=topic, offset=offset, resync=since is not None, rows=await self.rows(found)
+            )
+        who.push(msgspec.json.encode(snapshot))
+        return offset
+
+    # --- what the topics show -----------------------------------------------------------
+
+    async def rows(self, attendances: list[Attendance]) -> list[wire.PanelRow]:
+        hub = self.hub
+        counts = await hub.records.dispatch.offer_counts([a.id for a in attendances])
+        now = time.time_ns() // 1_000_000
+        made = []
+        for a in attendances:
+            name, timing = "", None
+            if a.provider_id is not None:
+                known = hub.matching.known.get(a.provider_id)
+                name = "" if known is None else known.provider.name
+                here = hub.matching.index.positions.get(a.provider_id)
+                timing = punctuality(
+                    a,
+                    None if here is None or not here.live else (here.lat, here.lng),
+                    now,
+                    road_factor=hub.settings.road_factor,
+                    speed_kmh=service(a.service).avg_speed_kmh if a.service else 40.0,
+                )
+            made.append(row(a, counts.get(a.id, 0), name, timing))
+        return made
+
+    async def updates(self, entry: StreamEntry, only: str | None = None) -> list[wire.Update]:
+        """The frames one status-stream entry makes, per topic (or for one topic)."""
+        changes = _decode_entries(entry.payload)
+        ids = sorted({c.attendance_id for c in changes})
+        wanted = [only] if only else list(self.topics)
+        frames: list[wire.Update] = []
+        for aid in ids:
+            line_topic = f"{ATTENDANCE}:{aid}"
+            if line_topic in wanted:
+                frames += [
+                    wire.Update(
+                        topic=line_topic,
+                        offset=entry.offset,
+                        line=wire.LogLine(
+                            action=c.action,
+                            actor=c.actor,
+                            detail=c.detail,
+                            at_ms=c.at_ms,
+                            state=c.state,
+                        ),
+                    )
+                    for c in changes
+                    if c.attendance_id == aid
+                ]
+        panels = [p for p in PANELS if p in wanted]
+        if not panels:
+            return frames
+        found = [a for a in [await self.hub.records.attendances.get(i) for i in ids] if a]
+        created = {c.attendance_id for c in changes if c.action == "create"}
+        for a, shown in zip(found, await self.rows(found), strict=True):
+            home = panel_of(a.state)
+            for panel in panels:
+                if panel == home:
+                    frames.append(wire.Update(topic=panel, offset=entry.offset, row=shown))
+                elif a.id not in created:  # it may have left this panel
+                    frames.append(wire.Update(topic=panel, offset=entry.offset, removed=a.id))
+        return frames
+
+    def points(self, only: set[int] | None) -> list[wire.MapPoint]:
+        matching = self.hub.matching
+        now = time.time_ns() // 1_000_000
+        ids = matching.index.positions.keys() if only is None else only
+        out = []
+        for pid in ids:
+            here = matching.index.positions.get(pid)
+            known = matching.known.get(pid)
+            if here is None or known is None:
+                continue
+            out.append(
+                wire.MapPoint(
+                    provider_id=pid,
+                    lat=here.lat,
+                    lng=here.lng,
+                    connectivity=matching.connectivity(known, now).value,
+                    on_duty=known.on_duty,
+                    engaged=known.engaged,
+                )
+            )
+        return out
+
+    # --- the feeds ----------------------------------------------------------------------
+
+    async def follow_status(self) -> None:
+        """Every status-stream entry, as panel and attendance updates on this node."""
+        streams = self.hub.live.streams
+        while True:
+            try:
+                async for entry in streams.follow(STATUS_STREAM, await streams.last(STATUS_STREAM)):
+                    if self.topics:
+                        for frame in await self.updates(entry):
+                            self.deliver(frame.topic, entry.offset, frame)
+            except StoreUnavailable as exc:
+                log.warning("status stream follower failed; resuming", extra={"err": exc.message})
+                await asyncio.sleep(1.0)
+
+    async def map_ticks(self) -> None:
+        """Providers that moved (or changed presence) since the last tick, at most 1 Hz."""
+        while True:
+            await asyncio.sleep(self.hub.settings.map_interval_s)
+            moved = self.hub.matching.take_moved()
+            if moved and MAP in self.topics:
+                self.map_seq += 1
+                offset = f"0-{self.map_seq}"
+                self.deliver(
+                    MAP, offset, wire.Update(topic=MAP, offset=offset, points=self.points(moved))
+                )
