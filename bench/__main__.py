@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> None:
     p = scenarios.add_parser("offer", help="offer round trip and deadlines under auto dispatch")
     p.add_argument("--engine", choices=["memory", "redis"], default="memory")
     p.add_argument("--quick", action="store_true", help="30 apps, 60 attendances")
+    p = scenarios.add_parser("fanout", help="status updates fanned out to console subscribers")
+    p.add_argument("--subscribers", type=int, default=1000)
+    p.add_argument("--quick", action="store_true", help="at most 200 subscribers, 200 changes")
     p = scenarios.add_parser("sessions", help="idle-but-alive sessions held by one hub")
     p.add_argument("--count", type=int, default=10_000)
     p.add_argument("--quick", action="store_true", help="at most 1,000 sessions")
@@ -38,6 +41,10 @@ def main(argv: list[str] | None = None) -> None:
         from bench import search
 
         result = search.main(args.quick)
+    elif args.scenario == "fanout":
+        from bench import fanout
+
+        result = fanout.main(args.quick, args.subscribers)
     elif args.scenario == "offer":
         from bench import offer
 

@@ -170,10 +170,13 @@ def routes() -> list[BaseRoute]:
 
 
 class HubApp:
-    """The ASGI app: provider sockets go straight to their handler, the rest to Starlette.
+    """The ASGI app: provider and console sockets go straight to their handlers, the rest
+    to Starlette.
 
     Provider sockets are held by the ten thousand; skipping Starlette's middleware and
-    router saves ~4 KiB of coroutine frames per socket (measured with tracemalloc).
+    router saves ~4 KiB of coroutine frames per socket (measured with tracemalloc).  Console
+    sockets receive pre-framed updates written to uvicorn's protocol, which needs the ASGI
+    send uvicorn gave (hub/channels/lean_ws.py).
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -186,6 +189,9 @@ class HubApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket" and scope["path"] == PROVIDER_PATH:
             await provider_endpoint(WebSocket(scope, receive, send))
+        elif scope["type"] == "websocket" and scope["path"] == DASHBOARD_PATH:
+            # Directly too: the console fan-out writes frames to uvicorn's protocol.
+            await dashboard_endpoint(WebSocket(scope, receive, send))
         else:
             await self.starlette(scope, receive, send)
 

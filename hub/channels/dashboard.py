@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from hub import wire
 from hub.api.auth import Actor, actor_from_token
+from hub.channels.lean_ws import frame_writer, text_frame
 from hub.channels.outbox import Outbox
 from hub.channels.panels import TOPIC_ROLES, topic_kind
 from hub.channels.provider import payload
@@ -45,11 +47,18 @@ def allowed_origins(hub: Hub) -> set[str]:
 
 
 class DashboardSession:
+    """One console socket.  Every frame to it goes one way, so they keep their order:
+    written pre-framed to the transport (uvicorn with the hub's protocol), else through a
+    bounded outbox on the ASGI path.  Either way a console that lets
+    ``dashboard_queue_bytes`` pile up is cut off."""
+
     def __init__(self, hub: Hub, websocket: WebSocket, actor: Actor) -> None:
         self.hub = hub
         self.websocket = websocket
         self.actor = actor
-        self.outbox = Outbox(self._send, hub.settings.dashboard_queue_bytes, self._overflow)
+        self.cap = hub.settings.dashboard_queue_bytes
+        self.writer = frame_writer(websocket)
+        self.outbox = Outbox(self._send, self.cap, self._overflow)
         self.closing = False
         self.closer: asyncio.Task[None] | None = None
 
@@ -59,11 +68,19 @@ class DashboardSession:
     async def _send(self, data: bytes, binary: bool) -> None:
         await self.websocket.send_text(data.decode())
 
-    def push(self, data: bytes) -> None:
-        self.outbox.push(data)
+    def send(self, messages: Sequence[bytes], framed: bytes) -> None:
+        """Send JSON ``messages`` (``framed``: the same, as websocket frames)."""
+        if self.closing:
+            return
+        if self.writer is None:
+            for data in messages:
+                self.outbox.push(data)
+        elif self.writer.write_frame(framed) > self.cap:
+            self._overflow(Close.SLOW_CONSUMER)
 
     def reply(self, frame: wire.DashboardFrame) -> None:
-        self.outbox.push(wire.encode_json(frame))
+        data = wire.encode_json(frame)
+        self.send((data,), text_frame(data))
 
     def _overflow(self, code: Close) -> None:
         if self.closer is None:

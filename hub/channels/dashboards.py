@@ -15,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
 from hub import wire
+from hub.channels.lean_ws import text_frame
 from hub.channels.panels import ATTENDANCE, MAP, PANELS, panel_of, row
 from hub.dispatch.delivery import STATUS_STREAM
 from hub.dispatch.punctuality import punctuality
@@ -38,15 +40,22 @@ _decode_entries = msgspec.json.Decoder(list[Entry]).decode
 
 
 class Subscriber(Protocol):
-    def push(self, data: bytes) -> None: ...
+    def send(self, messages: Sequence[bytes], framed: bytes) -> None:
+        """Send JSON ``messages`` in order; ``framed`` is the same as websocket frames."""
+
+
+def _send(who: Subscriber, frame: wire.DashboardFrame) -> None:
+    data = msgspec.json.encode(frame)
+    who.send((data,), text_frame(data))
 
 
 class Dashboards:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         # topic -> subscriber -> updates held until its snapshot is out (None: live)
-        self.topics: dict[str, dict[Subscriber, list[tuple[str, bytes]] | None]] = {}
+        self.topics: dict[str, dict[Subscriber, list[tuple[str, bytes, bytes]] | None]] = {}
         self.map_seq = 0
+        self.batches: dict[str, list[tuple[bytes, bytes]]] = {}  # this loop iteration's
 
     # --- subscriptions ------------------------------------------------------------------
 
@@ -54,16 +63,17 @@ class Dashboards:
         self, who: Subscriber, topic: str, kind: str, ref: int | None, since: str | None
     ) -> None:
         """Subscribe ``who``: what it missed since ``since``, else a snapshot; then live."""
-        held: list[tuple[str, bytes]] = []
+        held: list[tuple[str, bytes, bytes]] = []
         self.topics.setdefault(topic, {})[who] = held
         try:
             offset = await self._catch_up(who, topic, kind, ref, since)
         except BaseException:
             self.close(who, topic)
             raise
-        for at, data in held:
+        self._flush(topic)  # what was batched before it went live is in its held list
+        for at, data, framed in held:
             if offset_key(at) > offset_key(offset):
-                who.push(data)
+                who.send((data,), framed)
         self.topics[topic][who] = None
 
     def close(self, who: Subscriber, topic: str) -> None:
@@ -78,16 +88,35 @@ class Dashboards:
             self.close(who, topic)
 
     def deliver(self, topic: str, offset: str, frame: wire.DashboardFrame) -> None:
-        """Encode once, send to every subscriber of the topic on this node."""
+        """Encode and frame once for every subscriber of the topic on this node.
+
+        Live subscribers get the updates of one loop iteration together (``_flush``): one
+        write, one system call, per subscriber however many updates there were.
+        """
         subscribers = self.topics.get(topic)
         if not subscribers:
             return
         data = msgspec.json.encode(frame)
+        framed = text_frame(data)
+        batch = self.batches.get(topic)
+        if batch is None:
+            batch = self.batches[topic] = []
+            asyncio.get_running_loop().call_soon(self._flush, topic)
+        batch.append((data, framed))
+        for held in subscribers.values():
+            if held is not None:
+                held.append((offset, data, framed))
+
+    def _flush(self, topic: str) -> None:
+        batch = self.batches.pop(topic, None)
+        subscribers = self.topics.get(topic)
+        if not batch or not subscribers:
+            return
+        messages = [data for data, _ in batch]
+        framed = b"".join(f for _, f in batch)
         for who, held in list(subscribers.items()):
             if held is None:
-                who.push(data)
-            else:
-                held.append((offset, data))
+                who.send(messages, framed)
 
     async def _catch_up(
         self, who: Subscriber, topic: str, kind: str, ref: int | None, since: str | None
@@ -97,14 +126,14 @@ class Dashboards:
             snapshot = wire.Snapshot(
                 topic=topic, offset=f"0-{self.map_seq}", points=self.points(None)
             )
-            who.push(msgspec.json.encode(snapshot))
+            _send(who, snapshot)
             return snapshot.offset
         if since is not None:
             missed = await streams.after(STATUS_STREAM, since)
             if missed is not None:
                 for entry in missed:
                     for frame in await self.updates(entry, only=topic):
-                        who.push(msgspec.json.encode(frame))
+                        _send(who, frame)
                 return missed[-1].offset if missed else since
         offset = await streams.last(STATUS_STREAM)  # before the rows: nothing falls between
         if kind == ATTENDANCE:
@@ -125,7 +154,7 @@ class Dashboards:
             snapshot = wire.Snapshot(
                 topic=topic, offset=offset, resync=since is not None, rows=await self.rows(found)
             )
-        who.push(msgspec.json.encode(snapshot))
+        _send(who, snapshot)
         return offset
 
     # --- what the topics show -----------------------------------------------------------

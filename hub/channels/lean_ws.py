@@ -1,4 +1,5 @@
-"""uvicorn's websockets-sansio protocol, minus what a held socket no longer needs.
+"""uvicorn's websockets-sansio protocol, minus what a held socket no longer needs, plus a
+way to write pre-framed messages (the console fan-out).
 
 uvicorn keeps the handshake's request and response objects (and their headers, ~3 KiB)
 for the life of every connection, though nothing reads them after the 101.  Provider links
@@ -9,8 +10,10 @@ subclass only stops saving memory (the attributes are re-read nowhere after acce
 
 from __future__ import annotations
 
+import struct
 from typing import Any
 
+from starlette.websockets import WebSocket
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 
@@ -20,3 +23,36 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         if message["type"] == "websocket.accept" and self.handshake_complete:
             self.request = None  # type: ignore[assignment]
             self.response = None  # type: ignore[assignment]
+
+    def write_frame(self, framed: bytes) -> int:
+        """Write a whole frame (``text_frame``) straight to the transport; the bytes now
+        waiting to be sent, or -1 once the socket is closing.
+
+        The console fan-out frames an update once and writes it to every subscriber,
+        where the ASGI path would frame it again for each (~20 us).  Valid because the hub
+        configures no per-message deflate and never fragments: every frame on the socket
+        is whole, whichever path wrote it, and writes are synchronous so they keep order.
+        """
+        if self.disconnected or self.close_sent:
+            return -1
+        self.transport.write(framed)
+        return int(self.transport.get_write_buffer_size())
+
+
+def text_frame(payload: bytes) -> bytes:
+    """A server's unmasked, unfragmented text frame (RFC 6455, section 5.2)."""
+    size = len(payload)
+    if size < 126:
+        head = struct.pack("!BB", 0x81, size)
+    elif size < 65536:
+        head = struct.pack("!BBH", 0x81, 126, size)
+    else:
+        head = struct.pack("!BBQ", 0x81, 127, size)
+    return head + payload
+
+
+def frame_writer(websocket: WebSocket) -> LeanWebSocketProtocol | None:
+    """The protocol behind a socket the hub app took directly (its ASGI send is the
+    protocol's own method), when it is ours; None otherwise (then use the ASGI path)."""
+    protocol = getattr(websocket._send, "__self__", None)
+    return protocol if isinstance(protocol, LeanWebSocketProtocol) else None
