@@ -21,6 +21,7 @@ from hub.api import (
     auth,
     beneficiaries,
     clients,
+    console,
     dispatch,
     events,
     health,
@@ -140,11 +141,12 @@ def rest_operations() -> list[Operation]:
         *portal.operations,
         *osmand.operations,
         *match.operations,
+        *console.operations,
         OPENAPI,
     ]
 
 
-def routes() -> list[BaseRoute]:
+def routes(settings: Settings | None = None) -> list[BaseRoute]:
     document = openapi.render(rest_operations()).encode()
 
     async def openapi_json(request: Request) -> Response:
@@ -166,6 +168,7 @@ def routes() -> list[BaseRoute]:
         # Reached only when HubApp does not take the socket first (same handler).
         WebSocketRoute(PROVIDER_PATH, provider_endpoint),
         WebSocketRoute(DASHBOARD_PATH, dashboard_endpoint),
+        *console.routes(settings or Settings()),
     ]
 
 
@@ -181,7 +184,7 @@ class HubApp:
 
     def __init__(self, settings: Settings) -> None:
         self.starlette = Starlette(
-            routes=routes(),
+            routes=routes(settings),
             lifespan=lambda app: lifespan(settings),
             exception_handlers=error_handlers(),
         )

@@ -151,7 +151,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         str,
         _doc(
             "Comma-separated page origins allowed to open /ws/dashboard (browsers send"
-            " Origin); empty allows the hub's own address only."
+            " Origin); empty allows only pages the hub itself served (same host)."
         ),
     ] = ""
     dashboard_queue_bytes: Annotated[
@@ -160,6 +160,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     map_interval_s: Annotated[
         float, _doc("How often the live map gets the providers that moved.", gt=0)
     ] = 1.0
+    web_dir: Annotated[
+        str, _doc("Folder of the operator console's files; empty: web/ beside the hub package.")
+    ] = ""
+    map_tiles_url: Annotated[
+        str,
+        _doc("Map tile URL template for the console; empty shows markers on a blank map."),
+    ] = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_tiles_attribution: Annotated[str, _doc("Attribution shown under the map tiles.")] = (
+        "© OpenStreetMap contributors"
+    )
     h3_region_resolution: Annotated[
         int, _doc("H3 resolution of the region cells that shard Redis GEO sets.", ge=0, le=15)
     ] = 3

@@ -37,13 +37,19 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def allowed_origins(hub: Hub) -> set[str]:
+def origin_allowed(hub: Hub, websocket: WebSocket) -> bool:
+    """No Origin (not a browser), one of HUB_DASHBOARD_ORIGINS, or, when none are set, the
+    page the hub itself served (its origin names the Host the socket was opened on)."""
+    origin = websocket.headers.get("origin")
+    if origin is None:
+        return True
+    origin = origin.rstrip("/")
     configured = {o.strip().rstrip("/") for o in hub.settings.dashboard_origins.split(",")}
     configured.discard("")
     if configured:
-        return configured
-    port = hub.settings.port
-    return {f"http://{host}:{port}" for host in ("127.0.0.1", "localhost")}
+        return origin in configured
+    host = websocket.headers.get("host", "")
+    return origin in (f"http://{host}", f"https://{host}")
 
 
 class DashboardSession:
@@ -147,8 +153,7 @@ async def _send_error(websocket: WebSocket, exc: HubError) -> None:
 
 async def dashboard_endpoint(websocket: WebSocket) -> None:
     hub: Hub = websocket.state.hub
-    origin = websocket.headers.get("origin")
-    if origin is not None and origin.rstrip("/") not in allowed_origins(hub):
+    if not origin_allowed(hub, websocket):
         await websocket.close(Close.FORBIDDEN)  # before accept: the handshake gets 403
         return
     await websocket.accept()

@@ -1,0 +1,56 @@
+"""The operator console's files (web/: static ES modules, Leaflet from npm) and its
+settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from hub.api.openapi import Operation
+from hub.api.responses import JSON
+from hub.config import Settings
+
+
+class ConsoleConfig(msgspec.Struct):
+    tiles_url: str  # empty: the map shows markers on a blank background
+    tiles_attribution: str
+
+
+async def config(request: Request) -> Response:
+    settings: Settings = request.state.hub.settings
+    return JSON(ConsoleConfig(settings.map_tiles_url, settings.map_tiles_attribution))
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse("/console/")
+
+
+def web_dir(settings: Settings) -> Path:
+    return Path(settings.web_dir) if settings.web_dir else Path(__file__).parents[2] / "web"
+
+
+def routes(settings: Settings) -> list[BaseRoute]:
+    folder = web_dir(settings)
+    made: list[BaseRoute] = [
+        Route("/", home),
+        Route("/console/config.json", config),
+    ]
+    if folder.is_dir():
+        made.append(Mount("/console", StaticFiles(directory=folder, html=True)))
+        leaflet = folder / "node_modules" / "leaflet" / "dist"
+        if leaflet.is_dir():
+            made.append(Mount("/vendor/leaflet", StaticFiles(directory=leaflet)))
+    return made
+
+
+operations = [
+    Operation("GET", "/", "Redirects to the operator console", None, 307),
+    Operation(
+        "GET", "/console/config.json", "What the console needs to know (map tiles)", ConsoleConfig
+    ),
+]

@@ -1,0 +1,76 @@
+"""The console in a real browser: log in, the live panels, reconnecting, the map, languages."""
+
+from __future__ import annotations
+
+import time
+
+from tests.web.conftest import page_for, shot
+
+
+async def row_text(page, panel: str, attendance_id: int, timeout_ms: float = 5000) -> str:
+    locator = page.locator(f"#{panel} tr[data-attendance='{attendance_id}']")
+    await locator.wait_for(timeout=timeout_ms)
+    return await locator.inner_text()
+
+
+async def test_log_in_and_watch_an_attendance_cross_the_panels(browser, console_hub):
+    scene = console_hub
+    pid = await scene.provider("Guincho Rápido")
+    page = await page_for(browser, scene)
+    assert await page.inner_text("#dispatch-title") == "Painel de Acionamento"
+    await page.wait_for_selector("#link-status[data-up='true']")
+    started = time.monotonic()
+    tow = await scene.tow()
+    text = await row_text(page, "dispatch", tow["id"], timeout_ms=1000)  # live, within 1 s
+    elapsed = time.monotonic() - started
+    assert "Aguardando acionamento" in text and "Bela Vista" in text
+    assert elapsed < 1.0
+    await shot(page, "panels-dispatch")
+    other = await browser.new_page()  # a second console on the same panels
+    await other.goto(page.url)
+    await scene.http.post(
+        f"/attendances/{tow['id']}/verbal", json={"provider_id": pid, "eta_min": 25}
+    )
+    tracking = await row_text(page, "tracking", tow["id"])
+    assert "Guincho Rápido" in tracking and "Acionado" in tracking
+    await page.locator(f"#dispatch tr[data-attendance='{tow['id']}']").wait_for(state="detached")
+    await shot(page, "panels-tracking")
+
+
+async def test_a_dropped_stream_resumes_without_missing_anything(browser, console_hub):
+    scene = console_hub
+    page = await page_for(browser, scene)
+    await page.wait_for_selector("#link-status[data-up='true']")
+    await page.evaluate("window.hubStream.paused = true; window.hubStream.ws.close()")
+    await page.wait_for_selector("#link-status[data-up='false']")
+    missed = [await scene.tow(), await scene.tow()]  # while the console is away
+    await page.evaluate("window.hubStream.paused = false")
+    await page.wait_for_selector("#link-status[data-up='true']")
+    for tow in missed:
+        assert "Aguardando acionamento" in await row_text(page, "dispatch", tow["id"])
+
+
+async def test_english_on_demand_and_the_map_without_tiles(browser, console_hub):
+    scene = console_hub
+    pid = await scene.provider("Mapa")
+    page = await page_for(browser, scene, lang="en")
+    assert await page.inner_text("#dispatch-title") == "Painel de Acionamento (dispatch)"
+    assert await page.get_attribute("html", "lang") == "en"
+    async with scene.app(pid):
+        await page.click("nav a[href='#/map']")
+        await page.wait_for_selector("#map")
+        await page.wait_for_selector("path.leaflet-interactive", timeout=5000)
+        await shot(page, "map")
+    await page.select_option("#lang", "pt-BR")
+    assert await page.inner_text("h1") == "Mapa ao vivo"
+
+
+async def test_a_wrong_password_is_refused_in_the_page(browser, console_hub):
+    page = await browser.new_page()
+    await page.goto(f"{console_hub.running.http}/console/")
+    await page.fill("#login", "ana")
+    await page.fill("#password", "errada")
+    await page.click("form.login button")
+    alert = page.locator("form.login .error")
+    await alert.wait_for()
+    assert await alert.inner_text() == "Usuário ou senha incorretos."

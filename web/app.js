@@ -1,0 +1,65 @@
+// The console: a hash router over pages, one dashboard stream, two languages.
+import { api, setToken, token } from "./api.js";
+import { language, onLanguage, setLanguage, t, translate } from "./i18n.js";
+import { DashboardStream } from "./stream.js";
+import * as login from "./pages/login.js";
+import * as panels from "./pages/panels.js";
+import * as mapPage from "./pages/map.js";
+
+const main = document.getElementById("main");
+const status = document.getElementById("link-status");
+const pages = { "#/panels": panels, "#/map": mapPage };
+let stream = null;
+let leave = null;
+let config = {};
+
+async function route() {
+  if (leave) leave();
+  leave = null;
+  if (!token()) {
+    document.getElementById("nav").hidden = true;
+    document.getElementById("logout").hidden = true;
+    login.render(main, { onLoggedIn: () => { location.hash = "#/panels"; route(); } });
+    return;
+  }
+  document.getElementById("nav").hidden = false;
+  document.getElementById("logout").hidden = false;
+  if (!stream) {
+    stream = new DashboardStream();
+    window.hubStream = stream; // for tests and the curious
+    stream.addEventListener("link", ({ detail }) => {
+      status.dataset.up = detail.up;
+      status.textContent = detail.up ? t("live") : t("reconnecting");
+      if (detail.code === 4001 || detail.code === 4002) logout();
+    });
+    stream.connect();
+  }
+  const page = pages[location.hash] || panels;
+  leave = (await page.render(main, { stream, config })) || null;
+  main.focus();
+}
+
+function logout() {
+  setToken(null);
+  if (stream) stream.close();
+  stream = null;
+  location.hash = "";
+  route();
+}
+
+async function start() {
+  config = await api("GET", "/console/config.json").catch(() => ({}));
+  const picker = document.getElementById("lang");
+  picker.value = language();
+  picker.addEventListener("change", () => setLanguage(picker.value));
+  onLanguage(() => {
+    status.textContent = status.dataset.up === "true" ? t("live") : status.textContent && t("reconnecting");
+  });
+  setLanguage(language());
+  translate(document);
+  document.getElementById("logout").addEventListener("click", logout);
+  window.addEventListener("hashchange", route);
+  route();
+}
+
+start();

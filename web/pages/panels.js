@@ -1,0 +1,110 @@
+// The two live panels the seed names: Painel de Acionamento (no provider yet) and Painel
+// de Acompanhamento (in progress).  Rows come from the dashboard stream; minutes waiting
+// and deadlines tick locally every second.
+import { onLanguage, t, translate } from "../i18n.js";
+
+const PANELS = ["dispatch", "tracking"];
+
+export function render(main, { stream }) {
+  main.innerHTML = `
+    <div class="panels">
+      <section class="panel" aria-labelledby="dispatch-title">
+        <h2 id="dispatch-title" data-i18n="dispatch_panel"></h2>
+        <table id="dispatch">
+          <thead><tr>
+            <th scope="col" data-i18n="col_attendance"></th><th scope="col" data-i18n="col_service"></th>
+            <th scope="col" data-i18n="col_place"></th><th scope="col" data-i18n="col_waiting"></th>
+            <th scope="col" data-i18n="col_attempts"></th><th scope="col" data-i18n="col_state"></th>
+          </tr></thead><tbody></tbody>
+        </table>
+      </section>
+      <section class="panel" aria-labelledby="tracking-title">
+        <h2 id="tracking-title" data-i18n="tracking_panel"></h2>
+        <table id="tracking">
+          <thead><tr>
+            <th scope="col" data-i18n="col_attendance"></th><th scope="col" data-i18n="col_provider"></th>
+            <th scope="col" data-i18n="col_state"></th><th scope="col" data-i18n="col_promised"></th>
+            <th scope="col" data-i18n="col_eta"></th><th scope="col" data-i18n="col_deadline"></th>
+          </tr></thead><tbody></tbody>
+        </table>
+      </section>
+    </div>`;
+  translate(main);
+  const rows = { dispatch: new Map(), tracking: new Map() };
+  const draw = () => PANELS.forEach((panel) => paint(main.querySelector(`#${panel} tbody`), panel, rows[panel]));
+
+  const onSnapshot = ({ detail }) => {
+    if (!rows[detail.topic]) return;
+    rows[detail.topic] = new Map(detail.rows.map((row) => [row.attendance_id, row]));
+    draw();
+  };
+  const onUpdate = ({ detail }) => {
+    const panel = rows[detail.topic];
+    if (!panel) return;
+    if (detail.row) panel.set(detail.row.attendance_id, detail.row);
+    if (detail.removed) panel.delete(detail.removed);
+    draw();
+  };
+  stream.addEventListener("snapshot", onSnapshot);
+  stream.addEventListener("update", onUpdate);
+  PANELS.forEach((panel) => stream.subscribe(panel));
+  const tick = setInterval(draw, 1000);
+  onLanguage(draw);
+  draw();
+  return () => {
+    clearInterval(tick);
+    stream.removeEventListener("snapshot", onSnapshot);
+    stream.removeEventListener("update", onUpdate);
+  };
+}
+
+function minutesSince(ms) {
+  return Math.max(0, Math.floor((Date.now() - ms) / 60000));
+}
+
+function clock(ms) {
+  return ms ? new Date(ms).toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" }) : "–";
+}
+
+function cell(text) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  return td;
+}
+
+function paint(tbody, panel, rows) {
+  tbody.replaceChildren();
+  if (!rows.size) {
+    const tr = document.createElement("tr");
+    const td = cell(t("no_rows"));
+    td.colSpan = 6;
+    td.className = "empty";
+    tr.append(td);
+    tbody.append(tr);
+    return;
+  }
+  for (const row of [...rows.values()].sort((a, b) => a.at_ms - b.at_ms)) {
+    const tr = document.createElement("tr");
+    tr.dataset.attendance = row.attendance_id;
+    const state = t(`state_${row.state}`);
+    if (panel === "dispatch") {
+      tr.append(
+        cell(`#${row.attendance_id}`), cell(row.service || ""),
+        cell([row.district, row.city].filter(Boolean).join(", ")),
+        cell(t("minutes", { n: minutesSince(row.at_ms) })), cell(String(row.attempts)),
+        cell(row.dispatch_note ? `${state} — ${row.dispatch_note}` : state),
+      );
+      if (minutesSince(row.at_ms) >= 15) tr.className = "late";
+    } else {
+      const late = row.promised_ms && Date.now() > row.promised_ms && ["assigned", "en_route"].includes(row.state);
+      tr.append(
+        cell(`#${row.attendance_id}`), cell(row.provider_name || `#${row.provider_id}`), cell(state),
+        cell(clock(row.promised_ms)), cell(clock(row.current_eta_ms)),
+        cell(late ? t("late") : row.late_risk ? t("at_risk") : t("within")),
+      );
+      if (late) tr.className = "late";
+      else if (row.late_risk) tr.className = "risk";
+    }
+    tbody.append(tr);
+  }
+}
