@@ -28,6 +28,7 @@ from hub.api import (
     match,
     openapi,
     osmand,
+    places,
     portal,
 )
 from hub.api.openapi import Operation
@@ -142,6 +143,7 @@ def rest_operations() -> list[Operation]:
         *osmand.operations,
         *match.operations,
         *console.operations,
+        *places.operations,
         OPENAPI,
     ]
 
@@ -164,6 +166,7 @@ def routes(settings: Settings | None = None) -> list[BaseRoute]:
         *portal.routes,
         *osmand.routes,
         *match.routes,
+        *places.routes,
         Route(OPENAPI.path, openapi_json),
         # Reached only when HubApp does not take the socket first (same handler).
         WebSocketRoute(PROVIDER_PATH, provider_endpoint),

@@ -14,7 +14,14 @@ from hub.api.openapi import PAGE_PARAMS, Operation
 from hub.api.responses import JSON, body_as, page_params, path_id
 from hub.errors import NotFound
 from hub.operations import accounts
-from hub.operations.clients import Client, NewClient, checked_client
+from hub.operations.clients import (
+    Client,
+    NewClient,
+    NewPartner,
+    Partner,
+    checked_client,
+    checked_partner,
+)
 from hub.operations.users import Role
 
 
@@ -54,9 +61,29 @@ async def one_client(request: Request) -> Response:
     return JSON(found)
 
 
+class PartnerList(msgspec.Struct):
+    partners: list[Partner]
+
+
+async def partners(request: Request) -> Response:
+    hub = request.state.hub
+    client_id = path_id(request, "client_id")
+    if request.method == "POST":
+        actor = await require(request, Role.ADMIN)
+        new = checked_partner(await body_as(request, NewPartner))
+        if await hub.records.clients.get(client_id) is None:
+            raise NotFound(f"no client {client_id}")
+        created = await hub.records.clients.add_partner(client_id, new)
+        await accounts.audit(hub.records, actor.subject, "partner.add", f"partner:{created.id}")
+        return JSON(created, status_code=201)
+    await require(request, Role.OPERATOR)
+    return JSON(PartnerList(await hub.records.clients.partners(client_id)))
+
+
 routes = [
     Route("/clients", clients, methods=["GET", "POST"]),
     Route("/clients/{client_id}", one_client, methods=["GET", "PUT"]),
+    Route("/clients/{client_id}/partners", partners, methods=["GET", "POST"]),
 ]
 
 operations = [
@@ -86,5 +113,22 @@ operations = [
         body=NewClient,
         admin=True,
         errors=(404,),
+    ),
+    Operation(
+        "POST",
+        "/clients/{client_id}/partners",
+        "Add a partner establishment of the client (admin)",
+        Partner,
+        201,
+        NewPartner,
+        admin=True,
+        errors=(404,),
+    ),
+    Operation(
+        "GET",
+        "/clients/{client_id}/partners",
+        "The client's partner establishments, by name",
+        PartnerList,
+        admin=True,
     ),
 ]

@@ -13,6 +13,7 @@ from typing import Annotated
 import msgspec
 
 from hub.errors import BadRequest
+from hub.operations.beneficiaries import Address, check_street
 
 
 class Cascade(StrEnum):
@@ -47,6 +48,28 @@ class Client(msgspec.Struct, frozen=True, kw_only=True):
     rules: DispatchRules
     active: bool
     created_ms: int
+
+
+class NewPartner(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A client's partner establishment (a garage, a dealer): a destination for tows."""
+
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    address: Address
+    lat: Annotated[float, msgspec.Meta(ge=-85.05112878, le=85.05112878)]
+    lng: Annotated[float, msgspec.Meta(ge=-180, le=180)]
+
+
+class Partner(NewPartner, frozen=True, kw_only=True):
+    id: int
+    client_id: int
+
+
+def checked_partner(new: NewPartner) -> NewPartner:
+    name = " ".join(new.name.split())
+    if not name:
+        raise BadRequest("name must not be blank")
+    check_street(new.address)
+    return msgspec.structs.replace(new, name=name)
 
 
 def checked_client(new: NewClient) -> NewClient:

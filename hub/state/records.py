@@ -37,7 +37,7 @@ from hub.operations.beneficiaries import (
     SearchKind,
     Vehicle,
 )
-from hub.operations.clients import Client, DispatchRules, NewClient
+from hub.operations.clients import Client, DispatchRules, NewClient, NewPartner, Partner
 from hub.operations.documents import plate_spellings
 from hub.operations.events import Event, EventLogEntry, EventState, EventType, NewEvent
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
@@ -292,6 +292,21 @@ def dispatch_row(attendance: Attendance) -> tuple[Any, ...]:
     )
 
 
+_decode_address_json = msgspec.json.Decoder(Address).decode
+PARTNER_COLUMNS = "id, client_id, name, address, lat, lng"
+
+
+def partner_from(row: Sequence[Any]) -> Partner:
+    return Partner(
+        id=row[0],
+        client_id=row[1],
+        name=row[2],
+        address=_decode_address_json(row[3]),
+        lat=row[4],
+        lng=row[5],
+    )
+
+
 def like_pattern(fragment: str) -> str:
     """A LIKE pattern matching ``fragment`` anywhere, its own % and _ taken literally."""
     escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -377,6 +392,12 @@ class ClientRecords(Protocol):
 
     async def page(self, *, after_id: int = 0, limit: int = 100) -> list[Client]:
         """Clients with id > after_id in id order."""
+
+    async def add_partner(self, client_id: int, new: NewPartner) -> Partner:
+        """Insert a checked partner establishment; Conflict if the client does not exist."""
+
+    async def partners(self, client_id: int) -> list[Partner]:
+        """The client's partner establishments, by name."""
 
 
 class PlanRecords(Protocol):

@@ -308,3 +308,23 @@ async def test_events_open_change_conditionally_and_log(records):
         await records.events.open(
             NewEvent(beneficiary_id=999, type=EventType.OTHER), client.id, "user:1", NOW
         )
+
+
+async def test_partners_belong_to_a_client_and_list_by_name(records):
+    from hub.operations.beneficiaries import Address
+    from hub.operations.clients import NewPartner
+
+    client = await records.clients.add(NewClient(name="C"), NOW)
+    garage = NewPartner(
+        name="Oficina Zeta", address=Address(street="Rua A", city="SP"), lat=-23.5, lng=-46.6
+    )
+    dealer = NewPartner(
+        name="Concessionária Alfa", address=Address(street="Rua B"), lat=-23.6, lng=-46.7
+    )
+    made = [await records.clients.add_partner(client.id, p) for p in (garage, dealer)]
+    found = await records.clients.partners(client.id)
+    assert [p.name for p in found] == ["Concessionária Alfa", "Oficina Zeta"]
+    assert found[1] == made[0] and found[1].address.city == "SP"
+    assert await records.clients.partners(client.id + 1) == []
+    with pytest.raises(Conflict):
+        await records.clients.add_partner(client.id + 1, garage)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from hub.operations.attendances import (
     Attendance,
     AttendanceLogEntry,
@@ -12,7 +14,7 @@ from hub.operations.attendances import (
     NewAttendance,
 )
 from hub.operations.beneficiaries import Beneficiary, NewBeneficiary, NewPlan, Plan, SearchKind
-from hub.operations.clients import Client, NewClient
+from hub.operations.clients import Client, NewClient, NewPartner, Partner
 from hub.operations.documents import folded
 from hub.operations.events import Event, EventLogEntry, NewEvent
 from hub.state.records import (
@@ -20,6 +22,7 @@ from hub.state.records import (
     ATTENDANCE_READ,
     BENEFICIARY_COLUMNS,
     EVENT_COLUMNS,
+    PARTNER_COLUMNS,
     VEHICLE_COLUMNS,
     attendance_from,
     attendance_row,
@@ -28,6 +31,7 @@ from hub.state.records import (
     encode_json,
     encode_rules,
     event_from,
+    partner_from,
     plan_from,
     twin,
 )
@@ -87,6 +91,22 @@ class SqliteClients:
             limit,
         )
         return [_client(row) for row in rows]
+
+    async def add_partner(self, client_id: int, new: NewPartner) -> Partner:
+        async with self.store.transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO partners (client_id, name, address, lat, lng) VALUES (?, ?, ?, ?, ?)",
+                (client_id, new.name, encode_json(new.address), new.lat, new.lng),
+            )
+            partner_id = int(cursor.lastrowid or 0)
+        return Partner(id=partner_id, client_id=client_id, **msgspec.structs.asdict(new))
+
+    async def partners(self, client_id: int) -> list[Partner]:
+        rows = await self.store.fetch(
+            f"SELECT {PARTNER_COLUMNS} FROM partners WHERE client_id = ? ORDER BY name, id",
+            client_id,
+        )
+        return [partner_from(row) for row in rows]
 
 
 class SqlitePlans:
