@@ -5,10 +5,19 @@ import { DashboardStream } from "./stream.js";
 import * as login from "./pages/login.js";
 import * as panels from "./pages/panels.js";
 import * as mapPage from "./pages/map.js";
+import * as intake from "./pages/intake.js";
+import * as eventPage from "./pages/event.js";
+import * as dispatchPage from "./pages/dispatch.js";
 
 const main = document.getElementById("main");
 const status = document.getElementById("link-status");
-const pages = { "#/panels": panels, "#/map": mapPage };
+const pages = {
+  panels,
+  map: mapPage,
+  new: intake,
+  event: eventPage,
+  attendance: dispatchPage,
+};
 let stream = null;
 let leave = null;
 let config = {};
@@ -34,8 +43,13 @@ async function route() {
     });
     stream.connect();
   }
-  const page = pages[location.hash] || panels;
-  leave = (await page.render(main, { stream, config })) || null;
+  const [name, ...params] = location.hash.replace(/^#\/?/, "").split("/");
+  const page = pages[name] || panels;
+  try {
+    leave = (await page.render(main, { stream, config, params })) || null;
+  } catch (error) {
+    main.replaceChildren(Object.assign(document.createElement("p"), { className: "error", role: "alert", textContent: error.message }));
+  }
   main.focus();
 }
 

@@ -25,7 +25,7 @@ from hub.operations.attendances import (
     usage,
 )
 from hub.operations.events import EventState
-from hub.operations.services import service
+from hub.operations.services import CATALOGUE, ServiceType, service
 from hub.operations.users import Role
 
 
@@ -42,6 +42,16 @@ class AttendanceView(msgspec.Struct):
 
 class AttendanceList(msgspec.Struct):
     attendances: list[Attendance]
+
+
+class ServiceList(msgspec.Struct):
+    services: list[ServiceType]
+
+
+async def services(request: Request) -> Response:
+    """The service catalogue (the form offers avulso services from it)."""
+    await require(request, Role.OPERATOR)
+    return JSON(ServiceList(sorted(CATALOGUE.values(), key=lambda s: s.code)))
 
 
 def now_ms() -> int:
@@ -121,6 +131,7 @@ async def one(request: Request) -> Response:
 
 
 routes = [
+    Route("/services", services),
     Route("/beneficiaries/{beneficiary_id}/usage", plan_usage),
     Route("/events/{event_id}/attendances", register, methods=["POST"]),
     Route("/events/{event_id}/attendances", of_event, methods=["GET"]),
@@ -128,6 +139,7 @@ routes = [
 ]
 
 operations = [
+    Operation("GET", "/services", "The service catalogue", ServiceList, admin=True),
     Operation(
         "GET",
         "/beneficiaries/{beneficiary_id}/usage",

@@ -87,9 +87,14 @@ function paint(tbody, panel, rows) {
     const tr = document.createElement("tr");
     tr.dataset.attendance = row.attendance_id;
     const state = t(`state_${row.state}`);
+    const link = document.createElement("td");
+    const anchor = document.createElement("a");
+    anchor.href = `#/attendance/${row.attendance_id}`;
+    anchor.textContent = `#${row.attendance_id}`;
+    link.append(anchor);
     if (panel === "dispatch") {
       tr.append(
-        cell(`#${row.attendance_id}`), cell(row.service || ""),
+        link, cell(row.service || ""),
         cell([row.district, row.city].filter(Boolean).join(", ")),
         cell(t("minutes", { n: minutesSince(row.at_ms) })), cell(String(row.attempts)),
         cell(row.dispatch_note ? `${state} — ${row.dispatch_note}` : state),
@@ -98,7 +103,7 @@ function paint(tbody, panel, rows) {
     } else {
       const late = row.promised_ms && Date.now() > row.promised_ms && ["assigned", "en_route"].includes(row.state);
       tr.append(
-        cell(`#${row.attendance_id}`), cell(row.provider_name || `#${row.provider_id}`), cell(state),
+        link, cell(row.provider_name || `#${row.provider_id}`), cell(state),
         cell(clock(row.promised_ms)), cell(clock(row.current_eta_ms)),
         cell(late ? t("late") : row.late_risk ? t("at_risk") : t("within")),
       );

@@ -1,0 +1,190 @@
+// An open event: the running TMA clock, its attendances, and the attendance form with the
+// four address sources (Google Maps URL, partner establishment, the beneficiary's
+// address, a pin dragged on the map).
+import { api } from "../api.js";
+import { field, h, minutesClock } from "../dom.js";
+import { t } from "../i18n.js";
+
+export async function render(main, { params, config }) {
+  const eventId = Number(params[0]);
+  const view = await api("GET", `/events/${eventId}`);
+  const event = view.event;
+  const [beneficiary, usage, catalogue, partners, list] = await Promise.all([
+    api("GET", `/beneficiaries/${event.beneficiary_id}`),
+    api("GET", `/beneficiaries/${event.beneficiary_id}/usage`),
+    api("GET", "/services"),
+    api("GET", `/clients/${event.client_id}/partners`),
+    api("GET", `/events/${eventId}/attendances`),
+  ]);
+  const tma = h("span", { class: "tma", "aria-label": "TMA" });
+  const tick = () => {
+    const end = event.intake_done_ms || Date.now();
+    tma.textContent = minutesClock(Date.now() - (end - event.opened_ms));
+  };
+  tick();
+  const timer = setInterval(tick, 1000);
+  const finish = h("button", { type: "button", class: "secondary", disabled: Boolean(event.intake_done_ms),
+    onclick: async () => {
+      const done = await api("POST", `/events/${eventId}/finish-intake`, {});
+      event.intake_done_ms = done.event.intake_done_ms;
+      finish.disabled = true;
+      tick();
+    } }, t("finish_intake"));
+  const who = beneficiary.beneficiary;
+  const form = attendanceForm({ eventId, who, usage, catalogue, partners: partners.partners, config });
+  main.replaceChildren(
+    h("div", { class: "card" },
+      h("h1", {}, `${t("event")} #${eventId} · ${t(`event_${event.type}`)}`),
+      h("p", {}, `${who.name} · TMA `, tma, " ", finish)),
+    h("div", { class: "card" },
+      h("h2", {}, t("attendances")),
+      list.attendances.length
+        ? h("ul", { id: "attendances" }, list.attendances.map((a) => h("li", {},
+            h("a", { href: `#/attendance/${a.id}` }, `#${a.id} ${a.service || t(`kind_${a.kind}`)}`),
+            ` · ${t(`state_${a.state}`)}`)))
+        : h("p", { class: "muted" }, t("no_rows"))),
+    form.element);
+  form.mounted();
+  return () => { clearInterval(timer); form.dispose(); };
+}
+
+function attendanceForm({ eventId, who, usage, catalogue, partners, config }) {
+  const kind = h("select", {}, ["assistance", "question", "theft"].map((k) => h("option", { value: k }, t(`kind_${k}`))));
+  const covered = new Map(usage.usage.map((u) => [u.service, u]));
+  const service = h("select", {}, catalogue.services.map((s) => {
+    const use = covered.get(s.code);
+    const label = use
+      ? `${s.name_pt} — ${t("used_of", { used: use.used, limit: use.limit.uses_per_period ?? "∞" })}`
+      : `${s.name_pt} — ${t("not_covered")}`;
+    return h("option", { value: s.code }, label);
+  }));
+  const avulso = h("input", { type: "checkbox" });
+  const avulsoReason = h("input", {});
+  const requester = h("input", { required: true, autocomplete: "name", value: who.name });
+  const phone = h("input", { required: true, type: "tel", value: who.phones[0] || "" });
+  const notes = h("textarea", { rows: 2 });
+  const scheduled = h("input", { type: "datetime-local" });
+  const police = h("input", {});
+  const origin = place("origin", t("origin"), { who, partners });
+  const destination = place("destination", t("destination"), { who, partners });
+  const problem = h("p", { class: "error", role: "alert", hidden: true });
+  const mapBox = h("div", { class: "place-map", id: "form-map", role: "region", "aria-label": t("map_title") });
+  let map = null;
+  const element = h("form", { class: "card", id: "attendance-form", onsubmit: async (ev) => {
+    ev.preventDefault();
+    problem.hidden = true;
+    const body = {
+      kind: kind.value,
+      requester_name: requester.value,
+      requester_phone: phone.value,
+      notes: notes.value,
+    };
+    if (kind.value === "assistance") {
+      body.service = service.value;
+      body.avulso = avulso.checked;
+      if (avulso.checked) body.avulso_reason = avulsoReason.value;
+      if (origin.filled()) body.origin = origin.value();
+      const needs = catalogue.services.find((s) => s.code === service.value)?.needs_destination;
+      if (needs || destination.filled()) body.destination = destination.value();
+    }
+    if (kind.value === "theft") body.police_report = police.value;
+    if (scheduled.value) body.scheduled_ms = new Date(scheduled.value).getTime();
+    try {
+      const made = await api("POST", `/events/${eventId}/attendances`, body);
+      location.hash = `#/attendance/${made.id}`;
+    } catch (error) {
+      problem.textContent = error.message;
+      problem.hidden = false;
+    }
+  } },
+  h("h2", {}, t("new_attendance")),
+  h("div", { class: "row" }, field("kind", t("kind"), kind), field("service", t("service"), service)),
+  h("div", { class: "row" }, field("avulso", t("avulso"), avulso), field("avulso-reason", t("avulso_reason"), avulsoReason)),
+  h("div", { class: "row" }, field("requester", t("requester"), requester), field("requester-phone", t("phone"), phone)),
+  field("attendance-notes", t("notes_for_provider"), notes),
+  h("div", { class: "row" }, field("scheduled", t("scheduled"), scheduled), field("police-report", t("police_report"), police)),
+  origin.element, destination.element, mapBox,
+  h("button", { type: "submit" }, t("register_attendance")), problem);
+
+  return {
+    element,
+    mounted() {
+      if (!window.L) return;
+      map = window.L.map(mapBox).setView([-23.55, -46.63], 12);
+      if (config.tiles_url) window.L.tileLayer(config.tiles_url, { attribution: config.tiles_attribution }).addTo(map);
+      origin.attach(map);
+      destination.attach(map);
+    },
+    dispose() { if (map) map.remove(); },
+  };
+}
+
+// One address with its sources; a draggable pin on the form's map follows it.
+function place(id, title, { who, partners }) {
+  const street = h("input", {});
+  const number = h("input", {});
+  const district = h("input", {});
+  const city = h("input", {});
+  const lat = h("input", { type: "number", step: "any", readonly: true });
+  const lng = h("input", { type: "number", step: "any", readonly: true });
+  const url = h("input", { type: "url", placeholder: "https://www.google.com/maps/..." });
+  const partner = h("select", {}, h("option", { value: "" }, "—"),
+    partners.map((p, i) => h("option", { value: i }, p.name)));
+  let marker = null;
+  let mapRef = null;
+  const setPoint = (la, ln) => {
+    lat.value = la;
+    lng.value = ln;
+    if (mapRef) {
+      if (!marker) {
+        marker = window.L.marker([la, ln], { draggable: true, title }).addTo(mapRef);
+        marker.on("dragend", () => { const p = marker.getLatLng(); lat.value = p.lat.toFixed(6); lng.value = p.lng.toFixed(6); });
+      } else marker.setLatLng([la, ln]);
+      mapRef.setView([la, ln], 14);
+    }
+  };
+  const fill = (address) => {
+    street.value = address.street || "";
+    number.value = address.number || "";
+    district.value = address.district || "";
+    city.value = address.city || "";
+  };
+  const problem = h("span", { class: "error", role: "alert" });
+  const element = h("fieldset", { class: "card", id: `${id}-place` }, h("legend", {}, title),
+    h("div", { class: "row" },
+      field(`${id}-url`, t("maps_url"), url),
+      h("button", { type: "button", class: "secondary", onclick: async () => {
+        problem.textContent = "";
+        try {
+          const found = await api("POST", "/places/maps-url", { url: url.value });
+          setPoint(found.lat, found.lng);
+        } catch (error) { problem.textContent = error.message; }
+      } }, t("use_url"))),
+    h("div", { class: "row" },
+      field(`${id}-partner`, t("partner"), partner),
+      h("button", { type: "button", class: "secondary", onclick: () => {
+        const chosen = partners[Number(partner.value)];
+        if (!chosen) return;
+        fill({ ...chosen.address, street: chosen.address.street || chosen.name });
+        setPoint(chosen.lat, chosen.lng);
+      } }, t("use_partner")),
+      h("button", { type: "button", class: "secondary", onclick: () => {
+        fill(who.address);
+        if (who.address.lat != null) setPoint(who.address.lat, who.address.lng);
+      } }, t("use_home"))),
+    problem,
+    h("div", { class: "row" },
+      field(`${id}-street`, t("street"), street), field(`${id}-number`, t("number"), number),
+      field(`${id}-district`, t("district"), district), field(`${id}-city`, t("city"), city)),
+    h("div", { class: "row" }, field(`${id}-lat`, "Lat", lat), field(`${id}-lng`, "Lng", lng)));
+  return {
+    element,
+    attach(map) { mapRef = map; if (lat.value) setPoint(Number(lat.value), Number(lng.value)); },
+    filled: () => Boolean(lat.value),
+    value: () => ({
+      address: { street: street.value, number: number.value, district: district.value, city: city.value },
+      lat: Number(lat.value),
+      lng: Number(lng.value),
+    }),
+  };
+}
