@@ -87,6 +87,35 @@ async def view(hub: Hub, offer: Offer) -> OfferView:
 # --- the web portal (provider token) -------------------------------------------------------
 
 
+class PortalLogin(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A provider without the app signs in with its phone and its access key (the device
+    key the registry issued, the same secret OsmAnd-style apps use)."""
+
+    phone: Annotated[str, msgspec.Meta(min_length=8, max_length=32)]
+    key: Annotated[str, msgspec.Meta(min_length=8, max_length=200)]
+
+
+class PortalSession(msgspec.Struct):
+    token: str
+    provider_id: int
+    name: str
+
+
+async def portal_login(request: Request) -> Response:
+    body = await body_as(request, PortalLogin)
+    hub: Hub = request.state.hub
+    provider = await hub.records.providers.by_device_key(body.key.strip())
+    typed = "".join(ch for ch in body.phone if ch.isdigit())
+    stored = "" if provider is None else "".join(ch for ch in provider.phone if ch.isdigit())
+    # the country code may be left out: "11 98888-0000" is "+55 11 98888-0000"
+    if provider is None or len(typed) < 10 or not stored.endswith(typed):
+        raise Unauthorized("phone or access key is wrong", code="login_failed")
+    if not provider.active:
+        raise Unauthorized("the provider is deactivated", code="provider_inactive")
+    token = hub.tokens.provider_token(provider.id, provider.token_version, int(time.time()))
+    return JSON(PortalSession(token, provider.id, provider.name))
+
+
 async def provider_id(request: Request) -> int:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -198,6 +227,7 @@ def _step(name: str) -> Step:
 LINK = LINK_PATH + "{token}"
 
 routes = [
+    Route("/portal/login", portal_login, methods=["POST"]),
     Route("/portal/offers", portal_offers),
     Route("/portal/offers/{offer_id}/accept", portal_accept, methods=["POST"]),
     Route("/portal/offers/{offer_id}/refuse", portal_refuse, methods=["POST"]),
@@ -209,6 +239,14 @@ routes = [
 ]
 
 operations = [
+    Operation(
+        "POST",
+        "/portal/login",
+        "A provider token for the web portal, from the phone and the access key",
+        PortalSession,
+        body=PortalLogin,
+        errors=(400, 401),
+    ),
     Operation(
         "GET",
         "/portal/offers",

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LINK_PATH = "/links/"
+LINK_PATH = "/links/"  # the API of a link; people open LINK_PAGE, which calls it
+LINK_PAGE = "/console/link.html#"
 STATUS_STREAM = "status"  # live-state stream: each decision's attendance-log entries
 SESSION_MODES = (Channel.APP, Channel.WEB)
 
@@ -171,7 +172,7 @@ class Delivery:
         provider = await self.hub.records.providers.get(offer.provider_id)
         if provider is None:
             return
-        url = self.hub.settings.public_url.rstrip("/") + LINK_PATH + link_token(offer.id, secret)
+        url = self.hub.settings.public_url.rstrip("/") + LINK_PAGE + link_token(offer.id, secret)
         text = link_text(attendance, offer, url, self.hub.matching.zone)
         notifier = self.hub.notifier
         assert notifier is not None  # built by the lifespan

@@ -115,3 +115,10 @@ class Scene:
 def admin_client(running: Any) -> httpx.AsyncClient:
     token = running.hub.tokens.admin_token("tests", int(time.time()))
     return httpx.AsyncClient(base_url=running.http, headers={"Authorization": f"Bearer {token}"})
+
+
+def link_path(text: str) -> str:
+    """The API path of the link at the end of an SMS or e-mail text (the page's fragment)."""
+    url = text.rsplit(" ", 1)[-1]
+    assert "/console/link.html#" in url, url
+    return "/links/" + url.split("#", 1)[1]

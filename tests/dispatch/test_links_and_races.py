@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import engine_settings, serve
-from tests.dispatch.scene import Scene, admin_client
+from tests.dispatch.scene import Scene, admin_client, link_path
 
 
 @pytest.fixture
@@ -31,8 +31,7 @@ async def link_offer(scene, tow, pid):
     assert made.status_code == 201, made.text
     sms = (await scene.http.get("/notifications")).json()["notifications"][-1]
     assert (sms["channel"], sms["outcome"], sms["offer_id"]) == ("sms", "outbox", made.json()["id"])
-    url = sms["body"].rsplit(" ", 1)[-1]
-    return made.json(), url.removeprefix(scene.hub.settings.public_url)
+    return made.json(), link_path(sms["body"])
 
 
 async def test_a_link_is_opened_by_a_scanner_then_accepted_then_steps(scene):

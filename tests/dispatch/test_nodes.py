@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import engine_settings, serve
-from tests.dispatch.scene import Scene, admin_client
+from tests.dispatch.scene import Scene, admin_client, link_path
 from tests.processes import environment, free_port, start, stop
 
 FAST_SWEEP = {"HUB_SWEEP_INTERVAL_S": "0.2", "HUB_SWEEP_GRACE_S": "0.2"}
@@ -60,7 +60,7 @@ async def test_accepts_racing_across_two_nodes_have_one_winner(tmp_path):
                 )
                 sms = (await scene.http.get("/notifications")).json()["notifications"][-1]
                 assert sms["offer_id"] == link.json()["id"]
-                path = sms["body"].rsplit(" ", 1)[-1].removeprefix(scene.hub.settings.public_url)
+                path = link_path(sms["body"])
 
                 async def by_link(http, path=path):
                     answer = await http.post(path + "/accept", json={"eta_min": 9})
@@ -132,8 +132,7 @@ async def test_a_cascade_continues_on_the_other_node_after_kill_9(tmp_path):
         assert (first["provider_id"], first["state"]) == (near, "expired")
         assert (second["provider_id"], second["state"]) == (far, "pending")
         sms = (await scene.http.get("/notifications")).json()["notifications"]
-        link = next(n for n in sms if n["offer_id"] == second["id"])["body"].rsplit(" ", 1)[-1]
-        path = link.removeprefix(scene.hub.settings.public_url)
+        path = link_path(next(n for n in sms if n["offer_id"] == second["id"])["body"])
         won = await scene.http.post(path + "/accept", json={"eta_min": 12})
         assert won.status_code == 200, won.text
         view = (await scene.attendance(attendance_id))["attendance"]
