@@ -160,6 +160,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     map_interval_s: Annotated[
         float, _doc("How often the live map gets the providers that moved.", gt=0)
     ] = 1.0
+    client_first: Annotated[
+        bool, _doc("A new event starts by choosing the client (its script, a search within it).")
+    ] = False
     web_dir: Annotated[
         str, _doc("Folder of the operator console's files; empty: web/ beside the hub package.")
     ] = ""

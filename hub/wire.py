@@ -245,6 +245,8 @@ class PanelRow(msgspec.Struct, kw_only=True):
     promised_ms: int | None
     current_eta_ms: int | None
     late_risk: bool
+    assigned_ms: int | None = None
+    arrived_ms: int | None = None
 
 
 class MapPoint(msgspec.Struct, array_like=True):

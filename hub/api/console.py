@@ -19,11 +19,14 @@ from hub.config import Settings
 class ConsoleConfig(msgspec.Struct):
     tiles_url: str  # empty: the map shows markers on a blank background
     tiles_attribution: str
+    client_first: bool  # a new event starts by choosing the client
 
 
 async def config(request: Request) -> Response:
     settings: Settings = request.state.hub.settings
-    return JSON(ConsoleConfig(settings.map_tiles_url, settings.map_tiles_attribution))
+    return JSON(
+        ConsoleConfig(settings.map_tiles_url, settings.map_tiles_attribution, settings.client_first)
+    )
 
 
 async def home(request: Request) -> Response:

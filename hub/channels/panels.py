@@ -70,4 +70,6 @@ def row(
         promised_ms=attendance.promised_ms,
         current_eta_ms=None if timing is None else timing.current_eta_ms,
         late_risk=False if timing is None else timing.late_risk,
+        assigned_ms=attendance.assigned_ms,
+        arrived_ms=attendance.arrived_ms,
     )

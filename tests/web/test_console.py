@@ -74,3 +74,50 @@ async def test_a_wrong_password_is_refused_in_the_page(browser, console_hub):
     alert = page.locator("form.login .error")
     await alert.wait_for()
     assert await alert.inner_text() == "Usuário ou senha incorretos."
+
+
+async def test_client_first_scopes_the_search_and_shows_the_script(browser, tmp_path):
+    from hub.operations import accounts
+    from hub.operations.users import NewUser, Role
+    from tests.conftest import engine_settings, serve
+    from tests.dispatch.scene import Scene, admin_client
+
+    async with (
+        engine_settings("embedded", tmp_path, client_first=True) as settings,
+        serve(settings) as running,
+        admin_client(running) as http,
+    ):
+        scene = Scene(running, http)
+        await scene.setup()
+        await http.put(
+            f"/clients/{scene.client_id}",
+            json={"name": "Seguradora", "script": "Bom dia! Seguradora, fala Ana."},
+        )
+        other = (await http.post("/clients", json={"name": "Outra"})).json()
+        plan = (
+            await http.post(
+                "/plans", json={"client_id": other["id"], "name": "P", "coverage": {"taxi": {}}}
+            )
+        ).json()
+        await http.post(
+            "/beneficiaries",
+            json={
+                "client_id": other["id"],
+                "plan_id": plan["id"],
+                "name": "João Outro",
+                "cpf": "11144477735",
+            },
+        )
+        await accounts.add_user(
+            running.hub.records,
+            NewUser(login="ana", name="Ana", role=Role.OPERATOR, password="s3nha-forte"),
+        )
+        page = await page_for(browser, scene)
+        await page.click("nav a[href='#/new']")
+        await page.select_option("#client", label="Seguradora")
+        assert "Bom dia! Seguradora" in await page.inner_text(".script")
+        await page.fill("#search", "Joã")
+        await page.click("form[role=search] button[type=submit]")
+        await page.wait_for_selector(".results li")
+        results = await page.inner_text(".results")
+        assert "João" in results and "João Outro" not in results  # the other client's

@@ -161,4 +161,7 @@ export default {
   offer_closed_refused: "You refused this offer.",
   offer_closed_expired: "This offer's deadline passed.",
   offer_closed_withdrawn: "This offer was withdrawn.",
+  client_first: "Client (choose first)",
+  avg_response: "Average response time",
+  avg_arrival: "Average arrival time",
 };

@@ -160,4 +160,7 @@ export default {
   offer_closed_refused: "Você recusou esta oferta.",
   offer_closed_expired: "O prazo desta oferta acabou.",
   offer_closed_withdrawn: "Esta oferta foi retirada.",
+  client_first: "Cliente (escolha primeiro)",
+  avg_response: "Tempo médio de resposta",
+  avg_arrival: "Tempo médio de chegada",
 };

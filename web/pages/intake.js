@@ -7,7 +7,28 @@ import { t } from "../i18n.js";
 const EVENT_TYPES = ["out_of_fuel", "flat_tyre", "electrical_fault", "mechanical_fault",
   "battery", "collision", "theft", "locked_out", "other"];
 
-export function render(main) {
+export async function render(main, { config }) {
+  if (config.client_first) {
+    const clients = (await api("GET", "/clients?limit=1000")).clients.filter((c) => c.active);
+    const picker = h("select", { required: true }, h("option", { value: "" }, "—"),
+      clients.map((c) => h("option", { value: c.id }, c.name)));
+    const script = h("div", { class: "script", hidden: true, "aria-live": "polite" });
+    const next = h("div");
+    picker.addEventListener("change", () => {
+      const client = clients.find((c) => String(c.id) === picker.value);
+      script.textContent = client ? client.script : "";
+      script.hidden = !client || !client.script;
+      if (client) searchForm(next, client.id); else next.replaceChildren();
+    });
+    main.replaceChildren(h("div", { class: "card" }, h("h1", {}, t("new_event")),
+      field("client", t("client_first"), picker), script), next);
+    picker.focus();
+    return;
+  }
+  searchForm(main, null);
+}
+
+function searchForm(main, clientId) {
   const query = h("input", { type: "search", required: true, autocomplete: "off" });
   const results = h("ul", { class: "results", "aria-live": "polite" });
   const chosen = h("div");
@@ -15,7 +36,8 @@ export function render(main) {
     event.preventDefault();
     results.replaceChildren();
     try {
-      const found = await api("GET", `/beneficiaries/search?q=${encodeURIComponent(query.value)}`);
+      const scope = clientId ? `&client_id=${clientId}` : "";
+      const found = await api("GET", `/beneficiaries/search?q=${encodeURIComponent(query.value)}${scope}`);
       if (!found.results.length) results.append(h("li", { class: "muted" }, t("no_beneficiary")));
       for (const hit of found.results) {
         const b = hit.beneficiary;
@@ -23,13 +45,13 @@ export function render(main) {
           h("button", { type: "button", class: "secondary", onclick: () => choose(hit, chosen) },
             t("choose")), " ",
           h("strong", {}, b.name), ` · CPF ${b.cpf} · `,
-          b.vehicles.map((v) => v.plate).join(", "), ` · ${hit.plan.name}`));
+          b.vehicles.map((v) => v.plate).join(", "), hit.plan ? ` · ${hit.plan.name}` : ""));
       }
     } catch (error) {
       results.append(h("li", { class: "error", role: "alert" }, error.message));
     }
   } },
-  h("h1", {}, t("new_event")),
+  clientId ? null : h("h1", {}, t("new_event")),
   field("search", t("search_beneficiary"), query),
   h("button", { type: "submit" }, t("search")));
   main.replaceChildren(search, results, chosen);
@@ -63,7 +85,7 @@ async function choose(hit, into) {
     }
   } },
   h("h2", {}, b.name),
-  h("p", {}, `${t("plan")}: ${hit.plan.name} · ${t("client")}: ${client.name}`),
+  h("p", {}, `${t("plan")}: ${hit.plan ? hit.plan.name : "—"} · ${t("client")}: ${client.name}`),
   client.script ? h("div", { class: "script", "aria-label": t("script") }, client.script) : null,
   h("h3", {}, t("history")),
   history.events.length

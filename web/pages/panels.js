@@ -10,6 +10,7 @@ export function render(main, { stream }) {
     <div class="panels">
       <section class="panel" aria-labelledby="dispatch-title">
         <h2 id="dispatch-title" data-i18n="dispatch_panel"></h2>
+        <p class="muted" id="averages" aria-live="off"></p>
         <table id="dispatch">
           <thead><tr>
             <th scope="col" data-i18n="col_attendance"></th><th scope="col" data-i18n="col_service"></th>
@@ -31,7 +32,10 @@ export function render(main, { stream }) {
     </div>`;
   translate(main);
   const rows = { dispatch: new Map(), tracking: new Map() };
-  const draw = () => PANELS.forEach((panel) => paint(main.querySelector(`#${panel} tbody`), panel, rows[panel]));
+  const draw = () => {
+    PANELS.forEach((panel) => paint(main.querySelector(`#${panel} tbody`), panel, rows[panel]));
+    main.querySelector("#averages").textContent = averages([...rows.tracking.values()]);
+  };
 
   const onSnapshot = ({ detail }) => {
     if (!rows[detail.topic]) return;
@@ -56,6 +60,16 @@ export function render(main, { stream }) {
     stream.removeEventListener("snapshot", onSnapshot);
     stream.removeEventListener("update", onUpdate);
   };
+}
+
+// Response (registered -> a provider has it) and arrival (assigned -> arrived) times over
+// the attendances in progress.
+function averages(inProgress) {
+  const mean = (values) => values.length ? Math.round(values.reduce((a, b) => a + b, 0) / values.length / 60000) : null;
+  const response = mean(inProgress.filter((r) => r.assigned_ms).map((r) => r.assigned_ms - r.at_ms));
+  const arrival = mean(inProgress.filter((r) => r.arrived_ms && r.assigned_ms).map((r) => r.arrived_ms - r.assigned_ms));
+  const show = (n) => (n === null ? "–" : t("minutes", { n }));
+  return `${t("avg_response")}: ${show(response)} · ${t("avg_arrival")}: ${show(arrival)}`;
 }
 
 function minutesSince(ms) {
