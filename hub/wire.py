@@ -247,6 +247,8 @@ class PanelRow(msgspec.Struct, kw_only=True):
     late_risk: bool
     assigned_ms: int | None = None
     arrived_ms: int | None = None
+    lat: float | None = None  # the origin, for the map
+    lng: float | None = None
 
 
 class MapPoint(msgspec.Struct, array_like=True):

@@ -56,8 +56,8 @@ export class DashboardStream extends EventTarget {
     this.ws.send(JSON.stringify(frame));
   }
 
+  // A page that subscribes gets a fresh snapshot, even if another page had the topic.
   subscribe(topic) {
-    if (this.topics.has(topic)) return;
     this.topics.set(topic, null);
     if (this.ws && this.ws.readyState === WebSocket.OPEN) this.send(topic, null);
   }

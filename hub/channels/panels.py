@@ -72,4 +72,6 @@ def row(
         late_risk=False if timing is None else timing.late_risk,
         assigned_ms=attendance.assigned_ms,
         arrived_ms=attendance.arrived_ms,
+        lat=None if origin is None else origin.lat,
+        lng=None if origin is None else origin.lng,
     )

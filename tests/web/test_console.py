@@ -56,10 +56,12 @@ async def test_english_on_demand_and_the_map_without_tiles(browser, console_hub)
     page = await page_for(browser, scene, lang="en")
     assert await page.inner_text("#dispatch-title") == "Painel de Acionamento (dispatch)"
     assert await page.get_attribute("html", "lang") == "en"
+    tow = await scene.tow()
     async with scene.app(pid):
-        await page.click("nav a[href='#/map']")
+        await page.goto(page.url.split("#")[0] + f"#/map/{tow['id']}")
         await page.wait_for_selector("#map")
-        await page.wait_for_selector("path.leaflet-interactive", timeout=5000)
+        await page.wait_for_selector(f"path[data-provider='{pid}'][data-candidate]", timeout=5000)
+        await page.wait_for_selector(f"path[data-attendance='{tow['id']}']", timeout=5000)
         await shot(page, "map")
     await page.select_option("#lang", "pt-BR")
     assert await page.inner_text("h1") == "Mapa ao vivo"

@@ -38,7 +38,7 @@ export default {
   state_on_site: "On site",
   state_in_service: "In service",
   map_title: "Live map",
-  map_legend: "Prestadores: green online, orange no recent fix, grey offline.",
+  map_legend: "Prestadores: green online, orange no recent fix, grey offline; thick outline: the chosen atendimento's candidates. Atendimentos: red waiting, yellow offering, blue assigned, purple on site.",
   map_no_tiles: "No tile server configured: markers only.",
   nav_new_event: "New event",
   new_event: "New event (Evento)",

@@ -37,7 +37,7 @@ export default {
   state_on_site: "No local",
   state_in_service: "Em atendimento",
   map_title: "Mapa ao vivo",
-  map_legend: "Prestadores: verde online, laranja sem sinal recente, cinza offline.",
+  map_legend: "Prestadores: verde online, laranja sem sinal recente, cinza offline; contorno grosso: candidatos do atendimento escolhido. Atendimentos: vermelho aguardando, amarelo ofertando, azul acionado, roxo no local.",
   map_no_tiles: "Sem servidor de mapas configurado: só os marcadores.",
   nav_new_event: "Novo evento",
   new_event: "Novo evento",

@@ -30,7 +30,8 @@ async function sections(attendanceId) {
     h("p", { id: "attendance-state" }, `${a.service || ""} · ${t(`state_${a.state}`)}`,
       a.provider_id ? ` · ${t("col_provider")} #${a.provider_id}` : "",
       a.dispatch_note ? ` · ${a.dispatch_note}` : ""),
-    h("p", {}, h("a", { href: `#/event/${a.event_id}` }, `${t("event")} #${a.event_id}`)));
+    h("p", {}, h("a", { href: `#/event/${a.event_id}` }, `${t("event")} #${a.event_id}`), " · ",
+      h("a", { href: `#/map/${a.id}` }, t("nav_map"))));
   const parts = [head];
   if (["awaiting_dispatch", "offering"].includes(a.state) && a.origin) {
     parts.push(await candidates(a, event));
