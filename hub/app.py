@@ -50,6 +50,7 @@ from hub.engines import (
     token_issuer,
 )
 from hub.errors import Close
+from hub.geocoders import Nominatim, ViaCep
 from hub.ingest.writer import TrackWriter
 from hub.matching.routing import OsrmRouter
 from hub.metrics import Metrics
@@ -96,6 +97,12 @@ async def lifespan(settings: Settings) -> AsyncIterator[dict[str, Any]]:
         )
         hub.notifier = notifier(settings, records)
         stack.push_async_callback(hub.notifier.close)
+        if settings.geocoder_url:
+            hub.geocoder = Nominatim(settings.geocoder_url, settings.outside_timeout_s)
+            stack.push_async_callback(hub.geocoder.close)
+        if settings.cep_url:
+            hub.cep = ViaCep(settings.cep_url, settings.outside_timeout_s)
+            stack.push_async_callback(hub.cep.close)
         stack.push_async_callback(hub.sessions.close_all, Close.GOING_AWAY)
         stack.push_async_callback(hub.dispatcher.close)
         await load_engaged(hub)

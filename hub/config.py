@@ -163,6 +163,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     client_first: Annotated[
         bool, _doc("A new event starts by choosing the client (its script, a search within it).")
     ] = False
+    geocoder_url: Annotated[
+        str, _doc("Nominatim-compatible geocoder for address search; empty turns search off.")
+    ] = "https://nominatim.openstreetmap.org"
+    cep_url: Annotated[
+        str, _doc("ViaCEP-compatible CEP lookup (GET <url>/<cep>/json/); empty turns it off.")
+    ] = "https://viacep.com.br/ws"
+    maps_short_hosts: Annotated[
+        str, _doc("Hosts of Google Maps short links the hub follows to their full URL.")
+    ] = "maps.app.goo.gl,goo.gl"
+    outside_timeout_s: Annotated[
+        float, _doc("Longest wait for the geocoder, the CEP lookup or a short link.", gt=0)
+    ] = 5.0
     web_dir: Annotated[
         str, _doc("Folder of the operator console's files; empty: web/ beside the hub package.")
     ] = ""

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from hub.channels.dashboards import Dashboards
     from hub.dispatch.notify import Notifier
     from hub.dispatch.service import Dispatcher
+    from hub.geocoders import Nominatim, ViaCep
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,8 @@ class Hub:
     dispatcher: Dispatcher = field(init=False)
     dashboards: Dashboards = field(init=False)
     notifier: Notifier | None = None
+    geocoder: Nominatim | None = None
+    cep: ViaCep | None = None
     jobs: dict[int, Job] = field(default_factory=dict)  # provider id -> its job on the way
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
 

@@ -95,6 +95,11 @@ CODES: dict[str, CodeInfo] = {
     ),
     # the dashboard stream
     "unknown_topic": CodeInfo("error", 400, "No topic has this name."),
+    # address search
+    "invalid_cep": CodeInfo("error", 400, "A CEP has 8 digits (01310-100)."),
+    "geocoder_unavailable": CodeInfo(
+        "error", 503, "The geocoder or the CEP lookup did not answer; use another source."
+    ),
     # REST and engines
     "bad_request": CodeInfo("error", 400, "The request cannot be used as sent."),
     "unknown_service": CodeInfo("error", 400, "No service in the catalogue has this code."),
@@ -124,6 +129,8 @@ REST_ONLY = frozenset(
         "unknown_client",
         "link_invalid",
         "provider_unreachable",
+        "invalid_cep",
+        "geocoder_unavailable",
     }
 )
 

@@ -121,3 +121,43 @@ async def test_the_seed_walkthrough(browser, console_hub):
         listed = await page.inner_text("#attendances")
         assert "light_tow" in listed and "taxi" in listed
     assert ORIGIN["lat"] == -23.5614
+
+
+async def test_the_origin_from_an_address_search(browser, tmp_path):
+    from hub.operations import accounts
+    from hub.operations.users import NewUser, Role
+    from tests.api.test_geocoding import stand_in
+    from tests.conftest import engine_settings, serve
+    from tests.dispatch.scene import Scene, admin_client
+
+    async with (
+        stand_in() as (base, _),
+        engine_settings("embedded", tmp_path, geocoder_url=base, cep_url=f"{base}/ws") as settings,
+        serve(settings) as running,
+        admin_client(running) as http,
+    ):
+        scene = Scene(running, http)
+        await scene.setup()
+        await accounts.add_user(
+            running.hub.records,
+            NewUser(login="ana", name="Ana", role=Role.OPERATOR, password="s3nha-forte"),
+        )
+        page = await page_for(browser, scene)
+        await page.goto(page.url.split("#")[0] + f"#/event/{scene.event_id}")
+        await page.wait_for_selector("#attendance-form")
+        await page.fill("#origin-cep", "01310-100")
+        await page.click("#origin-place >> text=Buscar CEP")
+        await page.click("#origin-place .results button")
+        assert await page.input_value("#origin-street") == "Avenida Paulista"
+        assert await page.input_value("#origin-lat") == "-23.5613"
+        await page.fill("#origin-number", "1000")
+        await page.select_option("#service", "light_tow")
+        await page.fill("#destination-street", "Avenida Paulista")
+        await page.click("#destination-place >> text=Buscar endereço")
+        await page.click("#destination-place .results button")
+        await page.fill("#requester-phone", "11 97777-6666")  # required: the form says so
+        await page.click("text=Registrar atendimento")
+        await page.wait_for_selector("#candidates")
+        attendance_id = int(page.url.rsplit("/", 1)[1])
+        made = (await scene.attendance(attendance_id))["attendance"]
+        assert (made["origin"]["address"]["cep"], made["origin"]["lat"]) == ("01310-100", -23.5613)

@@ -164,4 +164,7 @@ export default {
   client_first: "Client (choose first)",
   avg_response: "Average response time",
   avg_arrival: "Average arrival time",
+  find_cep: "Look up CEP",
+  find_address: "Find address",
+  no_address: "No address found.",
 };

@@ -163,4 +163,7 @@ export default {
   client_first: "Cliente (escolha primeiro)",
   avg_response: "Tempo médio de resposta",
   avg_arrival: "Tempo médio de chegada",
+  find_cep: "Buscar CEP",
+  find_address: "Buscar endereço",
+  no_address: "Nenhum endereço encontrado.",
 };

@@ -125,6 +125,8 @@ function place(id, title, { who, partners }) {
   const number = h("input", {});
   const district = h("input", {});
   const city = h("input", {});
+  const cep = h("input", { inputmode: "numeric", placeholder: "01310-100" });
+  const choices = h("ul", { class: "results", "aria-live": "polite" });
   const lat = h("input", { type: "number", step: "any", readonly: true });
   const lng = h("input", { type: "number", step: "any", readonly: true });
   const url = h("input", { type: "url", placeholder: "https://www.google.com/maps/..." });
@@ -148,9 +150,33 @@ function place(id, title, { who, partners }) {
     number.value = address.number || "";
     district.value = address.district || "";
     city.value = address.city || "";
+    cep.value = address.cep || cep.value;
   };
   const problem = h("span", { class: "error", role: "alert" });
+  const offer = (results) => {
+    choices.replaceChildren(...results.map((r) => h("li", {}, h("button", { type: "button", class: "secondary",
+      onclick: () => { fill({ ...r.address, number: r.address.number || number.value }); setPoint(r.lat, r.lng); choices.replaceChildren(); },
+    }, r.label || [r.address.street, r.address.number, r.address.district, r.address.city].filter(Boolean).join(", ")))));
+    if (!results.length) choices.append(h("li", { class: "muted" }, t("no_address")));
+  };
+  const lookup = async (call) => {
+    problem.textContent = "";
+    try { await call(); } catch (error) { problem.textContent = error.message; }
+  };
   const element = h("fieldset", { class: "card", id: `${id}-place` }, h("legend", {}, title),
+    h("div", { class: "row" },
+      field(`${id}-cep`, "CEP", cep),
+      h("button", { type: "button", class: "secondary", onclick: () => lookup(async () => {
+        const found = await api("GET", `/places/cep/${encodeURIComponent(cep.value)}`);
+        fill({ ...found.address, number: number.value });
+        offer(found.results);
+      }) }, t("find_cep")),
+      h("button", { type: "button", class: "secondary", onclick: () => lookup(async () => {
+        const q = new URLSearchParams({ street: street.value, number: number.value,
+          district: district.value, city: city.value, cep: cep.value });
+        offer((await api("GET", `/places/search?${q}`)).results);
+      }) }, t("find_address"))),
+    choices,
     h("div", { class: "row" },
       field(`${id}-url`, t("maps_url"), url),
       h("button", { type: "button", class: "secondary", onclick: async () => {
@@ -182,7 +208,8 @@ function place(id, title, { who, partners }) {
     attach(map) { mapRef = map; if (lat.value) setPoint(Number(lat.value), Number(lng.value)); },
     filled: () => Boolean(lat.value),
     value: () => ({
-      address: { street: street.value, number: number.value, district: district.value, city: city.value },
+      address: { street: street.value, number: number.value, district: district.value, city: city.value,
+        cep: cep.value },
       lat: Number(lat.value),
       lng: Number(lng.value),
     }),
