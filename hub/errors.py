@@ -95,6 +95,9 @@ CODES: dict[str, CodeInfo] = {
     ),
     # the dashboard stream
     "unknown_topic": CodeInfo("error", 400, "No topic has this name."),
+    "over_km_limit": CodeInfo(
+        "error", 409, "The tow is longer than the plan covers; open it as avulso."
+    ),
     # address search
     "invalid_cep": CodeInfo("error", 400, "A CEP has 8 digits (01310-100)."),
     "geocoder_unavailable": CodeInfo(
@@ -130,6 +133,7 @@ REST_ONLY = frozenset(
         "link_invalid",
         "provider_unreachable",
         "invalid_cep",
+        "over_km_limit",
         "geocoder_unavailable",
     }
 )

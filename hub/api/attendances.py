@@ -92,7 +92,7 @@ async def register(request: Request) -> Response:
     if new.kind is Kind.ASSISTANCE and code is not None and code in plan.coverage:
         uses = await records.attendances.covered_uses(beneficiary.id, code)
         used = usage(code, plan.coverage[code], uses, now)
-    checked = checked_attendance(new, plan, used, now)
+    checked = checked_attendance(new, plan, used, now, request.state.hub.settings.road_factor)
     created = await records.attendances.add(
         event, checked, first_state(checked.kind), actor.subject, now
     )

@@ -14,6 +14,7 @@ from typing import Annotated
 import msgspec
 
 from hub.errors import BadRequest, Conflict
+from hub.geo import distance_m
 from hub.operations.beneficiaries import Address, Limit, Plan, check_street
 from hub.operations.providers import normalise_phone
 from hub.operations.services import service
@@ -120,9 +121,13 @@ def usage(code: str, limit: Limit, past_ms: list[int], now_ms: int) -> Usage:
 
 
 def checked_attendance(
-    new: NewAttendance, plan: Plan, used: Usage | None, now_ms: int
+    new: NewAttendance, plan: Plan, used: Usage | None, now_ms: int, road_factor: float = 1.3
 ) -> NewAttendance:
-    """Refuse what the form must not let through; fill the defaults."""
+    """Refuse what the form must not let through; fill the defaults.
+
+    A tow longer than the plan's km limit (straight line times the road factor, origin to
+    destination) is refused unless opened as avulso, like a service used up.
+    """
     name = " ".join(new.requester_name.split())
     if not name:
         raise BadRequest("requester name is required")
@@ -143,6 +148,15 @@ def checked_attendance(
         if not new.avulso and (not covered or exhausted):
             why = "is not covered by the plan" if not covered else "is used up in the plan"
             raise Conflict(f"{new.service} {why}: open it as avulso, with a reason")
+        limit = plan.coverage.get(new.service)
+        if limit is not None and limit.km_limit is not None and new.destination is not None:
+            km = job_km(new.origin, new.destination, road_factor)
+            if km > limit.km_limit and not new.avulso:
+                raise Conflict(
+                    f"the {new.service} is about {km:.0f} km and the plan covers"
+                    f" {limit.km_limit:g} km: open it as avulso, with a reason",
+                    code="over_km_limit",
+                )
         if new.avulso and not new.avulso_reason.strip():
             raise BadRequest("an avulso attendance needs a reason")
     else:
@@ -158,6 +172,11 @@ def checked_attendance(
         requester_phone=phone,
         at_ms=new.at_ms if new.at_ms is not None else now_ms,
     )
+
+
+def job_km(origin: Place, destination: Place, road_factor: float) -> float:
+    """The road distance a tow will drive, estimated: straight line times the road factor."""
+    return distance_m(origin.lat, origin.lng, destination.lat, destination.lng) / 1000 * road_factor
 
 
 def first_state(kind: Kind) -> AttendanceState:

@@ -464,7 +464,8 @@ class AttendanceRecords(Protocol):
         """The event's attendances, in creation order."""
 
     async def covered_uses(self, beneficiary_id: int, service: str) -> list[int]:
-        """When the beneficiary had this service inside the plan (avulso ones excluded)."""
+        """When the beneficiary had this service inside the plan (avulso and cancelled ones
+        excluded: a cancelled attendance gives its use back)."""
 
     async def in_states(self, states: Sequence[str], *, limit: int = 1000) -> list[Attendance]:
         """Attendances in any of ``states`` (a live panel), oldest first."""

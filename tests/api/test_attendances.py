@@ -119,3 +119,81 @@ async def test_a_closed_event_takes_no_attendance_and_bad_forms_are_refused(even
     assert closed.status_code == 409
     assert (await http.post("/events/999/attendances", json=TOW)).status_code == 404
     assert (await http.get("/attendances/999")).status_code == 404
+
+
+async def test_a_cancelled_tow_gives_its_use_back(event):
+    http = event
+    tow = await http.post(f"/events/{http.event_id}/attendances", json=TOW)
+    assert tow.status_code == 201
+    usage = (await http.get(f"/beneficiaries/{http.beneficiary_id}/usage")).json()["usage"]
+    assert {u["service"]: u["remaining"] for u in usage}["light_tow"] == 0
+    await http.post(
+        f"/attendances/{tow.json()['id']}/steps", json={"step": "cancel", "reason": "o carro pegou"}
+    )
+    usage = (await http.get(f"/beneficiaries/{http.beneficiary_id}/usage")).json()["usage"]
+    assert {u["service"]: u["remaining"] for u in usage}["light_tow"] == 1
+    again = await http.post(f"/events/{http.event_id}/attendances", json=TOW)
+    assert again.status_code == 201  # the plan's one tow is available again
+
+
+async def test_a_tow_over_the_plans_km_limit_needs_avulso(engine_kind, tmp_path):
+    async with engine_settings(engine_kind, tmp_path) as settings, serve(settings) as running:
+        admin = running.hub.tokens.admin_token("tests", int(time.time()))
+        async with httpx.AsyncClient(
+            base_url=running.http, headers={"Authorization": f"Bearer {admin}"}
+        ) as http:
+            client = (await http.post("/clients", json={"name": "C"})).json()
+            plan = (
+                await http.post(
+                    "/plans",
+                    json={
+                        "client_id": client["id"],
+                        "name": "P",
+                        "coverage": {"light_tow": {"km_limit": 50}},
+                    },
+                )
+            ).json()
+            ben = (
+                await http.post(
+                    "/beneficiaries",
+                    json={
+                        "client_id": client["id"],
+                        "plan_id": plan["id"],
+                        "name": "J",
+                        "cpf": "52998224725",
+                    },
+                )
+            ).json()
+            event = (
+                await http.post(
+                    "/events",
+                    json={"beneficiary_id": ben["beneficiary"]["id"], "type": "collision"},
+                )
+            ).json()
+            far = {**GARAGE, "lat": -22.9, "lng": -47.06}  # Campinas: ~95 km x 1.3
+            long_tow = {**TOW, "destination": far}
+            refused = await http.post(f"/events/{event['event']['id']}/attendances", json=long_tow)
+            assert (refused.status_code, refused.json()["error"]["code"]) == (409, "over_km_limit")
+            assert "50 km" in refused.json()["error"]["message"]
+            avulso = {**long_tow, "avulso": True, "avulso_reason": "destino fora do limite"}
+            made = await http.post(f"/events/{event['event']['id']}/attendances", json=avulso)
+            assert made.status_code == 201 and made.json()["avulso"] is True
+            near = await http.post(f"/events/{event['event']['id']}/attendances", json=TOW)
+            assert near.status_code == 201
+
+
+async def test_an_address_without_coordinates_is_a_clear_400(event):
+    http = event
+    blind = {**TOW, "origin": {"address": ORIGIN["address"]}}
+    refused = await http.post(f"/events/{http.event_id}/attendances", json=blind)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "bad_request"
+    assert "lat" in refused.json()["error"]["message"]
+    unknown = await http.post(
+        f"/events/{http.event_id}/attendances", json={**TOW, "service": "helicopter"}
+    )
+    assert (unknown.status_code, unknown.json()["error"]["code"]) == (400, "unknown_service")
+    past = await http.post(
+        f"/events/{http.event_id}/attendances", json={**TOW, "scheduled_ms": 1_000_000}
+    )
+    assert past.status_code == 400 and "past" in past.json()["error"]["message"]

@@ -347,7 +347,7 @@ class PostgresAttendances:
     async def covered_uses(self, beneficiary_id: int, service: str) -> list[int]:
         rows = await self.store.fetch(
             "SELECT at_ms FROM attendances WHERE beneficiary_id = $1 AND service = $2"
-            " AND NOT avulso ORDER BY at_ms",
+            " AND NOT avulso AND state <> 'cancelled' ORDER BY at_ms",
             beneficiary_id,
             service,
         )

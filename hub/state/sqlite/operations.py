@@ -329,7 +329,7 @@ class SqliteAttendances:
     async def covered_uses(self, beneficiary_id: int, service: str) -> list[int]:
         rows = await self.store.fetch(
             "SELECT at_ms FROM attendances WHERE beneficiary_id = ? AND service = ?"
-            " AND avulso = 0 ORDER BY at_ms",
+            " AND avulso = 0 AND state <> 'cancelled' ORDER BY at_ms",
             beneficiary_id,
             service,
         )
