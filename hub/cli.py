@@ -85,22 +85,40 @@ def provider_add(settings: Settings, args: argparse.Namespace) -> None:
     _run(settings, lambda records: registry.register(records, new))
 
 
-def provider_import(settings: Settings, args: argparse.Namespace) -> None:
+def _csv_import(
+    path: str, settings: Settings, work: Callable[[Records, str], Awaitable[Any]]
+) -> None:
+    """Read a CSV file and import it; every refused row on stderr, one line each."""
     try:
-        text = Path(args.file).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"cannot read {args.file}: {exc}") from None
+        raise BadRequest(f"cannot read {path}: {exc}") from None
     try:
-
-        async def work(records: Records) -> registry.ImportReport:
-            return registry.report(await registry.import_csv(records, text))
-
-        _run(settings, work)
+        _run(settings, lambda records: work(records, text))
     except registry.ImportRefused as exc:
         for row in exc.rows:
             where = f"line {row.row}" + (f", column {row.column}" if row.column else "")
-            sys.stderr.write(f"{args.file}: {where}: {row.message}\n")
+            sys.stderr.write(f"{path}: {where}: {row.message}\n")
         raise
+
+
+def provider_import(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(records: Records, text: str) -> registry.ImportReport:
+        return registry.report(await registry.import_csv(records, text))
+
+    _csv_import(args.file, settings, work)
+
+
+def beneficiary_import(settings: Settings, args: argparse.Namespace) -> None:
+    from hub.operations.beneficiary_csv import import_base_file
+
+    async def work(records: Records, text: str) -> dict[str, Any]:
+        if await records.clients.get(args.client) is None:
+            raise BadRequest(f"no client {args.client}")
+        made = await import_base_file(records, args.client, text)
+        return {"imported": len(made), "ids": [b.id for b in made]}
+
+    _csv_import(args.file, settings, work)
 
 
 def provider_export(settings: Settings, args: argparse.Namespace) -> None:
@@ -251,6 +269,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("state", choices=["on", "off"])
     p.set_defaults(func=provider_active)
 
+    beneficiary = commands.add_parser("beneficiary", help="a client's beneficiaries")
+    beneficiary_actions = beneficiary.add_subparsers(dest="action", required=True)
+    p = beneficiary_actions.add_parser(
+        "import", help="a client's base file (CSV: beneficiaries, vehicles, plans), all or none"
+    )
+    p.add_argument("--client", type=int, required=True, help="the client's id")
+    p.add_argument("file")
+    p.set_defaults(func=beneficiary_import)
     p = commands.add_parser(
         "outbox", help="SMS and e-mail the hub sent, failed to send or kept (no gateway set)"
     )

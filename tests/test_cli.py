@@ -118,3 +118,33 @@ def test_first_admin_from_the_cli(tmp_path):
     weak = hub(*add, "--login", "other", env=env, stdin="short\n")
     assert weak.returncode == 2
     assert "password must have at least 10 characters" in weak.stderr
+
+
+def test_a_base_file_from_the_command_line(tmp_path):
+    env = {"HUB_SQLITE_PATH": str(tmp_path / "hub.sqlite3")}
+    assert hub("migrate", env=env).returncode == 0
+    import asyncio
+
+    from hub.config import load_settings
+    from hub.engines import open_records
+    from hub.operations.beneficiaries import NewPlan
+    from hub.operations.clients import NewClient
+
+    async def seed() -> int:
+        records = await open_records(load_settings(env))
+        client = await records.clients.add(NewClient(name="C"), 0)
+        await records.plans.add(NewPlan(client_id=client.id, name="Ouro", coverage={}))
+        await records.close()
+        return client.id
+
+    client_id = asyncio.run(seed())
+    good = tmp_path / "base.csv"
+    good.write_text("cpf;name;plan;plate\n529.982.247-25;João;Ouro;ABC1234\n", encoding="utf-8")
+    done = hub("beneficiary", "import", "--client", str(client_id), str(good), env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["imported"] == 1
+    bad = tmp_path / "bad.csv"
+    bad.write_text("cpf;name;plan\n123;X;Ouro\n", encoding="utf-8")
+    refused = hub("beneficiary", "import", "--client", str(client_id), str(bad), env=env)
+    assert refused.returncode == 2
+    assert "bad.csv: line 2, column cpf:" in refused.stderr

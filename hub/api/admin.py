@@ -14,8 +14,7 @@ from starlette.routing import Route
 
 from hub.api.auth import Actor, require
 from hub.api.openapi import PAGE_PARAMS, ErrorDetail, Operation, Param
-from hub.api.responses import JSON, body_as, int_param, page_params, path_id
-from hub.errors import BadRequest
+from hub.api.responses import JSON, body_as, csv_body, int_param, page_params, path_id
 from hub.operations import accounts, registry
 from hub.operations.provider_csv import RowError
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
@@ -71,20 +70,10 @@ async def providers(request: Request) -> Response:
     return JSON(ProviderPage(await records.providers.page(after_id=after, limit=limit)))
 
 
-MAX_CSV_BYTES = 10 * 1024 * 1024
-
-
 async def import_providers(request: Request) -> Response:
     """Register every provider of a CSV file (the body), or none: 422 lists every error."""
     actor = await admin(request)
-    body = await request.body()
-    if len(body) > MAX_CSV_BYTES:
-        raise BadRequest(f"CSV larger than {MAX_CSV_BYTES} bytes; split the file")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BadRequest("the CSV must be UTF-8") from None
-    made = await registry.import_csv(request.state.hub.records, text)
+    made = await registry.import_csv(request.state.hub.records, await csv_body(request))
     for provider in made:
         await request.state.hub.provider_changed(provider)
     await accounts.audit(

@@ -9,9 +9,9 @@ from starlette.routing import Route
 
 from hub.api.auth import require
 from hub.api.openapi import Operation, Param
-from hub.api.responses import JSON, body_as, int_param, path_id
+from hub.api.responses import JSON, body_as, csv_body, int_param, path_id
 from hub.errors import BadRequest, NotFound
-from hub.operations import accounts
+from hub.operations import accounts, beneficiary_csv
 from hub.operations.beneficiaries import (
     Beneficiary,
     NewBeneficiary,
@@ -91,7 +91,27 @@ async def search(request: Request) -> Response:
     return JSON(SearchResult(kind.value, [await covered(request, b) for b in found]))
 
 
+class BaseFileReport(msgspec.Struct):
+    imported: int
+    ids: list[int]
+
+
+async def import_base_file(request: Request) -> Response:
+    """A client's base file (CSV body): every beneficiary with vehicles, or none (422)."""
+    actor = await require(request, Role.SUPERVISOR)
+    hub = request.state.hub
+    client_id = path_id(request, "client_id")
+    if await hub.records.clients.get(client_id) is None:
+        raise NotFound(f"no client {client_id}")
+    made = await beneficiary_csv.import_base_file(hub.records, client_id, await csv_body(request))
+    await accounts.audit(
+        hub.records, actor.subject, "beneficiary.import", f"client:{client_id}", f"{len(made)}"
+    )
+    return JSON(BaseFileReport(len(made), [b.id for b in made]), status_code=201)
+
+
 routes = [
+    Route("/clients/{client_id}/beneficiaries/import", import_base_file, methods=["POST"]),
     Route("/plans", plans, methods=["POST"]),
     Route("/clients/{client_id}/plans", plans_of_client),
     Route("/beneficiaries", beneficiaries, methods=["POST"]),
@@ -100,6 +120,15 @@ routes = [
 ]
 
 operations = [
+    Operation(
+        "POST",
+        "/clients/{client_id}/beneficiaries/import",
+        "A client's base file (CSV body, see hub/operations/beneficiary_csv.py): all or none",
+        BaseFileReport,
+        201,
+        admin=True,
+        errors=(400, 404, 422),
+    ),
     Operation(
         "POST",
         "/plans",

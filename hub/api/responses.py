@@ -76,3 +76,17 @@ def path_id(request: Request, name: str) -> int:
 def page_params(request: Request) -> tuple[int, int]:
     """(after_id, limit) of a keyset-paginated list: ?after=<last id seen>&limit=<1..1000>."""
     return int_param(request, "after", 0, 0, 2**63 - 1), int_param(request, "limit", 100, 1, 1000)
+
+
+MAX_CSV_BYTES = 20 * 1024 * 1024
+
+
+async def csv_body(request: Request) -> str:
+    """The request body as CSV text: UTF-8, at most MAX_CSV_BYTES."""
+    body = await request.body()
+    if len(body) > MAX_CSV_BYTES:
+        raise BadRequest(f"CSV larger than {MAX_CSV_BYTES} bytes; split the file")
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("the CSV must be UTF-8") from None

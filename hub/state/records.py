@@ -418,6 +418,10 @@ class BeneficiaryRecords(Protocol):
         Conflict if the CPF is already the client's, or the client or plan is unknown.
         """
 
+    async def add_many(self, news: Sequence[NewBeneficiary]) -> list[Beneficiary]:
+        """Insert checked beneficiaries with their vehicles in one transaction (all or
+        none), in order; Conflict as ``add``."""
+
     async def get(self, beneficiary_id: int) -> Beneficiary | None:
         """The beneficiary with its vehicles, or None."""
 

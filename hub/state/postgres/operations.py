@@ -158,31 +158,46 @@ class PostgresBeneficiaries:
         self.store = store
 
     async def add(self, new: NewBeneficiary) -> Beneficiary:
+        return (await self.add_many([new]))[0]
+
+    async def add_many(self, news: Sequence[NewBeneficiary]) -> list[Beneficiary]:
+        ids = []
         async with self.store.connection(transaction=True) as conn:
-            beneficiary_id = await conn.fetchval(
-                "INSERT INTO beneficiaries (client_id, plan_id, name, name_folded, cpf,"
-                " phones, address, active_from_ms, active_until_ms)"
-                " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9) RETURNING id",
-                new.client_id,
-                new.plan_id,
-                new.name,
-                folded(new.name),
-                new.cpf,
-                encode_json(new.phones),
-                encode_json(new.address),
-                new.active_from_ms,
-                new.active_until_ms,
-            )
-            await conn.executemany(
-                "INSERT INTO vehicles (beneficiary_id, plate, plate_twin, model, year,"
-                " colour) VALUES ($1, $2, $3, $4, $5, $6)",
-                [
-                    (beneficiary_id, v.plate, twin(v.plate), v.model, v.year, v.colour)
-                    for v in new.vehicles
-                ],
-            )
-        found = await self.get(int(beneficiary_id))
-        assert found is not None
+            for new in news:
+                ids.append(await self._insert(conn, new))
+        found = {b.id: b for b in await self._load_ids(ids)}
+        return [found[i] for i in ids]
+
+    async def _insert(self, conn: Any, new: NewBeneficiary) -> int:
+        beneficiary_id = await conn.fetchval(
+            "INSERT INTO beneficiaries (client_id, plan_id, name, name_folded, cpf,"
+            " phones, address, active_from_ms, active_until_ms)"
+            " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9) RETURNING id",
+            new.client_id,
+            new.plan_id,
+            new.name,
+            folded(new.name),
+            new.cpf,
+            encode_json(new.phones),
+            encode_json(new.address),
+            new.active_from_ms,
+            new.active_until_ms,
+        )
+        await conn.executemany(
+            "INSERT INTO vehicles (beneficiary_id, plate, plate_twin, model, year,"
+            " colour) VALUES ($1, $2, $3, $4, $5, $6)",
+            [
+                (beneficiary_id, v.plate, twin(v.plate), v.model, v.year, v.colour)
+                for v in new.vehicles
+            ],
+        )
+        return int(beneficiary_id)
+
+    async def _load_ids(self, ids: list[int]) -> list[Beneficiary]:
+        found: list[Beneficiary] = []
+        for start in range(0, len(ids), 1000):
+            part = ids[start : start + 1000]
+            found += await self._load("id = ANY($1::bigint[])", part, limit=len(part))
         return found
 
     async def _load(self, where: str, *args: Any, limit: int = 20) -> list[Beneficiary]:

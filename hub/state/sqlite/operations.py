@@ -143,34 +143,45 @@ class SqliteBeneficiaries:
         self.store = store
 
     async def add(self, new: NewBeneficiary) -> Beneficiary:
+        return (await self.add_many([new]))[0]
+
+    async def add_many(self, news: Sequence[NewBeneficiary]) -> list[Beneficiary]:
+        ids = []
         async with self.store.transaction() as db:
-            cursor = await db.execute(
-                "INSERT INTO beneficiaries (client_id, plan_id, name, name_folded, cpf, phones,"
-                " address, active_from_ms, active_until_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    new.client_id,
-                    new.plan_id,
-                    new.name,
-                    folded(new.name),
-                    new.cpf,
-                    encode_json(new.phones),
-                    encode_json(new.address),
-                    new.active_from_ms,
-                    new.active_until_ms,
-                ),
-            )
-            beneficiary_id = int(cursor.lastrowid or 0)
-            await db.executemany(
-                "INSERT INTO vehicles (beneficiary_id, plate, plate_twin, model, year, colour)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    (beneficiary_id, v.plate, twin(v.plate), v.model, v.year, v.colour)
-                    for v in new.vehicles
-                ],
-            )
-        found = await self.get(beneficiary_id)
-        assert found is not None
-        return found
+            for new in news:
+                cursor = await db.execute(
+                    "INSERT INTO beneficiaries (client_id, plan_id, name, name_folded, cpf,"
+                    " phones, address, active_from_ms, active_until_ms)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        new.client_id,
+                        new.plan_id,
+                        new.name,
+                        folded(new.name),
+                        new.cpf,
+                        encode_json(new.phones),
+                        encode_json(new.address),
+                        new.active_from_ms,
+                        new.active_until_ms,
+                    ),
+                )
+                beneficiary_id = int(cursor.lastrowid or 0)
+                ids.append(beneficiary_id)
+                await db.executemany(
+                    "INSERT INTO vehicles (beneficiary_id, plate, plate_twin, model, year,"
+                    " colour) VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (beneficiary_id, v.plate, twin(v.plate), v.model, v.year, v.colour)
+                        for v in new.vehicles
+                    ],
+                )
+        found: dict[int, Beneficiary] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            for b in await self._load(f"id IN ({marks})", *part, limit=len(part)):
+                found[b.id] = b
+        return [found[i] for i in ids]
 
     async def _load(self, where: str, *args: Any, limit: int = 20) -> list[Beneficiary]:
         rows = await self.store.fetch(
