@@ -14,13 +14,14 @@ $(STAMP): pyproject.toml web/package-lock.json
 .PHONY: install run demo test lint docs bench-ingest bench-sessions
 install: $(STAMP)
 
+# The hub on the embedded engines with the fictional demo data around São Paulo (loaded
+# once, into hub.sqlite3) and its app providers moving, so a newcomer sees a living system.
+# `hub serve` alone runs an empty hub.
 run: $(STAMP)
-	$(BIN)/hub serve
-
-# The hub with fictional data around São Paulo and moving providers (loaded once).
-demo: $(STAMP)
-	$(BIN)/hub demo
+	$(BIN)/hub demo >/dev/null
 	HUB_DEMO=true $(BIN)/hub serve
+
+demo: run
 
 lint: $(STAMP)
 	$(BIN)/ruff check hub tests bench

@@ -24,7 +24,7 @@ from hub.operations.beneficiaries import (
     NewVehicle,
     checked_beneficiary,
 )
-from hub.operations.clients import DispatchRules, NewClient
+from hub.operations.clients import DispatchRules, NewClient, NewPartner
 from hub.operations.pricing import PriceRule
 from hub.operations.providers import Channel, DispatchProfile, NewProvider
 from hub.operations.users import NewUser, Role
@@ -147,6 +147,14 @@ def _quiet(line: str) -> None:
     return None
 
 
+# The client's partner garages (fictional names, real streets).
+PARTNERS = (
+    ("Oficina Parceira Augusta", "Rua Augusta", "900", "Consolação", -23.5536, -46.6576),
+    ("Auto Center Mooca", "Rua da Mooca", "2000", "Mooca", -23.5559, -46.5996),
+    ("Mecânica Santo Amaro", "Avenida Santo Amaro", "4500", "Brooklin", -23.6158, -46.6822),
+)
+
+
 async def load(
     records: Records,
     *,
@@ -195,6 +203,18 @@ async def load(
             },
         )
     )
+    for name, street, number, district, lat, lng in PARTNERS:
+        await records.clients.add_partner(
+            client.id,
+            NewPartner(
+                name=name,
+                address=Address(
+                    street=street, number=number, district=district, city="São Paulo", state="SP"
+                ),
+                lat=lat,
+                lng=lng,
+            ),
+        )
     seen: set[str] = set()
     for i in range(beneficiaries):
         if i and i % 250 == 0:

@@ -28,6 +28,9 @@ async def test_demo_data_loads_once_and_providers_move(tmp_path):
                 await http.get("/beneficiaries/search", params={"q": "silva"}, headers=headers)
             ).json()["results"]
             assert found  # the fictional names include Silvas
+            client_id = found[0]["beneficiary"]["client_id"]
+            partners = (await http.get(f"/clients/{client_id}/partners", headers=headers)).json()
+            assert len(partners["partners"]) == 3  # garages for the form's destination
             query = {
                 "origin": {"lat": -23.5505, "lng": -46.6333},
                 "service": "taxi",
