@@ -78,7 +78,7 @@ def page_params(request: Request) -> tuple[int, int]:
     return int_param(request, "after", 0, 0, 2**63 - 1), int_param(request, "limit", 100, 1, 1000)
 
 
-MAX_CSV_BYTES = 20 * 1024 * 1024
+MAX_CSV_BYTES = 10 * 1024 * 1024
 
 
 async def csv_body(request: Request) -> str:

@@ -448,7 +448,8 @@ class Dispatcher:
             now,
         )
         out.assigned = won
-        out.kpis.add(won.provider_id)
+        if won.mode is not Channel.VERBAL:  # acceptance counts answered offers only
+            out.kpis.add(won.provider_id)
         return won
 
     async def _close(

@@ -103,7 +103,11 @@ def parse(text: str) -> tuple[list[NewProvider], list[RowError]]:
     reader.fieldnames = header
     made: list[NewProvider] = []
     errors: list[RowError] = []
-    for number, row in enumerate(reader, start=2):
+    try:
+        rows = list(enumerate(reader, start=2))
+    except csv.Error as exc:  # a field longer than the csv module allows, a stray NUL
+        return [], [RowError(reader.line_num, "", f"not readable as CSV: {exc}")]
+    for number, row in rows:
         if number - 1 > MAX_ROWS:
             errors.append(RowError(number, "", f"more than {MAX_ROWS} rows; split the file"))
             break
