@@ -307,6 +307,14 @@ def partner_from(row: Sequence[Any]) -> Partner:
     )
 
 
+def merged_names(
+    starting: list[Beneficiary], containing: list[Beneficiary], limit: int
+) -> list[Beneficiary]:
+    """Name search results: those starting with the piece, then those containing it."""
+    seen = {b.id for b in starting}
+    return (starting + [b for b in containing if b.id not in seen])[:limit]
+
+
 def like_pattern(fragment: str) -> str:
     """A LIKE pattern matching ``fragment`` anywhere, its own % and _ taken literally."""
     escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -428,8 +436,8 @@ class BeneficiaryRecords(Protocol):
     async def search(
         self, kind: SearchKind, term: str, *, client_id: int | None = None, limit: int = 20
     ) -> list[Beneficiary]:
-        """By CPF (11 digits), plate (either format) or a piece of the folded name; by name
-        then id."""
+        """By CPF (11 digits), plate (either format) or a piece of the folded name: names
+        that start with it first (by name), then names that contain it."""
 
 
 class EventRecords(Protocol):

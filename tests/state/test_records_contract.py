@@ -328,3 +328,22 @@ async def test_partners_belong_to_a_client_and_list_by_name(records):
     assert await records.clients.partners(client.id + 1) == []
     with pytest.raises(Conflict):
         await records.clients.add_partner(client.id + 1, garage)
+
+
+async def test_name_search_puts_names_starting_with_the_piece_first(records):
+    from hub.operations.beneficiaries import NewBeneficiary, SearchKind
+
+    client, plan = await seeded_plan(records)
+    cpfs = iter(["52998224725", "11144477735", "39053344705", "86288366757", "71428793860"])
+    for name in ("Maria Silva", "Silvana Costa", "Ana Silveira", "Silvio Santos", "Pedro Souza"):
+        await records.beneficiaries.add(
+            NewBeneficiary(client_id=client.id, plan_id=plan.id, name=name, cpf=next(cpfs))
+        )
+    found = [b.name for b in await records.beneficiaries.search(SearchKind.NAME, "silv")]
+    assert found == ["Silvana Costa", "Silvio Santos", "Ana Silveira", "Maria Silva"]
+    assert [
+        b.name for b in await records.beneficiaries.search(SearchKind.NAME, "silv", limit=2)
+    ] == ["Silvana Costa", "Silvio Santos"]
+    assert (
+        await records.beneficiaries.search(SearchKind.NAME, "silv", client_id=client.id + 1) == []
+    )

@@ -33,6 +33,7 @@ from hub.state.records import (
     encode_rules,
     event_from,
     like_pattern,
+    merged_names,
     partner_from,
     plan_from,
     twin,
@@ -200,10 +201,12 @@ class PostgresBeneficiaries:
             found += await self._load("id = ANY($1::bigint[])", part, limit=len(part))
         return found
 
-    async def _load(self, where: str, *args: Any, limit: int = 20) -> list[Beneficiary]:
+    async def _load(
+        self, where: str, *args: Any, limit: int = 20, order: str = "name_folded, id"
+    ) -> list[Beneficiary]:
         rows = await self.store.fetch(
             f"SELECT {_PG_BENEFICIARY_COLUMNS} FROM beneficiaries WHERE {where}"
-            f" ORDER BY name_folded, id LIMIT {int(limit)}",
+            f" ORDER BY {order} LIMIT {int(limit)}",
             *args,
         )
         if not rows:
@@ -230,8 +233,30 @@ class PostgresBeneficiaries:
                 "id IN (SELECT beneficiary_id FROM vehicles WHERE plate = $1 OR plate_twin = $1)"
             )
         else:
-            where = "name_folded LIKE $1"
-            args = [like_pattern(term)]
+            # Names starting with the piece first, in name order, from the name index;
+            # then names containing it, a bounded handful from the trigram index (sorting
+            # every match of a common piece would read thousands of rows to show twenty).
+            scope = "" if client_id is None else " AND client_id = $3"
+            extra = [] if client_id is None else [client_id]
+            starting = await self._load(
+                f'name_folded COLLATE "C" >= $1 AND name_folded COLLATE "C" < $2{scope}',
+                term,
+                term + "\U0010ffff",
+                *extra,
+                limit=limit,
+                order='name_folded COLLATE "C", id',
+            )
+            if len(starting) >= limit:
+                return starting
+            scope = "" if client_id is None else " AND client_id = $2"
+            containing = await self._load(
+                f"id IN (SELECT id FROM beneficiaries WHERE name_folded LIKE $1{scope}"
+                f" LIMIT {4 * limit})",
+                like_pattern(term),
+                *extra,
+                limit=limit,
+            )
+            return merged_names(starting, containing, limit)
         if client_id is not None:
             where += " AND client_id = $2"
             args.append(client_id)

@@ -31,6 +31,7 @@ from hub.state.records import (
     encode_json,
     encode_rules,
     event_from,
+    merged_names,
     partner_from,
     plan_from,
     twin,
@@ -218,13 +219,28 @@ class SqliteBeneficiaries:
                 *args,
                 limit=limit,
             )
-        phrase = '"' + term.replace('"', '""') + '"'  # trigram FTS5: substring of the name
-        return await self._load(
-            "id IN (SELECT rowid FROM beneficiary_names WHERE beneficiary_names MATCH ?)" + scope,
-            phrase,
+        # Names starting with the piece first, in name order, from the name index; then
+        # names containing it, a bounded handful from the trigram index (sorting every
+        # match of a common piece would read thousands of rows to show twenty).
+        starting = await self._load(
+            "name_folded >= ? AND name_folded < ?" + scope,
+            term,
+            term + "\U0010ffff",
             *args,
             limit=limit,
         )
+        if len(starting) >= limit:
+            return starting
+        phrase = '"' + term.replace('"', '""') + '"'  # trigram FTS5: substring of the name
+        containing = await self._load(
+            "id IN (SELECT rowid FROM beneficiary_names WHERE beneficiary_names MATCH ?"
+            " LIMIT ?)" + scope,
+            phrase,
+            4 * limit,
+            *args,
+            limit=limit,
+        )
+        return merged_names(starting, containing, limit)
 
 
 class SqliteEvents:
