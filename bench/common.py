@@ -154,7 +154,12 @@ async def run_child(module: str, *args: str) -> str:
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", module, *args, stdout=asyncio.subprocess.PIPE
     )
-    out, _ = await process.communicate()
+    try:
+        out, _ = await process.communicate()
+    except asyncio.CancelledError:  # the scenario is done with it: stop it quietly
+        process.kill()
+        await process.wait()
+        raise
     if process.returncode != 0:
         raise RuntimeError(f"{module} failed with exit code {process.returncode}")
     return out.decode().strip().splitlines()[-1]

@@ -11,6 +11,7 @@ same encoded bytes to the same number of subscribers, as fast as it can.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 import sys
 import tempfile
@@ -106,6 +107,8 @@ async def hub_run(subscribers: int, changes: int, seconds: float, folder: Path) 
                 await asyncio.sleep(2.0)  # the last updates arrive
                 summary = await finish(result, folder, sent)
                 gps.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await gps
     return summary
 
 
