@@ -26,6 +26,7 @@ from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 from bench.common import engines, free_port, hub_process, providers_with_tokens, run_child, say
 from bench.ingest import drive
 from bench.offer import DESTINATION, ORIGIN, admin_headers
+from bench.offer import intake as offer_intake
 from hub import wire
 
 
@@ -113,22 +114,8 @@ async def hub_run(subscribers: int, changes: int, seconds: float, folder: Path) 
 
 
 async def intake(http: httpx.AsyncClient) -> tuple[int, int]:
-    client = (await http.post("/clients", json={"name": "Fanout"})).json()
-    plan = await http.post(
-        "/plans", json={"client_id": client["id"], "name": "P", "coverage": {"light_tow": {}}}
-    )
-    ben = await http.post(
-        "/beneficiaries",
-        json={
-            "client_id": client["id"],
-            "plan_id": plan.json()["id"],
-            "name": "Fan",
-            "cpf": "52998224725",
-        },
-    )
-    event = await http.post(
-        "/events", json={"beneficiary_id": ben.json()["beneficiary"]["id"], "type": "other"}
-    )
+    """bench offer's client, beneficiary and event, and a provider taken by phone."""
+    event_id = await offer_intake(http, rules={})  # dispatch by hand
     provider = await http.post(
         "/admin/providers",
         json={
@@ -137,7 +124,7 @@ async def intake(http: httpx.AsyncClient) -> tuple[int, int]:
             "profile": {"services": ["light_tow"], "channels": ["verbal"]},
         },
     )
-    return int(event.json()["event"]["id"]), int(provider.json()["id"])
+    return event_id, int(provider.json()["id"])
 
 
 async def register(http: httpx.AsyncClient, event_id: int, count: int) -> list[int]:

@@ -175,9 +175,11 @@ async def admin_headers(env: dict[str, str]) -> dict[str, str]:
         return {"Authorization": f"Bearer {tokens.admin_token('bench', int(time.time()))}"}
 
 
-async def intake(http: httpx.AsyncClient) -> int:
-    """A client with automatic dispatch, a beneficiary, an open event: its id."""
-    rules = {"automatic": True, "offer_deadline_s": DEADLINE_S, "max_attempts": 10}
+AUTOMATIC = {"automatic": True, "offer_deadline_s": DEADLINE_S, "max_attempts": 10}
+
+
+async def intake(http: httpx.AsyncClient, rules: dict[str, Any] = AUTOMATIC) -> int:
+    """A client with these dispatch rules, a beneficiary, an open event: the event's id."""
     client = (await http.post("/clients", json={"name": "Bench", "rules": rules})).json()
     plan = await http.post(
         "/plans", json={"client_id": client["id"], "name": "P", "coverage": {"light_tow": {}}}

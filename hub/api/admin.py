@@ -16,7 +16,7 @@ from hub.api.auth import Actor, require
 from hub.api.openapi import PAGE_PARAMS, ErrorDetail, Operation, Param
 from hub.api.responses import JSON, body_as, csv_body, int_param, page_params, path_id
 from hub.operations import accounts, registry
-from hub.operations.provider_csv import RowError
+from hub.operations.csv_rows import RowError
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.operations.registry import ImportReport, IssuedToken
 from hub.operations.users import AuditEntry, NewUser, Role, User

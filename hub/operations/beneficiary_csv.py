@@ -23,8 +23,6 @@ if anything is wrong, none.
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -39,8 +37,8 @@ from hub.operations.beneficiaries import (
     SearchKind,
     checked_beneficiary,
 )
+from hub.operations.csv_rows import RowError, read
 from hub.operations.documents import cpf_digits
-from hub.operations.provider_csv import MAX_ROWS, RowError
 from hub.operations.registry import ImportRefused
 
 if TYPE_CHECKING:
@@ -64,37 +62,10 @@ def parse(
 ) -> tuple[list[tuple[int, NewBeneficiary]], list[RowError]]:
     """Every beneficiary of the file, checked, with the row it starts on; or every error
     found (never a part)."""
-    lines = text.lstrip("\ufeff").splitlines()
-    if not lines or not lines[0].strip():
-        return [], [RowError(1, "", "the file is empty; the first line must be the header")]
-    delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
-    reader = csv.DictReader(io.StringIO("\n".join(lines)), delimiter=delimiter)
-    header = [h.strip() for h in reader.fieldnames or []]
-    problems = [
-        RowError(1, h, f"unknown column; known: {', '.join(COLUMNS)}")
-        for h in header
-        if h not in COLUMNS
-    ] + [RowError(1, c, "required column missing") for c in REQUIRED if c not in header]
-    if problems:
-        return [], problems
-    reader.fieldnames = header
+    rows, errors = read(text, COLUMNS, REQUIRED)
     people: dict[str, dict[str, Any]] = {}  # cpf -> fields of its first row, and vehicles
     first_row: dict[str, int] = {}
-    errors: list[RowError] = []
-    try:
-        rows = list(enumerate(reader, start=2))
-    except csv.Error as exc:  # a field longer than the csv module allows, a stray NUL
-        return [], [RowError(reader.line_num, "", f"not readable as CSV: {exc}")]
-    for number, row in rows:
-        if number - 1 > MAX_ROWS:
-            errors.append(RowError(number, "", f"more than {MAX_ROWS} rows; split the file"))
-            break
-        if None in row:
-            errors.append(RowError(number, "", "more fields than the header has columns"))
-            continue
-        fields = {k: (v or "").strip() for k, v in row.items()}
-        if not any(fields.values()):
-            continue
+    for number, fields in rows:
         try:
             cpf = cpf_digits(fields["cpf"])
         except BadRequest as exc:

@@ -38,6 +38,7 @@ from typing import Any
 import msgspec
 
 from hub.errors import BadRequest
+from hub.operations.csv_rows import RowError, read
 from hub.operations.pricing import PriceRule
 from hub.operations.providers import (
     Channel,
@@ -69,17 +70,10 @@ COLUMNS = (
     "on_time_pct",
     "acceptance_pct",
 )
-MAX_ROWS = 50_000
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TRUE = {"true", "sim", "yes", "1", "s", "y"}
 _FALSE = {"false", "não", "nao", "no", "0", "n"}
 _INTERVAL = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
-
-
-class RowError(msgspec.Struct, frozen=True):
-    row: int  # line of the file, the header being line 1
-    column: str
-    message: str
 
 
 class _Bad(ValueError):
@@ -88,35 +82,9 @@ class _Bad(ValueError):
 
 def parse(text: str) -> tuple[list[NewProvider], list[RowError]]:
     """Every row as a checked NewProvider, or every error found; never a partial success."""
-    lines = text.lstrip("\ufeff").splitlines()
-    if not lines or not lines[0].strip():
-        return [], [RowError(1, "", "the file is empty; the first line must be the header")]
-    delimiter = ";" if lines[0].count(";") > lines[0].count(",") else ","
-    reader = csv.DictReader(io.StringIO("\n".join(lines)), delimiter=delimiter)
-    header = [h.strip() for h in reader.fieldnames or []]
-    unknown = [h for h in header if h not in COLUMNS]
-    missing = [c for c in ("name", "phone") if c not in header]
-    if unknown or missing:
-        problems = [RowError(1, h, f"unknown column; known: {', '.join(COLUMNS)}") for h in unknown]
-        problems += [RowError(1, c, "required column missing") for c in missing]
-        return [], problems
-    reader.fieldnames = header
+    rows, errors = read(text, COLUMNS, ("name", "phone"))
     made: list[NewProvider] = []
-    errors: list[RowError] = []
-    try:
-        rows = list(enumerate(reader, start=2))
-    except csv.Error as exc:  # a field longer than the csv module allows, a stray NUL
-        return [], [RowError(reader.line_num, "", f"not readable as CSV: {exc}")]
-    for number, row in rows:
-        if number - 1 > MAX_ROWS:
-            errors.append(RowError(number, "", f"more than {MAX_ROWS} rows; split the file"))
-            break
-        if None in row:
-            errors.append(RowError(number, "", "more fields than the header has columns"))
-            continue
-        fields = {k: (v or "").strip() for k, v in row.items()}
-        if not any(fields.values()):
-            continue  # blank line
+    for number, fields in rows:
         row_errors: list[RowError] = []
         values: dict[str, Any] = {}
         for column, convert in _CONVERTERS.items():

@@ -7,7 +7,8 @@ import time
 import msgspec
 
 from hub.errors import HubError, NotFound
-from hub.operations.provider_csv import RowError, parse, render
+from hub.operations.csv_rows import RowError
+from hub.operations.provider_csv import parse, render
 from hub.operations.providers import (
     DispatchProfile,
     NewProvider,
