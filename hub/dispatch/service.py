@@ -55,9 +55,10 @@ log = logging.getLogger(__name__)
 
 SYSTEM = "system"
 AUTO_MODES = (Channel.APP, Channel.WEB, Channel.LINK)  # verbal needs an operator's call
-HOMES_KEPT = 100_000  # offers whose attendance this node remembers (insertion order)
+KEPT = 100_000  # offer homes and attendance clients this node remembers (insertion order)
 
 T = TypeVar("T")
+V = TypeVar("V")
 
 
 def now_ms() -> int:
@@ -530,7 +531,8 @@ class Dispatcher:
                 raise NotFound(f"no attendance {attendance_id}")
             event = await records.events.get(attendance.event_id)
             assert event is not None  # a foreign key
-            client_id = self.clients[attendance_id] = event.client_id
+            client_id = event.client_id
+            _keep(self.clients, attendance_id, client_id)
         client = self.hub.matching.clients.get(client_id)
         if client is None:
             client = await self.hub.records.clients.get(client_id)
@@ -551,10 +553,16 @@ class Dispatcher:
         return home[0]
 
     def _remember(self, offer: Offer) -> tuple[int, int]:
-        home = self.homes[offer.id] = (offer.attendance_id, offer.provider_id)
-        if len(self.homes) > HOMES_KEPT:
-            del self.homes[next(iter(self.homes))]  # the oldest
+        home = (offer.attendance_id, offer.provider_id)
+        _keep(self.homes, offer.id, home)
         return home
+
+
+def _keep(cache: dict[int, V], key: int, value: V) -> None:
+    """Remember ``value``, forgetting the oldest entry past KEPT (insertion order)."""
+    cache[key] = value
+    if len(cache) > KEPT:
+        del cache[next(iter(cache))]
 
 
 def _find(offers: list[Offer], offer_id: int) -> Offer:
