@@ -98,6 +98,9 @@ CODES: dict[str, CodeInfo] = {
     "over_km_limit": CodeInfo(
         "error", 409, "The tow is longer than the plan covers; open it as avulso."
     ),
+    "over_value_cap": CodeInfo(
+        "error", 409, "The provider's price is over the plan's value cap; avulso, or another."
+    ),
     # address search
     "invalid_cep": CodeInfo("error", 400, "A CEP has 8 digits (01310-100)."),
     "geocoder_unavailable": CodeInfo(
@@ -134,6 +137,7 @@ REST_ONLY = frozenset(
         "provider_unreachable",
         "invalid_cep",
         "over_km_limit",
+        "over_value_cap",
         "geocoder_unavailable",
     }
 )

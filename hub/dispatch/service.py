@@ -89,6 +89,7 @@ class Dispatcher:
         self.running: set[asyncio.Task[None]] = set()
         self.clients: dict[int, int] = {}  # attendance id -> client id (never changes)
         self.homes: dict[int, tuple[int, int]] = {}  # offer id -> (attendance, provider)
+        self.caps: dict[int, int | None] = {}  # attendance id -> the plan's value cap
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -119,6 +120,7 @@ class Dispatcher:
         if mode is Channel.VERBAL:
             raise BadRequest("a verbal dispatch is recorded with its ETA (the verbal route)")
         await self.delivery.reachable(provider_id, mode)
+        await self._within_cap(attendance_id, provider_id)
         rules = await self._rules(attendance_id)
 
         async def work(ledger: Ledger, out: Outcome, now: int) -> Offer:
@@ -147,6 +149,7 @@ class Dispatcher:
         provider = await self.hub.records.providers.get(provider_id)
         if provider is None or not provider.active:
             raise NotFound(f"no active provider {provider_id}")
+        await self._within_cap(attendance_id, provider_id)
 
         async def work(ledger: Ledger, out: Outcome, now: int) -> Offer:
             self._still_open(ledger.attendance)
@@ -350,7 +353,7 @@ class Dispatcher:
                 await ledger.save(msgspec.structs.replace(a, due_ms=None))
             return
         if a.automatic:
-            find = self._finder(a, rules, now)
+            find = self._finder(a, rules, now, await self._cap(a.id))
             while True:
                 decision = cascade.decide(rules, ledger.offers, now, find)
                 if not isinstance(decision, cascade.MakeOffer):
@@ -467,21 +470,15 @@ class Dispatcher:
         if a.state not in DISPATCHABLE:
             raise Conflict(f"attendance {a.id} is {a.state.value}", code="illegal_transition")
 
-    def _finder(self, a: Attendance, rules: DispatchRules, now: int) -> cascade.Find:
+    def _finder(
+        self, a: Attendance, rules: DispatchRules, now: int, cap: int | None
+    ) -> cascade.Find:
         """The cascade's ``find``: the best-ranked provider over the automatic modes."""
-        origin, code = assistance(a)
-        client_id = self.clients.get(a.id)
-        destination = None if a.destination is None else Point(a.destination.lat, a.destination.lng)
+        job = msgspec.structs.replace(job_query(a), client_id=self.clients.get(a.id))
 
         def find(radius_km: float, offered: Collection[int]) -> tuple[int, Channel] | None:
-            query = MatchQuery(
-                origin=Point(origin.lat, origin.lng),
-                service=code,
-                destination=destination,
-                client_id=client_id,
-                radius_km=radius_km,
-            )
-            return self.hub.matching.pick(query, AUTO_MODES, offered, now)
+            query = msgspec.structs.replace(job, radius_km=radius_km)
+            return self.hub.matching.pick(query, AUTO_MODES, offered, now, cap)
 
         return find
 
@@ -540,6 +537,38 @@ class Dispatcher:
             self.hub.matching.client_changed(client)
         return client.rules
 
+    async def _cap(self, attendance_id: int) -> int | None:
+        """What the plan pays at most for this attendance's service (None: no cap, or an
+        avulso attendance, which the plan does not pay)."""
+        if attendance_id in self.caps:
+            return self.caps[attendance_id]
+        records = self.hub.records
+        a = await records.attendances.get(attendance_id)
+        cap = None
+        if a is not None and a.service is not None and not a.avulso:
+            beneficiary = await records.beneficiaries.get(a.beneficiary_id)
+            plan = None if beneficiary is None else await records.plans.get(beneficiary.plan_id)
+            limit = None if plan is None else plan.coverage.get(a.service)
+            cap = None if limit is None else limit.value_cap_cents
+        _keep(self.caps, attendance_id, cap)
+        return cap
+
+    async def _within_cap(self, attendance_id: int, provider_id: int) -> None:
+        """Refuse a provider whose price for the job is over the plan's value cap."""
+        cap = await self._cap(attendance_id)
+        if cap is None:
+            return
+        a = await self.hub.records.attendances.get(attendance_id)
+        if a is None or a.origin is None or a.service is None:
+            return
+        price = self.hub.matching.price_for(provider_id, job_query(a))
+        if price is not None and price > cap:
+            raise Conflict(
+                f"provider {provider_id} charges R$ {price / 100:.2f} for this job, over the"
+                f" plan's cap of R$ {cap / 100:.2f}: choose another, or open it as avulso",
+                code="over_value_cap",
+            )
+
     async def _offer_home(self, offer_id: int, provider_id: int | None) -> int:
         """The attendance of an offer made to ``provider_id`` (any provider when None);
         offer_unknown otherwise.  Offers this node made are known without a query."""
@@ -563,6 +592,13 @@ def _keep(cache: dict[int, V], key: int, value: V) -> None:
     cache[key] = value
     if len(cache) > KEPT:
         del cache[next(iter(cache))]
+
+
+def job_query(a: Attendance) -> MatchQuery:
+    """The matching query of an attendance's job (an assistance)."""
+    origin, code = assistance(a)
+    destination = None if a.destination is None else Point(a.destination.lat, a.destination.lng)
+    return MatchQuery(origin=Point(origin.lat, origin.lng), service=code, destination=destination)
 
 
 def _find(offers: list[Offer], offer_id: int) -> Offer:

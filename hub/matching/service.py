@@ -267,11 +267,16 @@ class MatchService:
         )
 
     def pick(
-        self, query: MatchQuery, modes: Sequence[Channel], exclude: Collection[int], now_ms: int
+        self,
+        query: MatchQuery,
+        modes: Sequence[Channel],
+        exclude: Collection[int],
+        now_ms: int,
+        price_cap_cents: int | None = None,
     ) -> tuple[int, Channel] | None:
-        """The best-ranked provider not in ``exclude`` that one of ``modes`` can reach, and
-        the first such mode: what an automatic cascade offers next.  One walk of the index
-        for all the modes (``candidates`` would take one per mode)."""
+        """The best-ranked provider not in ``exclude`` that one of ``modes`` can reach (and,
+        with a cap, whose price for the job is within it), and the first such mode: what
+        an automatic cascade offers next.  One walk of the index for all the modes."""
         requests = [self.request(msgspec.structs.replace(query, mode=m), now_ms) for m in modes]
         origin = query.origin
         reach: dict[int, Channel] = {}
@@ -282,6 +287,10 @@ class MatchService:
             known = self.known[provider_id]
             here = self.index.positions[provider_id]
             d = distance_m(origin.lat, origin.lng, here.lat, here.lng)
+            if price_cap_cents is not None:
+                price = self.job_price(known.provider, query, d)
+                if price is not None and price > price_cap_cents:
+                    return False
             situation = self.situation(known, d, now_ms)
             for request in requests:
                 if eligible(known.provider.profile, situation, request):
@@ -297,23 +306,38 @@ class MatchService:
         best = ranked[0][1].provider_id
         return best, reach[best]
 
-    def _factors(self, hit: Hit, query: MatchQuery) -> Factors:
-        known = self.known[hit.provider_id]
-        profile = known.provider.profile
-        job_m = hit.distance_m
+    def job_price(self, provider: Provider, query: MatchQuery, to_origin_m: float) -> int | None:
+        """The provider's standard-table price for the job: to the origin, then to the
+        destination, on roads (the road factor); None without a table for the service."""
+        rule = provider.profile.prices.get(query.service)
+        if rule is None:
+            return None
+        job_m = to_origin_m
         if query.destination is not None:
             job_m += distance_m(
                 query.origin.lat, query.origin.lng, query.destination.lat, query.destination.lng
             )
-        rule = profile.prices.get(query.service)
+        return price_cents(rule, job_m * self.road_factor / 1000)
+
+    def price_for(self, provider_id: int, query: MatchQuery) -> int | None:
+        """The provider's price for the job from where it is now (None: no table, or no
+        position)."""
+        known = self.known.get(provider_id)
+        here = self.index.positions.get(provider_id)
+        if known is None or here is None:
+            return None
+        d = distance_m(query.origin.lat, query.origin.lng, here.lat, here.lng)
+        return self.job_price(known.provider, query, d)
+
+    def _factors(self, hit: Hit, query: MatchQuery) -> Factors:
+        known = self.known[hit.provider_id]
+        profile = known.provider.profile
         speed = service(query.service).avg_speed_kmh
         return Factors(
             provider_id=hit.provider_id,
             distance_m=hit.distance_m,
             eta_min=straight_line_eta_min(hit.distance_m, self.road_factor, speed),
-            price_cents=None
-            if rule is None
-            else price_cents(rule, job_m * self.road_factor / 1000),
+            price_cents=self.job_price(known.provider, query, hit.distance_m),
             preferred=profile.preferred,
             partner=query.client_id is not None and query.client_id in profile.partner_of,
             on_time_pct=profile.on_time_pct if known.on_time_pct is None else known.on_time_pct,
