@@ -104,6 +104,14 @@ async def register(request: Request) -> Response:
     return JSON(created, status_code=201)
 
 
+async def of_beneficiary(request: Request) -> Response:
+    """The beneficiary's attendances, newest first: the history the form shows."""
+    await require(request, Role.OPERATOR)
+    records = request.state.hub.records
+    found = await records.attendances.of_beneficiary(path_id(request, "beneficiary_id"))
+    return JSON(AttendanceList(found))
+
+
 async def of_event(request: Request) -> Response:
     await require(request, Role.OPERATOR)
     records = request.state.hub.records
@@ -133,6 +141,7 @@ async def one(request: Request) -> Response:
 routes = [
     Route("/services", services),
     Route("/beneficiaries/{beneficiary_id}/usage", plan_usage),
+    Route("/beneficiaries/{beneficiary_id}/attendances", of_beneficiary),
     Route("/events/{event_id}/attendances", register, methods=["POST"]),
     Route("/events/{event_id}/attendances", of_event, methods=["GET"]),
     Route("/attendances/{attendance_id}", one),
@@ -147,6 +156,13 @@ operations = [
         UsageList,
         admin=True,
         errors=(404,),
+    ),
+    Operation(
+        "GET",
+        "/beneficiaries/{beneficiary_id}/attendances",
+        "The beneficiary's attendances, newest first",
+        AttendanceList,
+        admin=True,
     ),
     Operation(
         "POST",

@@ -433,11 +433,15 @@ class Dispatcher:
             if other.state is OfferState.PENDING:
                 await self._close(ledger, out, other, OfferState.WITHDRAWN, TAKEN, now)
         a = ledger.attendance
+        price = None
+        if a.avulso and a.origin is not None:  # the plan does not pay: the table's price
+            price = self.hub.matching.price_for(won.provider_id, job_query(a))
         await ledger.save(
             msgspec.structs.replace(
                 a,
                 state=after(a.state, Step.ASSIGN),
                 provider_id=won.provider_id,
+                price_cents=price,
                 assigned_ms=now,
                 promised_ms=now + eta_min * 60_000,
                 automatic=False,

@@ -96,6 +96,7 @@ class Attendance(msgspec.Struct, frozen=True, kw_only=True):
     automatic: bool = False  # an automatic cascade is running
     due_ms: int | None = None  # when dispatch looks at it again (a deadline, a stagger)
     dispatch_note: str = ""  # why no provider was found
+    price_cents: int | None = None  # avulso: the assigned provider's standard-table price
 
 
 class AttendanceLogEntry(msgspec.Struct, frozen=True, kw_only=True):

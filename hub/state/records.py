@@ -205,7 +205,7 @@ ATTENDANCE_COLUMNS = (
 # Written by dispatch only (AttendanceRecords.add leaves them to their defaults).
 DISPATCH_COLUMNS = (
     "provider_id, assigned_ms, promised_ms, arrived_ms, finished_ms, automatic, due_ms,"
-    " dispatch_note"
+    " dispatch_note, price_cents"
 )
 ATTENDANCE_READ = f"{ATTENDANCE_COLUMNS}, {DISPATCH_COLUMNS}"
 _decode_place = msgspec.json.Decoder(Place | None).decode
@@ -273,6 +273,7 @@ def attendance_from(row: Sequence[Any]) -> Attendance:
         automatic=bool(row[23]),
         due_ms=row[24],
         dispatch_note=row[25],
+        price_cents=row[26],
     )
 
 
@@ -288,6 +289,7 @@ def dispatch_row(attendance: Attendance) -> tuple[Any, ...]:
         a.automatic,
         a.due_ms,
         a.dispatch_note,
+        a.price_cents,
         a.state.value,
     )
 
@@ -481,6 +483,9 @@ class AttendanceRecords(Protocol):
 
     async def in_states(self, states: Sequence[str], *, limit: int = 1000) -> list[Attendance]:
         """Attendances in any of ``states`` (a live panel), oldest first."""
+
+    async def of_beneficiary(self, beneficiary_id: int, *, limit: int = 50) -> list[Attendance]:
+        """The beneficiary's attendances, newest first (the form's history)."""
 
     async def log(self, attendance_id: int) -> list[AttendanceLogEntry]:
         """The attendance's log, oldest first."""

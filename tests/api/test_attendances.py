@@ -197,3 +197,13 @@ async def test_an_address_without_coordinates_is_a_clear_400(event):
         f"/events/{http.event_id}/attendances", json={**TOW, "scheduled_ms": 1_000_000}
     )
     assert past.status_code == 400 and "past" in past.json()["error"]["message"]
+
+
+async def test_the_beneficiarys_attendance_history_newest_first(event):
+    http = event
+    first = (await http.post(f"/events/{http.event_id}/attendances", json=TOW)).json()
+    question = {"kind": "question", "requester_name": "Ana", "requester_phone": "11999990000"}
+    second = (await http.post(f"/events/{http.event_id}/attendances", json=question)).json()
+    history = (await http.get(f"/beneficiaries/{http.beneficiary_id}/attendances")).json()
+    assert [a["id"] for a in history["attendances"]] == [second["id"], first["id"]]
+    assert (await http.get("/beneficiaries/999/attendances")).json() == {"attendances": []}

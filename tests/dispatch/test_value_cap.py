@@ -92,3 +92,7 @@ async def test_an_avulso_attendance_is_not_capped(scene):
         tow = await register(scene, avulso=True, avulso_reason="cliente paga")
         offer = await app.until(lambda f: f["type"] == "offer")
         assert offer["attendance_id"] == tow["id"]
+        await app.send({"type": "accept", "offer_id": offer["offer_id"], "eta_min": 10})
+        await app.until(lambda f: f["type"] == "assignment")
+    done = (await scene.attendance(tow["id"]))["attendance"]
+    assert (done["avulso"], done["price_cents"]) == (True, 15_000)  # the standard table's

@@ -393,6 +393,15 @@ class PostgresAttendances:
         )
         return [int(r[0]) for r in rows]
 
+    async def of_beneficiary(self, beneficiary_id: int, *, limit: int = 50) -> list[Attendance]:
+        rows = await self.store.fetch(
+            f"SELECT {PG_ATTENDANCE_COLUMNS} FROM attendances WHERE beneficiary_id = $1"
+            " ORDER BY at_ms DESC, id DESC LIMIT $2",
+            beneficiary_id,
+            limit,
+        )
+        return [attendance_from(row) for row in rows]
+
     async def in_states(self, states: Sequence[str], *, limit: int = 1000) -> list[Attendance]:
         rows = await self.store.fetch(
             f"SELECT {PG_ATTENDANCE_COLUMNS} FROM attendances WHERE state = ANY($1::text[])"

@@ -362,6 +362,15 @@ class SqliteAttendances:
         )
         return [int(r[0]) for r in rows]
 
+    async def of_beneficiary(self, beneficiary_id: int, *, limit: int = 50) -> list[Attendance]:
+        rows = await self.store.fetch(
+            f"SELECT {ATTENDANCE_READ} FROM attendances WHERE beneficiary_id = ?"
+            " ORDER BY at_ms DESC, id DESC LIMIT ?",
+            beneficiary_id,
+            limit,
+        )
+        return [attendance_from(row) for row in rows]
+
     async def in_states(self, states: Sequence[str], *, limit: int = 1000) -> list[Attendance]:
         marks = ",".join("?" * len(states)) or "NULL"
         rows = await self.store.fetch(
