@@ -44,6 +44,7 @@ from hub.dispatch.offers import (
 from hub.errors import BadRequest, Conflict, Forbidden, NotFound
 from hub.matching.service import MatchQuery, Point
 from hub.operations.attendances import Attendance, AttendanceState
+from hub.operations.beneficiaries import Plan
 from hub.operations.clients import DispatchRules
 from hub.operations.providers import Channel
 from hub.state.ledger import Entry, Ledger, NewOffer
@@ -55,7 +56,7 @@ log = logging.getLogger(__name__)
 
 SYSTEM = "system"
 AUTO_MODES = (Channel.APP, Channel.WEB, Channel.LINK)  # verbal needs an operator's call
-KEPT = 100_000  # offer homes and attendance clients this node remembers (insertion order)
+KEPT = 100_000  # cache entries this node remembers, each kind (insertion order)
 
 T = TypeVar("T")
 V = TypeVar("V")
@@ -89,7 +90,8 @@ class Dispatcher:
         self.running: set[asyncio.Task[None]] = set()
         self.clients: dict[int, int] = {}  # attendance id -> client id (never changes)
         self.homes: dict[int, tuple[int, int]] = {}  # offer id -> (attendance, provider)
-        self.caps: dict[int, int | None] = {}  # attendance id -> the plan's value cap
+        self.plan_of: dict[int, int] = {}  # beneficiary id -> plan id
+        self.plans: dict[int, Plan] = {}  # plan id -> plan
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -120,10 +122,10 @@ class Dispatcher:
         if mode is Channel.VERBAL:
             raise BadRequest("a verbal dispatch is recorded with its ETA (the verbal route)")
         await self.delivery.reachable(provider_id, mode)
-        await self._within_cap(attendance_id, provider_id)
         rules = await self._rules(attendance_id)
 
         async def work(ledger: Ledger, out: Outcome, now: int) -> Offer:
+            await self._within_cap(ledger.attendance, provider_id)
             secret = secrets.token_urlsafe(24) if mode is Channel.LINK else None
             offer = await self._make(
                 ledger,
@@ -149,10 +151,10 @@ class Dispatcher:
         provider = await self.hub.records.providers.get(provider_id)
         if provider is None or not provider.active:
             raise NotFound(f"no active provider {provider_id}")
-        await self._within_cap(attendance_id, provider_id)
 
         async def work(ledger: Ledger, out: Outcome, now: int) -> Offer:
             self._still_open(ledger.attendance)
+            await self._within_cap(ledger.attendance, provider_id)
             offer = await self._make(
                 ledger,
                 out,
@@ -353,7 +355,7 @@ class Dispatcher:
                 await ledger.save(msgspec.structs.replace(a, due_ms=None))
             return
         if a.automatic:
-            find = self._finder(a, rules, now, await self._cap(a.id))
+            find = self._finder(a, rules, now, await self._cap(a))
             while True:
                 decision = cascade.decide(rules, ledger.offers, now, find)
                 if not isinstance(decision, cascade.MakeOffer):
@@ -541,29 +543,33 @@ class Dispatcher:
             self.hub.matching.client_changed(client)
         return client.rules
 
-    async def _cap(self, attendance_id: int) -> int | None:
+    async def _cap(self, a: Attendance) -> int | None:
         """What the plan pays at most for this attendance's service (None: no cap, or an
-        avulso attendance, which the plan does not pay)."""
-        if attendance_id in self.caps:
-            return self.caps[attendance_id]
+        avulso attendance, which the plan does not pay).  Plans and the beneficiaries'
+        plans are kept once read: neither changes through the API."""
+        if a.avulso or a.service is None:
+            return None
         records = self.hub.records
-        a = await records.attendances.get(attendance_id)
-        cap = None
-        if a is not None and a.service is not None and not a.avulso:
+        plan_id = self.plan_of.get(a.beneficiary_id)
+        if plan_id is None:
             beneficiary = await records.beneficiaries.get(a.beneficiary_id)
-            plan = None if beneficiary is None else await records.plans.get(beneficiary.plan_id)
-            limit = None if plan is None else plan.coverage.get(a.service)
-            cap = None if limit is None else limit.value_cap_cents
-        _keep(self.caps, attendance_id, cap)
-        return cap
+            if beneficiary is None:
+                return None
+            plan_id = beneficiary.plan_id
+            _keep(self.plan_of, a.beneficiary_id, plan_id)
+        plan = self.plans.get(plan_id)
+        if plan is None:
+            plan = await records.plans.get(plan_id)
+            if plan is None:
+                return None
+            _keep(self.plans, plan_id, plan)
+        limit = plan.coverage.get(a.service)
+        return None if limit is None else limit.value_cap_cents
 
-    async def _within_cap(self, attendance_id: int, provider_id: int) -> None:
+    async def _within_cap(self, a: Attendance, provider_id: int) -> None:
         """Refuse a provider whose price for the job is over the plan's value cap."""
-        cap = await self._cap(attendance_id)
-        if cap is None:
-            return
-        a = await self.hub.records.attendances.get(attendance_id)
-        if a is None or a.origin is None or a.service is None:
+        cap = await self._cap(a)
+        if cap is None or a.origin is None:
             return
         price = self.hub.matching.price_for(provider_id, job_query(a))
         if price is not None and price > cap:
