@@ -32,12 +32,17 @@ class Credentials(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     password: str
 
 
+def bearer_token(request: Request, what: str = "token") -> str:
+    """The token of an ``Authorization: Bearer`` header; token_missing without one."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized(f"send Authorization: Bearer <{what}>", code="token_missing")
+    return token.strip()
+
+
 async def require(request: Request, needed: Role) -> Actor:
     """The caller, if its token is valid and its role at least ``needed``."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("send Authorization: Bearer <token>", code="token_missing")
-    return await actor_from_token(request.state.hub, token.strip(), needed)
+    return await actor_from_token(request.state.hub, bearer_token(request), needed)
 
 
 async def actor_from_token(hub: Hub, token: str, needed: Role) -> Actor:

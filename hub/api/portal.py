@@ -18,13 +18,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from hub import wire
+from hub.api.auth import bearer_token
 from hub.api.openapi import Operation
 from hub.api.responses import JSON, body_as, path_id
 from hub.channels.provider import provider_step
 from hub.context import Hub
 from hub.dispatch.delivery import (
     LINK_PATH,
-    SESSION_MODES,
     assignment_frame,
     assistance,
     parse_link,
@@ -33,6 +33,7 @@ from hub.dispatch.lifecycle import Step
 from hub.dispatch.offers import EtaMin, Offer, OfferState, RefusalReason
 from hub.errors import BadRequest, FrameError, NotFound, Unauthorized
 from hub.operations.attendances import AttendanceState
+from hub.operations.providers import SESSION_MODES
 
 
 class OfferView(msgspec.Struct, kw_only=True):
@@ -117,11 +118,8 @@ async def portal_login(request: Request) -> Response:
 
 
 async def provider_id(request: Request) -> int:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("send Authorization: Bearer <provider token>", code="token_missing")
     hub: Hub = request.state.hub
-    return (await hub.provider_from_token(token.strip())).id
+    return (await hub.provider_from_token(bearer_token(request, "provider token"))).id
 
 
 async def portal_offers(request: Request) -> Response:

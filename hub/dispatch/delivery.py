@@ -22,7 +22,7 @@ from hub.dispatch.offers import Offer, OfferState
 from hub.errors import Conflict, NotFound
 from hub.geo import distance_m
 from hub.operations.attendances import Attendance, Place
-from hub.operations.providers import Channel
+from hub.operations.providers import SESSION_MODES, Channel
 from hub.operations.services import service
 
 if TYPE_CHECKING:
@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 LINK_PATH = "/links/"  # the API of a link; people open LINK_PAGE, which calls it
 LINK_PAGE = "/console/link.html#"
 STATUS_STREAM = "status"  # live-state stream: each decision's attendance-log entries
-SESSION_MODES = (Channel.APP, Channel.WEB)
 
 
 def link_hash(secret: str) -> str:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, TypeVar
 import msgspec
 
 from hub.dispatch import cascade
-from hub.dispatch.delivery import SESSION_MODES, Delivery, assistance, link_hash, offer_frame
+from hub.dispatch.delivery import Delivery, assistance, link_hash, offer_frame
 from hub.dispatch.lifecycle import (
     DISPATCHABLE,
     ENGAGED,
@@ -46,7 +46,7 @@ from hub.matching.service import MatchQuery, Point
 from hub.operations.attendances import Attendance, AttendanceState
 from hub.operations.beneficiaries import Plan
 from hub.operations.clients import DispatchRules
-from hub.operations.providers import Channel
+from hub.operations.providers import SESSION_MODES, Channel
 from hub.state.ledger import Entry, Ledger, NewOffer
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import msgspec
 
-from hub.operations.providers import Channel, DispatchProfile
+from hub.operations.providers import SESSION_MODES, Channel, DispatchProfile
 from hub.state.live import Connectivity
 
 
@@ -36,9 +36,6 @@ class Request(msgspec.Struct, frozen=True, kw_only=True):
 
 
 Predicate = Callable[[DispatchProfile, Situation, Request], bool]
-
-# Modes whose offers need the provider's own session: duty and connectivity apply to them.
-_SESSION_MODES = {Channel.APP, Channel.WEB}
 
 
 def _connected(profile: DispatchProfile, situation: Situation, request: Request) -> bool:
@@ -66,7 +63,7 @@ RULES: tuple[tuple[str, str, Predicate], ...] = (
     (
         "on_duty",
         "is off duty",
-        lambda p, s, r: s.on_duty or r.mode not in _SESSION_MODES,
+        lambda p, s, r: s.on_duty or r.mode not in SESSION_MODES,
     ),
     ("engaged", "is engaged on another attendance", lambda p, s, r: not s.engaged),
     ("channel", "cannot be reached by this dispatch mode", lambda p, s, r: r.mode in p.channels),

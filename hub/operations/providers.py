@@ -31,6 +31,11 @@ class Channel(StrEnum):
     VERBAL = "verbal"  # by phone, recorded by the operator
 
 
+# Modes whose offers reach the provider's own session (app or portal): duty and
+# connectivity apply to them, and offers go out on the session.
+SESSION_MODES = frozenset({Channel.APP, Channel.WEB})
+
+
 Minutes = Annotated[int, msgspec.Meta(ge=0, le=24 * 60)]
 
 
