@@ -13,7 +13,7 @@ from hub import wire
 from hub.channels.sessions import SessionRegistry
 from hub.config import Settings
 from hub.dispatch.lifecycle import Step
-from hub.dispatch.punctuality import ON_THE_WAY
+from hub.dispatch.punctuality import ON_THE_WAY, Punctuality, punctuality
 from hub.errors import HubError, TokenError
 from hub.geo import distance_m
 from hub.ingest.filter import FilterRules, FixFilter
@@ -24,6 +24,7 @@ from hub.metrics import Metrics
 from hub.operations.attendances import Attendance
 from hub.operations.clients import Client
 from hub.operations.providers import Provider
+from hub.operations.services import service
 from hub.state.live import LivePosition, LiveState
 from hub.state.records import Records
 from hub.tokens import PROVIDER_AUDIENCE, TokenIssuer, provider_claims
@@ -134,6 +135,20 @@ class Hub:
             self.jobs.pop(provider_id, None)
         else:
             self.jobs[provider_id] = Job(attendance.id, origin.lat, origin.lng)
+
+    def punctuality(self, attendance: Attendance, now_ms: int) -> Punctuality | None:
+        """On time or late, and the late risk from the provider's live GPS; None until a
+        provider has the attendance."""
+        if attendance.provider_id is None or attendance.service is None:
+            return None
+        here = self.matching.index.positions.get(attendance.provider_id)
+        return punctuality(
+            attendance,
+            None if here is None or not here.live else (here.lat, here.lng),
+            now_ms,
+            road_factor=self.settings.road_factor,
+            speed_kmh=service(attendance.service).avg_speed_kmh,
+        )
 
     async def kpis_changed(self, provider_id: int) -> None:
         await self.refresh_kpis(provider_id)

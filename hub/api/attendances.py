@@ -12,7 +12,7 @@ from starlette.routing import Route
 from hub.api.auth import require
 from hub.api.openapi import Operation
 from hub.api.responses import JSON, body_as, path_id
-from hub.dispatch.punctuality import Punctuality, punctuality
+from hub.dispatch.punctuality import Punctuality
 from hub.errors import Conflict, NotFound
 from hub.operations.attendances import (
     Attendance,
@@ -25,7 +25,7 @@ from hub.operations.attendances import (
     usage,
 )
 from hub.operations.events import EventState
-from hub.operations.services import CATALOGUE, ServiceType, service
+from hub.operations.services import CATALOGUE, ServiceType
 from hub.operations.users import Role
 
 
@@ -124,17 +124,7 @@ async def one(request: Request) -> Response:
     found = await records.attendances.get(path_id(request, "attendance_id"))
     if found is None:
         raise NotFound("no such attendance")
-    timing = None
-    if found.provider_id is not None and found.service is not None:
-        hub = request.state.hub
-        here = hub.matching.index.positions.get(found.provider_id)
-        timing = punctuality(
-            found,
-            None if here is None or not here.live else (here.lat, here.lng),
-            now_ms(),
-            road_factor=hub.settings.road_factor,
-            speed_kmh=service(found.service).avg_speed_kmh,
-        )
+    timing = request.state.hub.punctuality(found, now_ms())
     return JSON(AttendanceView(found, await records.attendances.log(found.id), timing))
 
 

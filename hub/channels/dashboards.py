@@ -24,10 +24,8 @@ from hub import wire
 from hub.channels.lean_ws import text_frame
 from hub.channels.panels import ATTENDANCE, MAP, PANELS, panel_of, row
 from hub.dispatch.delivery import STATUS_STREAM
-from hub.dispatch.punctuality import punctuality
 from hub.errors import StoreUnavailable
 from hub.operations.attendances import Attendance
-from hub.operations.services import service
 from hub.state.ledger import Entry
 from hub.state.live import StreamEntry, offset_key
 
@@ -165,19 +163,9 @@ class Dashboards:
         now = time.time_ns() // 1_000_000
         made = []
         for a in attendances:
-            name, timing = "", None
-            if a.provider_id is not None:
-                known = hub.matching.known.get(a.provider_id)
-                name = "" if known is None else known.provider.name
-                here = hub.matching.index.positions.get(a.provider_id)
-                timing = punctuality(
-                    a,
-                    None if here is None or not here.live else (here.lat, here.lng),
-                    now,
-                    road_factor=hub.settings.road_factor,
-                    speed_kmh=service(a.service).avg_speed_kmh if a.service else 40.0,
-                )
-            made.append(row(a, counts.get(a.id, 0), name, timing))
+            known = None if a.provider_id is None else hub.matching.known.get(a.provider_id)
+            name = "" if known is None else known.provider.name
+            made.append(row(a, counts.get(a.id, 0), name, hub.punctuality(a, now)))
         return made
 
     async def updates(self, entry: StreamEntry, only: str | None = None) -> list[wire.Update]:
