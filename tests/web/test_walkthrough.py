@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from hub.operations.beneficiaries import Address
-from tests.dispatch.scene import ORIGIN
 from tests.web.conftest import page_for, shot
 
 MAPS_URL = (
@@ -120,7 +119,6 @@ async def test_the_seed_walkthrough(browser, console_hub):
         await page.click("text=Evento #")
         listed = await page.inner_text("#attendances")
         assert "light_tow" in listed and "taxi" in listed
-    assert ORIGIN["lat"] == -23.5614
 
 
 async def test_the_origin_from_an_address_search(browser, tmp_path):
