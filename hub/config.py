@@ -157,6 +157,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     dashboard_queue_bytes: Annotated[
         int, _doc("Bytes queued for one console socket before it is cut off.", ge=65536)
     ] = 4 * 1024 * 1024
+    dashboard_flush_ms: Annotated[
+        float,
+        _doc(
+            "Console updates are gathered this long and written to each socket together.",
+            ge=0,
+            le=1000,
+        ),
+    ] = 10.0
     map_interval_s: Annotated[
         float, _doc("How often the live map gets the providers that moved.", gt=0)
     ] = 1.0

@@ -53,7 +53,8 @@ class Dashboards:
         # topic -> subscriber -> updates held until its snapshot is out (None: live)
         self.topics: dict[str, dict[Subscriber, list[tuple[str, bytes, bytes]] | None]] = {}
         self.map_seq = 0
-        self.batches: dict[str, list[tuple[bytes, bytes]]] = {}  # this loop iteration's
+        self.batches: dict[str, list[tuple[bytes, bytes]]] = {}  # not yet written
+        self.flush_s = hub.settings.dashboard_flush_ms / 1000
 
     # --- subscriptions ------------------------------------------------------------------
 
@@ -88,8 +89,10 @@ class Dashboards:
     def deliver(self, topic: str, offset: str, frame: wire.DashboardFrame) -> None:
         """Encode and frame once for every subscriber of the topic on this node.
 
-        Live subscribers get the updates of one loop iteration together (``_flush``): one
-        write, one system call, per subscriber however many updates there were.
+        Live subscribers get the updates of one ``dashboard_flush_ms`` window together
+        (``_flush``): one write, one system call, per subscriber however many updates
+        there were.  The writes are the fan-out's cost, so a busy hub gathers more per
+        write; a console sees its update at most one window later.
         """
         subscribers = self.topics.get(topic)
         if not subscribers:
@@ -99,7 +102,7 @@ class Dashboards:
         batch = self.batches.get(topic)
         if batch is None:
             batch = self.batches[topic] = []
-            asyncio.get_running_loop().call_soon(self._flush, topic)
+            asyncio.get_running_loop().call_later(self.flush_s, self._flush, topic)
         batch.append((data, framed))
         for held in subscribers.values():
             if held is not None:
