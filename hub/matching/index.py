@@ -1,13 +1,16 @@
 """The in-process spatial index: nearest eligible providers by H3 cell. Pure.
 
-Each service has its own tree of occupied H3 cells: roots at ``resolution - 6``, then
-``- 4``, ``- 2``, and leaves at ``resolution`` holding provider ids.  A query is a
-best-first walk: cells come off a heap in order of a lower bound on the distance from the
-origin to anything inside them (centre distance minus the cell's *reach*), providers in a
-leaf are measured exactly (great circle), and the walk stops once the next bound exceeds
-the k-th best distance or the radius.  Only cells occupied by the service are ever
-visited, so a rare service or a sparse outskirt costs a few coarse cells, not a crawl
-through empty ones.
+Each service has its own tree of occupied H3 cells: roots at ``resolution - 6``, a level
+per resolution (each cell has at most seven children: a walk measures few it does not
+need), and leaves at ``resolution`` holding provider ids.  A query is a best-first walk:
+cells come off a heap in order of a lower bound on the distance from the origin to
+anything inside them (centre distance minus the cell's *reach*), providers in a leaf are
+measured exactly, and the walk stops once the next bound exceeds the k-th best distance
+or the radius.  Positions and cell centres are kept as unit vectors: the chord between
+two orders exactly as their great-circle distance, ``math.dist`` measures it in C, and
+the great-circle distance follows from it with one ``asin``.  Only cells occupied by the
+service are ever visited, so a rare service or a sparse outskirt costs a few coarse
+cells, not a crawl through empty ones.
 
 Reach is an upper bound on the distance from a cell's centre to any point of its occupied
 descendants: a leaf's is its circumradius (its farthest vertex), a parent's the largest
@@ -20,15 +23,35 @@ Results are ordered by (distance, provider id): equal distances break ties by id
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable, Iterable
 from itertools import pairwise
 from typing import NamedTuple
 
 import h3.api.basic_int as h3
 
-from hub.geo import distance_m
+from hub.geo import EARTH_RADIUS_M, distance_m
 
 SLACK_M = 1.0  # float error in bounds, far below any distance that matters
+
+
+Vector = tuple[float, float, float]
+
+
+RADIANS = math.pi / 180
+
+
+def unit_vector(lat: float, lng: float, cos: Callable[[float], float] = math.cos) -> Vector:
+    """A position as a unit vector: chords between them order as great-circle distances,
+    and ``math.dist`` measures a chord in C.  (On every fix: hence the bound ``cos``.)"""
+    phi, lam = lat * RADIANS, lng * RADIANS
+    c = cos(phi)
+    return (c * cos(lam), c * math.sin(lam), math.sin(phi))
+
+
+def arc_m(chord: float) -> float:
+    """The great-circle distance, in metres, of a chord of the unit sphere."""
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, chord / 2))
 
 
 class Hit(NamedTuple):
@@ -60,11 +83,12 @@ class SpatialIndex:
         if not 6 <= resolution <= 15:
             raise ValueError(f"leaf resolution must be 6..15, got {resolution}")
         self.resolution = resolution
-        self.levels = (resolution - 6, resolution - 4, resolution - 2, resolution)
+        self.levels = tuple(range(resolution - 6, resolution + 1))
         self.positions: dict[int, Position] = {}
+        self.vectors: dict[int, Vector] = {}
         self.services: dict[int, frozenset[str]] = {}
         self.trees: dict[str, _Tree] = {}
-        self._centres: dict[int, tuple[float, float]] = {}
+        self._centres: dict[int, Vector] = {}
         self._radius: dict[int, float] = {}  # leaf circumradius
         self._chains: dict[int, tuple[int, ...]] = {}  # leaf -> (leaf, ancestors...)
 
@@ -85,8 +109,10 @@ class SpatialIndex:
     def move(self, provider_id: int, lat: float, lng: float, live: bool = True) -> None:
         """Set a provider's position: O(1) unless it changes leaf cell."""
         leaf = h3.latlng_to_cell(lat, lng, self.resolution)
-        old = self.positions.get(provider_id)
-        self.positions[provider_id] = Position(lat, lng, leaf, live)
+        positions = self.positions
+        old = positions.get(provider_id)
+        positions[provider_id] = Position(lat, lng, leaf, live)
+        self.vectors[provider_id] = unit_vector(lat, lng)
         if old is not None and old.leaf == leaf:
             return
         for service in self.services.get(provider_id, ()):
@@ -96,6 +122,7 @@ class SpatialIndex:
 
     def remove(self, provider_id: int) -> None:
         position = self.positions.pop(provider_id, None)
+        self.vectors.pop(provider_id, None)
         if position is not None:
             for service in self.services.get(provider_id, ()):
                 self._leave(service, provider_id, position.leaf)
@@ -121,12 +148,13 @@ class SpatialIndex:
         member = provider_id
         for cell in chain:
             siblings = tree.children.get(cell)
-            if siblings is None:
-                tree.children[cell] = {member}
-            else:
+            if siblings is not None:  # its ancestors are in the tree already
                 siblings.add(member)
+                break
+            tree.children[cell] = {member}
             member = cell
-        tree.roots.add(chain[-1])
+        else:
+            tree.roots.add(chain[-1])
         # reach grows upward from the leaf
         reach = self._leaf_radius(leaf)
         tree.reach[leaf] = reach
@@ -150,20 +178,19 @@ class SpatialIndex:
 
     # --- geometry (cached per cell) ------------------------------------------------------
 
-    def _centre(self, cell: int) -> tuple[float, float]:
+    def _centre(self, cell: int) -> Vector:
         centre = self._centres.get(cell)
         if centre is None:
-            centre = self._centres[cell] = h3.cell_to_latlng(cell)
+            centre = self._centres[cell] = unit_vector(*h3.cell_to_latlng(cell))
         return centre
 
     def _between(self, a: int, b: int) -> float:
-        (alat, alng), (blat, blng) = self._centre(a), self._centre(b)
-        return distance_m(alat, alng, blat, blng)
+        return arc_m(math.dist(self._centre(a), self._centre(b)))
 
     def _leaf_radius(self, leaf: int) -> float:
         radius = self._radius.get(leaf)
         if radius is None:
-            clat, clng = self._centre(leaf)
+            clat, clng = h3.cell_to_latlng(leaf)
             radius = (
                 max(distance_m(clat, clng, vlat, vlng) for vlat, vlng in h3.cell_to_boundary(leaf))
                 + SLACK_M
@@ -187,27 +214,31 @@ class SpatialIndex:
         tree = self.trees.get(service)
         if tree is None or k <= 0:
             return []
-        children, reach, positions = tree.children, tree.reach, self.positions
+        children, reach, centres, vectors = tree.children, tree.reach, self._centres, self.vectors
+        origin = unit_vector(lat, lng)
+        dist, asin, scale = math.dist, math.asin, 2 * EARTH_RADIUS_M
         leaf_level = len(self.levels) - 1
-
-        def lower_bound(cell: int) -> float:
-            clat, clng = self._centre(cell)
-            return distance_m(lat, lng, clat, clng) - reach[cell] - SLACK_M
-
-        heap = [(lower_bound(root), 0, root) for root in tree.roots]
+        heap = [
+            (scale * asin(min(1.0, dist(origin, centres[root]) / 2)) - reach[root], 0, root)
+            for root in tree.roots
+        ]
         heapq.heapify(heap)
         best: list[tuple[float, int]] = []  # max-heap of the k best as (-distance, -id)
-        bound = radius_m
+        bound = radius_m + SLACK_M
         while heap and heap[0][0] <= bound:
             _, level, cell = heapq.heappop(heap)
             if level < leaf_level:
+                level += 1
                 for child in children[cell]:
-                    heapq.heappush(heap, (lower_bound(child), level + 1, child))
+                    low = scale * asin(min(1.0, dist(origin, centres[child]) / 2)) - reach[child]
+                    if low <= bound:
+                        heapq.heappush(heap, (low, level, child))
                 continue
             for provider_id in children[cell]:
-                here = positions[provider_id]
-                d = distance_m(lat, lng, here.lat, here.lng)
-                if d > bound or (len(best) == k and (d, provider_id) >= (-best[0][0], -best[0][1])):
+                d = scale * asin(min(1.0, dist(origin, vectors[provider_id]) / 2))
+                if d > radius_m or (
+                    len(best) == k and (d, provider_id) >= (-best[0][0], -best[0][1])
+                ):
                     continue
                 if accept is not None and not accept(provider_id):
                     continue
@@ -216,8 +247,9 @@ class SpatialIndex:
                 else:
                     heapq.heappush(best, (-d, -provider_id))
                 if len(best) == k:
-                    bound = min(radius_m, -best[0][0])
+                    bound = min(radius_m, -best[0][0]) + SLACK_M
         ordered = sorted((-nd, -npid) for nd, npid in best)
+        positions = self.positions
         return [Hit(d, pid, positions[pid].live) for d, pid in ordered]
 
 
@@ -231,11 +263,12 @@ def brute_force(
     accept: Callable[[int], bool] | None = None,
 ) -> list[Hit]:
     """The reference: every provider of the service measured, same filters and order."""
+    origin = unit_vector(lat, lng)
     found = []
-    for provider_id, position in index.positions.items():
+    for provider_id in index.positions:
         if service not in index.services.get(provider_id, ()):
             continue
-        d = distance_m(lat, lng, position.lat, position.lng)
+        d = arc_m(math.dist(origin, index.vectors[provider_id]))
         if d <= radius_m and (accept is None or accept(provider_id)):
             found.append((d, provider_id))
     found.sort()
