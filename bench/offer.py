@@ -35,6 +35,7 @@ from typing import Any
 import asyncpg
 import httpx
 import msgspec
+import uvloop
 import websockets
 
 from bench.common import (
@@ -338,6 +339,8 @@ async def run(engine: str, quick: bool) -> dict[str, Any]:
     quiet_lags = [float(lag) for aid, lag in lags if aid <= last_quiet]
     loaded_lags = [float(lag) for aid, lag in lags if aid > last_quiet]
     rtt_p99 = percentile(quiet.rtt_ms, 0.99)
+    say(f"slowest offer round trips (ms): {[round(x, 2) for x in sorted(quiet.rtt_ms)[-5:]]}")
+    say(f"slowest baseline round trips (ms): {[round(x, 2) for x in sorted(baseline)[-5:]]}")
     base_p99 = percentile(baseline, 0.99)
     return {
         "scenario": "offer",
@@ -412,4 +415,4 @@ async def settle(
 
 
 def main(engine: str, quick: bool) -> dict[str, Any]:
-    return asyncio.run(run(engine, quick))
+    return uvloop.run(run(engine, quick))  # the apps' side as lean as the hub's

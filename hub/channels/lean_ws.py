@@ -11,10 +11,15 @@ subclass only stops saving memory (the attributes are re-read nowhere after acce
 from __future__ import annotations
 
 import struct
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.websockets import WebSocket
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+
+class FrameWriter(Protocol):
+    def write_frame(self, framed: bytes) -> int:
+        """Write whole frames; the bytes waiting to be sent, or -1 once closing."""
 
 
 class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
@@ -41,13 +46,22 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
 
 def text_frame(payload: bytes) -> bytes:
     """A server's unmasked, unfragmented text frame (RFC 6455, section 5.2)."""
+    return _frame(0x81, payload)
+
+
+def binary_frame(payload: bytes) -> bytes:
+    """A server's unmasked, unfragmented binary frame."""
+    return _frame(0x82, payload)
+
+
+def _frame(first: int, payload: bytes) -> bytes:
     size = len(payload)
     if size < 126:
-        head = struct.pack("!BB", 0x81, size)
+        head = struct.pack("!BB", first, size)
     elif size < 65536:
-        head = struct.pack("!BBH", 0x81, 126, size)
+        head = struct.pack("!BBH", first, 126, size)
     else:
-        head = struct.pack("!BBQ", 0x81, 127, size)
+        head = struct.pack("!BBQ", first, 127, size)
     return head + payload
 
 

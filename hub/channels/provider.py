@@ -19,6 +19,7 @@ from starlette.types import Message, Scope
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from hub import wire
+from hub.channels.lean_ws import frame_writer
 from hub.channels.outbox import Outbox
 from hub.dispatch.lifecycle import PROVIDER_STEPS, Step
 from hub.errors import CODES, Close, FrameError, HubError, TokenError
@@ -58,7 +59,9 @@ class ProviderSession:
         self.provider_id = provider_id  # the id only: the record is not needed after auth
         self.session_id = secrets.token_hex(8)
         self.intake = intake
-        self.outbox = Outbox(self._send, hub.settings.send_queue_bytes, self._overflow)
+        self.outbox = Outbox(
+            self._send, hub.settings.send_queue_bytes, self._overflow, frame_writer(websocket)
+        )
         self.last_rx = time.monotonic()
         # (last seq of a frame, arrival), oldest first.  Lists, not deques, throughout the
         # session: an empty deque costs ~600 bytes, and ten thousand sessions are held.

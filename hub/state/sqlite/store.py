@@ -1,13 +1,17 @@
 """Records engine on one SQLite file: the embedded default, nothing to install.
 
-One connection in WAL mode with ``synchronous=FULL``: a commit that returned survives a
-crash of the process and of the machine.  Writers take an asyncio lock so that transactions
-of concurrent coroutines never interleave on the shared connection.
+A writer connection in WAL mode with ``synchronous=FULL``: a commit that returned survives
+a crash of the process and of the machine.  Writers take an asyncio lock so that
+transactions of concurrent coroutines never interleave on the shared connection.  Reads
+outside a transaction (``fetch``) go to a second, read-only connection with its own
+thread: WAL lets it read while the writer writes, and a decision's trips to the writer's
+thread never queue behind a panel's or a ranking's queries.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
@@ -30,12 +34,16 @@ from hub.state.sqlite.operations import (
 from hub.state.sqlite.registry import SqliteProviders, SqliteTracks
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+CHECKPOINT_EVERY_S = 0.5
 
 
 class SqliteRecords:
     def __init__(self, path: str) -> None:
         self.path = path
         self._db: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._checkpoints: asyncio.Task[None] | None = None
         self._write_lock = asyncio.Lock()
         self.providers = SqliteProviders(self)
         self.tracks = SqliteTracks(self)
@@ -55,10 +63,25 @@ class SqliteRecords:
             await db.execute("PRAGMA synchronous=FULL")
             await db.execute("PRAGMA busy_timeout=5000")
             await db.execute("PRAGMA foreign_keys=ON")
+            await db.execute("PRAGMA wal_autocheckpoint=0")
+            reader = await aiosqlite.connect(self.path, isolation_level=None)
+            await reader.execute("PRAGMA query_only=ON")
+            await reader.execute("PRAGMA busy_timeout=5000")
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open SQLite file {self.path}: {exc}") from None
-        self._db = db
+        self._db, self._reader = db, reader
+        self._checkpoints = asyncio.create_task(self._checkpoint_forever())
         return self
+
+    async def _checkpoint_forever(self) -> None:
+        """Copy the WAL back into the database file, off the writer's thread."""
+        while True:
+            await asyncio.sleep(CHECKPOINT_EVERY_S)
+            if self._reader is not None:
+                try:
+                    await self._reader.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error as exc:
+                    log.warning("WAL checkpoint failed", extra={"err": str(exc)})
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -108,8 +131,12 @@ class SqliteRecords:
         return result
 
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
-        try:  # one trip to the connection's thread (execute + fetchall + close)
-            return list(await self.db.execute_fetchall(sql, args))
+        """Rows of a query, read outside any transaction (what is committed)."""
+        reader = self._reader
+        if reader is None:
+            raise StoreUnavailable("SQLite records store is not open")
+        try:  # one trip to the reader's thread (execute + fetchall + close)
+            return list(await reader.execute_fetchall(sql, args))
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"SQLite failed: {exc}") from None
 
@@ -141,9 +168,12 @@ class SqliteRecords:
         await self.fetch("SELECT 1")
 
     async def close(self) -> None:
-        if self._db is not None:
-            db, self._db = self._db, None
-            await db.close()
+        if self._checkpoints is not None:
+            self._checkpoints.cancel()
+        for db in (self._reader, self._db):
+            if db is not None:
+                await db.close()
+        self._db = self._reader = None
 
 
 def _in_transaction(conn: sqlite3.Connection, work: Callable[..., T], *args: Any) -> T:

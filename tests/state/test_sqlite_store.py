@@ -1,0 +1,46 @@
+"""The embedded store's two connections: reads beside the writer, checkpoints off it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from hub.state.sqlite.store import CHECKPOINT_EVERY_S, SqliteRecords
+
+
+async def test_reads_see_what_is_committed_without_waiting_for_the_writer(tmp_path):
+    records = await SqliteRecords(str(tmp_path / "hub.sqlite3")).open()
+    try:
+        async with records.transaction() as db:
+            await db.execute("CREATE TABLE scratch (x INTEGER)")
+        async with records.transaction() as db:
+            await db.execute("INSERT INTO scratch VALUES (1)")
+            # the writer holds its transaction open: a read neither waits nor sees it
+            inside = await asyncio.wait_for(records.fetch("SELECT count(*) FROM scratch"), 2)
+        after = await records.fetch("SELECT count(*) FROM scratch")
+        assert (inside[0][0], after[0][0]) == (0, 1)
+    finally:
+        await records.close()
+
+
+async def test_the_wal_is_copied_back_into_the_file_off_the_writers_thread(tmp_path):
+    path: Path = tmp_path / "hub.sqlite3"
+    records = await SqliteRecords(str(path)).open()
+    try:
+        assert (await records.db.execute_fetchall("PRAGMA wal_autocheckpoint")) == [(0,)]
+        async with records.transaction() as db:
+            await db.execute("CREATE TABLE scratch (x TEXT)")
+        before = _size(path)
+        for _ in range(20):
+            async with records.transaction() as db:
+                await db.executemany("INSERT INTO scratch VALUES (?)", [("x" * 200,)] * 100)
+        await asyncio.sleep(CHECKPOINT_EVERY_S * 3)
+        # the writer never checkpoints; the pages reached the file all the same
+        assert _size(path) > before + 200 * 100 * 20 // 2
+    finally:
+        await records.close()
+
+
+def _size(path: Path) -> int:
+    """The database file's own size (the WAL beside it not counted)."""
+    return path.stat().st_size
