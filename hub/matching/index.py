@@ -12,7 +12,7 @@ the great-circle distance follows from it with one ``asin``.  Only cells occupie
 service are ever visited, so a rare service or a sparse outskirt costs a few coarse
 cells, not a crawl through empty ones.
 
-Reach is an upper bound on the distance from a cell's centre to any point of its occupied
+Reach is an upper bound on the chord from a cell's centre to any point of its occupied
 descendants: a leaf's is its circumradius (its farthest vertex), a parent's the largest
 centre-to-centre distance plus the child's reach.  It only ever grows, so it stays valid
 as providers come and go (H3 children may stick out of their parent; reach covers that).
@@ -30,9 +30,9 @@ from typing import NamedTuple
 
 import h3.api.basic_int as h3
 
-from hub.geo import EARTH_RADIUS_M, distance_m
+from hub.geo import EARTH_RADIUS_M
 
-SLACK_M = 1.0  # float error in bounds, far below any distance that matters
+SLACK = 1.0 / EARTH_RADIUS_M  # float error in bounds (1 m as a chord), far below any that matters
 
 
 Vector = tuple[float, float, float]
@@ -52,6 +52,11 @@ def unit_vector(lat: float, lng: float, cos: Callable[[float], float] = math.cos
 def arc_m(chord: float) -> float:
     """The great-circle distance, in metres, of a chord of the unit sphere."""
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, chord / 2))
+
+
+def chord_of(distance_m: float) -> float:
+    """The chord of the unit sphere a great-circle distance spans (at most 2)."""
+    return 2 * math.sin(min(distance_m / (2 * EARTH_RADIUS_M), math.pi / 2))
 
 
 class Hit(NamedTuple):
@@ -185,17 +190,15 @@ class SpatialIndex:
         return centre
 
     def _between(self, a: int, b: int) -> float:
-        return arc_m(math.dist(self._centre(a), self._centre(b)))
+        return math.dist(self._centre(a), self._centre(b))
 
     def _leaf_radius(self, leaf: int) -> float:
+        """The chord from the leaf's centre to its farthest vertex, and a little more."""
         radius = self._radius.get(leaf)
         if radius is None:
-            clat, clng = h3.cell_to_latlng(leaf)
-            radius = (
-                max(distance_m(clat, clng, vlat, vlng) for vlat, vlng in h3.cell_to_boundary(leaf))
-                + SLACK_M
-            )
-            self._radius[leaf] = radius
+            centre = self._centre(leaf)
+            vertices = (unit_vector(lat, lng) for lat, lng in h3.cell_to_boundary(leaf))
+            radius = self._radius[leaf] = max(math.dist(centre, v) for v in vertices) + SLACK
         return radius
 
     # --- queries -------------------------------------------------------------------------
@@ -216,41 +219,42 @@ class SpatialIndex:
             return []
         children, reach, centres, vectors = tree.children, tree.reach, self._centres, self.vectors
         origin = unit_vector(lat, lng)
-        dist, asin, scale = math.dist, math.asin, 2 * EARTH_RADIUS_M
+        dist, heappush, heappop = math.dist, heapq.heappush, heapq.heappop
         leaf_level = len(self.levels) - 1
-        heap = [
-            (scale * asin(min(1.0, dist(origin, centres[root]) / 2)) - reach[root], 0, root)
-            for root in tree.roots
-        ]
+        edge = chord_of(radius_m)
+        near_edge = edge * (1 - 1e-9)  # past this, the radius is checked in metres
+        bound = edge * (1 + 1e-9) + SLACK  # chords beyond cannot matter (shrinks to the k-th)
+        heap = [(dist(origin, centres[root]) - reach[root], 0, root) for root in tree.roots]
         heapq.heapify(heap)
-        best: list[tuple[float, int]] = []  # max-heap of the k best as (-distance, -id)
-        bound = radius_m + SLACK_M
+        best: list[tuple[float, int]] = []  # max-heap of the k best as (-chord, -id)
         while heap and heap[0][0] <= bound:
-            _, level, cell = heapq.heappop(heap)
+            _, level, cell = heappop(heap)
             if level < leaf_level:
                 level += 1
                 for child in children[cell]:
-                    low = scale * asin(min(1.0, dist(origin, centres[child]) / 2)) - reach[child]
+                    low = dist(origin, centres[child]) - reach[child]
                     if low <= bound:
-                        heapq.heappush(heap, (low, level, child))
+                        heappush(heap, (low, level, child))
                 continue
             for provider_id in children[cell]:
-                d = scale * asin(min(1.0, dist(origin, vectors[provider_id]) / 2))
-                if d > radius_m or (
-                    len(best) == k and (d, provider_id) >= (-best[0][0], -best[0][1])
-                ):
+                chord = dist(origin, vectors[provider_id])
+                if chord > bound:
+                    continue
+                if len(best) == k and (chord, provider_id) >= (-best[0][0], -best[0][1]):
+                    continue
+                if chord > near_edge and arc_m(chord) > radius_m:
                     continue
                 if accept is not None and not accept(provider_id):
                     continue
                 if len(best) == k:
-                    heapq.heapreplace(best, (-d, -provider_id))
+                    heapq.heapreplace(best, (-chord, -provider_id))
                 else:
-                    heapq.heappush(best, (-d, -provider_id))
+                    heappush(best, (-chord, -provider_id))
                 if len(best) == k:
-                    bound = min(radius_m, -best[0][0]) + SLACK_M
-        ordered = sorted((-nd, -npid) for nd, npid in best)
+                    bound = -best[0][0]
+        ordered = sorted((-nc, -npid) for nc, npid in best)
         positions = self.positions
-        return [Hit(d, pid, positions[pid].live) for d, pid in ordered]
+        return [Hit(arc_m(c), pid, positions[pid].live) for c, pid in ordered]
 
 
 def brute_force(
@@ -268,8 +272,8 @@ def brute_force(
     for provider_id in index.positions:
         if service not in index.services.get(provider_id, ()):
             continue
-        d = arc_m(math.dist(origin, index.vectors[provider_id]))
-        if d <= radius_m and (accept is None or accept(provider_id)):
-            found.append((d, provider_id))
+        chord = math.dist(origin, index.vectors[provider_id])
+        if arc_m(chord) <= radius_m and (accept is None or accept(provider_id)):
+            found.append((chord, provider_id))
     found.sort()
-    return [Hit(d, pid, index.positions[pid].live) for d, pid in found[:k]]
+    return [Hit(arc_m(c), pid, index.positions[pid].live) for c, pid in found[:k]]
