@@ -79,7 +79,7 @@ class SqliteRecords:
             await asyncio.sleep(CHECKPOINT_EVERY_S)
             if self._reader is not None:
                 try:
-                    await self._reader.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    await self._reader.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
                 except sqlite3.Error as exc:
                     log.warning("WAL checkpoint failed", extra={"err": str(exc)})
 
