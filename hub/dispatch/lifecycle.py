@@ -55,6 +55,8 @@ TRANSITIONS: dict[tuple[S, Step], S] = {
     **{(state, Step.CANCEL): S.CANCELLED for state in _LIVE},
 }
 
+_TARGETS = {step: target for (_, step), target in TRANSITIONS.items()}
+
 # Steps the assigned provider reports (app, portal, link); operators may record them too
 # (a verbal provider phones them in).  Offer, no_taker and assign belong to dispatch itself.
 PROVIDER_STEPS = frozenset(
@@ -68,6 +70,12 @@ ENGAGED = frozenset({S.ASSIGNED, S.EN_ROUTE, S.ON_SITE, S.IN_SERVICE})
 # Dispatch can still change who gets the job.
 DISPATCHABLE = frozenset({S.AWAITING_DISPATCH, S.OFFERING})
 FINAL = frozenset({S.COMPLETED, S.CANCELLED, S.GONE_ON_ARRIVAL, S.UNSUCCESSFUL, S.REGISTERED})
+
+
+def already(state: S, step: Step) -> bool:
+    """Whether ``state`` is where ``step`` leads and the step cannot be taken from it: a
+    provider's step replayed, or one the GPS took first.  Answered without a change."""
+    return (state, step) not in TRANSITIONS and state is _TARGETS.get(step)
 
 
 def after(state: S, step: Step) -> S:

@@ -32,6 +32,7 @@ from hub.dispatch.lifecycle import (
     NEEDS_REASON,
     Step,
     after,
+    already,
 )
 from hub.dispatch.offers import (
     TAKEN,
@@ -234,6 +235,8 @@ class Dispatcher:
                 raise Forbidden(
                     f"attendance {a.id} is not assigned to you", code="not_your_attendance"
                 )
+            if already(a.state, step):
+                return a
             state = after(a.state, step)
             changed = msgspec.structs.replace(a, state=state)
             if step is Step.ARRIVE:

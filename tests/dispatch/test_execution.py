@@ -109,7 +109,12 @@ async def test_arrival_is_detected_from_gps(scene):
         async with asyncio.timeout(5):
             while (await scene.attendance(tow["id"]))["attendance"]["state"] != "on_site":
                 await asyncio.sleep(0.05)
+        # the provider presses "arrived" after the GPS said so: answered, not an error
+        await app.send({"type": "step", "attendance_id": tow["id"], "step": "arrive"})
+        status = await app.until(lambda f: f["type"] in ("status", "error"))
+        assert (status["type"], status["state"]) == ("status", "on_site")
     view = await scene.attendance(tow["id"])
+    assert [e["action"] for e in view["log"]].count("arrive") == 1
     assert view["log"][-1]["action"] == "arrive"
     assert view["log"][-1]["actor"] == "gps"
     assert view["punctuality"]["verdict"] == "on_time"

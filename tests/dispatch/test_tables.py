@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.dispatch.lifecycle import FINAL, TRANSITIONS, Step, after
+from hub.dispatch.lifecycle import FINAL, TRANSITIONS, Step, after, already
 from hub.dispatch.offers import (
     Offer,
     OfferState,
@@ -43,6 +43,14 @@ def test_every_live_state_can_be_cancelled_and_only_those():
         S.ON_SITE,
         S.IN_SERVICE,
     }
+
+
+def test_a_step_already_taken_is_told_apart_from_an_illegal_one():
+    assert already(S.ON_SITE, Step.ARRIVE)  # replayed, or the GPS took it first
+    assert already(S.CANCELLED, Step.CANCEL)
+    assert not already(S.IN_SERVICE, Step.ARRIVE)  # past it: still illegal
+    assert not already(S.OFFERING, Step.OFFER)  # a real transition, not a replay
+    assert not already(S.EN_ROUTE, Step.ARRIVE)
 
 
 def test_cannot_complete_before_arriving():
