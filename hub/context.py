@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hub import wire
 from hub.channels.sessions import SessionRegistry
+from hub.clock import now_ms
 from hub.config import Settings
 from hub.dispatch.lifecycle import Step
 from hub.dispatch.punctuality import ON_THE_WAY, Punctuality, punctuality
@@ -157,7 +157,7 @@ class Hub:
     async def refresh_kpis(self, provider_id: int | None = None) -> None:
         """Acceptance and on-time figures from history, into matching (one provider's or
         everyone's)."""
-        found = await self.records.dispatch.kpis(int(time.time() * 1000), provider_id)
+        found = await self.records.dispatch.kpis(now_ms(), provider_id)
         for pid, kpis in found.items():
             self.matching.kpis(pid, kpis.acceptance_pct(), kpis.on_time_pct())
 

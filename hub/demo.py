@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import math
 import random
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from hub.clock import now_ms
 from hub.operations import accounts, registry
 from hub.operations.beneficiaries import (
     Address,
@@ -187,7 +187,7 @@ async def load(
             script="Bom dia! Central de Assistência 24h.",
             rules=DispatchRules(radius_km=40),
         ),
-        int(time.time() * 1000),
+        now_ms(),
     )
     plan = await records.plans.add(
         NewPlan(
@@ -267,7 +267,7 @@ async def simulate(hub: Hub, every_s: float = 2.0) -> None:
     """Move the app providers a few tens of metres per tick, online and on duty."""
     rng = random.Random()
     while True:
-        now = int(time.time() * 1000)
+        now = now_ms()
         for known in list(hub.matching.known.values()):
             provider = known.provider
             if Channel.APP not in provider.profile.channels or not provider.active:

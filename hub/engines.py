@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
-
 from hub import wire
+from hub.clock import now_ms
 from hub.config import ConfigError, Settings
 from hub.context import Hub
 from hub.dispatch.notify import HttpSms, Notifier, SmtpEmail
@@ -81,14 +80,14 @@ async def load_matching(settings: Settings, records: Records, live: LiveState) -
             matching.client_changed(client)
         after = clients[-1].id
     after = 0
-    now_ms = int(time.time() * 1000)
+    now = now_ms()
     while page := await records.providers.page(after_id=after, limit=1000):
         ids = [p.id for p in page]
         for provider in page:
             matching.provider_changed(provider)
         for position in (await live.positions.get_many(ids)).values():
             matching.position(position)
-        for pid, view in (await live.presence.views(ids, now_ms)).items():
+        for pid, view in (await live.presence.views(ids, now)).items():
             matching.duty(pid, view.on_duty)
             if view.owner is not None and view.connectivity is not Connectivity.OFFLINE:
                 matching.session(pid, view.owner.session_id, True)

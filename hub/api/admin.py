@@ -5,8 +5,6 @@ Every route needs ``Authorization: Bearer <admin token>`` (from `hub admin token
 
 from __future__ import annotations
 
-import time
-
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
@@ -15,6 +13,7 @@ from starlette.routing import Route
 from hub.api.auth import Actor, require
 from hub.api.openapi import PAGE_PARAMS, ErrorDetail, Operation, Param
 from hub.api.responses import JSON, body_as, csv_body, int_param, page_params, path_id
+from hub.clock import now_ms
 from hub.operations import accounts, registry
 from hub.operations.csv_rows import RowError
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
@@ -158,7 +157,7 @@ async def live(request: Request) -> Response:
     await admin(request)
     hub = request.state.hub
     found = await registry.provider(hub.records, path_id(request, "provider_id"))
-    view = await hub.live.presence.view(found.id, int(time.time() * 1000))
+    view = await hub.live.presence.view(found.id, now_ms())
     position = await hub.live.positions.get(found.id)
     return JSON(LiveView(view, position))
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,6 +10,7 @@ from starlette.routing import Route
 from hub.api.auth import require
 from hub.api.openapi import Operation
 from hub.api.responses import JSON, body_as, path_id
+from hub.clock import now_ms
 from hub.dispatch.punctuality import Punctuality
 from hub.errors import Conflict, NotFound
 from hub.operations.attendances import (
@@ -52,10 +51,6 @@ async def services(request: Request) -> Response:
     """The service catalogue (the form offers avulso services from it)."""
     await require(request, Role.OPERATOR)
     return JSON(ServiceList(sorted(CATALOGUE.values(), key=lambda s: s.code)))
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 async def plan_usage(request: Request) -> Response:

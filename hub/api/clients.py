@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,6 +10,7 @@ from starlette.routing import Route
 from hub.api.auth import require
 from hub.api.openapi import PAGE_PARAMS, Operation
 from hub.api.responses import JSON, body_as, page_params, path_id
+from hub.clock import now_ms
 from hub.errors import NotFound
 from hub.operations import accounts
 from hub.operations.clients import (
@@ -34,7 +33,7 @@ async def clients(request: Request) -> Response:
     if request.method == "POST":
         actor = await require(request, Role.ADMIN)
         new = checked_client(await body_as(request, NewClient))
-        created = await hub.records.clients.add(new, int(time.time() * 1000))
+        created = await hub.records.clients.add(new, now_ms())
         await hub.client_changed(created)
         await accounts.audit(hub.records, actor.subject, "client.add", f"client:{created.id}")
         return JSON(created, status_code=201)

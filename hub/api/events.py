@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Awaitable, Callable
 
 import msgspec
@@ -14,6 +13,7 @@ from starlette.routing import Route
 from hub.api.auth import Actor, require
 from hub.api.openapi import Operation
 from hub.api.responses import JSON, body_as, path_id
+from hub.clock import now_ms
 from hub.errors import BadRequest, Conflict, NotFound
 from hub.operations.events import (
     Change,
@@ -41,10 +41,6 @@ class EventView(msgspec.Struct):
 
 class EventList(msgspec.Struct):
     events: list[Event]
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 async def open_event(request: Request) -> Response:

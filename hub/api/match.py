@@ -7,7 +7,6 @@ in-process index), never a store.
 from __future__ import annotations
 
 import logging
-import time
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,6 +15,7 @@ from starlette.routing import Route
 from hub.api.auth import require
 from hub.api.openapi import Operation
 from hub.api.responses import JSON, body_as
+from hub.clock import now_ms
 from hub.matching.routing import RoutingUnavailable
 from hub.matching.service import (
     CandidatePage,
@@ -34,7 +34,7 @@ async def candidates(request: Request) -> Response:
     await require(request, Role.OPERATOR)
     hub = request.state.hub
     query = checked_query(await body_as(request, MatchQuery))
-    page = hub.matching.candidates(query, int(time.time() * 1000))
+    page = hub.matching.candidates(query, now_ms())
     if hub.router is not None and page.candidates:
         points = [(c.lat, c.lng) for c in page.candidates]
         try:
@@ -49,7 +49,7 @@ async def candidates(request: Request) -> Response:
 async def explain(request: Request) -> Response:
     await require(request, Role.OPERATOR)
     query = await body_as(request, ExplainQuery)
-    return JSON(request.state.hub.matching.explain(query, int(time.time() * 1000)))
+    return JSON(request.state.hub.matching.explain(query, now_ms()))
 
 
 routes = [

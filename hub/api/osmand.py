@@ -10,7 +10,6 @@ commit, so a 200 means stored.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -23,6 +22,7 @@ from starlette.routing import Route
 
 from hub.api.openapi import Operation
 from hub.api.responses import JSON
+from hub.clock import now_ms
 from hub.errors import BadRequest, FixRejected, Unauthorized
 from hub.ingest.filter import FixFilter, Verdict
 from hub.ingest.intake import live_position, track_point
@@ -116,10 +116,10 @@ async def osmand(request: Request) -> Response:
         raise Unauthorized("no provider has this device key", code="device_key_unknown")
     if not provider.active:
         raise Unauthorized("provider is deactivated", code="provider_inactive")
-    now_ms = time.time_ns() // 1_000_000
-    fix = fix_from(params, now_ms)
+    now = now_ms()
+    fix = fix_from(params, now)
     fix_filter = await _filter_for(hub, provider.id)
-    verdict = fix_filter.judge(fix, now_ms)
+    verdict = fix_filter.judge(fix, now)
     if isinstance(verdict, str):
         hub.metrics.rejected(verdict)
         raise FixRejected(f"fix refused: {verdict}", code=verdict)
@@ -127,8 +127,8 @@ async def osmand(request: Request) -> Response:
     if verdict is Verdict.LIVE:
         if provider.id not in hub.matching.known:
             hub.matching.provider_changed(provider)  # registered by the CLI, say
-        hub.position_changed(live_position(provider.id, fix, now_ms))
-    future = await hub.writer.submit([track_point(provider.id, fix, verdict, now_ms)])
+        hub.position_changed(live_position(provider.id, fix, now))
+    future = await hub.writer.submit([track_point(provider.id, fix, verdict, now)])
     await future  # StoreUnavailable (503) if the hub stops before the commit
     return JSON(Stored(True, verdict.name.lower()))
 

@@ -22,6 +22,7 @@ from hub.api.auth import bearer_token
 from hub.api.openapi import Operation
 from hub.api.responses import JSON, body_as, path_id
 from hub.channels.provider import provider_step
+from hub.clock import now_ms
 from hub.context import Hub
 from hub.dispatch.delivery import (
     LINK_PATH,
@@ -79,7 +80,7 @@ async def view(hub: Hub, offer: Offer) -> OfferView:
         district=origin.address.district,
         city=origin.address.city,
         deadline=offer.deadline_ms,
-        server_time=time.time_ns() // 1_000_000,
+        server_time=now_ms(),
         attendance_state=attendance.state,
         assignment=assignment_frame(offer, attendance) if won else None,
     )

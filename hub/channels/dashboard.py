@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -23,6 +22,7 @@ from hub.channels.lean_ws import frame_writer, text_frame
 from hub.channels.outbox import Outbox
 from hub.channels.panels import TOPIC_ROLES, topic_kind
 from hub.channels.provider import payload
+from hub.clock import now_ms
 from hub.errors import Close, FrameError, HubError, TokenError
 from hub.operations.users import Role
 
@@ -31,10 +31,6 @@ if TYPE_CHECKING:
 
 CLOSE_TIMEOUT_S = 5.0
 DASHBOARD_PATH = "/ws/dashboard"
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 def origin_allowed(hub: Hub, websocket: WebSocket) -> bool:

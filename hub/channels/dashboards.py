@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -23,6 +22,7 @@ import msgspec
 from hub import wire
 from hub.channels.lean_ws import text_frame
 from hub.channels.panels import ATTENDANCE, MAP, PANELS, panel_of, row
+from hub.clock import now_ms
 from hub.dispatch.delivery import STATUS_STREAM
 from hub.errors import StoreUnavailable
 from hub.operations.attendances import Attendance
@@ -163,7 +163,7 @@ class Dashboards:
     async def rows(self, attendances: list[Attendance]) -> list[wire.PanelRow]:
         hub = self.hub
         counts = await hub.records.dispatch.offer_counts([a.id for a in attendances])
-        now = time.time_ns() // 1_000_000
+        now = now_ms()
         made = []
         for a in attendances:
             known = None if a.provider_id is None else hub.matching.known.get(a.provider_id)
@@ -211,7 +211,7 @@ class Dashboards:
 
     def points(self, only: set[int] | None) -> list[wire.MapPoint]:
         matching = self.hub.matching
-        now = time.time_ns() // 1_000_000
+        now = now_ms()
         ids = matching.index.positions.keys() if only is None else only
         out = []
         for pid in ids:

@@ -21,6 +21,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from hub import wire
 from hub.channels.lean_ws import frame_writer
 from hub.channels.outbox import Outbox
+from hub.clock import now_ms
 from hub.dispatch.lifecycle import PROVIDER_STEPS, Step
 from hub.errors import CODES, Close, FrameError, HubError, TokenError
 from hub.ingest.intake import FixIntake, error
@@ -33,10 +34,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CLOSE_TIMEOUT_S = 5.0
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class ProviderSession:

@@ -16,7 +16,8 @@ import msgspec
 from starlette.websockets import WebSocket
 
 from hub import wire
-from hub.channels.provider import ProviderSession, now_ms
+from hub.channels.provider import ProviderSession
+from hub.clock import now_ms
 from hub.errors import Close
 from hub.ingest.acks import AckWindow
 from hub.ingest.filter import FixFilter

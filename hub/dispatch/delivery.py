@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import msgspec
 
 from hub import wire
+from hub.clock import now_ms
 from hub.dispatch.offers import Offer, OfferState
 from hub.errors import Conflict, NotFound
 from hub.geo import distance_m
@@ -69,7 +69,7 @@ def offer_frame(
         if here is None
         else round(distance_m(here[0], here[1], origin.lat, origin.lng)),
         deadline=offer.deadline_ms,
-        server_time=time.time_ns() // 1_000_000,
+        server_time=now_ms(),
     )
 
 

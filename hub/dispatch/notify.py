@@ -11,7 +11,6 @@ recorded with its outcome.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Awaitable
 from email.message import EmailMessage
 
@@ -19,6 +18,7 @@ import aiosmtplib
 import httpx
 import msgspec
 
+from hub.clock import now_ms
 from hub.state.ledger import DispatchRecords, Notification
 
 log = logging.getLogger(__name__)
@@ -86,7 +86,7 @@ class Notifier:
         self, channel: str, to: str, subject: str, body: str, offer_id: int | None, outcome: str
     ) -> Notification:
         note = Notification(
-            at_ms=int(time.time() * 1000),
+            at_ms=now_ms(),
             channel=channel,
             recipient=to,
             subject=subject,

@@ -16,13 +16,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 import msgspec
 
+from hub.clock import now_ms
 from hub.dispatch import cascade
 from hub.dispatch.delivery import Delivery, assistance, link_hash, offer_frame
 from hub.dispatch.lifecycle import (
@@ -61,10 +61,6 @@ KEPT = 100_000  # cache entries this node remembers, each kind (insertion order)
 
 T = TypeVar("T")
 V = TypeVar("V")
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass

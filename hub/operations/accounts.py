@@ -7,6 +7,7 @@ import time
 
 import msgspec
 
+from hub.clock import now_ms
 from hub.errors import Unauthorized
 from hub.operations.users import AuditEntry, NewUser, User, checked_user
 from hub.passwords import hash_password, verify_password
@@ -27,7 +28,7 @@ class Session(msgspec.Struct, frozen=True):
 async def add_user(records: Records, new: NewUser) -> User:
     checked = checked_user(new)
     password_hash = await asyncio.to_thread(hash_password, checked.password)
-    return await records.users.add(checked, password_hash, int(time.time() * 1000))
+    return await records.users.add(checked, password_hash, now_ms())
 
 
 async def log_in(records: Records, tokens: TokenIssuer, login: str, password: str) -> Session:
@@ -46,7 +47,5 @@ async def log_in(records: Records, tokens: TokenIssuer, login: str, password: st
 
 async def audit(records: Records, actor: str, action: str, target: str, detail: str = "") -> None:
     await records.audit.append(
-        AuditEntry(
-            at_ms=int(time.time() * 1000), actor=actor, action=action, target=target, detail=detail
-        )
+        AuditEntry(at_ms=now_ms(), actor=actor, action=action, target=target, detail=detail)
     )

@@ -6,6 +6,7 @@ import time
 
 import msgspec
 
+from hub.clock import now_ms
 from hub.errors import HubError, NotFound
 from hub.operations.csv_rows import RowError
 from hub.operations.provider_csv import parse, render
@@ -28,14 +29,14 @@ class IssuedToken(msgspec.Struct, frozen=True):
 
 
 async def register(records: Records, new: NewProvider) -> Provider:
-    return await records.providers.add(checked(new), new_device_key(), int(time.time() * 1000))
+    return await records.providers.add(checked(new), new_device_key(), now_ms())
 
 
 async def register_many(records: Records, news: list[NewProvider]) -> list[Provider]:
     """Register all or none (one transaction); each gets its own device key."""
     checked_news = [checked(new) for new in news]
     keys = [new_device_key() for _ in news]
-    return await records.providers.add_many(checked_news, keys, int(time.time() * 1000))
+    return await records.providers.add_many(checked_news, keys, now_ms())
 
 
 def _found(found: Provider | None, provider_id: int) -> Provider:

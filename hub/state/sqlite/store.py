@@ -13,13 +13,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 import aiosqlite
 
+from hub.clock import now_ms
 from hub.errors import Conflict, StoreUnavailable
 from hub.state.migrations import scripts
 from hub.state.sqlite.accounts import SqliteAudit, SqliteUsers
@@ -152,9 +152,7 @@ class SqliteRecords:
             async with self.transaction() as db:
                 for statement in _statements(sql):
                     await db.execute(statement)
-                await db.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?)", (name, int(time.time() * 1000))
-                )
+                await db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, now_ms()))
             done.append(name)
         return done
 
