@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
@@ -31,9 +32,10 @@ from hub.api import (
     places,
     portal,
 )
+from hub.api.idempotency import Idempotency
 from hub.api.openapi import Operation
 from hub.api.responses import error_handlers
-from hub.background import cancel, every, follow_other_nodes, listen_bus
+from hub.background import cancel, every, follow_other_nodes, forget_keys, listen_bus
 from hub.channels.dashboard import DASHBOARD_PATH, dashboard_endpoint
 from hub.channels.provider import provider_endpoint
 from hub.config import Settings, load_settings
@@ -121,6 +123,10 @@ async def lifespan(settings: Settings) -> AsyncIterator[dict[str, Any]]:
             ),
             asyncio.create_task(hub.dashboards.follow_status(), name="status-follower"),
             asyncio.create_task(hub.dashboards.map_ticks(), name="map-ticks"),
+            asyncio.create_task(
+                every(3600, lambda: forget_keys(records, settings.idempotency_ttl_s)),
+                name="idempotency-expiry",
+            ),
         ]
         if settings.demo:
             tasks.append(asyncio.create_task(simulate(hub), name="demo-gps"))
@@ -195,6 +201,7 @@ class HubApp:
     def __init__(self, settings: Settings) -> None:
         self.starlette = Starlette(
             routes=routes(settings),
+            middleware=[Middleware(Idempotency)],
             lifespan=lambda app: lifespan(settings),
             exception_handlers=error_handlers(),
         )

@@ -7,8 +7,10 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from hub.channels.sessions import node_channel
+from hub.clock import now_ms
 from hub.context import REGISTRY_CHANNEL, Hub
 from hub.errors import StoreUnavailable
+from hub.state.records import Records
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +22,11 @@ async def every(seconds: float, work: Callable[[], Awaitable[None]]) -> None:
             await work()
         except StoreUnavailable as exc:
             log.warning("housekeeping failed", extra={"err": exc.message})
+
+
+async def forget_keys(records: Records, ttl_s: int) -> None:
+    """Idempotency keys older than their time to live (hub/api/idempotency.py)."""
+    await records.idempotency.expire(now_ms() - ttl_s * 1000)
 
 
 async def listen_bus(hub: Hub) -> None:

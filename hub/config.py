@@ -157,6 +157,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     dashboard_queue_bytes: Annotated[
         int, _doc("Bytes queued for one console socket before it is cut off.", ge=65536)
     ] = 4 * 1024 * 1024
+    idempotency_ttl_s: Annotated[
+        int,
+        _doc("How long a request's Idempotency-Key answers with its first response.", ge=60),
+    ] = 86_400
     dashboard_flush_ms: Annotated[
         float,
         _doc(

@@ -113,6 +113,12 @@ CODES: dict[str, CodeInfo] = {
     "csv_rows_invalid": CodeInfo("error", 422, "Some CSV rows are wrong; nothing was imported."),
     "not_found": CodeInfo("error", 404, "No such resource."),
     "conflict": CodeInfo("error", 409, "The resource changed or already exists."),
+    "idempotency_key_reused": CodeInfo(
+        "error", 422, "This Idempotency-Key was first sent with another request."
+    ),
+    "idempotency_key_in_flight": CodeInfo(
+        "error", 409, "The request first sent with this Idempotency-Key is still running."
+    ),
     "store_unavailable": CodeInfo("error", 503, "A backing store failed; retry later."),
 }
 
@@ -126,6 +132,8 @@ REST_ONLY = frozenset(
         "bad_request",
         "not_found",
         "conflict",
+        "idempotency_key_reused",
+        "idempotency_key_in_flight",
         "store_unavailable",
         "forbidden",
         "device_key_unknown",

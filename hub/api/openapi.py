@@ -78,7 +78,10 @@ def document(operations: list[Operation], version: str = "1") -> dict[str, Any]:
             "title": "Dispatch hub REST API",
             "version": version,
             "description": "Errors are always ErrorBody; codes: "
-            + ", ".join(sorted(c for c, info in CODES.items() if info.severity == "error")),
+            + ", ".join(sorted(c for c, info in CODES.items() if info.severity == "error"))
+            + ". A POST, PUT, PATCH or DELETE with an Idempotency-Key header (1 to 255"
+            " printable ASCII characters) is answered once: sent again with the same key and"
+            " request it gets the first answer, marked Idempotent-Replayed: true.",
         },
         "paths": paths,
         "components": {

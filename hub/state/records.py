@@ -44,6 +44,7 @@ from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.operations.users import AuditEntry, NewUser, User
 
 if TYPE_CHECKING:
+    from hub.state.idempotency import IdempotencyRecords
     from hub.state.ledger import DispatchRecords
 
 
@@ -529,6 +530,9 @@ class Records(Protocol):
 
     @property
     def dispatch(self) -> DispatchRecords: ...
+
+    @property
+    def idempotency(self) -> IdempotencyRecords: ...
 
     async def migrate(self) -> list[str]:
         """Apply pending migrations in order, each in its own transaction; return their names."""

@@ -13,6 +13,8 @@ from typing import Any
 import asyncpg
 
 from hub.errors import Conflict, StoreUnavailable
+from hub.state.idempotency import IdempotencyKeys
+from hub.state.ledger import numbered
 from hub.state.migrations import scripts
 from hub.state.postgres.accounts import PostgresAudit, PostgresUsers
 from hub.state.postgres.dispatch import PostgresDispatch
@@ -52,6 +54,7 @@ class PostgresRecords:
         self.events = PostgresEvents(self)
         self.attendances = PostgresAttendances(self)
         self.dispatch = PostgresDispatch(self)
+        self.idempotency = IdempotencyKeys(self.fetch_numbered, self.execute)
 
     async def open(self) -> PostgresRecords:
         try:
@@ -83,6 +86,16 @@ class PostgresRecords:
             raise Conflict(f"refers to a record that does not exist: {exc.detail}") from None
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise StoreUnavailable(f"PostgreSQL failed: {exc}") from None
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        """One statement written with ``?`` placeholders; the rows it changed."""
+        async with self.connection() as conn:
+            status: str = await conn.execute(numbered(sql), *args)
+        return int(status.rsplit(" ", 1)[-1])
+
+    async def fetch_numbered(self, sql: str, *args: Any) -> list[Any]:
+        """``fetch`` for SQL written with ``?`` placeholders."""
+        return await self.fetch(numbered(sql), *args)
 
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
         async with self.connection() as conn:

@@ -21,6 +21,7 @@ import aiosqlite
 
 from hub.clock import now_ms
 from hub.errors import Conflict, StoreUnavailable
+from hub.state.idempotency import IdempotencyKeys
 from hub.state.migrations import scripts
 from hub.state.sqlite.accounts import SqliteAudit, SqliteUsers
 from hub.state.sqlite.dispatch import SqliteDispatch
@@ -55,6 +56,7 @@ class SqliteRecords:
         self.events = SqliteEvents(self)
         self.attendances = SqliteAttendances(self)
         self.dispatch = SqliteDispatch(self)
+        self.idempotency = IdempotencyKeys(self.fetch, self.execute)
 
     async def open(self) -> SqliteRecords:
         try:
@@ -130,6 +132,10 @@ class SqliteRecords:
         result: T = await db._execute(work, db._conn, *args)  # type: ignore[no-untyped-call]
         return result
 
+    async def execute(self, sql: str, *args: Any) -> int:
+        """One statement as its own transaction, in one trip; the rows it changed."""
+        return await self.atomically(_rowcount, sql, args)
+
     async def fetch(self, sql: str, *args: Any) -> list[Any]:
         """Rows of a query, read outside any transaction (what is committed)."""
         reader = self._reader
@@ -172,6 +178,10 @@ class SqliteRecords:
             if db is not None:
                 await db.close()
         self._db = self._reader = None
+
+
+def _rowcount(conn: sqlite3.Connection, sql: str, args: tuple[Any, ...]) -> int:
+    return int(conn.execute(sql, args).rowcount)
 
 
 def _in_transaction(conn: sqlite3.Connection, work: Callable[..., T], *args: Any) -> T:
