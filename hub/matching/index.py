@@ -1,23 +1,31 @@
 """The in-process spatial index: nearest eligible providers by H3 cell. Pure.
 
-Each service has its own tree of occupied H3 cells: roots at ``resolution - 6``, a level
-per resolution (each cell has at most seven children: a walk measures few it does not
-need), and leaves at ``resolution`` holding provider ids.  A query is a best-first walk:
-cells come off a heap in order of a lower bound on the distance from the origin to
-anything inside them (centre distance minus the cell's *reach*), providers in a leaf are
-measured exactly, and the walk stops once the next bound exceeds the k-th best distance
-or the radius.  Positions and cell centres are kept as unit vectors: the chord between
-two orders exactly as their great-circle distance, ``math.dist`` measures it in C, and
-the great-circle distance follows from it with one ``asin``.  Only cells occupied by the
-service are ever visited, so a rare service or a sparse outskirt costs a few coarse
-cells, not a crawl through empty ones.
+Each service has its own tree of H3 cells that grows where its providers are dense: a
+cell is a leaf holding up to ``CAPACITY`` providers, and splits into its (at most seven)
+children one resolution finer when it holds more, down to ``resolution``.  A dense
+centre is thus walked in small cells and a rare service or a sparse outskirt in large
+ones: a walk measures about as many providers as it needs, never crawling through empty
+cells or through other services' providers.
 
-Reach is an upper bound on the chord from a cell's centre to any point of its occupied
-descendants: a leaf's is its circumradius (its farthest vertex), a parent's the largest
-centre-to-centre distance plus the child's reach.  It only ever grows, so it stays valid
-as providers come and go (H3 children may stick out of their parent; reach covers that).
+A query is a best-first walk: cells come off a heap in order of a lower bound on the
+distance from the origin to anything inside them (centre distance minus the cell's
+*reach*); a leaf's providers are measured exactly and the k best accepted are kept; the
+walk stops once the next bound exceeds the k-th best distance or the radius.  Positions
+and cell centres are unit vectors: the chord between two orders exactly as their
+great-circle distance, ``math.dist`` measures it in C, and the distance in metres
+follows from it with one ``asin`` per hit.
 
-Results are ordered by (distance, provider id): equal distances break ties by id.
+Reach is an upper bound on the chord from a cell's centre to any provider below it: a
+leaf's covers the whole finest cell of every provider it has held, a parent's is the
+largest centre-to-centre chord plus the child's reach.  It only ever grows, so it stays
+valid as providers come and go; and since a provider's cell at each resolution is its
+finest cell's ancestor (H3 children may stick out of their parent), every cell on its
+path covers it.
+
+Updates are O(1): a fix inside the provider's finest cell (~175 m across at resolution
+9) moves its vector and touches no tree; a new finest cell grows its leaf's reach, or
+moves it to another leaf.  Results are ordered by (distance, provider id): equal distances
+break ties by id.
 """
 
 from __future__ import annotations
@@ -25,14 +33,19 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable, Iterable
-from itertools import pairwise
+from itertools import count
 from typing import NamedTuple
 
 import h3.api.basic_int as h3
 
 from hub.geo import EARTH_RADIUS_M
 
+cos, sin = math.cos, math.sin
+
 SLACK = 1.0 / EARTH_RADIUS_M  # float error in bounds (1 m as a chord), far below any that matters
+CAPACITY = 24  # providers in a leaf before it splits
+DEPTH = 6  # the coarsest cells are this many resolutions above the finest
+CACHED_CELLS = 1_000_000  # finest cells' geometry kept (dropped whole past this)
 
 
 Vector = tuple[float, float, float]
@@ -41,12 +54,12 @@ Vector = tuple[float, float, float]
 RADIANS = math.pi / 180
 
 
-def unit_vector(lat: float, lng: float, cos: Callable[[float], float] = math.cos) -> Vector:
+def unit_vector(lat: float, lng: float) -> Vector:
     """A position as a unit vector: chords between them order as great-circle distances,
-    and ``math.dist`` measures a chord in C.  (On every fix: hence the bound ``cos``.)"""
+    and ``math.dist`` measures a chord in C."""
     phi, lam = lat * RADIANS, lng * RADIANS
     c = cos(phi)
-    return (c * cos(lam), c * math.sin(lam), math.sin(phi))
+    return (c * cos(lam), c * sin(lam), sin(phi))
 
 
 def arc_m(chord: float) -> float:
@@ -68,34 +81,57 @@ class Hit(NamedTuple):
 class Position(NamedTuple):
     lat: float
     lng: float
-    leaf: int
+    leaf: int  # the finest cell: at the index's resolution
     live: bool
 
 
-class _Tree:
-    """One service's occupied cells."""
+class _Node:
+    """A cell of one service's tree: a leaf (``members``) or a parent (``children``)."""
 
-    __slots__ = ("children", "reach", "roots")
+    __slots__ = ("cell", "centre", "children", "members", "parent", "reach", "res")
+
+    def __init__(self, cell: int, res: int, parent: _Node | None) -> None:
+        self.cell = cell
+        self.res = res
+        self.parent = parent
+        self.centre = unit_vector(*h3.cell_to_latlng(cell))
+        self.reach = 0.0
+        self.members: set[int] | None = set()
+        self.children: dict[int, _Node] | None = None
+
+    def grow(self, chord: float) -> None:
+        """Make the reach cover ``chord`` from the centre, and the ancestors' theirs."""
+        node: _Node = self
+        while chord > node.reach:
+            node.reach = chord
+            parent = node.parent
+            if parent is None:
+                return
+            chord = math.dist(parent.centre, node.centre) + node.reach
+            node = parent
+
+
+class _Tree:
+    """One service's cells, and the leaf each of its providers is in."""
+
+    __slots__ = ("leaf_of", "roots")
 
     def __init__(self) -> None:
-        self.children: dict[int, set[int]] = {}  # node -> occupied children; leaf -> ids
-        self.reach: dict[int, float] = {}
-        self.roots: set[int] = set()
+        self.roots: dict[int, _Node] = {}
+        self.leaf_of: dict[int, _Node] = {}
 
 
 class SpatialIndex:
     def __init__(self, resolution: int = 9) -> None:
-        if not 6 <= resolution <= 15:
-            raise ValueError(f"leaf resolution must be 6..15, got {resolution}")
+        if not DEPTH <= resolution <= 15:
+            raise ValueError(f"leaf resolution must be {DEPTH}..15, got {resolution}")
         self.resolution = resolution
-        self.levels = tuple(range(resolution - 6, resolution + 1))
+        self.top = resolution - DEPTH
         self.positions: dict[int, Position] = {}
         self.vectors: dict[int, Vector] = {}
         self.services: dict[int, frozenset[str]] = {}
         self.trees: dict[str, _Tree] = {}
-        self._centres: dict[int, Vector] = {}
-        self._radius: dict[int, float] = {}  # leaf circumradius
-        self._chains: dict[int, tuple[int, ...]] = {}  # leaf -> (leaf, ancestors...)
+        self._fine: dict[int, tuple[Vector, float]] = {}  # finest cell: centre, circumradius
 
     # --- updates -------------------------------------------------------------------------
 
@@ -103,103 +139,125 @@ class SpatialIndex:
         """(Re)index a provider under the services it offers."""
         new = frozenset(services)
         old = self.services.get(provider_id, frozenset())
-        position = self.positions.get(provider_id)
-        if position is not None:
-            for service in old - new:
-                self._leave(service, provider_id, position.leaf)
-            for service in new - old:
-                self._enter(service, provider_id, position.leaf)
         self.services[provider_id] = new
+        if provider_id in self.positions:
+            for service in old - new:
+                self._leave(self.trees[service], provider_id)
+            for service in new - old:
+                self._enter(self._tree(service), provider_id, None)
 
     def move(self, provider_id: int, lat: float, lng: float, live: bool = True) -> None:
-        """Set a provider's position: O(1) unless it changes leaf cell."""
-        leaf = h3.latlng_to_cell(lat, lng, self.resolution)
+        """Set a provider's position: O(1), and no tree touched unless it changes its
+        finest cell (every leaf's reach covers its members' finest cells whole)."""
+        fine = h3.latlng_to_cell(lat, lng, self.resolution)
         positions = self.positions
         old = positions.get(provider_id)
-        positions[provider_id] = Position(lat, lng, leaf, live)
-        self.vectors[provider_id] = unit_vector(lat, lng)
-        if old is not None and old.leaf == leaf:
+        positions[provider_id] = Position(lat, lng, fine, live)
+        phi, lam = lat * RADIANS, lng * RADIANS  # unit_vector, inlined on this per-fix path
+        c = cos(phi)
+        self.vectors[provider_id] = (c * cos(lam), c * sin(lam), sin(phi))
+        if old is not None and old.leaf == fine:
             return
+        finest = self.resolution
         for service in self.services.get(provider_id, ()):
-            if old is not None:
-                self._leave(service, provider_id, old.leaf)
-            self._enter(service, provider_id, leaf)
+            tree = self.trees.get(service) or self._tree(service)
+            leaf = tree.leaf_of.get(provider_id)
+            if leaf is None:
+                self._enter(tree, provider_id, None)
+            elif (fine if leaf.res == finest else h3.cell_to_parent(fine, leaf.res)) == leaf.cell:
+                leaf.grow(self._covering(leaf, fine))
+            else:
+                self._relocate(tree, provider_id, leaf, fine)
 
     def remove(self, provider_id: int) -> None:
-        position = self.positions.pop(provider_id, None)
-        self.vectors.pop(provider_id, None)
-        if position is not None:
+        if self.positions.pop(provider_id, None) is not None:
             for service in self.services.get(provider_id, ()):
-                self._leave(service, provider_id, position.leaf)
+                self._leave(self.trees[service], provider_id)
+        self.vectors.pop(provider_id, None)
         self.services.pop(provider_id, None)
 
-    def _chain(self, leaf: int) -> tuple[int, ...]:
-        """The leaf and its ancestors at the tree's levels, leaf first (cached per leaf)."""
-        chain = self._chains.get(leaf)
-        if chain is None:
-            parents = (h3.cell_to_parent(leaf, r) for r in reversed(self.levels[:-1]))
-            chain = self._chains[leaf] = (leaf, *parents)
-        return chain
-
-    def _enter(self, service: str, provider_id: int, leaf: int) -> None:
+    def _tree(self, service: str) -> _Tree:
         tree = self.trees.get(service)
         if tree is None:
             tree = self.trees[service] = _Tree()
-        occupants = tree.children.get(leaf)
-        if occupants is not None:  # the leaf is already in the tree: nothing else changes
-            occupants.add(provider_id)
-            return
-        chain = self._chain(leaf)
-        member = provider_id
-        for cell in chain:
-            siblings = tree.children.get(cell)
-            if siblings is not None:  # its ancestors are in the tree already
-                siblings.add(member)
-                break
-            tree.children[cell] = {member}
-            member = cell
-        else:
-            tree.roots.add(chain[-1])
-        # reach grows upward from the leaf
-        reach = self._leaf_radius(leaf)
-        tree.reach[leaf] = reach
-        for child, parent in pairwise(chain):
-            bound = self._between(parent, child) + reach
-            if bound <= tree.reach.get(parent, -1.0):
-                break
-            tree.reach[parent] = reach = bound
+        return tree
 
-    def _leave(self, service: str, provider_id: int, leaf: int) -> None:
-        tree = self.trees[service]
-        member = provider_id
-        for cell in self._chain(leaf):
-            siblings = tree.children[cell]
-            siblings.discard(member)
-            if siblings:
-                return
-            del tree.children[cell]
-            member = cell
-        tree.roots.discard(member)
+    def _relocate(self, tree: _Tree, provider_id: int, old: _Node, fine: int) -> None:
+        """Into the leaf of its new cell, searched from the nearest common ancestor."""
+        anchor = old.parent
+        while anchor is not None and h3.cell_to_parent(fine, anchor.res) != anchor.cell:
+            anchor = anchor.parent
+        self._enter(tree, provider_id, anchor)
+        self._drop(tree, provider_id, old)
 
-    # --- geometry (cached per cell) ------------------------------------------------------
+    def _enter(self, tree: _Tree, provider_id: int, node: _Node | None) -> None:
+        """Put a provider in the leaf of its finest cell, descending from ``node`` (a cell
+        that holds it) or from the top."""
+        fine = self.positions[provider_id].leaf
+        if node is None:
+            cell = h3.cell_to_parent(fine, self.top)
+            node = tree.roots.get(cell)
+            if node is None:
+                node = tree.roots[cell] = _Node(cell, self.top, None)
+        while node.children is not None:
+            res = node.res + 1
+            cell = fine if res == self.resolution else h3.cell_to_parent(fine, res)
+            child = node.children.get(cell)
+            if child is None:
+                child = node.children[cell] = _Node(cell, res, node)
+            node = child
+        self._put(tree, node, provider_id, fine)
 
-    def _centre(self, cell: int) -> Vector:
-        centre = self._centres.get(cell)
-        if centre is None:
-            centre = self._centres[cell] = unit_vector(*h3.cell_to_latlng(cell))
-        return centre
+    def _put(self, tree: _Tree, leaf: _Node, provider_id: int, fine: int) -> None:
+        members = leaf.members
+        assert members is not None
+        members.add(provider_id)
+        tree.leaf_of[provider_id] = leaf
+        leaf.grow(self._covering(leaf, fine))
+        if len(members) > CAPACITY and leaf.res < self.resolution:
+            self._split(tree, leaf, members)
 
-    def _between(self, a: int, b: int) -> float:
-        return math.dist(self._centre(a), self._centre(b))
+    def _split(self, tree: _Tree, leaf: _Node, members: set[int]) -> None:
+        """A leaf past capacity becomes the parent of its members' cells one finer."""
+        leaf.members, leaf.children = None, {}
+        res = leaf.res + 1
+        positions = self.positions
+        for provider_id in members:
+            fine = positions[provider_id].leaf
+            cell = fine if res == self.resolution else h3.cell_to_parent(fine, res)
+            child = leaf.children.get(cell)
+            if child is None:
+                child = leaf.children[cell] = _Node(cell, res, leaf)
+            self._put(tree, child, provider_id, fine)
 
-    def _leaf_radius(self, leaf: int) -> float:
-        """The chord from the leaf's centre to its farthest vertex, and a little more."""
-        radius = self._radius.get(leaf)
-        if radius is None:
-            centre = self._centre(leaf)
-            vertices = (unit_vector(lat, lng) for lat, lng in h3.cell_to_boundary(leaf))
-            radius = self._radius[leaf] = max(math.dist(centre, v) for v in vertices) + SLACK
-        return radius
+    def _covering(self, leaf: _Node, fine: int) -> float:
+        """A chord from the leaf's centre that covers all of a finest cell."""
+        bound = self._fine.get(fine)
+        if bound is None:
+            if len(self._fine) >= CACHED_CELLS:
+                self._fine.clear()
+            centre = unit_vector(*h3.cell_to_latlng(fine))
+            vertices = (unit_vector(lat, lng) for lat, lng in h3.cell_to_boundary(fine))
+            bound = self._fine[fine] = (centre, max(math.dist(centre, v) for v in vertices))
+        centre, radius = bound
+        return math.dist(leaf.centre, centre) + radius + SLACK
+
+    def _leave(self, tree: _Tree, provider_id: int) -> None:
+        self._drop(tree, provider_id, tree.leaf_of.pop(provider_id))
+
+    def _drop(self, tree: _Tree, provider_id: int, leaf: _Node) -> None:
+        """Take a provider out of a leaf; cells left empty leave the tree."""
+        assert leaf.members is not None
+        leaf.members.discard(provider_id)
+        node: _Node | None = leaf
+        while node is not None and not (node.members or node.children):
+            parent = node.parent  # an empty cell leaves the tree, and so may its parent
+            if parent is None:
+                del tree.roots[node.cell]
+            else:
+                assert parent.children is not None
+                del parent.children[node.cell]
+            node = parent
 
     # --- queries -------------------------------------------------------------------------
 
@@ -217,26 +275,30 @@ class SpatialIndex:
         tree = self.trees.get(service)
         if tree is None or k <= 0:
             return []
-        children, reach, centres, vectors = tree.children, tree.reach, self._centres, self.vectors
-        origin = unit_vector(lat, lng)
+        origin, vectors = unit_vector(lat, lng), self.vectors
         dist, heappush, heappop = math.dist, heapq.heappush, heapq.heappop
-        leaf_level = len(self.levels) - 1
         edge = chord_of(radius_m)
         near_edge = edge * (1 - 1e-9)  # past this, the radius is checked in metres
         bound = edge * (1 + 1e-9) + SLACK  # chords beyond cannot matter (shrinks to the k-th)
-        heap = [(dist(origin, centres[root]) - reach[root], 0, root) for root in tree.roots]
+        order = count()  # ties between cells: whichever came first
+        heap = [
+            (dist(origin, root.centre) - root.reach, next(order), root)
+            for root in tree.roots.values()
+        ]
         heapq.heapify(heap)
         best: list[tuple[float, int]] = []  # max-heap of the k best as (-chord, -id)
         while heap and heap[0][0] <= bound:
-            _, level, cell = heappop(heap)
-            if level < leaf_level:
-                level += 1
-                for child in children[cell]:
-                    low = dist(origin, centres[child]) - reach[child]
+            node = heappop(heap)[2]
+            children = node.children
+            if children is not None:
+                for child in children.values():
+                    low = dist(origin, child.centre) - child.reach
                     if low <= bound:
-                        heappush(heap, (low, level, child))
+                        heappush(heap, (low, next(order), child))
                 continue
-            for provider_id in children[cell]:
+            members = node.members
+            assert members is not None
+            for provider_id in members:
                 chord = dist(origin, vectors[provider_id])
                 if chord > bound:
                     continue

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.matching.index import SpatialIndex, brute_force
+from hub.matching.index import CAPACITY, SpatialIndex, brute_force
 
 SAO_PAULO = (-23.55, -46.63)
 # A resolution-0 pentagon's centre (H3 has twelve): distortion is worst around them.
@@ -130,7 +130,10 @@ def test_a_rare_service_visits_few_cells():
     hits = index.nearest("heavy_tow", *SAO_PAULO, 10, 100_000, lambda p: seen.append(p) or True)
     assert [h.provider_id for h in hits] == [9999]
     assert seen == [9999]
-    assert len(index.trees["heavy_tow"].children) == len(index.levels)  # one cell per level
+    # one provider: one coarse leaf, never split
+    assert [(n.res, n.members) for n in index.trees["heavy_tow"].roots.values()] == [
+        (index.top, {9999})
+    ]
 
 
 def test_unknown_service_and_zero_k_find_nothing():
@@ -144,3 +147,29 @@ def test_unknown_service_and_zero_k_find_nothing():
 def test_resolution_is_checked():
     with pytest.raises(ValueError, match="resolution"):
         SpatialIndex(resolution=3)
+
+
+def test_dense_cells_split_and_empty_ones_leave_the_tree():
+    rng = random.Random(4)
+    index = SpatialIndex()
+    for pid in range(1, 301):  # a crowd within a kilometre or so
+        index.set_services(pid, {"taxi"})
+        index.move(pid, *offset(SAO_PAULO, rng.uniform(-1, 1), rng.uniform(-1, 1)))
+    tree = index.trees["taxi"]
+    leaves = set(tree.leaf_of.values())
+    assert {pid for leaf in leaves for pid in leaf.members} == set(range(1, 301))
+    assert all(len(leaf.members) <= CAPACITY or leaf.res == index.resolution for leaf in leaves)
+    assert max(leaf.res for leaf in leaves) > index.top  # it split
+    for pid in range(1, 301):  # everyone drives away, one by one
+        index.move(pid, *offset(SAO_PAULO, 25, 25))
+    # the cells they left are gone: one branch down to the cell they all are in now
+    assert [n.res for n in _nodes(tree.roots.values())] == list(range(index.top, 10))
+    for pid in range(1, 301):
+        index.remove(pid)
+    assert tree.roots == {} and tree.leaf_of == {}
+
+
+def _nodes(nodes):
+    for node in nodes:
+        yield node
+        yield from _nodes((node.children or {}).values())
