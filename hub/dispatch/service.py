@@ -6,15 +6,14 @@ to deliver, offers closed, the assignment, log entries for the status stream, th
 time to look).  Nothing leaves the node before the commit.
 
 Deadlines are rows (``offers.deadline_ms``, summarised as ``attendances.due_ms``).  The
-node that made a decision arms a timer for its due time; a sweeper on every node takes
+node that made a decision arms a timer for its due time (``timers.py``); a sweeper on
+every node takes
 what is overdue by more than ``sweep_grace_s`` (a node died, or restarted), skipping
 attendances another node holds locked.
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import secrets
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ import msgspec
 
 from hub.clock import now_ms
 from hub.dispatch import cascade
-from hub.dispatch.delivery import Delivery, assistance, link_hash, offer_frame
+from hub.dispatch.delivery import Delivery, link_hash, offer_frame
 from hub.dispatch.lifecycle import (
     DISPATCHABLE,
     ENGAGED,
@@ -34,6 +33,7 @@ from hub.dispatch.lifecycle import (
     after,
     already,
 )
+from hub.dispatch.lookups import Lookups, job_query
 from hub.dispatch.offers import (
     TAKEN,
     Offer,
@@ -42,10 +42,9 @@ from hub.dispatch.offers import (
     judge_accept,
     offer_code,
 )
+from hub.dispatch.timers import DueTimers
 from hub.errors import BadRequest, Conflict, Forbidden, NotFound
-from hub.matching.service import MatchQuery, Point
 from hub.operations.attendances import Attendance, AttendanceState
-from hub.operations.beneficiaries import Plan
 from hub.operations.clients import DispatchRules
 from hub.operations.providers import SESSION_MODES, Channel
 from hub.state.ledger import Entry, Ledger, NewOffer
@@ -53,14 +52,10 @@ from hub.state.ledger import Entry, Ledger, NewOffer
 if TYPE_CHECKING:
     from hub.context import Hub
 
-log = logging.getLogger(__name__)
-
 SYSTEM = "system"
 AUTO_MODES = (Channel.APP, Channel.WEB, Channel.LINK)  # verbal needs an operator's call
-KEPT = 100_000  # cache entries this node remembers, each kind (insertion order)
 
 T = TypeVar("T")
-V = TypeVar("V")
 
 
 @dataclass
@@ -83,18 +78,14 @@ class Dispatcher:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
         self.delivery = Delivery(hub)
-        self.timers: dict[int, asyncio.TimerHandle] = {}
-        self.running: set[asyncio.Task[None]] = set()
-        self.clients: dict[int, int] = {}  # attendance id -> client id (never changes)
-        self.homes: dict[int, tuple[int, int]] = {}  # offer id -> (attendance, provider)
-        self.plan_of: dict[int, int] = {}  # beneficiary id -> plan id
-        self.plans: dict[int, Plan] = {}  # plan id -> plan
+        self.timers = DueTimers(self.advance)
+        self.lookups = Lookups(hub)
 
     # --- entry points ----------------------------------------------------------------------
 
     async def automatic(self, attendance_id: int, actor: str) -> Attendance:
         """Start the client's automatic cascade (at the schedule minus its lead time)."""
-        rules = await self._rules(attendance_id)
+        rules = await self.lookups.rules(attendance_id)
 
         async def work(ledger: Ledger, out: Outcome, now: int) -> Attendance:
             a = ledger.attendance
@@ -119,10 +110,10 @@ class Dispatcher:
         if mode is Channel.VERBAL:
             raise BadRequest("a verbal dispatch is recorded with its ETA (the verbal route)")
         await self.delivery.reachable(provider_id, mode)
-        rules = await self._rules(attendance_id)
+        rules = await self.lookups.rules(attendance_id)
 
         async def work(ledger: Ledger, out: Outcome, now: int) -> Offer:
-            await self._within_cap(ledger.attendance, provider_id)
+            await self.lookups.within_cap(ledger.attendance, provider_id)
             secret = secrets.token_urlsafe(24) if mode is Channel.LINK else None
             offer = await self._make(
                 ledger,
@@ -151,7 +142,7 @@ class Dispatcher:
 
         async def work(ledger: Ledger, out: Outcome, now: int) -> Offer:
             self._still_open(ledger.attendance)
-            await self._within_cap(ledger.attendance, provider_id)
+            await self.lookups.within_cap(ledger.attendance, provider_id)
             offer = await self._make(
                 ledger,
                 out,
@@ -174,7 +165,7 @@ class Dispatcher:
     ) -> Offer:
         """Take an offer.  Exactly one accept per attendance wins; a replay of the winning
         accept answers the same again; the rest get offer_taken / offer_expired."""
-        attendance_id = await self._offer_home(offer_id, provider_id)
+        attendance_id = await self.lookups.offer_home(offer_id, provider_id)
 
         async def work(ledger: Ledger, out: Outcome, now: int) -> Offer:
             current = _find(ledger.offers, offer_id)
@@ -190,8 +181,8 @@ class Dispatcher:
         self, offer_id: int, provider_id: int | None, reason: str, actor: str
     ) -> Offer:
         checked_reason(reason)
-        attendance_id = await self._offer_home(offer_id, provider_id)
-        rules = await self._rules(attendance_id)
+        attendance_id = await self.lookups.offer_home(offer_id, provider_id)
+        rules = await self.lookups.rules(attendance_id)
 
         async def work(ledger: Ledger, out: Outcome, now: int) -> Offer:
             current = _find(ledger.offers, offer_id)
@@ -261,7 +252,7 @@ class Dispatcher:
     async def advance(self, attendance_id: int, *, sweeping: bool = False) -> None:
         """Fire what is due: expire overdue offers, continue the cascade, or go back to the
         panel.  Nothing happens unless the attendance's due time has come."""
-        rules = await self._rules(attendance_id)
+        rules = await self.lookups.rules(attendance_id)
 
         async def work(ledger: Ledger, out: Outcome, now: int) -> None:
             due = ledger.attendance.due_ms
@@ -308,15 +299,10 @@ class Dispatcher:
         for attendance_id in await self.hub.records.dispatch.due(far, limit=100_000):
             attendance = await self.hub.records.attendances.get(attendance_id)
             if attendance is not None and attendance.due_ms is not None:
-                self._arm(attendance_id, attendance.due_ms)
+                self.timers.arm(attendance_id, attendance.due_ms)
 
     async def close(self) -> None:
-        for timer in self.timers.values():
-            timer.cancel()
-        self.timers.clear()
-        for task in list(self.running):
-            task.cancel()
-        await asyncio.gather(*self.running, return_exceptions=True)
+        await self.timers.close()
 
     # --- inside a decision --------------------------------------------------------------
 
@@ -354,7 +340,7 @@ class Dispatcher:
                 await ledger.save(msgspec.structs.replace(a, due_ms=None))
             return
         if a.automatic:
-            find = self._finder(a, rules, now, await self._cap(a))
+            find = self._finder(a, rules, now, await self.lookups.cap(a))
             while True:
                 decision = cascade.decide(rules, ledger.offers, now, find)
                 if not isinstance(decision, cascade.MakeOffer):
@@ -421,7 +407,7 @@ class Dispatcher:
             now,
         )
         out.made.append((offer, secret))
-        self._remember(offer)
+        self.lookups.remember(offer)
         return offer
 
     async def _assign(
@@ -479,7 +465,7 @@ class Dispatcher:
         self, a: Attendance, rules: DispatchRules, now: int, cap: int | None
     ) -> cascade.Find:
         """The cascade's ``find``: the best-ranked provider over the automatic modes."""
-        job = msgspec.structs.replace(job_query(a), client_id=self.clients.get(a.id))
+        job = msgspec.structs.replace(job_query(a), client_id=self.lookups.client_of(a.id))
 
         def find(radius_km: float, offered: Collection[int]) -> tuple[int, Channel] | None:
             query = msgspec.structs.replace(job, radius_km=radius_km)
@@ -493,121 +479,10 @@ class Dispatcher:
         a = out.attendance
         if a is not None:
             if a.due_ms is None:
-                self._disarm(a.id)
+                self.timers.disarm(a.id)
             else:
-                self._arm(a.id, a.due_ms)
+                self.timers.arm(a.id, a.due_ms)
         await self.delivery.deliver(out)
-
-    def _arm(self, attendance_id: int, due_ms: int) -> None:
-        self._disarm(attendance_id)
-        loop = asyncio.get_running_loop()
-        delay = max(0.0, (due_ms - now_ms()) / 1000)
-        self.timers[attendance_id] = loop.call_at(loop.time() + delay, self._fire, attendance_id)
-
-    def _disarm(self, attendance_id: int) -> None:
-        timer = self.timers.pop(attendance_id, None)
-        if timer is not None:
-            timer.cancel()
-
-    def _fire(self, attendance_id: int) -> None:
-        self.timers.pop(attendance_id, None)
-        task = asyncio.get_running_loop().create_task(self._fired(attendance_id))
-        self.running.add(task)
-        task.add_done_callback(self.running.discard)
-
-    async def _fired(self, attendance_id: int) -> None:
-        try:
-            await self.advance(attendance_id)
-        except Exception:  # the sweeper retries; a timer must not die silently
-            log.exception("dispatch timer failed", extra={"attendance": attendance_id})
-
-    # --- lookups --------------------------------------------------------------------------
-
-    async def _rules(self, attendance_id: int) -> DispatchRules:
-        """The dispatch rules of the attendance's client."""
-        client_id = self.clients.get(attendance_id)
-        if client_id is None:
-            records = self.hub.records
-            attendance = await records.attendances.get(attendance_id)
-            if attendance is None:
-                raise NotFound(f"no attendance {attendance_id}")
-            event = await records.events.get(attendance.event_id)
-            assert event is not None  # a foreign key
-            client_id = event.client_id
-            _keep(self.clients, attendance_id, client_id)
-        client = self.hub.matching.clients.get(client_id)
-        if client is None:
-            client = await self.hub.records.clients.get(client_id)
-            assert client is not None  # a foreign key
-            self.hub.matching.client_changed(client)
-        return client.rules
-
-    async def _cap(self, a: Attendance) -> int | None:
-        """What the plan pays at most for this attendance's service (None: no cap, or an
-        avulso attendance, which the plan does not pay).  Plans and the beneficiaries'
-        plans are kept once read: neither changes through the API."""
-        if a.avulso or a.service is None:
-            return None
-        records = self.hub.records
-        plan_id = self.plan_of.get(a.beneficiary_id)
-        if plan_id is None:
-            beneficiary = await records.beneficiaries.get(a.beneficiary_id)
-            if beneficiary is None:
-                return None
-            plan_id = beneficiary.plan_id
-            _keep(self.plan_of, a.beneficiary_id, plan_id)
-        plan = self.plans.get(plan_id)
-        if plan is None:
-            plan = await records.plans.get(plan_id)
-            if plan is None:
-                return None
-            _keep(self.plans, plan_id, plan)
-        limit = plan.coverage.get(a.service)
-        return None if limit is None else limit.value_cap_cents
-
-    async def _within_cap(self, a: Attendance, provider_id: int) -> None:
-        """Refuse a provider whose price for the job is over the plan's value cap."""
-        cap = await self._cap(a)
-        if cap is None or a.origin is None:
-            return
-        price = self.hub.matching.price_for(provider_id, job_query(a))
-        if price is not None and price > cap:
-            raise Conflict(
-                f"provider {provider_id} charges R$ {price / 100:.2f} for this job, over the"
-                f" plan's cap of R$ {cap / 100:.2f}: choose another, or open it as avulso",
-                code="over_value_cap",
-            )
-
-    async def _offer_home(self, offer_id: int, provider_id: int | None) -> int:
-        """The attendance of an offer made to ``provider_id`` (any provider when None);
-        offer_unknown otherwise.  Offers this node made are known without a query."""
-        home = self.homes.get(offer_id)
-        if home is None:
-            offer = await self.hub.records.dispatch.offer(offer_id)
-            if offer is not None:
-                home = self._remember(offer)
-        if home is None or (provider_id is not None and home[1] != provider_id):
-            raise NotFound(f"no offer {offer_id} for you", code="offer_unknown")
-        return home[0]
-
-    def _remember(self, offer: Offer) -> tuple[int, int]:
-        home = (offer.attendance_id, offer.provider_id)
-        _keep(self.homes, offer.id, home)
-        return home
-
-
-def _keep(cache: dict[int, V], key: int, value: V) -> None:
-    """Remember ``value``, forgetting the oldest entry past KEPT (insertion order)."""
-    cache[key] = value
-    if len(cache) > KEPT:
-        del cache[next(iter(cache))]
-
-
-def job_query(a: Attendance) -> MatchQuery:
-    """The matching query of an attendance's job (an assistance)."""
-    origin, code = assistance(a)
-    destination = None if a.destination is None else Point(a.destination.lat, a.destination.lng)
-    return MatchQuery(origin=Point(origin.lat, origin.lng), service=code, destination=destination)
 
 
 def _find(offers: list[Offer], offer_id: int) -> Offer:
