@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import time
 
+from tests.dispatch.scene import GARAGE, ORIGIN
 from tests.web.conftest import page_for, shot
+
+TOW = {
+    "kind": "assistance",
+    "service": "light_tow",
+    "requester_name": "Ana",
+    "requester_phone": "11999990000",
+    "origin": ORIGIN,
+    "destination": GARAGE,
+}
 
 
 async def row_text(page, panel: str, attendance_id: int, timeout_ms: float = 5000) -> str:
@@ -123,3 +133,30 @@ async def test_client_first_scopes_the_search_and_shows_the_script(browser, tmp_
         await page.wait_for_selector(".results li")
         results = await page.inner_text(".results")
         assert "João" in results and "João Outro" not in results  # the other client's
+
+
+async def test_a_write_whose_answer_is_lost_is_sent_again_and_done_once(browser, console_hub):
+    scene = console_hub
+    page = await page_for(browser, scene)
+    path = f"/events/{scene.event_id}/attendances"
+    keys: list[str] = []
+
+    async def lose_the_first_answer(route):
+        keys.append(route.request.headers.get("idempotency-key", ""))
+        if len(keys) == 1:
+            await route.fetch()  # the hub registers it...
+            await route.abort("connectionreset")  # ...and the answer never arrives
+        else:
+            await route.continue_()
+
+    await page.route(f"**{path}", lose_the_first_answer)
+    made = await page.evaluate(
+        """async ([path, body]) => {
+            const { api } = await import("/console/api.js");
+            return api("POST", path, body);
+        }""",
+        [path, TOW],
+    )
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1]  # the same key, twice
+    listed = await scene.http.get(path)
+    assert [a["id"] for a in listed.json()["attendances"]] == [made["id"]]
