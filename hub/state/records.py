@@ -12,7 +12,7 @@ chunks and drop resent duplicates (same provider and device time; the first stor
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
 from itertools import groupby
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any, Protocol
@@ -276,6 +276,55 @@ def attendance_from(row: Sequence[Any]) -> Attendance:
         dispatch_note=row[25],
         price_cents=row[26],
     )
+
+
+class AttendanceReads:
+    """The read side of AttendanceRecords over an engine's ``fetch`` (``?`` placeholders)
+    and its spelling of ATTENDANCE_READ (PostgreSQL reads the JSON columns as text)."""
+
+    def __init__(
+        self, fetch: Callable[..., Awaitable[list[Any]]], columns: str = ATTENDANCE_READ
+    ) -> None:
+        self.fetch = fetch
+        self.columns = columns
+
+    async def _attendances(self, where: str, *args: Any) -> list[Attendance]:
+        rows = await self.fetch(f"SELECT {self.columns} FROM attendances WHERE {where}", *args)
+        return [attendance_from(row) for row in rows]
+
+    async def get(self, attendance_id: int) -> Attendance | None:
+        found = await self._attendances("id = ?", attendance_id)
+        return found[0] if found else None
+
+    async def of_event(self, event_id: int) -> list[Attendance]:
+        return await self._attendances("event_id = ? ORDER BY id", event_id)
+
+    async def of_beneficiary(self, beneficiary_id: int, *, limit: int = 50) -> list[Attendance]:
+        return await self._attendances(
+            "beneficiary_id = ? ORDER BY at_ms DESC, id DESC LIMIT ?", beneficiary_id, limit
+        )
+
+    async def in_states(self, states: Sequence[str], *, limit: int = 1000) -> list[Attendance]:
+        marks = ",".join("?" * len(states)) or "NULL"
+        return await self._attendances(f"state IN ({marks}) ORDER BY id LIMIT ?", *states, limit)
+
+    async def covered_uses(self, beneficiary_id: int, service: str) -> list[int]:
+        rows = await self.fetch(
+            "SELECT at_ms FROM attendances WHERE beneficiary_id = ? AND service = ?"
+            " AND avulso = ? AND state <> 'cancelled' ORDER BY at_ms",
+            beneficiary_id,
+            service,
+            False,
+        )
+        return [int(r[0]) for r in rows]
+
+    async def log(self, attendance_id: int) -> list[AttendanceLogEntry]:
+        rows = await self.fetch(
+            "SELECT at_ms, actor, action, detail FROM attendance_log WHERE attendance_id = ?"
+            " ORDER BY id",
+            attendance_id,
+        )
+        return [AttendanceLogEntry(at_ms=r[0], actor=r[1], action=r[2], detail=r[3]) for r in rows]
 
 
 def dispatch_row(attendance: Attendance) -> tuple[Any, ...]:

@@ -9,7 +9,6 @@ import msgspec
 
 from hub.operations.attendances import (
     Attendance,
-    AttendanceLogEntry,
     AttendanceState,
     NewAttendance,
 )
@@ -25,7 +24,7 @@ from hub.state.records import (
     EVENT_COLUMNS,
     PARTNER_COLUMNS,
     VEHICLE_COLUMNS,
-    attendance_from,
+    AttendanceReads,
     attendance_row,
     beneficiaries_from,
     decode_rules,
@@ -345,8 +344,9 @@ PG_ATTENDANCE_COLUMNS = (
 )
 
 
-class PostgresAttendances:
+class PostgresAttendances(AttendanceReads):
     def __init__(self, store: PostgresRecords) -> None:
+        super().__init__(store.fetch_numbered, PG_ATTENDANCE_COLUMNS)
         self.store = store
 
     async def add(
@@ -370,51 +370,3 @@ class PostgresAttendances:
         found = await self.get(int(attendance_id))
         assert found is not None
         return found
-
-    async def get(self, attendance_id: int) -> Attendance | None:
-        rows = await self.store.fetch(
-            f"SELECT {PG_ATTENDANCE_COLUMNS} FROM attendances WHERE id = $1", attendance_id
-        )
-        return attendance_from(rows[0]) if rows else None
-
-    async def of_event(self, event_id: int) -> list[Attendance]:
-        rows = await self.store.fetch(
-            f"SELECT {PG_ATTENDANCE_COLUMNS} FROM attendances WHERE event_id = $1 ORDER BY id",
-            event_id,
-        )
-        return [attendance_from(row) for row in rows]
-
-    async def covered_uses(self, beneficiary_id: int, service: str) -> list[int]:
-        rows = await self.store.fetch(
-            "SELECT at_ms FROM attendances WHERE beneficiary_id = $1 AND service = $2"
-            " AND NOT avulso AND state <> 'cancelled' ORDER BY at_ms",
-            beneficiary_id,
-            service,
-        )
-        return [int(r[0]) for r in rows]
-
-    async def of_beneficiary(self, beneficiary_id: int, *, limit: int = 50) -> list[Attendance]:
-        rows = await self.store.fetch(
-            f"SELECT {PG_ATTENDANCE_COLUMNS} FROM attendances WHERE beneficiary_id = $1"
-            " ORDER BY at_ms DESC, id DESC LIMIT $2",
-            beneficiary_id,
-            limit,
-        )
-        return [attendance_from(row) for row in rows]
-
-    async def in_states(self, states: Sequence[str], *, limit: int = 1000) -> list[Attendance]:
-        rows = await self.store.fetch(
-            f"SELECT {PG_ATTENDANCE_COLUMNS} FROM attendances WHERE state = ANY($1::text[])"
-            " ORDER BY id LIMIT $2",
-            list(states),
-            limit,
-        )
-        return [attendance_from(row) for row in rows]
-
-    async def log(self, attendance_id: int) -> list[AttendanceLogEntry]:
-        rows = await self.store.fetch(
-            "SELECT at_ms, actor, action, detail FROM attendance_log WHERE attendance_id = $1"
-            " ORDER BY id",
-            attendance_id,
-        )
-        return [AttendanceLogEntry(**dict(row)) for row in rows]

@@ -9,7 +9,6 @@ import msgspec
 
 from hub.operations.attendances import (
     Attendance,
-    AttendanceLogEntry,
     AttendanceState,
     NewAttendance,
 )
@@ -19,12 +18,11 @@ from hub.operations.documents import folded
 from hub.operations.events import Event, EventLogEntry, NewEvent
 from hub.state.records import (
     ATTENDANCE_COLUMNS,
-    ATTENDANCE_READ,
     BENEFICIARY_COLUMNS,
     EVENT_COLUMNS,
     PARTNER_COLUMNS,
     VEHICLE_COLUMNS,
-    attendance_from,
+    AttendanceReads,
     attendance_row,
     beneficiaries_from,
     decode_rules,
@@ -317,8 +315,9 @@ class SqliteEvents:
         return [EventLogEntry(at_ms=r[0], actor=r[1], action=r[2], reason=r[3]) for r in rows]
 
 
-class SqliteAttendances:
+class SqliteAttendances(AttendanceReads):
     def __init__(self, store: SqliteRecords) -> None:
+        super().__init__(store.fetch)
         self.store = store
 
     async def add(
@@ -339,52 +338,3 @@ class SqliteAttendances:
         found = await self.get(attendance_id)
         assert found is not None
         return found
-
-    async def get(self, attendance_id: int) -> Attendance | None:
-        rows = await self.store.fetch(
-            f"SELECT {ATTENDANCE_READ} FROM attendances WHERE id = ?", attendance_id
-        )
-        return attendance_from(rows[0]) if rows else None
-
-    async def of_event(self, event_id: int) -> list[Attendance]:
-        rows = await self.store.fetch(
-            f"SELECT {ATTENDANCE_READ} FROM attendances WHERE event_id = ? ORDER BY id",
-            event_id,
-        )
-        return [attendance_from(row) for row in rows]
-
-    async def covered_uses(self, beneficiary_id: int, service: str) -> list[int]:
-        rows = await self.store.fetch(
-            "SELECT at_ms FROM attendances WHERE beneficiary_id = ? AND service = ?"
-            " AND avulso = 0 AND state <> 'cancelled' ORDER BY at_ms",
-            beneficiary_id,
-            service,
-        )
-        return [int(r[0]) for r in rows]
-
-    async def of_beneficiary(self, beneficiary_id: int, *, limit: int = 50) -> list[Attendance]:
-        rows = await self.store.fetch(
-            f"SELECT {ATTENDANCE_READ} FROM attendances WHERE beneficiary_id = ?"
-            " ORDER BY at_ms DESC, id DESC LIMIT ?",
-            beneficiary_id,
-            limit,
-        )
-        return [attendance_from(row) for row in rows]
-
-    async def in_states(self, states: Sequence[str], *, limit: int = 1000) -> list[Attendance]:
-        marks = ",".join("?" * len(states)) or "NULL"
-        rows = await self.store.fetch(
-            f"SELECT {ATTENDANCE_READ} FROM attendances WHERE state IN ({marks})"
-            " ORDER BY id LIMIT ?",
-            *states,
-            limit,
-        )
-        return [attendance_from(row) for row in rows]
-
-    async def log(self, attendance_id: int) -> list[AttendanceLogEntry]:
-        rows = await self.store.fetch(
-            "SELECT at_ms, actor, action, detail FROM attendance_log WHERE attendance_id = ?"
-            " ORDER BY id",
-            attendance_id,
-        )
-        return [AttendanceLogEntry(at_ms=r[0], actor=r[1], action=r[2], detail=r[3]) for r in rows]
