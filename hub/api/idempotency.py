@@ -13,6 +13,7 @@ Requests without the header are untouched.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 
@@ -70,7 +71,8 @@ class Idempotency:
         try:
             await self.app(scope, _replaying(body), answer.send)
         except BaseException:
-            await keys.release(who, key)
+            with contextlib.suppress(HubError):  # the failure to report is the app's
+                await keys.release(who, key)
             raise
         try:
             if answer.status < 500 and len(answer.body) <= MAX_KEPT_BYTES:
