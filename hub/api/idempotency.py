@@ -8,7 +8,9 @@ again (marked ``Idempotent-Replayed: true``) without acting twice.  Keys belong 
 credentials that sent them.  The same key with another request (method, path, query or
 body) is ``idempotency_key_reused``; while the first request still runs, a second gets
 ``idempotency_key_in_flight``.  An answer of 5xx is not kept: the key is free for a retry.
-Requests without the header are untouched.
+Requests without the header are untouched, and so are the routes whose answers carry
+credentials (logins, a provider's registration with its device key, app tokens): their
+answers are never stored.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,6 +34,8 @@ MAX_KEY_CHARS = 255
 MAX_KEPT_BYTES = 1 << 20  # a bigger answer is not kept (the key is freed instead)
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 STALE_MS = 60_000  # a claimed key whose request has not answered by then was orphaned
+# Answers with credentials in them: never kept, so the header does nothing there.
+CREDENTIALS = re.compile(r"/auth/login|/portal/login|/admin/providers(/\d+/token)?")
 
 
 class Idempotency:
@@ -40,7 +45,11 @@ class Idempotency:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in UNSAFE:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in UNSAFE
+            or CREDENTIALS.fullmatch(scope["path"])
+        ):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])

@@ -81,7 +81,8 @@ def document(operations: list[Operation], version: str = "1") -> dict[str, Any]:
             + ", ".join(sorted(c for c, info in CODES.items() if info.severity == "error"))
             + ". A POST, PUT, PATCH or DELETE with an Idempotency-Key header (1 to 255"
             " printable ASCII characters) is answered once: sent again with the same key and"
-            " request it gets the first answer, marked Idempotent-Replayed: true.",
+            " request it gets the first answer, marked Idempotent-Replayed: true (not on"
+            " logins, provider registration and app tokens, whose answers are never stored).",
         },
         "paths": paths,
         "components": {

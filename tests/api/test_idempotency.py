@@ -122,3 +122,19 @@ async def test_reads_ignore_the_header(scene):
 
 def _key(key: str) -> dict[str, str]:
     return {"Idempotency-Key": key, "content-type": "application/json"}
+
+
+async def test_answers_with_credentials_are_never_kept(scene):
+    keys = scene.hub.records.idempotency
+    made = await scene.http.post(
+        "/admin/providers",
+        json={"name": "Guincho", "phone": "+5511988880000"},
+        headers={"Idempotency-Key": "secret-1"},
+    )
+    token = await scene.http.post(
+        f"/admin/providers/{made.json()['id']}/token", headers={"Idempotency-Key": "secret-2"}
+    )
+    assert (made.status_code, token.status_code) == (201, 201)
+    who = caller(scene.http.headers["authorization"].encode())
+    for key in ("secret-1", "secret-2"):  # no row was claimed: nothing to leak
+        assert await keys.claim(who, key, "probe", int(time.time() * 1000)) is None
