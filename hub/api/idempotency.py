@@ -9,8 +9,8 @@ credentials that sent them.  The same key with another request (method, path, qu
 body) is ``idempotency_key_reused``; while the first request still runs, a second gets
 ``idempotency_key_in_flight``.  An answer of 5xx is not kept: the key is free for a retry.
 Requests without the header are untouched, and so are the routes whose answers carry
-credentials (logins, a provider's registration with its device key, app tokens): their
-answers are never stored.
+credentials (logins, a provider's record with its device key, app tokens): their answers
+are never stored.
 """
 
 from __future__ import annotations
@@ -35,7 +35,9 @@ MAX_KEPT_BYTES = 1 << 20  # a bigger answer is not kept (the key is freed instea
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 STALE_MS = 60_000  # a claimed key whose request has not answered by then was orphaned
 # Answers with credentials in them: never kept, so the header does nothing there.
-CREDENTIALS = re.compile(r"/auth/login|/portal/login|/admin/providers(/\d+/token)?")
+CREDENTIALS = re.compile(
+    r"/auth/login|/portal/login|/admin/providers(/\d+(/token|/profile|/revoke)?)?"
+)
 
 
 class Idempotency:
