@@ -38,7 +38,7 @@ from hub.operations.beneficiaries import (
     Vehicle,
 )
 from hub.operations.clients import Client, DispatchRules, NewClient, NewPartner, Partner
-from hub.operations.documents import plate_spellings
+from hub.operations.documents import folded, plate_spellings
 from hub.operations.events import Event, EventLogEntry, EventState, EventType, NewEvent
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.operations.users import AuditEntry, NewUser, User
@@ -175,6 +175,30 @@ def twin(canonical_plate: str) -> str:
     """The same plate in the other format (stored beside it, so either spelling finds it)."""
     (other,) = plate_spellings(canonical_plate) - {canonical_plate}
     return other
+
+
+def beneficiary_row(new: NewBeneficiary) -> tuple[Any, ...]:
+    """The values of a new beneficiaries row: client_id, plan_id, name, name_folded, cpf,
+    phones, address, active_from_ms, active_until_ms."""
+    return (
+        new.client_id,
+        new.plan_id,
+        new.name,
+        folded(new.name),
+        new.cpf,
+        encode_json(new.phones),
+        encode_json(new.address),
+        new.active_from_ms,
+        new.active_until_ms,
+    )
+
+
+def vehicle_rows(beneficiary_id: int, new: NewBeneficiary) -> list[tuple[Any, ...]]:
+    """The values of its vehicles rows: beneficiary_id, plate, plate_twin, model, year,
+    colour."""
+    return [
+        (beneficiary_id, v.plate, twin(v.plate), v.model, v.year, v.colour) for v in new.vehicles
+    ]
 
 
 EVENT_COLUMNS = (

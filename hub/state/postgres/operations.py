@@ -14,7 +14,6 @@ from hub.operations.attendances import (
 )
 from hub.operations.beneficiaries import Beneficiary, NewBeneficiary, NewPlan, Plan, SearchKind
 from hub.operations.clients import Client, NewClient, NewPartner, Partner
-from hub.operations.documents import folded
 from hub.operations.events import Event, EventLogEntry, NewEvent
 from hub.state.postgres.sql import MS
 from hub.state.records import (
@@ -27,6 +26,7 @@ from hub.state.records import (
     AttendanceReads,
     attendance_row,
     beneficiaries_from,
+    beneficiary_row,
     decode_rules,
     encode_json,
     encode_rules,
@@ -35,7 +35,7 @@ from hub.state.records import (
     merged_names,
     partner_from,
     plan_from,
-    twin,
+    vehicle_rows,
 )
 
 if TYPE_CHECKING:
@@ -173,23 +173,12 @@ class PostgresBeneficiaries:
             "INSERT INTO beneficiaries (client_id, plan_id, name, name_folded, cpf,"
             " phones, address, active_from_ms, active_until_ms)"
             " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8, $9) RETURNING id",
-            new.client_id,
-            new.plan_id,
-            new.name,
-            folded(new.name),
-            new.cpf,
-            encode_json(new.phones),
-            encode_json(new.address),
-            new.active_from_ms,
-            new.active_until_ms,
+            *beneficiary_row(new),
         )
         await conn.executemany(
             "INSERT INTO vehicles (beneficiary_id, plate, plate_twin, model, year,"
             " colour) VALUES ($1, $2, $3, $4, $5, $6)",
-            [
-                (beneficiary_id, v.plate, twin(v.plate), v.model, v.year, v.colour)
-                for v in new.vehicles
-            ],
+            vehicle_rows(beneficiary_id, new),
         )
         return int(beneficiary_id)
 

@@ -14,7 +14,6 @@ from hub.operations.attendances import (
 )
 from hub.operations.beneficiaries import Beneficiary, NewBeneficiary, NewPlan, Plan, SearchKind
 from hub.operations.clients import Client, NewClient, NewPartner, Partner
-from hub.operations.documents import folded
 from hub.operations.events import Event, EventLogEntry, NewEvent
 from hub.state.records import (
     ATTENDANCE_COLUMNS,
@@ -25,6 +24,7 @@ from hub.state.records import (
     AttendanceReads,
     attendance_row,
     beneficiaries_from,
+    beneficiary_row,
     decode_rules,
     encode_json,
     encode_rules,
@@ -32,7 +32,7 @@ from hub.state.records import (
     merged_names,
     partner_from,
     plan_from,
-    twin,
+    vehicle_rows,
 )
 
 if TYPE_CHECKING:
@@ -152,27 +152,14 @@ class SqliteBeneficiaries:
                     "INSERT INTO beneficiaries (client_id, plan_id, name, name_folded, cpf,"
                     " phones, address, active_from_ms, active_until_ms)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        new.client_id,
-                        new.plan_id,
-                        new.name,
-                        folded(new.name),
-                        new.cpf,
-                        encode_json(new.phones),
-                        encode_json(new.address),
-                        new.active_from_ms,
-                        new.active_until_ms,
-                    ),
+                    beneficiary_row(new),
                 )
                 beneficiary_id = int(cursor.lastrowid or 0)
                 ids.append(beneficiary_id)
                 await db.executemany(
                     "INSERT INTO vehicles (beneficiary_id, plate, plate_twin, model, year,"
                     " colour) VALUES (?, ?, ?, ?, ?, ?)",
-                    [
-                        (beneficiary_id, v.plate, twin(v.plate), v.model, v.year, v.colour)
-                        for v in new.vehicles
-                    ],
+                    vehicle_rows(beneficiary_id, new),
                 )
         found: dict[int, Beneficiary] = {}
         for start in range(0, len(ids), 500):
