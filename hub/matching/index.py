@@ -45,7 +45,7 @@ cos, sin = math.cos, math.sin
 SLACK = 1.0 / EARTH_RADIUS_M  # float error in bounds (1 m as a chord), far below any that matters
 CAPACITY = 24  # providers in a leaf before it splits
 DEPTH = 6  # the coarsest cells are this many resolutions above the finest
-CACHED_CELLS = 1_000_000  # finest cells' geometry kept (dropped whole past this)
+CACHED_CELLS = 200_000  # finest cells' geometry kept, ~260 bytes each (dropped whole past this)
 
 
 Vector = tuple[float, float, float]
