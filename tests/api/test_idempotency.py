@@ -8,8 +8,7 @@ import msgspec
 import pytest
 
 from hub.api.idempotency import STALE_MS, caller, fingerprint
-from tests.conftest import engine_settings, serve
-from tests.dispatch.scene import GARAGE, ORIGIN, Scene, admin_client
+from tests.dispatch.scene import GARAGE, ORIGIN, Scene, scene_on
 
 TOW = {
     "kind": "assistance",
@@ -23,13 +22,7 @@ TOW = {
 
 @pytest.fixture
 async def scene(engine_kind, tmp_path):
-    async with (
-        engine_settings(engine_kind, tmp_path) as st,
-        serve(st) as running,
-        admin_client(running) as http,
-    ):
-        s = Scene(running, http)
-        await s.setup()
+    async with scene_on(engine_kind, tmp_path) as s:
         yield s
 
 

@@ -12,7 +12,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.conftest import engine_settings, serve
-from tests.dispatch.scene import Scene, admin_client
+from tests.dispatch.scene import Scene, admin_client, scene_on
 
 
 class Console:
@@ -53,13 +53,7 @@ async def console(scene, token: str | None = None, origin: str | None = None):
 
 @pytest.fixture
 async def scene(engine_kind, tmp_path):
-    async with (
-        engine_settings(engine_kind, tmp_path, map_interval_s=0.2) as settings,
-        serve(settings) as running,
-        admin_client(running) as http,
-    ):
-        s = Scene(running, http)
-        await s.setup()
+    async with scene_on(engine_kind, tmp_path, map_interval_s=0.2) as s:
         yield s
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from tests.client import ProviderClient, now_ms
+from tests.conftest import engine_settings, serve
 
 ORIGIN = {
     "address": {
@@ -110,6 +113,22 @@ class Scene:
             await app.send({"type": "fixes", "fixes": [fix]})
             await app.acked(1)
             yield app
+
+
+@asynccontextmanager
+async def scene_on(
+    engine_kind: str, tmp_path: Path, rules: dict[str, Any] | None = None, **settings: Any
+) -> AsyncIterator[Scene]:
+    """A hub on the engine pair (with ``settings`` overridden) and a scene set up in it
+    for a client with ``rules``."""
+    async with (
+        engine_settings(engine_kind, tmp_path, **settings) as st,
+        serve(st) as running,
+        admin_client(running) as http,
+    ):
+        scene = Scene(running, http)
+        await scene.setup(rules)
+        yield scene
 
 
 def admin_client(running: Any) -> httpx.AsyncClient:

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import engine_settings, serve
-from tests.dispatch.scene import Scene, admin_client
+from tests.dispatch.scene import scene_on
 
 
 @pytest.fixture
 async def scene(engine_kind, tmp_path):
-    async with (
-        engine_settings(engine_kind, tmp_path) as settings,
-        serve(settings) as running,
-        admin_client(running) as http,
-    ):
-        s = Scene(running, http)
-        await s.setup()
+    async with scene_on(engine_kind, tmp_path) as s:
         yield s
 
 

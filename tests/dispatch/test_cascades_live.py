@@ -7,19 +7,13 @@ import asyncio
 
 import pytest
 
-from tests.conftest import engine_settings, serve
-from tests.dispatch.scene import Scene, admin_client
+from tests.dispatch.scene import scene_on
 
 
 @pytest.fixture
 async def scene(engine_kind, tmp_path):
-    async with (
-        engine_settings(engine_kind, tmp_path, sweep_grace_s=0.2, sweep_interval_s=0.2) as st,
-        serve(st) as running,
-        admin_client(running) as http,
-    ):
-        s = Scene(running, http)
-        await s.setup({"automatic": True, "offer_deadline_s": 1, "max_attempts": 3})
+    rules = {"automatic": True, "offer_deadline_s": 1, "max_attempts": 3}
+    async with scene_on(engine_kind, tmp_path, rules, sweep_grace_s=0.2, sweep_interval_s=0.2) as s:
         yield s
 
 

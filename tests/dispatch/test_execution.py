@@ -13,8 +13,7 @@ from hub.dispatch.punctuality import punctuality
 from hub.operations.attendances import Attendance, AttendanceState, Kind, Place
 from hub.operations.beneficiaries import Address
 from tests.client import now_ms
-from tests.conftest import engine_settings, serve
-from tests.dispatch.scene import ORIGIN, Scene, admin_client
+from tests.dispatch.scene import ORIGIN, scene_on
 
 
 def job(**changes) -> Attendance:
@@ -70,13 +69,9 @@ def test_on_time_late_and_the_risk_before_arrival():
 
 @pytest.fixture
 async def scene(engine_kind, tmp_path):
-    async with (
-        engine_settings(engine_kind, tmp_path, sweep_grace_s=0.2, sweep_interval_s=0.2) as st,
-        serve(st) as running,
-        admin_client(running) as http,
-    ):
-        s = Scene(running, http)
-        await s.setup({"offer_deadline_s": 1})
+    async with scene_on(
+        engine_kind, tmp_path, {"offer_deadline_s": 1}, sweep_grace_s=0.2, sweep_interval_s=0.2
+    ) as s:
         yield s
 
 

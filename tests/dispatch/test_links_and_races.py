@@ -8,19 +8,14 @@ import contextlib
 import httpx
 import pytest
 
-from tests.conftest import engine_settings, serve
-from tests.dispatch.scene import Scene, admin_client, link_path
+from tests.dispatch.scene import link_path, scene_on
 
 
 @pytest.fixture
 async def scene(engine_kind, tmp_path):
-    async with (
-        engine_settings(engine_kind, tmp_path, sweep_grace_s=0.2, sweep_interval_s=0.2) as st,
-        serve(st) as running,
-        admin_client(running) as http,
-    ):
-        s = Scene(running, http)
-        await s.setup({"offer_deadline_s": 2})
+    async with scene_on(
+        engine_kind, tmp_path, {"offer_deadline_s": 2}, sweep_grace_s=0.2, sweep_interval_s=0.2
+    ) as s:
         yield s
 
 
