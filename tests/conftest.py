@@ -25,6 +25,7 @@ import uvicorn
 
 from hub.cli import uvicorn_config
 from hub.config import Settings
+from hub.matching.index import COMPILED
 from hub.state.memory import MemoryLive
 from hub.state.postgres import PostgresRecords
 from hub.state.redis import RedisLive
@@ -51,11 +52,25 @@ def need(service: str) -> str:
     url, port = {"redis": (REDIS_URL, 6379), "postgres": (DATABASE_URL, 5432)}[service]
     if not _answers(url, port):
         reason = f"{service} is not answering at {url}: start it, or these tests do not run"
-        _missing[service] = reason
-        if IN_CI:
-            pytest.fail(f"CI=true and {reason}")
-        pytest.skip(f"SKIPPED FOR A MISSING SERVICE: {reason}")
+        _lacking(service, reason)
     return url
+
+
+def need_compiled_index() -> None:
+    """Skip (fail under CI=true) when the compiled matching index was not built."""
+    if not COMPILED:
+        _lacking(
+            "compiled index",
+            "hub/matching/ctree.pyx was not compiled (no C compiler at install?): "
+            "its tests do not run",
+        )
+
+
+def _lacking(what: str, reason: str) -> None:
+    _missing[what] = reason
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}")
+    pytest.skip(f"SKIPPED FOR A MISSING SERVICE: {reason}")
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -10,7 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hub.matching import tree
 from hub.matching.index import CAPACITY, SpatialIndex, brute_force
+from tests.conftest import need_compiled_index
 
 SAO_PAULO = (-23.55, -46.63)
 # A resolution-0 pentagon's centre (H3 has twelve): distortion is worst around them.
@@ -35,6 +37,15 @@ def edge_points(centre: tuple[float, float], count: int) -> list[tuple[float, fl
     return points
 
 
+@pytest.fixture(params=["pure", "compiled"])
+def Index(request):
+    """Each implementation of the index: the pure-Python tree and the compiled one."""
+    if request.param == "pure":
+        return tree.SpatialIndex
+    need_compiled_index()
+    return SpatialIndex
+
+
 place = st.sampled_from([SAO_PAULO, PENTAGON, (0.0, 179.99), (60.0, 10.0)])
 provider = st.tuples(
     st.floats(-30, 30),
@@ -44,7 +55,11 @@ provider = st.tuples(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(
     centre=place,
     providers=st.lists(provider, min_size=0, max_size=80),
@@ -56,9 +71,9 @@ provider = st.tuples(
     filtered=st.booleans(),
 )
 def test_nearest_equals_brute_force(
-    centre, providers, edge_count, query, service, k, radius_km, filtered
+    Index, centre, providers, edge_count, query, service, k, radius_km, filtered
 ):
-    index = SpatialIndex()
+    index = Index()
     flags: dict[int, bool] = {}
     for pid, (dx, dy, services, flag) in enumerate(providers, start=1):
         index.set_services(pid, services)
@@ -75,8 +90,8 @@ def test_nearest_equals_brute_force(
     assert got == brute_force(index, service, *origin, k, radius_km * 1000, accept)
 
 
-def test_ties_go_to_the_lower_id_and_the_radius_edge_is_included():
-    index = SpatialIndex()
+def test_ties_go_to_the_lower_id_and_the_radius_edge_is_included(Index):
+    index = Index()
     here = SAO_PAULO
     there = offset(here, 1, 0)
     for pid in (7, 3, 5):
@@ -89,9 +104,9 @@ def test_ties_go_to_the_lower_id_and_the_radius_edge_is_included():
     assert index.nearest("taxi", *here, 5, exact - 0.001) == []
 
 
-def test_moves_services_and_removal_keep_the_index_true():
+def test_moves_services_and_removal_keep_the_index_true(Index):
     rng = random.Random(7)
-    index = SpatialIndex()
+    index = Index()
     for pid in range(1, 301):
         index.set_services(pid, rng.sample(SERVICES, rng.randint(1, 2)))
         index.move(pid, *offset(SAO_PAULO, rng.uniform(-20, 20), rng.uniform(-20, 20)))
@@ -117,10 +132,10 @@ def test_moves_services_and_removal_keep_the_index_true():
             )
 
 
-def test_a_rare_service_visits_few_cells():
+def test_a_rare_service_visits_few_cells(Index):
     """Thousands of taxis around one heavy tow: the heavy-tow walk never sees a taxi."""
     rng = random.Random(1)
-    index = SpatialIndex()
+    index = Index()
     for pid in range(1, 5001):
         index.set_services(pid, {"taxi"})
         index.move(pid, *offset(SAO_PAULO, rng.uniform(-30, 30), rng.uniform(-30, 30)))
@@ -136,22 +151,22 @@ def test_a_rare_service_visits_few_cells():
     ]
 
 
-def test_unknown_service_and_zero_k_find_nothing():
-    index = SpatialIndex()
+def test_unknown_service_and_zero_k_find_nothing(Index):
+    index = Index()
     index.set_services(1, {"taxi"})
     index.move(1, *SAO_PAULO)
     assert index.nearest("glazier", *SAO_PAULO, 5, 1000) == []
     assert index.nearest("taxi", *SAO_PAULO, 0, 1000) == []
 
 
-def test_resolution_is_checked():
+def test_resolution_is_checked(Index):
     with pytest.raises(ValueError, match="resolution"):
-        SpatialIndex(resolution=3)
+        Index(resolution=3)
 
 
-def test_dense_cells_split_and_empty_ones_leave_the_tree():
+def test_dense_cells_split_and_empty_ones_leave_the_tree(Index):
     rng = random.Random(4)
-    index = SpatialIndex()
+    index = Index()
     for pid in range(1, 301):  # a crowd within a kilometre or so
         index.set_services(pid, {"taxi"})
         index.move(pid, *offset(SAO_PAULO, rng.uniform(-1, 1), rng.uniform(-1, 1)))
