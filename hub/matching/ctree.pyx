@@ -17,6 +17,8 @@ from cpython.tuple cimport PyTuple_SET_ITEM
 from libc.math cimport M_PI, asin, cos, sin, sqrt
 from libc.stdlib cimport free, realloc
 
+from collections.abc import Mapping
+
 import h3.api.basic_int as h3
 
 from hub.geo import EARTH_RADIUS_M
@@ -72,6 +74,34 @@ cdef object _hit(double distance_m, long long key, bint live):
     return hit
 
 
+cdef object _position(double lat, double lng, object fine, bint live):
+    """A ``Position``, made the same way."""
+    cdef object position = PyType_GenericAlloc(<PyTypeObject*>Position, 4)
+    cdef tuple fields = (lat, lng, fine, True if live else False)
+    for i in range(4):
+        Py_INCREF(fields[i])
+        PyTuple_SET_ITEM(position, i, fields[i])
+    return position
+
+
+cdef double INNER_SHARE = 0.9  # of the inradius: a margin for cells bent across H3's faces
+
+
+cdef _Point _corner(double lat, double lng):
+    cdef _Point corner = _Point()
+    corner.place(lat, lng)
+    return corner
+
+
+cdef double _to_great_circle(_Point p, _Point a, _Point b):
+    """The chord from ``p`` to the great circle through ``a`` and ``b`` (an edge of an H3
+    cell: edges are straight on H3's gnomonic faces, so arcs of great circles)."""
+    cdef double nx = a.y * b.z - a.z * b.y, ny = a.z * b.x - a.x * b.z
+    cdef double nz = a.x * b.y - a.y * b.x
+    cdef double sine = abs(p.x * nx + p.y * ny + p.z * nz) / sqrt(nx * nx + ny * ny + nz * nz)
+    return 2 * sin(asin(sine) / 2)
+
+
 cdef class _Point:
     """A unit vector: a provider's, or a cell centre's (with the cell's circumradius)."""
     cdef double x, y, z, r
@@ -99,12 +129,84 @@ cdef struct Kid:  # a parent's copy of what the walk reads of a child cell
     PyObject* node  # borrowed: the parent's ``_children`` owns it
 
 
+cdef class _Cell(_Point):
+    """A finest cell's centre, its circumradius ``r`` and ``inner``: a chord from the
+    centre within which every point is surely in this cell (0 where unsure)."""
+    cdef double inner
+
+
 cdef class _Provider(_Point):
     """A provider, as its latest fix left it; the leaves it is in copy its vector."""
     cdef object pid  # the id as given
     cdef long long key  # the same, in C
+    cdef double lat, lng
     cdef object fine  # finest cell
+    cdef _Cell cell  # and its geometry
     cdef bint live
+    cdef _Node leaf  # the leaf of its first service's tree
+    cdef list others  # of the others' trees, if any
+
+    cdef object position(self):
+        return _position(self.lat, self.lng, self.fine, self.live)
+
+    cdef void copy_to_leaves(self) noexcept:
+        """A fix that stays in its finest cell: the leaves' copies, and nothing else."""
+        cdef _Node leaf = self.leaf
+        if leaf is not None:
+            leaf.set_member(leaf.find(self.key), self)
+            if self.others:
+                for leaf in self.others:
+                    leaf.set_member(leaf.find(self.key), self)
+
+    cdef int joined(self, _Node leaf) except -1:
+        if self.leaf is None:
+            self.leaf = leaf
+        elif self.others is None:
+            self.others = [leaf]
+        else:
+            self.others.append(leaf)
+        return 0
+
+    cdef int left(self, _Node leaf) except -1:
+        if self.leaf is leaf:
+            self.leaf = self.others.pop() if self.others else None
+        else:
+            self.others.remove(leaf)
+        return 0
+
+
+cdef class _Positions:
+    """``SpatialIndex.positions``: each provider's ``Position``, read off its record (one
+    table to update per fix, not two)."""
+    cdef dict _records
+
+    def __getitem__(self, provider_id):
+        return (<_Provider>self._records[provider_id]).position()
+
+    def get(self, provider_id, default=None):
+        cdef _Provider record = self._records.get(provider_id)
+        return default if record is None else record.position()
+
+    def __contains__(self, provider_id):
+        return provider_id in self._records
+
+    def __iter__(self):
+        return iter(self._records)
+
+    def __len__(self):
+        return len(self._records)
+
+    def keys(self):
+        return self._records.keys()
+
+    def values(self):
+        return [(<_Provider>record).position() for record in self._records.values()]
+
+    def items(self):
+        return [(pid, (<_Provider>record).position()) for pid, record in self._records.items()]
+
+
+Mapping.register(_Positions)
 
 
 cdef class _Node(_Point):
@@ -243,11 +345,11 @@ cdef class _Tree:
 
 cdef class SpatialIndex:
     cdef readonly int resolution, top
-    cdef readonly dict positions  # id -> Position
+    cdef readonly _Positions positions  # id -> Position
     cdef readonly dict services  # id -> frozenset of services
     cdef readonly dict trees  # service -> _Tree
     cdef dict _records  # id -> _Provider
-    cdef dict _fine  # finest cell -> _Point: centre and circumradius
+    cdef dict _fine  # finest cell -> _Cell
     cdef _Walk _spare  # the walk queries reuse
     cdef size_t _version  # bumped by every update: a walk's frontier points into the trees
 
@@ -255,8 +357,9 @@ cdef class SpatialIndex:
         if not DEPTH <= resolution <= 15:
             raise ValueError(f"leaf resolution must be {DEPTH}..15, got {resolution}")
         self.resolution, self.top = resolution, resolution - DEPTH
-        self.positions, self.services, self.trees = {}, {}, {}
-        self._records, self._fine = {}, {}
+        self.services, self.trees, self._records, self._fine = {}, {}, {}, {}
+        self.positions = _Positions()
+        self.positions._records = self._records
         self._spare = _Walk()
 
     # --- updates -------------------------------------------------------------------------
@@ -266,8 +369,8 @@ cdef class SpatialIndex:
         new = frozenset(services)
         old = self.services.get(provider_id, frozenset())
         self.services[provider_id] = new
-        if provider_id in self.positions:
-            record = self._records[provider_id]
+        record = self._records.get(provider_id)
+        if record is not None:
             for service in old - new:
                 self._leave(self.trees[service], record)
             for service in new - old:
@@ -275,8 +378,6 @@ cdef class SpatialIndex:
 
     def move(self, provider_id, double lat, double lng, bint live=True):
         self._version += 1
-        fine = h3.latlng_to_cell(lat, lng, self.resolution)
-        self.positions[provider_id] = Position(lat, lng, fine, live)
         cdef _Provider record = self._records.get(provider_id)
         cdef object was = None
         if record is None:
@@ -285,31 +386,35 @@ cdef class SpatialIndex:
         else:
             was = record.fine
         record.place(lat, lng)
-        record.fine, record.live = fine, live
-        cdef bint same = was is not None and was == fine
-        cdef _Tree tree
+        record.lat, record.lng, record.live = lat, lng, live
+        if was is not None and record.to(record.cell) < record.cell.inner:
+            record.copy_to_leaves()  # most fixes: still well inside the cell, H3 not asked
+            return
+        fine = h3.latlng_to_cell(lat, lng, self.resolution)
+        if was is not None and was == fine:
+            record.copy_to_leaves()
+            return
+        record.fine, record.cell = fine, self._geometry(fine)
         cdef _Node leaf
+        cdef _Tree tree
         for service in self.services.get(provider_id, ()):
             tree = self._tree(service)
             leaf = tree.leaf_of.get(provider_id)
             if leaf is None:
                 self._enter(tree, record, None)
-            elif same:
-                leaf.set_member(leaf.find(record.key), record)
             elif (fine if leaf.res == self.resolution
                   else h3.cell_to_parent(fine, leaf.res)) == leaf.cell:
                 leaf.set_member(leaf.find(record.key), record)
-                leaf.grow(self._covering(leaf, fine))
+                leaf.grow(self._covering(leaf, record.cell))
             else:
                 self._relocate(tree, record, leaf)
 
     def remove(self, provider_id):
         self._version += 1
-        if self.positions.pop(provider_id, None) is not None:
-            record = self._records[provider_id]
+        record = self._records.pop(provider_id, None)
+        if record is not None:
             for service in self.services.get(provider_id, ()):
                 self._leave(self.trees[service], record)
-        self._records.pop(provider_id, None)
         self.services.pop(provider_id, None)
 
     cdef _Tree _tree(self, service):
@@ -348,18 +453,21 @@ cdef class SpatialIndex:
     cdef int _put(self, _Tree tree, _Node leaf, _Provider record) except -1:
         leaf.add_member(record)
         tree.leaf_of[record.pid] = leaf
-        leaf.grow(self._covering(leaf, record.fine))
+        record.joined(leaf)
+        leaf.grow(self._covering(leaf, record.cell))
         if leaf.count > CAPACITY and leaf.res < self.resolution:
             self._split(tree, leaf)
         return 0
 
     cdef int _split(self, _Tree tree, _Node leaf) except -1:
         """A leaf past capacity becomes the parent of its members' cells one finer."""
-        members = [self._records[leaf.members_[i].key] for i in range(leaf.count)]
-        leaf.become_parent()
         cdef int res = leaf.res + 1
         cdef _Provider record
         cdef _Node child
+        members = [self._records[leaf.members_[i].key] for i in range(leaf.count)]
+        for record in members:
+            record.left(leaf)
+        leaf.become_parent()
         for record in members:
             fine = record.fine
             cell = fine if res == self.resolution else h3.cell_to_parent(fine, res)
@@ -370,21 +478,26 @@ cdef class SpatialIndex:
             self._put(tree, child, record)
         return 0
 
-    cdef double _covering(self, _Node leaf, fine) except -1:
-        cdef _Point bound = self._fine.get(fine)
-        cdef _Point vertex
-        if bound is None:
+    cdef double _covering(self, _Node leaf, _Cell cell) noexcept:
+        """A chord from the leaf's centre that covers all of a finest cell."""
+        return leaf.to(cell) + cell.r + SLACK
+
+    cdef _Cell _geometry(self, fine):
+        cdef _Cell cell = self._fine.get(fine)
+        if cell is None:
             if len(self._fine) >= CACHED_CELLS:
                 self._fine.clear()
-            bound = _Point()
+            cell = self._fine[fine] = _Cell()
             lat, lng = h3.cell_to_latlng(fine)
-            bound.place(lat, lng)
-            vertex = _Point()
-            for lat, lng in h3.cell_to_boundary(fine):
-                vertex.place(lat, lng)
-                bound.r = max(bound.r, bound.to(vertex))
-            self._fine[fine] = bound
-        return leaf.to(bound) + bound.r + SLACK
+            cell.place(lat, lng)
+            corners = [_corner(lat, lng) for lat, lng in h3.cell_to_boundary(fine)]
+            for corner in corners:
+                cell.r = max(cell.r, cell.to(corner))
+            if len(corners) == 6 and not h3.is_pentagon(fine):
+                cell.inner = INNER_SHARE * min(
+                    _to_great_circle(cell, corners[i - 1], corners[i]) for i in range(6)
+                )
+        return cell
 
     cdef int _leave(self, _Tree tree, _Provider record) except -1:
         return self._drop(tree, record, tree.leaf_of.pop(record.pid))
@@ -392,6 +505,7 @@ cdef class SpatialIndex:
     cdef int _drop(self, _Tree tree, _Provider record, _Node leaf) except -1:
         """Take a provider out of a leaf; cells left empty leave the tree."""
         leaf.drop_member(record.key)
+        record.left(leaf)
         cdef _Node node = leaf, parent
         while node is not None and node.count == 0:  # no members, or no children
             parent = node.parent

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from hub.matching import tree
 from hub.matching.index import CAPACITY, SpatialIndex, brute_force
+from hub.matching.sphere import unit_vector
 from tests.conftest import need_compiled_index
 
 SAO_PAULO = (-23.55, -46.63)
@@ -88,6 +89,58 @@ def test_nearest_equals_brute_force(
     origin = offset(centre, *query)
     got = index.nearest(service, *origin, k, radius_km * 1000, accept)
     assert got == brute_force(index, service, *origin, k, radius_km * 1000, accept)
+
+
+def _edge_midpoints() -> list[tuple[float, float]]:
+    """Points on edges of H3's icosahedron: midway between neighbouring res-0 pentagons
+    (its vertices), where cells are bent across two faces."""
+    centres = [h3.cell_to_latlng(p) for p in h3.get_pentagons(0)]
+    vectors = [unit_vector(*c) for c in centres]
+    points = []
+    for i, a in enumerate(vectors):
+        for b in vectors[i + 1 :]:
+            if math.dist(a, b) < 1.2:  # neighbours: 63.4 degrees apart
+                m = [x + y for x, y in zip(a, b, strict=True)]
+                norm = math.sqrt(sum(x * x for x in m))
+                points.append(
+                    (math.degrees(math.asin(m[2] / norm)), math.degrees(math.atan2(m[1], m[0])))
+                )
+    return points
+
+
+EDGES = _edge_midpoints()
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    start=st.sampled_from([SAO_PAULO, PENTAGON, *EDGES[:6]]),
+    resolution=st.sampled_from([6, 9, 12]),
+    steps=st.lists(st.tuples(st.floats(-2, 2), st.floats(-2, 2)), min_size=1, max_size=30),
+)
+def test_the_cell_of_a_provider_is_the_one_h3_gives(Index, start, resolution, steps):
+    """However a provider moves (the compiled tree skips H3 deep inside a cell), its
+    finest cell is H3's: near pentagons and across the icosahedron's edges too."""
+    index = Index(resolution)
+    index.set_services(1, {"taxi"})
+    edge_km = h3.average_hexagon_edge_length(resolution, "km")
+    lat, lng = start
+    for dx, dy in steps:  # in cell edges
+        lat, lng = offset((lat, lng), dx * edge_km, dy * edge_km)
+        index.move(1, lat, lng)
+        assert index.positions[1].leaf == h3.latlng_to_cell(lat, lng, resolution)
+
+
+def test_fixes_swarming_over_an_icosahedron_edge_land_in_h3s_cells(Index):
+    rng = random.Random(5)
+    index = Index()
+    for pid, (lat, lng) in enumerate(EDGES, start=1):
+        index.set_services(pid, {"taxi"})
+        for _ in range(300):
+            lat, lng = offset((lat, lng), rng.uniform(-0.2, 0.2), rng.uniform(-0.2, 0.2))
+            index.move(pid, lat, lng)
+            assert index.positions[pid].leaf == h3.latlng_to_cell(lat, lng, 9)
 
 
 def test_ties_go_to_the_lower_id_and_the_radius_edge_is_included(Index):
