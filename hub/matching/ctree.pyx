@@ -119,6 +119,7 @@ cdef struct Member:  # a leaf's copy of what the walk reads of a provider
     double x, y, z
     long long key
     char live
+    unsigned char state
 
 
 cdef struct Kid:  # a parent's copy of what the walk reads of a child cell
@@ -143,6 +144,7 @@ cdef class _Provider(_Point):
     cdef object fine  # finest cell
     cdef _Cell cell  # and its geometry
     cdef bint live
+    cdef unsigned char state
     cdef _Node leaf  # the leaf of its first service's tree
     cdef list others  # of the others' trees, if any
 
@@ -289,6 +291,7 @@ cdef class _Node(_Point):
     cdef void set_member(self, Py_ssize_t i, _Provider record) noexcept:
         cdef Member* member = &self.members_[i]
         member.x, member.y, member.z, member.live = record.x, record.y, record.z, record.live
+        member.state = record.state
 
     cdef void drop_member(self, long long key) noexcept:
         cdef Py_ssize_t i = self.find(key)
@@ -347,6 +350,7 @@ cdef class SpatialIndex:
     cdef readonly int resolution, top
     cdef readonly _Positions positions  # id -> Position
     cdef readonly dict services  # id -> frozenset of services
+    cdef readonly dict states  # id -> state flags, where any
     cdef readonly dict trees  # service -> _Tree
     cdef dict _records  # id -> _Provider
     cdef dict _fine  # finest cell -> _Cell
@@ -358,6 +362,7 @@ cdef class SpatialIndex:
             raise ValueError(f"leaf resolution must be {DEPTH}..15, got {resolution}")
         self.resolution, self.top = resolution, resolution - DEPTH
         self.services, self.trees, self._records, self._fine = {}, {}, {}, {}
+        self.states = {}
         self.positions = _Positions()
         self.positions._records = self._records
         self._spare = _Walk()
@@ -376,6 +381,19 @@ cdef class SpatialIndex:
             for service in new - old:
                 self._enter(self._tree(service), record, None)
 
+    def set_state(self, provider_id, int state):
+        if not 0 <= state <= 255:
+            raise ValueError(f"state flags are bits 0-7, got {state}")
+        self._version += 1
+        if state:
+            self.states[provider_id] = state
+        else:
+            self.states.pop(provider_id, None)
+        cdef _Provider record = self._records.get(provider_id)
+        if record is not None:
+            record.state = state
+            record.copy_to_leaves()
+
     def move(self, provider_id, double lat, double lng, bint live=True):
         self._version += 1
         cdef _Provider record = self._records.get(provider_id)
@@ -383,6 +401,7 @@ cdef class SpatialIndex:
         if record is None:
             record = self._records[provider_id] = _Provider()
             record.pid, record.key = provider_id, provider_id
+            record.state = self.states.get(provider_id, 0)
         else:
             was = record.fine
         record.place(lat, lng)
@@ -416,6 +435,7 @@ cdef class SpatialIndex:
             for service in self.services.get(provider_id, ()):
                 self._leave(self.trees[service], record)
         self.services.pop(provider_id, None)
+        self.states.pop(provider_id, None)
 
     cdef _Tree _tree(self, service):
         cdef _Tree tree = self.trees.get(service)
@@ -520,7 +540,7 @@ cdef class SpatialIndex:
     # --- queries -------------------------------------------------------------------------
 
     def nearest(self, service, double lat, double lng, Py_ssize_t k, double radius_m,
-                accept=None):
+                accept=None, int exclude=0):
         cdef _Tree tree = self.trees.get(service)
         if tree is None or k <= 0:
             return []
@@ -529,7 +549,7 @@ cdef class SpatialIndex:
             walk = _Walk()
         walk.start(k)
         try:
-            self._walk(walk, tree, lat, lng, radius_m, accept)
+            self._walk(walk, tree, lat, lng, radius_m, accept, exclude)
             return [
                 _hit(_arc_m(walk.spans[i]), walk.keys[i], walk.lives[i])
                 for i in range(walk.found)
@@ -538,7 +558,7 @@ cdef class SpatialIndex:
             walk.busy = False
 
     cdef int _walk(self, _Walk walk, _Tree tree, double lat, double lng, double radius_m,
-                   accept) except -1:
+                   accept, int exclude) except -1:
         cdef _Point origin = _Point()
         origin.place(lat, lng)
         cdef double ox = origin.x, oy = origin.y, oz = origin.z
@@ -576,6 +596,8 @@ cdef class SpatialIndex:
             else:
                 for i in range(entry.n):
                     member = &(<Member*>entry.data)[i]
+                    if member.state & exclude:
+                        continue
                     span = _chord(ox, oy, oz, member.x, member.y, member.z)
                     if span <= bound and (span <= near_edge or _arc_m(span) <= radius_m):
                         walk.push(span, NULL, member.key, PROVIDER, member.live)

@@ -7,7 +7,8 @@ dispatch profile, its situation now, and the request.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import enum
+from collections.abc import Callable, Iterable
 
 import msgspec
 
@@ -87,3 +88,37 @@ def reasons(profile: DispatchProfile, situation: Situation, request: Request) ->
 
 def eligible(profile: DispatchProfile, situation: Situation, request: Request) -> bool:
     return all(rule(profile, situation, request) for _, _, rule in RULES)
+
+
+class Flag(enum.IntFlag):
+    """What the spatial index keeps of a provider's situation, so that a walk skips,
+    without asking ``eligible``, whom a rule refuses for every provider so flagged."""
+
+    INACTIVE = 1  # rule "active", in every mode
+    ENGAGED = 2  # rule "engaged", in every mode
+    OFF_DUTY = 4  # rule "on_duty", in the session modes
+    NO_SESSION = 8  # rule "connectivity" (offline), in the session modes
+
+
+def flags(*, active: bool, engaged: bool, on_duty: bool, in_session: bool) -> Flag:
+    flag = Flag(0)
+    if not active:
+        flag |= Flag.INACTIVE
+    if engaged:
+        flag |= Flag.ENGAGED
+    if not on_duty:
+        flag |= Flag.OFF_DUTY
+    if not in_session:
+        flag |= Flag.NO_SESSION
+    return flag
+
+
+def excluded(modes: Iterable[Channel]) -> Flag:
+    """The flags that make a provider ineligible in every one of ``modes``."""
+    refused = ~Flag(0)
+    for mode in modes:
+        by_mode = Flag.INACTIVE | Flag.ENGAGED
+        if mode in SESSION_MODES:
+            by_mode |= Flag.OFF_DUTY | Flag.NO_SESSION
+        refused &= by_mode
+    return refused

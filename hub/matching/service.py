@@ -25,7 +25,15 @@ import msgspec
 from hub.config import ConfigError
 from hub.errors import BadRequest, NotFound
 from hub.geo import GEO_LAT_LIMIT, distance_m
-from hub.matching.eligibility import RULE_TEXT, Request, Situation, eligible, reasons
+from hub.matching.eligibility import (
+    RULE_TEXT,
+    Request,
+    Situation,
+    eligible,
+    excluded,
+    flags,
+    reasons,
+)
 from hub.matching.index import Hit, SpatialIndex
 from hub.matching.ranking import Factors, Weights, rank, straight_line_eta_min
 from hub.operations.clients import Client
@@ -142,6 +150,7 @@ class MatchService:
         if known is None:
             known = self.known[provider.id] = Known(provider)
         known.provider = provider
+        self._flag(known)
         self.index.set_services(provider.id, provider.profile.services)
         here = self.index.positions.get(provider.id)
         base = provider.profile.base
@@ -169,6 +178,7 @@ class MatchService:
             known.session_id = session_id
         elif known.session_id == session_id:
             known.session_id = None
+        self._flag(known)
         self.moved.add(provider_id)
 
     def presence(self, note: PresenceNote) -> None:
@@ -182,6 +192,7 @@ class MatchService:
         known = self.known.get(provider_id)
         if known is not None:
             known.engaged = engaged
+            self._flag(known)
             self.moved.add(provider_id)
 
     def kpis(
@@ -195,7 +206,18 @@ class MatchService:
         known = self.known.get(provider_id)
         if known is not None:
             known.on_duty = on
+            self._flag(known)
             self.moved.add(provider_id)
+
+    def _flag(self, known: Known) -> None:
+        """Tell the index what rules out this provider in some modes (``Flag``)."""
+        flag = flags(
+            active=known.provider.active,
+            engaged=known.engaged,
+            on_duty=known.on_duty,
+            in_session=known.session_id is not None,
+        )
+        self.index.set_state(known.provider.id, flag)
 
     def take_moved(self) -> set[int]:
         """The providers whose map point changed since the last call."""
@@ -255,7 +277,13 @@ class MatchService:
             return eligible(known.provider.profile, self.situation(known, d, now_ms), request)
 
         hits = self.index.nearest(
-            query.service, origin.lat, origin.lng, POOL, request.radius_m, accept
+            query.service,
+            origin.lat,
+            origin.lng,
+            POOL,
+            request.radius_m,
+            accept,
+            excluded([request.mode]),
         )
         ranked = rank(self.weights, [self._factors(hit, query) for hit in hits])
         page = ranked[query.offset : query.offset + query.limit]
@@ -299,7 +327,9 @@ class MatchService:
             return False
 
         radius_m = max(r.radius_m for r in requests)
-        hits = self.index.nearest(query.service, origin.lat, origin.lng, POOL, radius_m, accept)
+        hits = self.index.nearest(
+            query.service, origin.lat, origin.lng, POOL, radius_m, accept, excluded(modes)
+        )
         ranked = rank(self.weights, [self._factors(hit, query) for hit in hits])
         if not ranked:
             return None

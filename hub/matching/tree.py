@@ -112,6 +112,7 @@ class SpatialIndex:
         self.positions: dict[int, Position] = {}
         self.vectors: dict[int, Vector] = {}
         self.services: dict[int, frozenset[str]] = {}
+        self.states: dict[int, int] = {}  # the caller's flags; a query may exclude some
         self.trees: dict[str, _Tree] = {}
         self._fine: dict[int, tuple[Vector, float]] = {}  # finest cell: centre, circumradius
 
@@ -127,6 +128,17 @@ class SpatialIndex:
                 self._leave(self.trees[service], provider_id)
             for service in new - old:
                 self._enter(self._tree(service), provider_id, None)
+
+    def set_state(self, provider_id: int, state: int) -> None:
+        """A provider's state flags (bits 0-7, the caller's meaning): a query that
+        ``exclude``s any of them skips the provider in the walk, with no ``accept``
+        asked. The matching service flags what rules out every provider of some modes."""
+        if not 0 <= state <= 255:
+            raise ValueError(f"state flags are bits 0-7, got {state}")
+        if state:
+            self.states[provider_id] = state
+        else:
+            self.states.pop(provider_id, None)
 
     def move(self, provider_id: int, lat: float, lng: float, live: bool = True) -> None:
         """Set a provider's position: O(1), and no tree touched unless it changes its
@@ -157,6 +169,7 @@ class SpatialIndex:
                 self._leave(self.trees[service], provider_id)
         self.vectors.pop(provider_id, None)
         self.services.pop(provider_id, None)
+        self.states.pop(provider_id, None)
 
     def _tree(self, service: str) -> _Tree:
         tree = self.trees.get(service)
@@ -251,13 +264,14 @@ class SpatialIndex:
         k: int,
         radius_m: float,
         accept: Callable[[int], bool] | None = None,
+        exclude: int = 0,
     ) -> list[Hit]:
-        """Up to ``k`` providers of ``service`` within ``radius_m`` that ``accept``,
-        nearest first (ties by id)."""
+        """Up to ``k`` providers of ``service`` within ``radius_m``, with none of the
+        ``exclude`` state flags, that ``accept``, nearest first (ties by id)."""
         tree = self.trees.get(service)
         if tree is None or k <= 0:
             return []
-        origin, vectors = unit_vector(lat, lng), self.vectors
+        origin, vectors, states = unit_vector(lat, lng), self.vectors, self.states
         ox, oy, oz = origin
         heappush, heappop = heapq.heappush, heapq.heappop
         edge = chord_of(radius_m)
@@ -291,6 +305,8 @@ class SpatialIndex:
                 continue
             assert node.members is not None
             for provider_id in node.members:
+                if exclude and states.get(provider_id, 0) & exclude:
+                    continue
                 x, y, z = vectors[provider_id]
                 dx, dy, dz = ox - x, oy - y, oz - z  # sphere.chord, inlined on the hot loop
                 span = sqrt(dx * dx + dy * dy + dz * dz)
@@ -308,12 +324,15 @@ def brute_force(
     k: int,
     radius_m: float,
     accept: Callable[[int], bool] | None = None,
+    exclude: int = 0,
 ) -> list[Hit]:
     """The reference: every provider of the service measured, same filters and order."""
     origin = unit_vector(lat, lng)
     found = []
     for provider_id, here in index.positions.items():
         if service not in index.services.get(provider_id, ()):
+            continue
+        if index.states.get(provider_id, 0) & exclude:
             continue
         span = chord(origin, unit_vector(here.lat, here.lng))
         if arc_m(span) <= radius_m and (accept is None or accept(provider_id)):

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
+
 import msgspec
 import pytest
 
-from hub.matching.eligibility import RULE_NAMES, RULE_TEXT, Request, Situation, eligible, reasons
+from hub.matching.eligibility import (
+    RULE_NAMES,
+    RULE_TEXT,
+    Flag,
+    Request,
+    Situation,
+    eligible,
+    excluded,
+    flags,
+    reasons,
+)
 from hub.operations.providers import Channel, DispatchProfile, WorkingHours
 from hub.state.live import Connectivity
 
@@ -93,3 +105,33 @@ def test_working_hours_across_midnight():
     sunday_only = WorkingHours([[], [], [], [], [], [], [(22 * 60, 2 * 60)]])
     assert sunday_only.open_at(0, 60)  # Monday 01:00 belongs to Sunday's shift
     assert not sunday_only.open_at(1, 60)
+
+
+@pytest.mark.parametrize("mode", list(Channel))
+def test_a_flag_the_index_skips_on_is_a_rule_failed(mode):
+    """The index skips providers by flag (``excluded``) without asking ``eligible``:
+    every provider it skips must be one ``eligible`` refuses, in every situation."""
+    request = msgspec.structs.replace(REQUEST, mode=mode)
+    skipped = 0
+    for active, on_duty, engaged, connectivity in itertools.product(
+        (True, False), (True, False), (True, False), list(Connectivity)
+    ):
+        situation = msgspec.structs.replace(
+            SITUATION, active=active, on_duty=on_duty, engaged=engaged, connectivity=connectivity
+        )
+        flag = flags(
+            active=active,
+            engaged=engaged,
+            on_duty=on_duty,
+            in_session=connectivity is not Connectivity.OFFLINE,
+        )
+        if flag & excluded([mode]):
+            skipped += 1
+            assert not eligible(PROFILE, situation, request), (mode, situation)
+    assert skipped > 0
+
+
+def test_several_modes_skip_only_what_all_of_them_refuse():
+    assert excluded([Channel.APP]) & Flag.OFF_DUTY
+    assert not excluded([Channel.APP, Channel.VERBAL]) & Flag.OFF_DUTY
+    assert excluded([Channel.APP, Channel.VERBAL]) == Flag.INACTIVE | Flag.ENGAGED

@@ -53,6 +53,8 @@ provider = st.tuples(
     st.floats(-30, 30),  # km from the centre
     st.sets(st.sampled_from(SERVICES), min_size=1, max_size=2),
     st.booleans(),  # state a filter looks at
+    st.integers(0, 7),  # state flags a query may exclude
+    st.booleans(),  # flags set before the first position, or after
 )
 
 
@@ -70,25 +72,35 @@ provider = st.tuples(
     k=st.integers(1, 12),
     radius_km=st.floats(0.05, 80),
     filtered=st.booleans(),
+    exclude=st.integers(0, 7),
 )
 def test_nearest_equals_brute_force(
-    Index, centre, providers, edge_count, query, service, k, radius_km, filtered
+    Index, centre, providers, edge_count, query, service, k, radius_km, filtered, exclude
 ):
     index = Index()
     flags: dict[int, bool] = {}
-    for pid, (dx, dy, services, flag) in enumerate(providers, start=1):
+    states: dict[int, int] = {}
+    for pid, (dx, dy, services, flag, state, early) in enumerate(providers, start=1):
         index.set_services(pid, services)
+        if early:
+            index.set_state(pid, state)
         index.move(pid, *offset(centre, dx, dy), live=flag)
-        flags[pid] = flag
+        if not early:
+            index.set_state(pid, state)
+        flags[pid], states[pid] = flag, state
     base = len(providers) + 1
     for i, point in enumerate(edge_points(centre, edge_count)):
         index.set_services(base + i, {service})
         index.move(base + i, *point)
-        flags[base + i] = True
+        flags[base + i], states[base + i] = True, 0
     accept = (lambda pid: flags[pid]) if filtered else None
     origin = offset(centre, *query)
-    got = index.nearest(service, *origin, k, radius_km * 1000, accept)
-    assert got == brute_force(index, service, *origin, k, radius_km * 1000, accept)
+    got = index.nearest(service, *origin, k, radius_km * 1000, accept, exclude)
+
+    def reference(pid):  # the flags as this test set them, not as the index keeps them
+        return not states[pid] & exclude and (accept is None or accept(pid))
+
+    assert got == brute_force(index, service, *origin, k, radius_km * 1000, reference)
 
 
 def _edge_midpoints() -> list[tuple[float, float]]:
@@ -202,6 +214,29 @@ def test_a_rare_service_visits_few_cells(Index):
     assert [(n.res, n.members) for n in index.trees["heavy_tow"].roots.values()] == [
         (index.top, {9999})
     ]
+
+
+def test_state_flags_exclude_in_the_walk_and_are_checked(Index):
+    index = Index()
+    for pid in (1, 2, 3):
+        index.set_services(pid, {"taxi"})
+        index.move(pid, *offset(SAO_PAULO, pid, 0))
+    index.set_state(1, 0b01)
+    index.set_state(2, 0b10)
+    asked: list[int] = []
+    hits = index.nearest("taxi", *SAO_PAULO, 5, 50_000, lambda p: asked.append(p) or True, 0b01)
+    assert [h.provider_id for h in hits] == [2, 3]
+    assert asked == [2, 3]  # provider 1 skipped without a call
+    index.set_state(1, 0)
+    index.move(2, *offset(SAO_PAULO, 2.01, 0))  # a fix keeps the flags
+    assert [h.provider_id for h in index.nearest("taxi", *SAO_PAULO, 5, 50_000, None, 0b10)] == [
+        1,
+        3,
+    ]
+    index.remove(2)
+    assert 2 not in index.states
+    with pytest.raises(ValueError, match="bits 0-7"):
+        index.set_state(1, 256)
 
 
 def test_unknown_service_and_zero_k_find_nothing(Index):
