@@ -15,7 +15,7 @@ from cpython.object cimport PyTypeObject
 from cpython.ref cimport Py_INCREF, PyObject
 from cpython.tuple cimport PyTuple_SET_ITEM
 from libc.math cimport M_PI, asin, cos, sin, sqrt
-from libc.stdlib cimport free, realloc
+from libc.stdlib cimport free, qsort, realloc
 
 from collections.abc import Mapping
 
@@ -571,12 +571,18 @@ cdef class SpatialIndex:
         cdef Kid* kid
         cdef Member* member
         cdef Entry entry
+        cdef Entry* into
+        cdef Py_ssize_t run
         cdef size_t version = self._version
+        run = walk.used
         for root in tree.roots.values():
-            walk.push(origin.to(root) - root.reach, root.data(), root.count,
-                      LEAF if root._children is None else PARENT, 0)
-        while walk.frontier and walk.entries[0].low <= bound:
-            entry = walk.pop()
+            into = walk.add()
+            into.low, into.data, into.n = origin.to(root) - root.reach, root.data(), root.count
+            into.kind, into.live = LEAF if root._children is None else PARENT, 0
+        walk.close_run(run)
+        while walk.frontier and walk.first().low <= bound:
+            entry = walk.first()[0]
+            walk.advance()
             if entry.kind == PROVIDER:  # the nearest left: every other one is farther
                 if accept is not None:
                     if not accept(entry.n):
@@ -586,13 +592,17 @@ cdef class SpatialIndex:
                 walk.keep(entry)
                 if walk.found == walk.k:
                     return 0
-            elif entry.kind == PARENT:
+                continue
+            run = walk.used
+            if entry.kind == PARENT:
                 for i in range(entry.n):
                     kid = &(<Kid*>entry.data)[i]
                     low = _chord(ox, oy, oz, kid.x, kid.y, kid.z) - kid.reach
                     if low <= bound:
                         prefetch(kid.data)  # by the time it is visited, if it is
-                        walk.push(low, kid.data, kid.count, LEAF if kid.leaf else PARENT, 0)
+                        into = walk.add()
+                        into.low, into.data, into.n = low, kid.data, kid.count
+                        into.kind, into.live = LEAF if kid.leaf else PARENT, 0
             else:
                 for i in range(entry.n):
                     member = &(<Member*>entry.data)[i]
@@ -600,7 +610,10 @@ cdef class SpatialIndex:
                         continue
                     span = _chord(ox, oy, oz, member.x, member.y, member.z)
                     if span <= bound and (span <= near_edge or _arc_m(span) <= radius_m):
-                        walk.push(span, NULL, member.key, PROVIDER, member.live)
+                        into = walk.add()
+                        into.low, into.data, into.n = span, NULL, member.key
+                        into.kind, into.live = PROVIDER, member.live
+            walk.close_run(run)
         return 0
 
 
@@ -616,7 +629,7 @@ cdef struct Entry:  # on a walk's frontier: a cell, or a provider
     char live
 
 
-cdef inline bint _before(Entry* a, Entry* b) noexcept:
+cdef inline bint _before(Entry* a, Entry* b) noexcept nogil:
     """Frontier order: by bound, cells before providers (a cell may hold one as near
     but with a lower id), providers by id."""
     if a.low != b.low:
@@ -626,14 +639,28 @@ cdef inline bint _before(Entry* a, Entry* b) noexcept:
     return a.n < b.n
 
 
+cdef int _compare(const void* a, const void* b) noexcept nogil:
+    if _before(<Entry*>a, <Entry*>b):
+        return -1
+    return 1 if _before(<Entry*>b, <Entry*>a) else 0
+
+
+cdef struct Run:  # a sorted stretch of a walk's entries, not yet all visited
+    Py_ssize_t next, end
+
+
 cdef class _Walk:
-    """One query's state in C arrays, reused by the next: the frontier, a binary min-heap
-    of cells and providers, and the providers accepted, nearest first.
+    """One query's state in C arrays, reused by the next: the entries of every cell it
+    opened, each cell's sorted (a *run*); the frontier, a binary min-heap of runs by
+    their next entry; and the providers accepted, nearest first.
 
     Providers go on the frontier with their exact chord, so ``accept`` is asked in order
     of distance and the walk ends at the k-th yes: no provider's eligibility is judged
-    that a nearer one would have displaced."""
+    that a nearer one would have displaced.  A run stands on the heap for all its cell's
+    entries, so a visit costs one sift, not one per entry of the cell."""
     cdef Entry* entries
+    cdef Py_ssize_t used, entries_room
+    cdef Run* runs
     cdef Py_ssize_t frontier, room
     cdef double* spans
     cdef long long* keys
@@ -643,6 +670,7 @@ cdef class _Walk:
 
     def __dealloc__(self):
         free(self.entries)
+        free(self.runs)
         free(self.spans)
         free(self.keys)
         free(self.lives)
@@ -663,48 +691,84 @@ cdef class _Walk:
                 raise MemoryError()
             self.lives = <char*>grown
             self.kept_room = k
-        self.k, self.found, self.frontier, self.busy = k, 0, 0, True
+        self.k, self.found, self.used, self.frontier, self.busy = k, 0, 0, 0, True
         return 0
 
-    cdef int push(self, double low, void* data, long long n, char kind, char live) except -1:
-        cdef Py_ssize_t i = self.frontier, up
+    cdef Entry* add(self) except NULL:
+        """A new entry of the run being written (valid until the next ``add``)."""
         cdef void* grown
-        if i == self.room:
-            grown = realloc(self.entries, (2 * self.room or 64) * sizeof(Entry))
+        if self.used == self.entries_room:
+            grown = realloc(self.entries, (2 * self.entries_room or 256) * sizeof(Entry))
             if grown is NULL:
                 raise MemoryError()
             self.entries = <Entry*>grown
-            self.room = 2 * self.room or 64
+            self.entries_room = 2 * self.entries_room or 256
+        self.used += 1
+        return &self.entries[self.used - 1]
+
+    cdef inline Entry* first(self) noexcept:
+        return &self.entries[self.runs[0].next]
+
+    cdef int close_run(self, Py_ssize_t start) except -1:
+        """Sort the entries written since ``start`` and put them on the frontier."""
+        cdef Py_ssize_t n = self.used - start, i, j
+        cdef Entry* run = &self.entries[start]
         cdef Entry entry
-        entry.low, entry.data, entry.n, entry.kind, entry.live = low, data, n, kind, live
+        if n == 0:
+            return 0
+        if n > 32:
+            qsort(run, n, sizeof(Entry), _compare)
+        else:
+            for i in range(1, n):
+                entry = run[i]
+                j = i
+                while j > 0 and _before(&entry, &run[j - 1]):
+                    run[j] = run[j - 1]
+                    j -= 1
+                run[j] = entry
+        cdef void* grown
+        if self.frontier == self.room:
+            grown = realloc(self.runs, (2 * self.room or 64) * sizeof(Run))
+            if grown is NULL:
+                raise MemoryError()
+            self.runs = <Run*>grown
+            self.room = 2 * self.room or 64
+        cdef Run fresh
+        fresh.next, fresh.end = start, self.used
+        i = self.frontier
         self.frontier += 1
         while i > 0:
-            up = (i - 1) >> 1
-            if not _before(&entry, &self.entries[up]):
+            j = (i - 1) >> 1
+            if not _before(&self.entries[start], &self.entries[self.runs[j].next]):
                 break
-            self.entries[i] = self.entries[up]
-            i = up
-        self.entries[i] = entry
+            self.runs[i] = self.runs[j]
+            i = j
+        self.runs[i] = fresh
         return 0
 
-    cdef Entry pop(self) noexcept:
-        """The first entry (the caller checked there is one)."""
-        cdef Entry top = self.entries[0]
-        self.frontier -= 1
+    cdef void advance(self) noexcept:
+        """Past the first entry: its run's next takes its place, or the run leaves."""
+        cdef Run moving = self.runs[0]
+        moving.next += 1
+        if moving.next == moving.end:
+            self.frontier -= 1
+            moving = self.runs[self.frontier]
         cdef Py_ssize_t n = self.frontier, i = 0, child
-        cdef Entry last = self.entries[n]
+        cdef Entry* entries = self.entries
         while True:
             child = 2 * i + 1
             if child >= n:
                 break
-            if child + 1 < n and _before(&self.entries[child + 1], &self.entries[child]):
+            if child + 1 < n and _before(
+                &entries[self.runs[child + 1].next], &entries[self.runs[child].next]
+            ):
                 child += 1
-            if not _before(&self.entries[child], &last):
+            if not _before(&entries[self.runs[child].next], &entries[moving.next]):
                 break
-            self.entries[i] = self.entries[child]
+            self.runs[i] = self.runs[child]
             i = child
-        self.entries[i] = last
-        return top
+        if n:
+            self.runs[i] = moving
 
     cdef void keep(self, Entry entry) noexcept:
         self.spans[self.found], self.keys[self.found] = entry.low, entry.n
