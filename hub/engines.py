@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from hub import wire
 from hub.clock import now_ms
 from hub.config import ConfigError, Settings
 from hub.context import Hub
 from hub.dispatch.notify import HttpSms, Notifier, SmtpEmail
 from hub.ingest.filter import FilterRules
+from hub.matching.index import COMPILED
 from hub.matching.service import MatchService, parse_weights
 from hub.state.live import Connectivity, LiveState
 from hub.state.memory import MemoryLive
@@ -16,6 +19,8 @@ from hub.state.records import Records
 from hub.state.redis import RedisLive
 from hub.state.sqlite import SqliteRecords
 from hub.tokens import TokenIssuer, new_secret
+
+log = logging.getLogger(__name__)
 
 
 async def open_records(settings: Settings, *, migrate: bool = True) -> Records:
@@ -67,6 +72,11 @@ async def token_issuer(settings: Settings, records: Records) -> TokenIssuer:
 
 async def load_matching(settings: Settings, records: Records, live: LiveState) -> MatchService:
     """The matching index of every registered provider at its last known position."""
+    if not COMPILED:
+        log.warning(
+            "the compiled matching index was not built (no C compiler at install?): "
+            "matching runs on the pure-Python tree, about ten times slower"
+        )
     matching = MatchService(
         resolution=settings.h3_resolution,
         stale_after_ms=int(settings.stale_after_s * 1000),

@@ -63,24 +63,28 @@ cdef inline double _chord_of(double distance_m) noexcept nogil:
     return 2 * sin(angle if angle <= M_PI / 2 else M_PI / 2)
 
 
+cdef inline void _put(object fields, Py_ssize_t i, object value):
+    Py_INCREF(value)  # SET_ITEM steals a reference
+    PyTuple_SET_ITEM(fields, i, value)
+
+
 cdef object _hit(double distance_m, long long key, bint live):
     """A ``Hit``, made the way C makes a tuple (its Python-level ``__new__`` would cost
     more than the walk)."""
     cdef object hit = PyType_GenericAlloc(<PyTypeObject*>Hit, 3)
-    cdef tuple fields = (distance_m, key, True if live else False)
-    for i in range(3):
-        Py_INCREF(fields[i])  # SET_ITEM steals a reference
-        PyTuple_SET_ITEM(hit, i, fields[i])
+    _put(hit, 0, distance_m)
+    _put(hit, 1, key)
+    _put(hit, 2, True if live else False)
     return hit
 
 
 cdef object _position(double lat, double lng, object fine, bint live):
     """A ``Position``, made the same way."""
     cdef object position = PyType_GenericAlloc(<PyTypeObject*>Position, 4)
-    cdef tuple fields = (lat, lng, fine, True if live else False)
-    for i in range(4):
-        Py_INCREF(fields[i])
-        PyTuple_SET_ITEM(position, i, fields[i])
+    _put(position, 0, lat)
+    _put(position, 1, lng)
+    _put(position, 2, fine)
+    _put(position, 3, True if live else False)
     return position
 
 
