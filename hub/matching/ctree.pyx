@@ -589,10 +589,11 @@ cdef class SpatialIndex:
             walk.advance()
             if entry.kind == PROVIDER:  # the nearest left: every other one is farther
                 if accept is not None:
-                    if not accept(entry.n):
-                        continue
+                    accepted = accept(entry.n)
                     if self._version != version:  # the frontier may point at freed arrays
                         raise RuntimeError("the spatial index changed during a query")
+                    if not accepted:
+                        continue
                 walk.keep(entry)
                 if walk.found == walk.k:
                     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Mapping
 
 import h3.api.basic_int as h3
 import pytest
@@ -276,3 +277,51 @@ def _nodes(nodes):
     for node in nodes:
         yield node
         yield from _nodes((node.children or {}).values())
+
+
+def test_positions_read_like_a_mapping(Index):
+    index = Index()
+    for pid in (4, 2):
+        index.set_services(pid, {"taxi"})
+        index.move(pid, *offset(SAO_PAULO, pid, 0), live=pid == 2)
+    positions = index.positions
+    assert isinstance(positions, Mapping)
+    assert len(positions) == 2 and set(positions) == set(positions.keys()) == {2, 4}
+    assert 2 in positions and 3 not in positions
+    assert positions.get(3) is None and positions.get(3, "none") == "none"
+    two = positions[2]
+    assert (two.lat, two.lng, two.live) == (*offset(SAO_PAULO, 2, 0), True)
+    assert two.leaf == h3.latlng_to_cell(two.lat, two.lng, index.resolution)
+    assert dict(positions.items()) == {2: two, 4: positions[4]}
+    with pytest.raises(KeyError):
+        positions[3]
+    index.remove(2)
+    assert 2 not in positions and positions.get(2) is None
+
+
+def test_a_query_from_inside_accept_is_answered(Index):
+    index = Index()
+    for pid in (1, 2, 3):
+        index.set_services(pid, {"taxi"})
+        index.move(pid, *offset(SAO_PAULO, pid, 0))
+
+    def accept(pid):  # asks the index again, as a predicate might
+        return len(index.nearest("taxi", *SAO_PAULO, 1, 50_000)) == 1 and pid != 2
+
+    assert [h.provider_id for h in index.nearest("taxi", *SAO_PAULO, 3, 50_000, accept)] == [1, 3]
+
+
+def test_changing_the_index_from_inside_accept_is_refused():
+    need_compiled_index()  # the compiled walk borrows the index's arrays: it must know
+    index = SpatialIndex()
+    for pid in (1, 2):
+        index.set_services(pid, {"taxi"})
+        index.move(pid, *offset(SAO_PAULO, pid, 0))
+
+    def accept(pid):
+        index.move(2, *offset(SAO_PAULO, 30, 30))
+        return False
+
+    with pytest.raises(RuntimeError, match="changed during a query"):
+        index.nearest("taxi", *SAO_PAULO, 2, 50_000, accept)
+    assert [h.provider_id for h in index.nearest("taxi", *SAO_PAULO, 2, 50_000)] == [1, 2]
