@@ -8,7 +8,12 @@ costs as much as measuring a hundred providers.  So what it reads sits in one C 
 per cell, a leaf's members (unit vector, id, live flag) or a parent's children (centre,
 reach, and the child's own array and count); an entry on the frontier carries the array
 of its cell, so a walk reads a few contiguous arrays and never a node object, and the
-arrays of the cells it pushes are fetched ahead, while it works on nearer ones.
+arrays of the cells it pushes are fetched ahead, while it works on nearer ones.  The
+frontier holds runs (a cell's entries, sorted) rather than entries.
+
+Updates differ in two shortcuts: a provider's ``Position`` is read off its record (one
+table per fix), and a fix well inside its finest cell (``_Cell.inner``) is known to be
+in it without asking H3.
 """
 
 from cpython.object cimport PyTypeObject

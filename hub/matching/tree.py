@@ -1,7 +1,8 @@
 """The in-process spatial index: nearest eligible providers by H3 cell. Pure Python.
 
-``ctree.pyx`` is this module compiled, cell for cell; ``index.py`` picks it when it was
-built and falls back to this one (same answers, ~10 times slower) when it was not.
+``ctree.pyx`` is this module compiled: the same cells, visited in the same order, with
+the same answers; ``index.py`` picks it when it was built and falls back to this one
+(~10 times slower) when it was not.
 
 Each service has its own tree of H3 cells that grows where its providers are dense: a
 cell is a leaf holding up to ``CAPACITY`` providers, and splits into its (at most seven)
@@ -15,10 +16,10 @@ distance from the origin to anything inside them (centre distance minus the cell
 *reach*); a leaf's providers go on the same heap with their exact distance, so they come
 off it nearest first, and only then is ``accept`` asked about them: the walk ends at the
 k-th provider accepted (or the radius), and no provider's eligibility is judged that a
-nearer one would have displaced.  Positions
-and cell centres are unit vectors (``sphere.py``): the chord between two orders exactly
-as their great-circle distance, and the distance in metres follows from it with one
-``asin`` per hit.
+nearer one would have displaced.  A caller's state flags (``set_state``) that a query
+``exclude``s skip a provider without asking.  Positions and cell centres are unit vectors
+(``sphere.py``): the chord between two orders exactly as their great-circle distance,
+and the distance in metres follows from it with one ``asin`` per hit.
 
 Reach is an upper bound on the chord from a cell's centre to any provider below it: a
 leaf's covers the whole finest cell of every provider it has held, a parent's is the
