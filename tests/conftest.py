@@ -70,7 +70,7 @@ def _lacking(what: str, reason: str) -> None:
     _missing[what] = reason
     if IN_CI:
         pytest.fail(f"CI=true and {reason}")
-    pytest.skip(f"SKIPPED FOR A MISSING SERVICE: {reason}")
+    pytest.skip(f"SKIPPED, MISSING {what.upper()}: {reason}")
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
