@@ -73,6 +73,14 @@ cdef inline void _put(object fields, Py_ssize_t i, object value):
     PyTuple_SET_ITEM(fields, i, value)
 
 
+cdef void* _resized(void* block, size_t size) except NULL:
+    """``realloc``, raising MemoryError where it fails (the block stays as it was)."""
+    cdef void* grown = realloc(block, size)
+    if grown is NULL:
+        raise MemoryError()
+    return grown
+
+
 cdef object _hit(double distance_m, long long key, bint live):
     """A ``Hit``, made the way C makes a tuple (its Python-level ``__new__`` would cost
     more than the walk)."""
@@ -268,17 +276,10 @@ cdef class _Node(_Point):
         if self.count < self.room:
             return 0
         cdef Py_ssize_t room = 2 * self.room if self.room else 8
-        cdef void* grown
         if self._children is None:
-            grown = realloc(self.members_, room * sizeof(Member))
-            if grown is NULL:
-                raise MemoryError()
-            self.members_ = <Member*>grown
+            self.members_ = <Member*>_resized(self.members_, room * sizeof(Member))
         else:
-            grown = realloc(self.kids, room * sizeof(Kid))
-            if grown is NULL:
-                raise MemoryError()
-            self.kids = <Kid*>grown
+            self.kids = <Kid*>_resized(self.kids, room * sizeof(Kid))
         self.room = room
         return 0
 
@@ -686,33 +687,21 @@ cdef class _Walk:
         free(self.lives)
 
     cdef int start(self, Py_ssize_t k) except -1:
-        cdef void* grown
         if k > self.kept_room:
-            grown = realloc(self.spans, k * sizeof(double))
-            if grown is NULL:
-                raise MemoryError()
-            self.spans = <double*>grown
-            grown = realloc(self.keys, k * sizeof(long long))
-            if grown is NULL:
-                raise MemoryError()
-            self.keys = <long long*>grown
-            grown = realloc(self.lives, k * sizeof(char))
-            if grown is NULL:
-                raise MemoryError()
-            self.lives = <char*>grown
+            self.spans = <double*>_resized(self.spans, k * sizeof(double))
+            self.keys = <long long*>_resized(self.keys, k * sizeof(long long))
+            self.lives = <char*>_resized(self.lives, k * sizeof(char))
             self.kept_room = k
         self.k, self.found, self.used, self.frontier, self.busy = k, 0, 0, 0, True
         return 0
 
     cdef Entry* add(self) except NULL:
         """A new entry of the run being written (valid until the next ``add``)."""
-        cdef void* grown
+        cdef Py_ssize_t room
         if self.used == self.entries_room:
-            grown = realloc(self.entries, (2 * self.entries_room or 256) * sizeof(Entry))
-            if grown is NULL:
-                raise MemoryError()
-            self.entries = <Entry*>grown
-            self.entries_room = 2 * self.entries_room or 256
+            room = 2 * self.entries_room or 256
+            self.entries = <Entry*>_resized(self.entries, room * sizeof(Entry))
+            self.entries_room = room
         self.used += 1
         return &self.entries[self.used - 1]
 
@@ -721,7 +710,7 @@ cdef class _Walk:
 
     cdef int close_run(self, Py_ssize_t start) except -1:
         """Sort the entries written since ``start`` and put them on the frontier."""
-        cdef Py_ssize_t n = self.used - start, i, j
+        cdef Py_ssize_t n = self.used - start, i, j, room
         cdef Entry* run = &self.entries[start]
         cdef Entry entry
         if n == 0:
@@ -736,13 +725,10 @@ cdef class _Walk:
                     run[j] = run[j - 1]
                     j -= 1
                 run[j] = entry
-        cdef void* grown
         if self.frontier == self.room:
-            grown = realloc(self.runs, (2 * self.room or 64) * sizeof(Run))
-            if grown is NULL:
-                raise MemoryError()
-            self.runs = <Run*>grown
-            self.room = 2 * self.room or 64
+            room = 2 * self.room or 64
+            self.runs = <Run*>_resized(self.runs, room * sizeof(Run))
+            self.room = room
         cdef Run fresh
         fresh.next, fresh.end = start, self.used
         i = self.frontier
