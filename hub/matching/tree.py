@@ -325,15 +325,12 @@ def brute_force(
     k: int,
     radius_m: float,
     accept: Callable[[int], bool] | None = None,
-    exclude: int = 0,
 ) -> list[Hit]:
     """The reference: every provider of the service measured, same filters and order."""
     origin = unit_vector(lat, lng)
     found = []
     for provider_id, here in index.positions.items():
         if service not in index.services.get(provider_id, ()):
-            continue
-        if index.states.get(provider_id, 0) & exclude:
             continue
         span = chord(origin, unit_vector(here.lat, here.lng))
         if arc_m(span) <= radius_m and (accept is None or accept(provider_id)):

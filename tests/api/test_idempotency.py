@@ -8,16 +8,7 @@ import msgspec
 import pytest
 
 from hub.api.idempotency import STALE_MS, caller, fingerprint
-from tests.dispatch.scene import GARAGE, ORIGIN, Scene, scene_on
-
-TOW = {
-    "kind": "assistance",
-    "service": "light_tow",
-    "requester_name": "Ana",
-    "requester_phone": "11999990000",
-    "origin": ORIGIN,
-    "destination": GARAGE,
-}
+from tests.dispatch.scene import TOW, Scene, scene_on
 
 
 @pytest.fixture

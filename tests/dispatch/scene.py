@@ -28,6 +28,15 @@ GARAGE = {
     "lat": -23.556,
     "lng": -46.66,
 }
+# A light tow from ORIGIN to GARAGE, as the operator registers it.
+TOW = {
+    "kind": "assistance",
+    "service": "light_tow",
+    "requester_name": "Ana",
+    "requester_phone": "11999990000",
+    "origin": ORIGIN,
+    "destination": GARAGE,
+}
 PROFILE = {"services": ["light_tow"], "channels": ["app", "web", "link", "verbal"]}
 
 
@@ -79,14 +88,7 @@ class Scene:
     async def tow(self) -> dict[str, Any]:
         made = await self.http.post(
             f"/events/{self.event_id}/attendances",
-            json={
-                "kind": "assistance",
-                "service": "light_tow",
-                "requester_name": "Ana",
-                "requester_phone": "11999990000",
-                "origin": ORIGIN,
-                "destination": GARAGE,
-            },
+            json=TOW,
         )
         assert made.status_code == 201, made.text
         return dict(made.json())

@@ -4,17 +4,8 @@ from __future__ import annotations
 
 import time
 
-from tests.dispatch.scene import GARAGE, ORIGIN
+from tests.dispatch.scene import TOW
 from tests.web.conftest import page_for, shot
-
-TOW = {
-    "kind": "assistance",
-    "service": "light_tow",
-    "requester_name": "Ana",
-    "requester_phone": "11999990000",
-    "origin": ORIGIN,
-    "destination": GARAGE,
-}
 
 
 async def row_text(page, panel: str, attendance_id: int, timeout_ms: float = 5000) -> str:
