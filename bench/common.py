@@ -149,6 +149,13 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
+def cpu_s(pid: int, tid: int | None = None) -> float:
+    """CPU time (user + system) a process, or one of its threads, has used so far."""
+    path = f"/proc/{pid}/task/{tid}/stat" if tid is not None else f"/proc/{pid}/stat"
+    fields = Path(path).read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def run_child(module: str, *args: str) -> str:
     """Run ``python -m module args`` and return its last stdout line."""
     process = await asyncio.create_subprocess_exec(

@@ -19,6 +19,7 @@ import msgspec
 
 from bench.common import (
     bench_records,
+    cpu_s,
     engines,
     free_port,
     hub_process,
@@ -66,9 +67,11 @@ async def run(engine: str, quick: bool) -> dict[str, Any]:
         bare = await bare_baseline(providers, opts)
         say(f"bare: {bare['acked_fixes'] / bare['elapsed_s']:.0f} fixes/s")
         port = free_port()
-        with hub_process(env, port):
+        with hub_process(env, port) as process:
             say(f"hub ({engine}): {sessions} sessions x {seconds} s")
+            cpu_before = cpu_s(process.pid), cpu_s(process.pid, process.pid)
             hub = await drive(f"ws://127.0.0.1:{port}/ws/provider", providers, opts)
+            cpu_after = cpu_s(process.pid), cpu_s(process.pid, process.pid)
         say(f"hub: {hub['acked_fixes'] / hub['elapsed_s']:.0f} fixes/s; checking the store")
         async with bench_records(env) as records:
             stored_by = {pid: await records.tracks.count([pid]) for pid, _ in providers}
@@ -91,6 +94,10 @@ async def run(engine: str, quick: bool) -> dict[str, Any]:
         "acked_fixes": hub["acked_fixes"],
         "stored_fixes": sum(stored_by.values()),
         "lost_acked_fixes": lost,
+        # What a fix costs the hub in CPU (connecting included), all threads and the event
+        # loop's thread alone: steadier than throughput on a noisy machine.
+        "hub_cpu_us_per_fix": round(1e6 * (cpu_after[0] - cpu_before[0]) / hub["acked_fixes"], 2),
+        "loop_cpu_us_per_fix": round(1e6 * (cpu_after[1] - cpu_before[1]) / hub["acked_fixes"], 2),
         "hub_errors": hub["errors"],
     }
 

@@ -31,7 +31,9 @@ class Base(msgspec.Struct, tag_field="type", forbid_unknown_fields=True, omit_de
 # --- provider -> hub -------------------------------------------------------------------------
 
 
-class FixData(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+# gc=False: numbers only, so never part of a cycle; ingest makes hundreds of thousands a
+# second and the collector no longer walks them.
+class FixData(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True, gc=False):
     """One GPS fix as the device measured it."""
 
     seq: Seq

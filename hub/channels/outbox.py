@@ -35,6 +35,7 @@ class Outbox:
         "cap",
         "closed",
         "frames",
+        "loop",
         "on_overflow",
         "scheduled",
         "send",
@@ -53,6 +54,9 @@ class Outbox:
         self.cap = cap_bytes
         self.on_overflow = on_overflow
         self.writer = writer
+        # Looked up once: asyncio.get_running_loop() makes a getpid() system call on
+        # Python 3.11, a cost per frame on the ingest path.
+        self.loop = asyncio.get_running_loop()
         self.frames: list[bytes] = []  # short; a deque would cost ~600 bytes per socket
         self.size = 0
         self.ack: bytes | None = None
@@ -80,7 +84,7 @@ class Outbox:
         if self.writer is not None:
             if not self.scheduled:
                 self.scheduled = True
-                asyncio.get_running_loop().call_soon(self._write)
+                self.loop.call_soon(self._write)
         elif self._drain_task is None:
             self._drain_task = asyncio.create_task(self._drain())
 

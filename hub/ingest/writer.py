@@ -32,6 +32,9 @@ class TrackWriter:
         self.metrics = metrics
         self.batch_max = batch_max
         self.queue_max = queue_max
+        # Built inside the running loop; kept, as asyncio.get_running_loop() makes a
+        # getpid() system call on Python 3.11, a cost per frame on the ingest path.
+        self._loop = asyncio.get_running_loop()
         self._queue: deque[tuple[list[TrackPoint], asyncio.Future[None]]] = deque()
         self._queued = 0
         self._wake = asyncio.Event()
@@ -42,14 +45,14 @@ class TrackWriter:
         self._idle.set()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="track-writer")
+        self._task = self._loop.create_task(self._run(), name="track-writer")
 
     async def submit(self, points: list[TrackPoint]) -> asyncio.Future[None]:
         """Queue points for the next transaction; the future resolves when committed."""
         while self._queued >= self.queue_max:
             self._room.clear()
             await self._room.wait()
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[None] = self._loop.create_future()
         self._queue.append((points, future))
         self._queued += len(points)
         self._idle.clear()

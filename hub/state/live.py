@@ -13,7 +13,7 @@ from typing import Protocol
 import msgspec
 
 
-class LivePosition(msgspec.Struct, frozen=True):
+class LivePosition(msgspec.Struct, frozen=True, gc=False):  # numbers only: no cycles
     provider_id: int
     lat: float
     lng: float

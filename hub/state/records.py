@@ -48,8 +48,11 @@ if TYPE_CHECKING:
     from hub.state.ledger import DispatchRecords
 
 
-class TrackPoint(msgspec.Struct, frozen=True, array_like=True):
-    """One stored GPS fix. ``flag``: 0 moved the live position, 1 late, 2 jump."""
+class TrackPoint(msgspec.Struct, frozen=True, array_like=True, gc=False):
+    """One stored GPS fix. ``flag``: 0 moved the live position, 1 late, 2 jump.
+
+    gc=False, as for FixData: numbers only, made once per fix ingested.
+    """
 
     provider_id: int
     t_ms: int
