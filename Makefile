@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-$(STAMP): pyproject.toml setup.py hub/matching/ctree.pyx web/package-lock.json
+$(STAMP): pyproject.toml setup.py hub/matching/ctree.pyx hub/ingest/cfilter.pyx web/package-lock.json
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'

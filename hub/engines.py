@@ -9,6 +9,7 @@ from hub.clock import now_ms
 from hub.config import ConfigError, Settings
 from hub.context import Hub
 from hub.dispatch.notify import HttpSms, Notifier, SmtpEmail
+from hub.ingest import filtering
 from hub.ingest.filter import FilterRules
 from hub.matching.index import COMPILED
 from hub.matching.service import MatchService, parse_weights
@@ -76,6 +77,11 @@ async def load_matching(settings: Settings, records: Records, live: LiveState) -
         log.warning(
             "the compiled matching index was not built (no C compiler at install?): "
             "matching runs on the pure-Python tree, about ten times slower"
+        )
+    if not filtering.COMPILED:
+        log.warning(
+            "the compiled fix filter was not built (no C compiler at install?): "
+            "ingest runs on the pure-Python filter, about a quarter slower"
         )
     matching = MatchService(
         resolution=settings.h3_resolution,

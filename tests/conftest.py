@@ -56,14 +56,17 @@ def need(service: str) -> str:
     return url
 
 
-def need_compiled_index() -> None:
-    """Skip (fail under CI=true) when the compiled matching index was not built."""
-    if not COMPILED:
+def need_compiled(built: bool, source: str) -> None:
+    """Skip (fail under CI=true) when a compiled module (``source``) was not built."""
+    if not built:
         _lacking(
-            "compiled index",
-            "hub/matching/ctree.pyx was not compiled (no C compiler at install?): "
-            "its tests do not run",
+            f"compiled {source}",
+            f"{source} was not compiled (no C compiler at install?): its tests do not run",
         )
+
+
+def need_compiled_index() -> None:
+    need_compiled(COMPILED, "hub/matching/ctree.pyx")
 
 
 def _lacking(what: str, reason: str) -> None:

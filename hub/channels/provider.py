@@ -13,6 +13,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from starlette.types import Message, Scope
@@ -210,7 +211,7 @@ class ProviderSession:
             seqs = intake.seqs
             future.add_done_callback(lambda f: self._committed(f, seqs))
 
-    def _committed(self, future: asyncio.Future[None], seqs: list[int]) -> None:
+    def _committed(self, future: asyncio.Future[None], seqs: Sequence[int]) -> None:
         if future.cancelled() or future.exception() is not None:
             return  # not stored: never acked; the app resends after reconnecting
         acked = self.intake.committed(seqs)

@@ -20,7 +20,7 @@ from hub.channels.provider import ProviderSession
 from hub.clock import now_ms
 from hub.errors import Close
 from hub.ingest.acks import AckWindow
-from hub.ingest.filter import FixFilter
+from hub.ingest.filtering import FixFilter
 from hub.ingest.flood import FloodGuard
 from hub.ingest.intake import FixIntake, error
 from hub.operations.providers import Provider

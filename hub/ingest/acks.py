@@ -10,6 +10,7 @@ only holds what was settled above an unsettled number.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import Enum
 
 
@@ -51,7 +52,16 @@ class AckWindow:
             return Receipt.NEW
         return Receipt.DUPLICATE
 
-    def settle(self, seqs: list[int]) -> int | None:
+    def receive_run(self, first: int, last: int) -> bool:
+        """Register ``first..last`` (a frame's consecutive numbers) at once if they run on
+        from the highest seen and fit the window, as ``receive`` would one by one; False,
+        with nothing registered, otherwise."""
+        if first == self.high + 1 and last <= self.acked + self.window:
+            self.high = last
+            return True
+        return False
+
+    def settle(self, seqs: Sequence[int]) -> int | None:
         """Mark seen sequence numbers settled; return the new ack if it moved, else None."""
         acked = self.acked
         # In-order commit of the next run of numbers: no sets touched.

@@ -4,6 +4,9 @@ Pure: no I/O, no clock; the caller passes ``now_ms``.  One ``FixFilter`` per pro
 remembers the live anchor (the fix the live position is at) and the last suspect (a fix
 that jumped).  A suspect that the next fix confirms becomes live, so a single bad anchor
 cannot freeze a provider forever.
+
+This is the reference implementation; ``cfilter.pyx`` is its compiled twin (the same
+interface, tested alike) and ``filtering.py`` picks the one the hub runs.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from enum import IntEnum
 from math import copysign, cos, isfinite, radians
 
 from hub.geo import GEO_LAT_LIMIT, METRES_PER_DEGREE
+from hub.state.records import TrackPoint
 from hub.wire import FixData
 
 MAX_ACCURACY_M = 100_000.0
@@ -32,6 +36,17 @@ class FilterRules:
     future_tolerance_ms: int = 120_000
     max_age_ms: int = 7 * 24 * 3600 * 1000
     max_speed_mps: float = 300 / 3.6
+
+
+@dataclass(slots=True)
+class Sifted:
+    """What the filter made of a frame's fixes."""
+
+    points: list[TrackPoint]  # one per acceptable fix, in frame order; flag = verdict
+    live: FixData | None  # the newest fix that moved the live position
+    # (index in the frame, verdict or refusal code) of each fix that did not simply move
+    # the live position: few or none
+    odd: list[tuple[int, Verdict | str]]
 
 
 # (t_ms, lat, lng) of a fix the filter compares against: a bare tuple, built per fix.
@@ -79,6 +94,33 @@ class FixFilter:
             return Verdict.LIVE
         self.suspect = (t, lat, lng)
         return Verdict.JUMP
+
+    def sift(self, provider_id: int, fixes: list[FixData], now_ms: int) -> Sifted:
+        """Judge a frame's fixes in order: the points to store and what stood out."""
+        points: list[TrackPoint] = []
+        odd: list[tuple[int, Verdict | str]] = []
+        live = None
+        for index, fix in enumerate(fixes):
+            verdict = self.judge(fix, now_ms)
+            if isinstance(verdict, str):
+                odd.append((index, verdict))
+                continue
+            points.append(
+                TrackPoint(
+                    provider_id, fix.t, fix.lat, fix.lng, fix.acc, fix.spd, fix.hdg, verdict, now_ms
+                )
+            )
+            if verdict is Verdict.LIVE:
+                live = fix
+            else:
+                odd.append((index, verdict))
+        return Sifted(points, live, odd)
+
+
+def consecutive(fixes: list[FixData]) -> bool:
+    """Do the sequence numbers run one by one (what an app sends, and the fast path)?"""
+    first = fixes[0].seq
+    return all(fix.seq == first + i for i, fix in enumerate(fixes))
 
 
 def plausible(a: Anchor, t_ms: int, lat: float, lng: float, max_speed_mps: float) -> bool:

@@ -1,18 +1,21 @@
 """What one provider session does with the fixes it receives. Pure (sans-I/O).
 
 ``FixIntake.take`` turns the fixes of one frame into: points to store, the newest live
-position, replies (notices and errors, in order) and, if refusals alone moved it, a new ack.
+position, replies (notices and errors: those about sequence numbers first, then those about
+the fixes, each in frame order) and, if refusals alone moved it, a new ack.
 ``FixIntake.committed`` is called when the points of a frame are durably stored and returns
 the ack to send.  The async shell (hub/channels/provider.py) owns the socket and the writer.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hub.errors import CODES
 from hub.ingest.acks import AckWindow, Receipt
 from hub.ingest.filter import FixFilter, Verdict
+from hub.ingest.filtering import consecutive
 from hub.ingest.flood import FloodGuard
 from hub.state.live import LivePosition
 from hub.state.records import TrackPoint
@@ -42,7 +45,7 @@ def live_position(provider_id: int, fix: FixData, now_ms: int) -> LivePosition:
 @dataclass(slots=True)
 class Intake:
     points: list[TrackPoint] = field(default_factory=list)
-    seqs: list[int] = field(default_factory=list)
+    seqs: Sequence[int] = field(default_factory=list)  # of the points: a range or a list
     live: LivePosition | None = None
     replies: list[Notice | Error] = field(default_factory=list)
     ack: int | None = None  # the ack moved by refusals alone, to send now
@@ -94,45 +97,60 @@ class FixIntake:
             intake.rejected["rate_limited"] = len(fixes)
             intake.flooded = self.flooded
             return intake
-        # Per-fix hot path: locals only, one TrackPoint per stored fix, nothing else.
-        pid = self.provider_id
-        receive, judge = self.window.receive, self.filter.judge
-        points, seqs, replies = intake.points, intake.seqs, intake.replies
-        accepted, rejected = intake.accepted, intake.rejected
-        refused: list[int] = []
-        newest_live: FixData | None = None
+        first, last = fixes[0].seq, fixes[-1].seq
+        if consecutive(fixes) and self.window.receive_run(first, last):
+            new = fixes  # what apps send: every number new, in order
+        else:
+            new = self._receive_each(fixes, intake)
+            if not new:
+                return intake
+        sifted = self.filter.sift(self.provider_id, new, now_ms)
+        intake.points = sifted.points
+        if sifted.live is not None:
+            intake.live = live_position(self.provider_id, sifted.live, now_ms)
+        if not sifted.odd:
+            intake.seqs = range(first, last + 1) if new is fixes else [fix.seq for fix in new]
+            intake.accepted[Verdict.LIVE] = len(new)
+            return intake
+        self._answer_odd(new, sifted.odd, intake)
+        return intake
+
+    def _receive_each(self, fixes: list[FixData], intake: Intake) -> list[FixData]:
+        """Register the numbers one by one: the new fixes; replies for the others."""
+        window, rejected, new = self.window, intake.rejected, []
         for fix in fixes:
             seq = fix.seq
-            receipt = receive(seq)
-            if receipt is not Receipt.NEW:
-                if receipt is Receipt.DUPLICATE:
-                    replies.append(notice("duplicate_seq", seq))
-                    intake.reack = intake.reack or seq <= self.window.acked
-                else:
-                    replies.append(error("seq_out_of_window", seq))
-                    rejected["seq_out_of_window"] = rejected.get("seq_out_of_window", 0) + 1
-                continue
-            verdict = judge(fix, now_ms)
+            receipt = window.receive(seq)
+            if receipt is Receipt.NEW:
+                new.append(fix)
+            elif receipt is Receipt.DUPLICATE:
+                intake.replies.append(notice("duplicate_seq", seq))
+                intake.reack = intake.reack or seq <= window.acked
+            else:
+                intake.replies.append(error("seq_out_of_window", seq))
+                rejected["seq_out_of_window"] = rejected.get("seq_out_of_window", 0) + 1
+        return new
+
+    def _answer_odd(
+        self, new: list[FixData], odd: list[tuple[int, Verdict | str]], intake: Intake
+    ) -> None:
+        """Replies for refused, late and jumping fixes; refusals settle at once."""
+        accepted, rejected, replies = intake.accepted, intake.rejected, intake.replies
+        refused: set[int] = set()
+        for index, verdict in odd:
+            seq = new[index].seq
             if isinstance(verdict, str):
                 replies.append(error(verdict, seq))
                 rejected[verdict] = rejected.get(verdict, 0) + 1
-                refused.append(seq)
-                continue
-            points.append(
-                TrackPoint(pid, fix.t, fix.lat, fix.lng, fix.acc, fix.spd, fix.hdg, verdict, now_ms)
-            )
-            seqs.append(seq)
-            accepted[verdict] += 1
-            if verdict is Verdict.LIVE:
-                newest_live = fix
+                refused.add(seq)
             else:
                 replies.append(notice(_NOTICE_OF[verdict], seq))
-        if newest_live is not None:
-            intake.live = live_position(pid, newest_live, now_ms)
+                accepted[verdict] += 1
+        accepted[Verdict.LIVE] = len(intake.points) - sum(accepted)
+        intake.seqs = [fix.seq for fix in new if fix.seq not in refused]
         if refused:
-            intake.ack = self.window.settle(refused)
-        return intake
+            intake.ack = self.window.settle(sorted(refused))
 
-    def committed(self, seqs: list[int]) -> int | None:
+    def committed(self, seqs: Sequence[int]) -> int | None:
         """The points with these sequence numbers are stored; the new ack, if it moved."""
         return self.window.settle(seqs)

@@ -48,11 +48,9 @@ if TYPE_CHECKING:
     from hub.state.ledger import DispatchRecords
 
 
+# gc=False, as for FixData: numbers only, made once per fix ingested.
 class TrackPoint(msgspec.Struct, frozen=True, array_like=True, gc=False):
-    """One stored GPS fix. ``flag``: 0 moved the live position, 1 late, 2 jump.
-
-    gc=False, as for FixData: numbers only, made once per fix ingested.
-    """
+    """One stored GPS fix. ``flag``: 0 moved the live position, 1 late, 2 jump."""
 
     provider_id: int
     t_ms: int
