@@ -6,6 +6,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+PENDING_MAX = 4096  # ack latencies held before they are handed to the histogram
 ACK_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -78,6 +79,11 @@ class Metrics:
         # Label children resolved once: .labels() takes a lock and a dict lookup per call.
         self.accepted_by_verdict = [self.fixes_accepted.labels(k) for k in ("live", "late", "jump")]
         self._rejected: dict[str, Any] = {}
+        # What every ingested frame adds is tallied in plain Python and handed to the
+        # collectors at scrape time (or once enough gathers): each .inc() or .observe()
+        # takes a lock, and ingest makes tens of thousands a second.
+        self._accepted = [0, 0, 0]
+        self._ack_latencies: list[float] = []
 
     def rejected(self, code: str, count: int = 1) -> None:
         child = self._rejected.get(code)
@@ -86,9 +92,29 @@ class Metrics:
         child.inc(count)
 
     def accepted(self, by_verdict: list[int]) -> None:
-        for child, count in zip(self.accepted_by_verdict, by_verdict, strict=True):
+        tally = self._accepted
+        tally[0] += by_verdict[0]
+        tally[1] += by_verdict[1]
+        tally[2] += by_verdict[2]
+
+    def ack_latency_s(self, seconds: float) -> None:
+        """A frame's arrival to the ack covering it."""
+        latencies = self._ack_latencies
+        latencies.append(seconds)
+        if len(latencies) >= PENDING_MAX:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand what was tallied to the collectors."""
+        for child, count in zip(self.accepted_by_verdict, self._accepted, strict=True):
             if count:
                 child.inc(count)
+        self._accepted = [0, 0, 0]
+        latencies, self._ack_latencies = self._ack_latencies, []
+        observe = self.ack_latency.observe
+        for seconds in latencies:
+            observe(seconds)
 
     def exposition(self) -> bytes:
+        self.flush()
         return generate_latest(self.registry)

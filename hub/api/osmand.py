@@ -124,7 +124,9 @@ async def osmand(request: Request) -> Response:
     if isinstance(verdict, str):
         hub.metrics.rejected(verdict)
         raise FixRejected(f"fix refused: {verdict}", code=verdict)
-    hub.metrics.accepted_by_verdict[verdict].inc()
+    tally = [0, 0, 0]
+    tally[verdict] = 1
+    hub.metrics.accepted(tally)
     if verdict is Verdict.LIVE:
         if provider.id not in hub.matching.known:
             hub.matching.provider_changed(provider)  # registered by the CLI, say

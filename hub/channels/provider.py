@@ -86,7 +86,7 @@ class ProviderSession:
         inflight = self.inflight
         done = 0
         while done < len(inflight) and inflight[done][0] <= seq:
-            self.hub.metrics.ack_latency.observe(arrived - inflight[done][1])
+            self.hub.metrics.ack_latency_s(arrived - inflight[done][1])
             done += 1
         del inflight[:done]
 

@@ -122,7 +122,7 @@ cdef class FixFilter:
             points.append(
                 TrackPoint(
                     provider_id, fix.t, fix.lat, fix.lng, fix.acc, fix.spd, fix.hdg,
-                    VERDICTS[verdict], now_ms,
+                    verdict, now_ms,
                 )
             )
             if verdict == LIVE:

@@ -105,9 +105,11 @@ class FixFilter:
             if isinstance(verdict, str):
                 odd.append((index, verdict))
                 continue
+            # The flag as a plain int: msgspec encodes an IntEnum on a slower path.
+            flag = verdict.value
             points.append(
                 TrackPoint(
-                    provider_id, fix.t, fix.lat, fix.lng, fix.acc, fix.spd, fix.hdg, verdict, now_ms
+                    provider_id, fix.t, fix.lat, fix.lng, fix.acc, fix.spd, fix.hdg, flag, now_ms
                 )
             )
             if verdict is Verdict.LIVE:

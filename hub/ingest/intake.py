@@ -34,7 +34,7 @@ def error(code: str, seq: int | None = None, message: str | None = None) -> Erro
 
 def track_point(provider_id: int, fix: FixData, verdict: Verdict, now_ms: int) -> TrackPoint:
     return TrackPoint(
-        provider_id, fix.t, fix.lat, fix.lng, fix.acc, fix.spd, fix.hdg, verdict, now_ms
+        provider_id, fix.t, fix.lat, fix.lng, fix.acc, fix.spd, fix.hdg, verdict.value, now_ms
     )
 
 
