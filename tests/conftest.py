@@ -175,9 +175,12 @@ class RunningHub:
 
 
 @asynccontextmanager
-async def serve(settings: Settings) -> AsyncIterator[RunningHub]:
-    """Run the hub under real uvicorn on a free loopback port until the block ends."""
+async def serve(settings: Settings, ws: str | None = None) -> AsyncIterator[RunningHub]:
+    """Run the hub under real uvicorn on a free loopback port until the block ends (on
+    another of uvicorn's websocket implementations than the hub's own, if ``ws`` names one)."""
     config = uvicorn_config(settings)
+    if ws is not None:
+        config.ws = ws
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     async with asyncio.timeout(15):

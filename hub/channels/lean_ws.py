@@ -1,5 +1,6 @@
 """uvicorn's websockets-sansio protocol, minus what a held socket no longer needs, plus a
-way to write pre-framed messages (the console fan-out).
+way to write pre-framed messages (the console fan-out) and a way for the app to take
+messages straight from the protocol (a provider's fixes).
 
 uvicorn keeps the handshake's request and response objects (and their headers, ~3 KiB)
 for the life of every connection, though nothing reads them after the 101.  Provider links
@@ -11,6 +12,7 @@ subclass only stops saving memory (the attributes are re-read nowhere after acce
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from starlette.websockets import WebSocket
@@ -23,6 +25,35 @@ class FrameWriter(Protocol):
 
 
 class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
+    # Set by the app on an established session: called with each whole message (text or
+    # bytes) as it is parsed, and when it returns True the message is handled.  Else, or
+    # with none set, the message goes the ASGI way: queued for the app's receive(), with
+    # reading paused until the app takes it.  That way costs a queue trip, a task switch
+    # and two epoll_ctl calls per message: a sixth of what a frame of fixes cost the hub
+    # in all (bench ingest: 3.2 -> 2.6 us of CPU per fix).
+    listener: Callable[[str | bytes], bool] | None = None
+
+    def send_receive_event_to_app(self) -> None:
+        listener = self.listener
+        # Not while a message queued earlier waits for the app (reading is paused until
+        # the queue is empty): messages are handled in the order they came.
+        if (
+            listener is not None
+            and not self.read_paused
+            and not self.close_sent
+            and len(self.frames) == 1
+        ):
+            data: str | bytes = self.frames[0]
+            if self.curr_msg_data_type == "text":
+                try:
+                    data = self.frames[0].decode()
+                except UnicodeDecodeError:  # the ASGI way closes with 1007
+                    return super().send_receive_event_to_app()
+            if listener(data):
+                self.frames = []
+                return
+        super().send_receive_event_to_app()
+
     async def send(self, message: Any) -> None:
         await super().send(message)
         if message["type"] == "websocket.accept" and self.handshake_complete:

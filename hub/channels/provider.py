@@ -4,6 +4,10 @@ Per socket: authenticate (Authorization header, or a hello frame within auth_tim
 take the provider over from any older session, send welcome, then read frames until the
 socket closes.  Fixes go through the pure intake; their points go to the track writer and
 the ack follows the commit.  Replies go through the session's bounded outbox.
+
+On the hub's own websocket protocol, frames of fixes are taken as the protocol parses them
+(``on_frame``), when nothing is ahead of them and the writer has room; everything else, and
+everything on another ASGI server, comes through ``receive()`` (``run``).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ CLOSE_TIMEOUT_S = 5.0
 
 class ProviderSession:
     __slots__ = (
+        "busy",
         "closer",
         "closing",
         "hub",
@@ -46,6 +51,7 @@ class ProviderSession:
         "intake",
         "last_rx",
         "outbox",
+        "protocol",
         "provider_id",
         "session_id",
         "websocket",
@@ -57,8 +63,9 @@ class ProviderSession:
         self.provider_id = provider_id  # the id only: the record is not needed after auth
         self.session_id = secrets.token_hex(8)
         self.intake = intake
+        self.protocol = frame_writer(websocket)
         self.outbox = Outbox(
-            self._send, hub.settings.send_queue_bytes, self._overflow, frame_writer(websocket)
+            self._send, hub.settings.send_queue_bytes, self._overflow, self.protocol
         )
         self.last_rx = time.monotonic()
         # (last seq of a frame, arrival), oldest first.  Lists, not deques, throughout the
@@ -66,6 +73,7 @@ class ProviderSession:
         self.inflight: list[tuple[int, float]] = []
         self.closing = False
         self.closer: asyncio.Task[None] | None = None  # owns a close started by the outbox
+        self.busy = False  # run() is handling a message: on_frame must not overtake it
 
     # --- sending -------------------------------------------------------------------------
 
@@ -118,10 +126,48 @@ class ProviderSession:
     # --- receiving -----------------------------------------------------------------------
 
     async def run(self) -> None:
-        # Nothing of a message outlives its handling: the frame of this coroutine is what
-        # an idle session keeps, ten thousand times over.
-        while not self.closing and await self.on_message(await self.websocket.receive()):
-            pass
+        if self.protocol is not None:
+            self.protocol.listener = self.on_frame
+        try:
+            # Nothing of a message outlives its handling: the frame of this coroutine is
+            # what an idle session keeps, ten thousand times over.
+            while not self.closing and await self._handled(await self.websocket.receive()):
+                pass
+        finally:
+            if self.protocol is not None:
+                self.protocol.listener = None
+
+    async def _handled(self, message: Message) -> bool:
+        self.busy = True
+        try:
+            return await self.on_message(message)
+        finally:
+            self.busy = False
+
+    def on_frame(self, data: str | bytes) -> bool:
+        """A whole message, straight from the protocol: a frame of fixes is taken now if
+        nothing is ahead of it and the writer has room.  False: it goes through run()."""
+        if self.busy or self.closing or not self.hub.writer.has_room:
+            return False
+        try:
+            frame = wire.decode(data)
+        except FrameError:
+            return False  # run() decodes it again and answers with the error
+        if isinstance(frame, wire.Fixes):
+            fixes = frame.fixes
+        elif isinstance(frame, wire.Fix):
+            fixes = [frame]
+        else:
+            return False
+        self.last_rx = time.monotonic()
+        self.outbox.binary = isinstance(data, bytes)
+        try:
+            if self.take_fixes_now(fixes):
+                self.close_soon(Close.RATE_LIMITED)
+        except Exception:  # a bug: the socket goes, as an ASGI app's failure would close it
+            log.exception("provider frame failed", extra={"provider": self.provider_id})
+            self.close_soon(Close.INTERNAL_ERROR)
+        return True
 
     async def on_message(self, message: Message) -> bool:
         """Handle one ASGI message; False once the socket is gone."""
@@ -190,6 +236,12 @@ class ProviderSession:
             self.reply(wire.Error(code=exc.code, message=exc.message, ref=ref))
 
     async def take_fixes(self, fixes: list[wire.FixData]) -> None:
+        await self.hub.writer.room()
+        if self.take_fixes_now(fixes):
+            await self.close(Close.RATE_LIMITED)
+
+    def take_fixes_now(self, fixes: list[wire.FixData]) -> bool:
+        """Take a frame of fixes (the writer has room); True if the session is flooded."""
         arrival = time.monotonic()
         intake = self.intake.take(fixes, now_ms())
         metrics = self.hub.metrics
@@ -199,17 +251,17 @@ class ProviderSession:
         for reply in intake.replies:
             self.reply(reply)
         if intake.flooded:  # the rate_limited error is among the replies
-            await self.close(Close.RATE_LIMITED)
-            return
+            return True
         if intake.live is not None:
             self.hub.position_changed(intake.live)
         if intake.ack is not None or intake.reack:
             self.ack(self.intake.acked)
         if intake.points:
             self.inflight.append((intake.seqs[-1], arrival))
-            future = await self.hub.writer.submit(intake.points)
+            future = self.hub.writer.put(intake.points)
             seqs = intake.seqs
             future.add_done_callback(lambda f: self._committed(f, seqs))
+        return False
 
     def _committed(self, future: asyncio.Future[None], seqs: Sequence[int]) -> None:
         if future.cancelled() or future.exception() is not None:

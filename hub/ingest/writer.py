@@ -47,11 +47,24 @@ class TrackWriter:
     def start(self) -> None:
         self._task = self._loop.create_task(self._run(), name="track-writer")
 
-    async def submit(self, points: list[TrackPoint]) -> asyncio.Future[None]:
-        """Queue points for the next transaction; the future resolves when committed."""
+    @property
+    def has_room(self) -> bool:
+        return self._queued < self.queue_max
+
+    async def room(self) -> None:
+        """Wait while the queue is full."""
         while self._queued >= self.queue_max:
             self._room.clear()
             await self._room.wait()
+
+    async def submit(self, points: list[TrackPoint]) -> asyncio.Future[None]:
+        """Queue points for the next transaction, once there is room; the future resolves
+        when they are committed."""
+        await self.room()
+        return self.put(points)
+
+    def put(self, points: list[TrackPoint]) -> asyncio.Future[None]:
+        """Queue points now: for a caller that saw ``has_room`` or awaited ``room()``."""
         future: asyncio.Future[None] = self._loop.create_future()
         self._queue.append((points, future))
         self._queued += len(points)
