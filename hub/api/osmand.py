@@ -27,6 +27,7 @@ from hub.errors import BadRequest, FixRejected, Unauthorized
 from hub.ingest import filtering
 from hub.ingest.filter import FixFilter, Verdict
 from hub.ingest.intake import live_position, track_point
+from hub.state.records import chunk_of
 from hub.wire import FixData
 
 if TYPE_CHECKING:
@@ -131,7 +132,7 @@ async def osmand(request: Request) -> Response:
         if provider.id not in hub.matching.known:
             hub.matching.provider_changed(provider)  # registered by the CLI, say
         hub.position_changed(live_position(provider.id, fix, now))
-    future = await hub.writer.submit([track_point(provider.id, fix, verdict, now)])
+    future = await hub.writer.submit(chunk_of([track_point(provider.id, fix, verdict, now)]))
     await future  # StoreUnavailable (503) if the hub stops before the commit
     return JSON(Stored(True, verdict.name.lower()))
 

@@ -2,7 +2,7 @@
 
 Per socket: authenticate (Authorization header, or a hello frame within auth_timeout_s),
 take the provider over from any older session, send welcome, then read frames until the
-socket closes.  Fixes go through the pure intake; their points go to the track writer and
+socket closes.  Fixes go through the pure intake; their chunk goes to the track writer and
 the ack follows the commit.  Replies go through the session's bounded outbox.
 
 On the hub's own websocket protocol, frames of fixes are taken as the protocol parses them
@@ -256,9 +256,9 @@ class ProviderSession:
             self.hub.position_changed(intake.live)
         if intake.ack is not None or intake.reack:
             self.ack(self.intake.acked)
-        if intake.points:
+        if intake.chunk is not None:
             self.inflight.append((intake.seqs[-1], arrival))
-            future = self.hub.writer.put(intake.points)
+            future = self.hub.writer.put(intake.chunk)
             seqs = intake.seqs
             future.add_done_callback(lambda f: self._committed(f, seqs))
         return False

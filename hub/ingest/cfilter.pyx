@@ -2,15 +2,20 @@
 """The fix filter of ``filter.py``, compiled: the same verdicts to the last bit (the same
 formulas in C doubles, built without fused multiply-add), the anchors kept in C fields.
 
-Only the judging is here.  Naming a refusal's reason, the rules and the result types stay
-in ``filter.py``, which the shared tests run against both.
+Only the judging, and the writing of a frame's fixes as stored (MessagePack), are here.
+Naming a refusal's reason, the rules and the result types stay in ``filter.py``, which the
+shared tests run against both.
 """
 
+from cpython.bytes cimport PyBytes_FromStringAndSize
 from libc.math cimport copysign, cos, pi
+from libc.stdint cimport int64_t, uint64_t
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
 
 from hub.geo import GEO_LAT_LIMIT, METRES_PER_DEGREE
 from hub.ingest.filter import MAX_ACCURACY_M, MAX_SPEED_MPS, Sifted, Verdict, refusal
-from hub.state.records import TrackPoint
+from hub.state.records import Chunk, TrackPoint, chunk_of
 
 cdef double LAT_LIMIT = GEO_LAT_LIMIT
 cdef double MPD = METRES_PER_DEGREE
@@ -31,6 +36,51 @@ assert VERDICTS == (LIVE, LATE, JUMP)
 cdef inline bint within(object value, double low, double high) except -1:
     """An optional reading: absent, or inside [low, high] (NaN is not)."""
     return value is None or low <= <double>value <= high
+
+
+# --- a frame's stored fixes as MessagePack: what msgspec's Decoder(list[TrackPoint]) reads -
+
+cdef enum:
+    POINT_MAX_BYTES = 1 + 9 * 9  # a 9-array of at most 9 bytes each (int64 or float64)
+
+
+cdef inline char* put_u64(char* out, unsigned char tag, uint64_t bits):
+    out[0] = <char>tag
+    cdef int i
+    for i in range(8):
+        out[8 - i] = <char>(bits & 0xFF)
+        bits >>= 8
+    return out + 9
+
+
+cdef inline char* put_int(char* out, int64_t value):
+    if 0 <= value < 128:  # positive fixint
+        out[0] = <char>value
+        return out + 1
+    return put_u64(out, 0xD3, <uint64_t>value)  # int 64
+
+
+cdef inline char* put_float(char* out, double value):
+    cdef uint64_t bits
+    memcpy(&bits, &value, 8)
+    return put_u64(out, 0xCB, bits)  # float 64
+
+
+cdef inline char* put_reading(char* out, object value) except NULL:
+    if value is None:
+        out[0] = <char>0xC0  # nil
+        return out + 1
+    return put_float(out, <double>value)
+
+
+cdef inline char* put_array_head(char* out, Py_ssize_t count):
+    if count < 16:
+        out[0] = <char>(0x90 | count)
+        return out + 1
+    out[0] = <char>0xDC  # array 16: a frame holds far fewer than 65536 fixes
+    out[1] = <char>((count >> 8) & 0xFF)
+    out[2] = <char>(count & 0xFF)
+    return out + 3
 
 
 cdef inline bint plausible(
@@ -71,10 +121,10 @@ cdef class FixFilter:
     def suspect(self):
         return (self.suspect_t, self.suspect_lat, self.suspect_lng) if self.has_suspect else None
 
-    cdef int _judge(self, object fix, long long now_ms) except -2:
-        """A Verdict's value, or REFUSED (``refusal`` names why)."""
-        cdef long long t = fix.t
-        cdef double lat = fix.lat, lng = fix.lng
+    cdef int _judge(
+        self, object fix, long long t, double lat, double lng, long long now_ms
+    ) except -2:
+        """A Verdict's value, or REFUSED (``refusal`` names why); t, lat, lng are the fix's."""
         if not (
             -LAT_LIMIT <= lat <= LAT_LIMIT
             and -180.0 <= lng <= 180.0
@@ -101,35 +151,80 @@ cdef class FixFilter:
         return LIVE
 
     def judge(self, fix, long long now_ms):
-        cdef int verdict = self._judge(fix, now_ms)
+        cdef int verdict = self._judge(fix, fix.t, fix.lat, fix.lng, now_ms)
         if verdict == REFUSED:
             code = refusal(fix, now_ms, self.rules)
             assert code is not None, "the hot path and refusal() disagree"
             return code
         return VERDICTS[verdict]
 
-    def sift(self, provider_id, list fixes, long long now_ms):
-        cdef list points = [], odd = []
-        cdef Py_ssize_t index
+    def sift(self, long long provider_id, list fixes, long long now_ms):
+        """As ``filter.FixFilter.sift``; the chunk written here straight from the fixes when
+        they come in time order (as apps send them), else made by ``chunk_of``."""
+        cdef Py_ssize_t index, count = len(fixes), stored = 0
         cdef int verdict
+        cdef long long t, t_first = 0, t_last = 0
+        cdef double lat, lng
+        cdef bint ordered = True
+        cdef list odd = []
+        cdef char* buffer = <char*>malloc(3 + count * POINT_MAX_BYTES)
+        cdef char* out
+        if buffer == NULL:
+            raise MemoryError()
         live = None
-        for index in range(len(fixes)):
-            fix = fixes[index]
-            verdict = self._judge(fix, now_ms)
-            if verdict == REFUSED:
-                odd.append((index, refusal(fix, now_ms, self.rules)))
-                continue
+        try:
+            out = buffer + 3  # room for the array head, written last
+            for index in range(count):
+                fix = fixes[index]
+                t, lat, lng = fix.t, fix.lat, fix.lng
+                verdict = self._judge(fix, t, lat, lng, now_ms)
+                if verdict == REFUSED:
+                    odd.append((index, refusal(fix, now_ms, self.rules)))
+                    continue
+                if stored == 0:
+                    t_first = t
+                elif t < t_last:
+                    ordered = False
+                t_last = t
+                stored += 1
+                out[0] = <char>0x99  # fixarray of 9: a TrackPoint
+                out = put_int(out + 1, provider_id)
+                out = put_int(out, t)
+                out = put_float(out, lat)
+                out = put_float(out, lng)
+                out = put_reading(out, fix.acc)
+                out = put_reading(out, fix.spd)
+                out = put_reading(out, fix.hdg)
+                out = put_int(out, verdict)
+                out = put_int(out, now_ms)
+                if verdict == LIVE:
+                    live = fix
+                else:
+                    odd.append((index, VERDICTS[verdict]))
+            if stored == 0:
+                return Sifted(None, live, odd)
+            if not ordered:
+                return Sifted(chunk_of(stored_points(provider_id, fixes, odd, now_ms)), live, odd)
+            head = buffer + 3 - (1 if stored < 16 else 3)
+            put_array_head(head, stored)
+            data = PyBytes_FromStringAndSize(head, out - head)
+            return Sifted(Chunk(provider_id, t_first, t_last, stored, data), live, odd)
+        finally:
+            free(buffer)
+
+
+def stored_points(provider_id, list fixes, list odd, now_ms):
+    """The stored fixes of a sifted frame as TrackPoints (the rare frame out of order)."""
+    kinds = dict(odd)
+    points = []
+    for index, fix in enumerate(fixes):
+        kind = kinds.get(index, Verdict.LIVE)
+        if not isinstance(kind, str):
+            flag = kind.value
             points.append(
-                TrackPoint(
-                    provider_id, fix.t, fix.lat, fix.lng, fix.acc, fix.spd, fix.hdg,
-                    verdict, now_ms,
-                )
+                TrackPoint(provider_id, fix.t, fix.lat, fix.lng, fix.acc, fix.spd, fix.hdg, flag, now_ms)
             )
-            if verdict == LIVE:
-                live = fix
-            else:
-                odd.append((index, VERDICTS[verdict]))
-        return Sifted(points, live, odd)
+    return points
 
 
 def consecutive(list fixes):

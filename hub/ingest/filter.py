@@ -16,7 +16,7 @@ from enum import IntEnum
 from math import copysign, cos, isfinite, radians
 
 from hub.geo import GEO_LAT_LIMIT, METRES_PER_DEGREE
-from hub.state.records import TrackPoint
+from hub.state.records import Chunk, TrackPoint, chunk_of
 from hub.wire import FixData
 
 MAX_ACCURACY_M = 100_000.0
@@ -42,7 +42,7 @@ class FilterRules:
 class Sifted:
     """What the filter made of a frame's fixes."""
 
-    points: list[TrackPoint]  # one per acceptable fix, in frame order; flag = verdict
+    chunk: Chunk | None  # the acceptable fixes as stored (flag = verdict), if any
     live: FixData | None  # the newest fix that moved the live position
     # (index in the frame, verdict or refusal code) of each fix that did not simply move
     # the live position: few or none
@@ -96,7 +96,7 @@ class FixFilter:
         return Verdict.JUMP
 
     def sift(self, provider_id: int, fixes: list[FixData], now_ms: int) -> Sifted:
-        """Judge a frame's fixes in order: the points to store and what stood out."""
+        """Judge a frame's fixes in order: the chunk to store and what stood out."""
         points: list[TrackPoint] = []
         odd: list[tuple[int, Verdict | str]] = []
         live = None
@@ -116,7 +116,7 @@ class FixFilter:
                 live = fix
             else:
                 odd.append((index, verdict))
-        return Sifted(points, live, odd)
+        return Sifted(chunk_of(points) if points else None, live, odd)
 
 
 def consecutive(fixes: list[FixData]) -> bool:

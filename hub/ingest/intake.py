@@ -1,6 +1,6 @@
 """What one provider session does with the fixes it receives. Pure (sans-I/O).
 
-``FixIntake.take`` turns the fixes of one frame into: points to store, the newest live
+``FixIntake.take`` turns the fixes of one frame into: a chunk to store, the newest live
 position, replies (notices and errors: those about sequence numbers first, then those about
 the fixes, each in frame order) and, if refusals alone moved it, a new ack.
 ``FixIntake.committed`` is called when the points of a frame are durably stored and returns
@@ -18,7 +18,7 @@ from hub.ingest.filter import FixFilter, Verdict
 from hub.ingest.filtering import consecutive
 from hub.ingest.flood import FloodGuard
 from hub.state.live import LivePosition
-from hub.state.records import TrackPoint
+from hub.state.records import Chunk, TrackPoint
 from hub.wire import Error, FixData, Notice
 
 _NOTICE_OF = {Verdict.LATE: "fix_out_of_order", Verdict.JUMP: "speed_jump"}
@@ -44,8 +44,8 @@ def live_position(provider_id: int, fix: FixData, now_ms: int) -> LivePosition:
 
 @dataclass(slots=True)
 class Intake:
-    points: list[TrackPoint] = field(default_factory=list)
-    seqs: Sequence[int] = field(default_factory=list)  # of the points: a range or a list
+    chunk: Chunk | None = None  # the fixes to store
+    seqs: Sequence[int] = field(default_factory=list)  # of the stored fixes: range or list
     live: LivePosition | None = None
     replies: list[Notice | Error] = field(default_factory=list)
     ack: int | None = None  # the ack moved by refusals alone, to send now
@@ -105,7 +105,7 @@ class FixIntake:
             if not new:
                 return intake
         sifted = self.filter.sift(self.provider_id, new, now_ms)
-        intake.points = sifted.points
+        intake.chunk = sifted.chunk
         if sifted.live is not None:
             intake.live = live_position(self.provider_id, sifted.live, now_ms)
         if not sifted.odd:
@@ -146,11 +146,12 @@ class FixIntake:
             else:
                 replies.append(notice(_NOTICE_OF[verdict], seq))
                 accepted[verdict] += 1
-        accepted[Verdict.LIVE] = len(intake.points) - sum(accepted)
+        stored = intake.chunk.count if intake.chunk is not None else 0
+        accepted[Verdict.LIVE] = stored - sum(accepted)
         intake.seqs = [fix.seq for fix in new if fix.seq not in refused]
         if refused:
             intake.ack = self.window.settle(sorted(refused))
 
     def committed(self, seqs: Sequence[int]) -> int | None:
-        """The points with these sequence numbers are stored; the new ack, if it moved."""
+        """The fixes with these sequence numbers are stored; the new ack, if it moved."""
         return self.window.settle(seqs)

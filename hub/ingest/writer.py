@@ -1,7 +1,8 @@
 """The track writer: group commit of GPS fixes into the records store.
 
-Sessions hand over the points of one frame and get a future that resolves once the
-transaction holding them is committed; only then is the ack sent.  While a transaction runs,
+Sessions hand over the points of one frame, as a chunk (a row of the track store), and get
+a future that resolves once the transaction holding it is committed; only then is the ack
+sent.  While a transaction runs,
 new points gather, so batches grow with load and latency stays low when idle.  A failed
 commit is retried with backoff (nothing is acked meanwhile); when too many points wait,
 ``submit`` waits too, which slows the sockets down through TCP instead of dropping fixes.
@@ -17,7 +18,7 @@ from collections import deque
 
 from hub.errors import StoreUnavailable
 from hub.metrics import Metrics
-from hub.state.records import TrackPoint, TrackRecords
+from hub.state.records import Chunk, TrackRecords
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class TrackWriter:
         # Built inside the running loop; kept, as asyncio.get_running_loop() makes a
         # getpid() system call on Python 3.11, a cost per frame on the ingest path.
         self._loop = asyncio.get_running_loop()
-        self._queue: deque[tuple[list[TrackPoint], asyncio.Future[None]]] = deque()
+        self._queue: deque[tuple[Chunk, asyncio.Future[None]]] = deque()
         self._queued = 0
         self._wake = asyncio.Event()
         self._room = asyncio.Event()
@@ -57,17 +58,17 @@ class TrackWriter:
             self._room.clear()
             await self._room.wait()
 
-    async def submit(self, points: list[TrackPoint]) -> asyncio.Future[None]:
-        """Queue points for the next transaction, once there is room; the future resolves
-        when they are committed."""
+    async def submit(self, chunk: Chunk) -> asyncio.Future[None]:
+        """Queue a chunk for the next transaction, once there is room; the future resolves
+        when it is committed."""
         await self.room()
-        return self.put(points)
+        return self.put(chunk)
 
-    def put(self, points: list[TrackPoint]) -> asyncio.Future[None]:
-        """Queue points now: for a caller that saw ``has_room`` or awaited ``room()``."""
+    def put(self, chunk: Chunk) -> asyncio.Future[None]:
+        """Queue a chunk now: for a caller that saw ``has_room`` or awaited ``room()``."""
         future: asyncio.Future[None] = self._loop.create_future()
-        self._queue.append((points, future))
-        self._queued += len(points)
+        self._queue.append((chunk, future))
+        self._queued += chunk.count
         self._idle.clear()
         self._wake.set()
         return future
@@ -75,7 +76,7 @@ class TrackWriter:
     async def _run(self) -> None:
         while True:
             await self._wake.wait()
-            batch, futures = self._take()
+            batch, fixes, futures = self._take()
             attempt = 0
             while True:
                 started = time.perf_counter()
@@ -86,31 +87,34 @@ class TrackWriter:
                     delay = _RETRY_S[min(attempt, len(_RETRY_S) - 1)]
                     log.error(
                         "track commit failed; retrying",
-                        extra={"err": exc.message, "fixes": len(batch), "retry_s": delay},
+                        extra={"err": exc.message, "fixes": fixes, "retry_s": delay},
                     )
                     attempt += 1
                     await asyncio.sleep(delay)
             self.metrics.track_commit.observe(time.perf_counter() - started)
-            self.metrics.track_batch.observe(len(batch))
+            self.metrics.track_batch.observe(fixes)
             if not self._queue:
                 self._idle.set()
             for future in futures:
                 if not future.done():
                     future.set_result(None)
 
-    def _take(self) -> tuple[list[TrackPoint], list[asyncio.Future[None]]]:
-        batch: list[TrackPoint] = []
-        futures = []
-        while self._queue and (not batch or len(batch) + len(self._queue[0][0]) <= self.batch_max):
-            points, future = self._queue.popleft()
-            batch.extend(points)
+    def _take(self) -> tuple[list[Chunk], int, list[asyncio.Future[None]]]:
+        """The next batch: its chunks, how many fixes they hold, their futures."""
+        queue, fixes = self._queue, 0
+        batch: list[Chunk] = []
+        futures: list[asyncio.Future[None]] = []
+        while queue and (not batch or fixes + queue[0][0].count <= self.batch_max):
+            chunk, future = queue.popleft()
+            batch.append(chunk)
+            fixes += chunk.count
             futures.append(future)
-        self._queued -= len(batch)
+        self._queued -= fixes
         if not self._queue:
             self._wake.clear()
         if self._queued < self.queue_max:
             self._room.set()
-        return batch, futures
+        return batch, fixes, futures
 
     async def close(self, timeout_s: float = 10.0) -> None:
         """Commit what is queued (waiting at most ``timeout_s``), then stop."""

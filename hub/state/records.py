@@ -63,7 +63,9 @@ class TrackPoint(msgspec.Struct, frozen=True, array_like=True, gc=False):
     received_ms: int
 
 
-class Chunk(msgspec.Struct, frozen=True):
+class Chunk(msgspec.Struct, frozen=True, gc=False):
+    """Points of one provider as they are stored: one row of the track store."""
+
     provider_id: int
     t_first_ms: int
     t_last_ms: int
@@ -76,22 +78,24 @@ _decode_points = msgspec.msgpack.Decoder(list[TrackPoint]).decode
 _by_time = attrgetter("t_ms")
 
 
+def chunk_of(points: list[TrackPoint]) -> Chunk:
+    """The chunk of one provider's points (at least one), ordered by device time."""
+    ordered = sorted(points, key=_by_time)
+    first, last = ordered[0], ordered[-1]
+    return Chunk(first.provider_id, first.t_ms, last.t_ms, len(ordered), _encode_points(ordered))
+
+
+def unpack(chunk: Chunk) -> list[TrackPoint]:
+    """The points of a chunk, in its order."""
+    return _decode_points(chunk.data)
+
+
 def pack(points: Iterable[TrackPoint]) -> list[Chunk]:
-    """One chunk per provider, points ordered by device time."""
+    """One chunk per provider."""
     by_provider: dict[int, list[TrackPoint]] = {}
     for point in points:
-        group = by_provider.get(point.provider_id)
-        if group is None:
-            by_provider[point.provider_id] = [point]
-        else:
-            group.append(point)
-    chunks = []
-    for provider_id, group in by_provider.items():
-        group.sort(key=_by_time)
-        chunks.append(
-            Chunk(provider_id, group[0].t_ms, group[-1].t_ms, len(group), _encode_points(group))
-        )
-    return chunks
+        by_provider.setdefault(point.provider_id, []).append(point)
+    return [chunk_of(group) for group in by_provider.values()]
 
 
 def merged(blobs: Iterable[bytes], since_ms: int = 0) -> Iterator[TrackPoint]:
@@ -435,8 +439,8 @@ class ProviderRecords(Protocol):
 
 
 class TrackRecords(Protocol):
-    async def append(self, points: Sequence[TrackPoint]) -> None:
-        """Store all points in one transaction (one chunk per provider); durable on return.
+    async def append(self, chunks: Sequence[Chunk]) -> None:
+        """Store all chunks in one transaction, one row each; durable on return.
 
         Idempotent as seen by readers: a point whose (provider_id, t_ms) is already stored
         is never returned twice.

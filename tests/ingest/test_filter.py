@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from hub.ingest import filter as pure
 from hub.ingest import filtering
 from hub.ingest.filter import FilterRules, Verdict
+from hub.state.records import unpack
 from hub.wire import FixData
 from tests.conftest import need_compiled
 
@@ -112,21 +113,23 @@ def test_sift_stores_every_acceptable_fix_and_names_what_stood_out(FixFilter):
         fix(5, NOW + 4000, -23.5502, acc=4.0),  # live: the newest
     ]
     sifted = f.sift(7, fixes, NOW + 4000)
-    assert [(p.t_ms, p.flag) for p in sifted.points] == [
-        (NOW + 1000, 0),
+    points = unpack(sifted.chunk)
+    assert [(p.t_ms, p.flag) for p in points] == [  # as stored: in time order
         (NOW - 1000, 1),
+        (NOW + 1000, 0),
         (NOW + 3000, 2),
         (NOW + 4000, 0),
     ]
-    assert all(p.provider_id == 7 and p.received_ms == NOW + 4000 for p in sifted.points)
-    assert sifted.points[-1].accuracy == 4.0
+    assert (sifted.chunk.t_first_ms, sifted.chunk.t_last_ms) == (NOW - 1000, NOW + 4000)
+    assert all(p.provider_id == 7 and p.received_ms == NOW + 4000 for p in points)
+    assert points[-1].accuracy == 4.0 and points[-1].speed is None
     assert sifted.live is fixes[4]
     assert sifted.odd == [(1, Verdict.LATE), (2, "lat_out_of_range"), (3, Verdict.JUMP)]
 
 
 def test_sift_of_refusals_alone_stores_nothing(FixFilter):
     sifted = FixFilter(RULES).sift(7, [fix(1, lat=math.nan)], NOW)
-    assert (sifted.points, sifted.live, sifted.odd) == ([], None, [(0, "fix_not_finite")])
+    assert (sifted.chunk, sifted.live, sifted.odd) == (None, None, [(0, "fix_not_finite")])
 
 
 @pytest.mark.parametrize(
@@ -179,5 +182,35 @@ def test_compiled_filter_judges_exactly_as_the_reference(steps, anchored):
         f = fix(seq, t, s["lat"], s["lng"], acc=s["acc"], spd=s["spd"], hdg=s["hdg"])
         assert compiled.judge(f, NOW) == reference.judge(f, NOW)
         assert (compiled.live, compiled.suspect) == (reference.live, reference.suspect)
-    fixes = [fix(1, NOW + 1000, -23.551), fix(2, NOW + 2000, 10.0), fix(3, NOW + 500)]
-    assert compiled.sift(3, fixes, NOW) == reference.sift(3, fixes, NOW)
+    frames = [  # in time order (written by the compiled filter itself), and not
+        [fix(1, NOW + 1000, -23.551), fix(2, NOW + 2000, 10.0), fix(3, NOW + 3000, -23.552)],
+        [fix(4, NOW + 4000, -23.553), fix(5, NOW + 3500, -23.554), fix(6, NOW + 5000)],
+    ]
+    for frame in frames:
+        assert same_sifting(compiled.sift(3, frame, NOW), reference.sift(3, frame, NOW))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(step, min_size=1, max_size=40), st.integers(1, 2**40))
+def test_compiled_filter_stores_a_frame_exactly_as_the_reference(steps, provider_id):
+    need_compiled(filtering.COMPILED, "hub/ingest/cfilter.pyx")
+    anchor = (NOW, -23.55, -46.63)
+    reference, compiled = pure.FixFilter(RULES, anchor), filtering.FixFilter(RULES, anchor)
+    t, frame = NOW, []
+    for seq, s in enumerate(steps, 1):
+        t += abs(s["dt"]) // 10  # mostly in time order, as apps send
+        frame.append(fix(seq, t, s["lat"], s["lng"], acc=s["acc"], spd=s["spd"], hdg=s["hdg"]))
+    assert same_sifting(compiled.sift(provider_id, frame, t), reference.sift(provider_id, frame, t))
+
+
+def same_sifting(a: pure.Sifted, b: pure.Sifted) -> bool:
+    """Equal, the chunks compared by what they hold (not byte for byte: the compiled
+    filter writes every number at full width, msgspec at the smallest)."""
+    if (a.chunk is None) != (b.chunk is None) or (a.live, a.odd) != (b.live, b.odd):
+        return False
+    if a.chunk is None or b.chunk is None:
+        return True
+    head = ("provider_id", "t_first_ms", "t_last_ms", "count")
+    return [getattr(a.chunk, k) for k in head] == [getattr(b.chunk, k) for k in head] and (
+        unpack(a.chunk) == unpack(b.chunk)
+    )

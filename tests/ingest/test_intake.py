@@ -10,6 +10,7 @@ from hub.ingest.acks import AckWindow
 from hub.ingest.filter import FilterRules
 from hub.ingest.flood import FloodGuard
 from hub.ingest.intake import FixIntake
+from hub.state.records import unpack
 from hub.wire import FixData
 from tests.conftest import need_compiled
 
@@ -41,7 +42,7 @@ def fix(seq: int, dt_s: float = 0, lat: float = -23.55) -> FixData:
 def test_valid_batch_yields_points_and_the_newest_live_position(intake):
     i = intake()
     out = i.take([fix(1), fix(2, 1, -23.5501), fix(3, 2, -23.5502)], NOW + 2000)
-    assert [p.flag for p in out.points] == [0, 0, 0]
+    assert [p.flag for p in unpack(out.chunk)] == [0, 0, 0]
     assert list(out.seqs) == [1, 2, 3]
     assert out.live is not None and out.live.lat == -23.5502 and out.live.provider_id == 7
     assert out.replies == [] and out.ack is None
@@ -51,7 +52,7 @@ def test_valid_batch_yields_points_and_the_newest_live_position(intake):
 def test_refused_fixes_settle_at_once_and_may_move_the_ack(intake):
     i = intake()
     out = i.take([fix(1, lat=91)], NOW)
-    assert out.points == [] and out.ack == 1
+    assert out.chunk is None and out.ack == 1
     assert [r.code for r in out.replies] == ["lat_out_of_range"]
     assert out.rejected == {"lat_out_of_range": 1}
 
@@ -68,7 +69,7 @@ def test_duplicate_is_noticed_not_stored_and_reacked_when_already_acked(intake):
     first = i.take([fix(1)], NOW)
     i.committed(first.seqs)
     again = i.take([fix(1)], NOW)
-    assert again.points == [] and again.reack
+    assert again.chunk is None and again.reack
     assert [r.code for r in again.replies] == ["duplicate_seq"]
 
 
@@ -76,18 +77,18 @@ def test_late_and_jump_are_stored_flagged_with_notices(intake):
     i = intake()
     i.take([fix(1, 10)], NOW + 10_000)
     out = i.take([fix(2, 5), fix(3, 11, lat=-20.0)], NOW + 11_000)
-    assert [p.flag for p in out.points] == [1, 2]
+    assert [p.flag for p in unpack(out.chunk)] == [1, 2]
     assert [r.code for r in out.replies] == ["fix_out_of_order", "speed_jump"]
     assert out.live is None
 
 
 def test_rate_limit_drops_the_frame_unseen_and_exhausts_into_a_close(intake):
     i = intake(rate=1, burst=2, strikes=2)
-    assert i.take([fix(1), fix(2, 1)], NOW).points
+    assert i.take([fix(1), fix(2, 1)], NOW).chunk is not None
     limited = i.take([fix(3, 2)], NOW)
     assert [r.code for r in limited.replies] == ["rate_limited"]
     assert limited.replies[0].retry_after_s == 1.0
-    assert not limited.flooded and limited.points == []
+    assert not limited.flooded and limited.chunk is None
     assert i.window.high == 2  # 3 was never seen: it may be resent later
     assert i.take([fix(3, 2)], NOW).flooded
 
@@ -95,14 +96,15 @@ def test_rate_limit_drops_the_frame_unseen_and_exhausts_into_a_close(intake):
 def test_sequence_beyond_the_window_is_refused(intake):
     out = intake().take([fix(51)], NOW)
     assert [r.code for r in out.replies] == ["seq_out_of_window"]
-    assert out.points == []
+    assert out.chunk is None
 
 
 def test_a_frame_with_a_repeat_inside_stores_each_new_fix_once(intake):
     i = intake()
     i.take([fix(1), fix(2, 1, -23.5501)], NOW + 1000)
     out = i.take([fix(3, 2, -23.5502), fix(2, 1, -23.5501), fix(4, 3, -23.5503)], NOW + 3000)
-    assert list(out.seqs) == [3, 4] and [p.t_ms for p in out.points] == [NOW + 2000, NOW + 3000]
+    assert list(out.seqs) == [3, 4]
+    assert [p.t_ms for p in unpack(out.chunk)] == [NOW + 2000, NOW + 3000]
     assert [(r.code, r.seq) for r in out.replies] == [("duplicate_seq", 2)]
     assert out.live is not None and out.live.lat == -23.5503
 
@@ -113,7 +115,7 @@ def test_a_gap_is_filled_later_and_the_ack_waits_for_it(intake):
     assert list(first.seqs) == [1, 3]
     assert i.committed(first.seqs) == 1
     late = i.take([fix(2, 1, -23.5501)], NOW + 3000)
-    assert [p.flag for p in late.points] == [1]  # older than the live position
+    assert [p.flag for p in unpack(late.chunk)] == [1]  # older than the live position
     assert i.committed(late.seqs) == 3
 
 
@@ -124,5 +126,5 @@ def test_replies_about_numbers_come_before_replies_about_fixes(intake):
     codes = [(r.code, r.seq) for r in out.replies]
     assert codes == [("duplicate_seq", 1), ("seq_out_of_window", 60), ("lat_out_of_range", 2)]
     assert out.rejected == {"seq_out_of_window": 1, "lat_out_of_range": 1}
-    assert out.points == [] and out.ack is None  # 1 is not committed yet
+    assert out.chunk is None and out.ack is None  # 1 is not committed yet
     assert i.committed([1]) == 2

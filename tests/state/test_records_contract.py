@@ -19,7 +19,7 @@ from hub.operations.events import EventAction, EventState, EventType, NewEvent, 
 from hub.operations.pricing import PriceRule
 from hub.operations.providers import Channel, DispatchProfile, NewProvider, WorkingHours
 from hub.operations.users import AuditEntry, NewUser, Role
-from hub.state.records import TrackPoint
+from hub.state.records import TrackPoint, pack
 
 NOW = 1_800_000_000_000
 
@@ -79,10 +79,10 @@ async def test_deactivate(records):
 
 async def test_track_append_is_durable_ordered_and_idempotent(records):
     batch = [point(1, NOW + i * 1000, flag=i % 3) for i in range(50)]
-    await records.tracks.append(batch[25:] + batch[:25])  # order within a batch is free
+    await records.tracks.append(pack(batch[25:] + batch[:25]))  # order within a batch is free
     # a resend of stored fixes (with other values) plus one new fix
     resent = [point(1, p.t_ms, lat=0.0) for p in batch[:10]]
-    await records.tracks.append([*resent, point(1, NOW + 99_000)])
+    await records.tracks.append(pack([*resent, point(1, NOW + 99_000)]))
     history = await records.tracks.history(1)
     assert len(history) == 51
     assert history[:50] == batch
@@ -98,8 +98,8 @@ async def test_track_append_is_durable_ordered_and_idempotent(records):
 
 
 async def test_late_fixes_interleave_in_time_order(records):
-    await records.tracks.append([point(4, NOW + 10_000), point(4, NOW + 20_000)])
-    await records.tracks.append([point(4, NOW + 15_000, flag=1), point(5, NOW)])
+    await records.tracks.append(pack([point(4, NOW + 10_000), point(4, NOW + 20_000)]))
+    await records.tracks.append(pack([point(4, NOW + 15_000, flag=1), point(5, NOW)]))
     assert [p.t_ms for p in await records.tracks.history(4)] == [
         NOW + 10_000,
         NOW + 15_000,
@@ -110,9 +110,9 @@ async def test_late_fixes_interleave_in_time_order(records):
 
 async def test_track_nulls_survive(records):
     p = TrackPoint(3, NOW, 1.0, 2.0, None, None, None, 0, NOW)
-    await records.tracks.append([p])
+    await records.tracks.append(pack([p]))
     assert await records.tracks.history(3) == [p]
-    await records.tracks.append([])
+    await records.tracks.append(pack([]))
     assert await records.tracks.count() == 1
 
 

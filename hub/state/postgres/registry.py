@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.state.postgres.sql import MS
 from hub.state.records import (
+    Chunk,
     TrackPoint,
     decode_profile,
     distinct_count,
     encode_profile,
     merged,
-    pack,
 )
 
 if TYPE_CHECKING:
@@ -118,8 +118,7 @@ class PostgresTracks:
     def __init__(self, store: PostgresRecords) -> None:
         self.store = store
 
-    async def append(self, points: Sequence[TrackPoint]) -> None:
-        chunks = pack(points)
+    async def append(self, chunks: Sequence[Chunk]) -> None:
         if not chunks:
             return
         async with self.store.connection() as conn:

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.state.records import (
+    Chunk,
     TrackPoint,
     decode_profile,
     distinct_count,
     encode_profile,
     merged,
-    pack,
 )
 
 if TYPE_CHECKING:
@@ -121,8 +121,8 @@ class SqliteTracks:
     def __init__(self, store: SqliteRecords) -> None:
         self.store = store
 
-    async def append(self, points: Sequence[TrackPoint]) -> None:
-        rows = [(c.provider_id, c.t_first_ms, c.t_last_ms, c.count, c.data) for c in pack(points)]
+    async def append(self, chunks: Sequence[Chunk]) -> None:
+        rows = [(c.provider_id, c.t_first_ms, c.t_last_ms, c.count, c.data) for c in chunks]
         if not rows:
             return
         await self.store.atomically(_insert_chunks, rows)
