@@ -3,7 +3,7 @@
 ``FixIntake.take`` turns the fixes of one frame into: a chunk to store, the newest live
 position, replies (notices and errors: those about sequence numbers first, then those about
 the fixes, each in frame order) and, if refusals alone moved it, a new ack.
-``FixIntake.committed`` is called when the points of a frame are durably stored and returns
+``FixIntake.committed`` is called when the fixes of a frame are durably stored and returns
 the ack to send.  The async shell (hub/channels/provider.py) owns the socket and the writer.
 """
 

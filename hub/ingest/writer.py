@@ -1,11 +1,12 @@
 """The track writer: group commit of GPS fixes into the records store.
 
-Sessions hand over the points of one frame, as a chunk (a row of the track store), and get
+Sessions hand over the fixes of one frame, as a chunk (a row of the track store), and get
 a future that resolves once the transaction holding it is committed; only then is the ack
-sent.  While a transaction runs,
-new points gather, so batches grow with load and latency stays low when idle.  A failed
-commit is retried with backoff (nothing is acked meanwhile); when too many points wait,
-``submit`` waits too, which slows the sockets down through TCP instead of dropping fixes.
+sent.  While a transaction runs, new chunks gather, so batches grow with load and latency
+stays low when idle.  A failed commit is retried with backoff (nothing is acked meanwhile);
+when too many fixes wait, ``room()`` (and ``submit``) waits too, and a session stops taking
+frames straight from the protocol, which slows the sockets down through TCP instead of
+dropping fixes.
 """
 
 from __future__ import annotations
