@@ -25,8 +25,8 @@ from hub.api.responses import JSON
 from hub.clock import now_ms
 from hub.errors import BadRequest, FixRejected, Unauthorized
 from hub.ingest import filtering
-from hub.ingest.filter import FixFilter, Verdict
-from hub.ingest.intake import live_position, track_point
+from hub.ingest.filter import FixFilter, Verdict, track_point
+from hub.ingest.intake import live_position
 from hub.state.records import chunk_of
 from hub.wire import FixData
 

@@ -14,8 +14,10 @@ from libc.stdlib cimport free, malloc
 from libc.string cimport memcpy
 
 from hub.geo import GEO_LAT_LIMIT, METRES_PER_DEGREE
-from hub.ingest.filter import MAX_ACCURACY_M, MAX_SPEED_MPS, Sifted, Verdict, refusal
-from hub.state.records import Chunk, TrackPoint, chunk_of
+from hub.ingest.filter import (
+    MAX_ACCURACY_M, MAX_SPEED_MPS, Sifted, Verdict, refusal, track_point
+)
+from hub.state.records import Chunk, chunk_of
 
 cdef double LAT_LIMIT = GEO_LAT_LIMIT
 cdef double MPD = METRES_PER_DEGREE
@@ -216,15 +218,11 @@ cdef class FixFilter:
 def stored_points(provider_id, list fixes, list odd, now_ms):
     """The stored fixes of a sifted frame as TrackPoints (the rare frame out of order)."""
     kinds = dict(odd)
-    points = []
-    for index, fix in enumerate(fixes):
-        kind = kinds.get(index, Verdict.LIVE)
-        if not isinstance(kind, str):
-            flag = kind.value
-            points.append(
-                TrackPoint(provider_id, fix.t, fix.lat, fix.lng, fix.acc, fix.spd, fix.hdg, flag, now_ms)
-            )
-    return points
+    return [
+        track_point(provider_id, fix, kinds.get(index, Verdict.LIVE), now_ms)
+        for index, fix in enumerate(fixes)
+        if not isinstance(kinds.get(index), str)
+    ]
 
 
 def consecutive(list fixes):

@@ -105,18 +105,19 @@ class FixFilter:
             if isinstance(verdict, str):
                 odd.append((index, verdict))
                 continue
-            # The flag as a plain int: msgspec encodes an IntEnum on a slower path.
-            flag = verdict.value
-            points.append(
-                TrackPoint(
-                    provider_id, fix.t, fix.lat, fix.lng, fix.acc, fix.spd, fix.hdg, flag, now_ms
-                )
-            )
+            points.append(track_point(provider_id, fix, verdict, now_ms))
             if verdict is Verdict.LIVE:
                 live = fix
             else:
                 odd.append((index, verdict))
         return Sifted(chunk_of(points) if points else None, live, odd)
+
+
+def track_point(provider_id: int, fix: FixData, verdict: Verdict, now_ms: int) -> TrackPoint:
+    """A fix as it is stored; the flag a plain int (msgspec encodes an IntEnum slowly)."""
+    return TrackPoint(
+        provider_id, fix.t, fix.lat, fix.lng, fix.acc, fix.spd, fix.hdg, verdict.value, now_ms
+    )
 
 
 def consecutive(fixes: list[FixData]) -> bool:

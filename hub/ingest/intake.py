@@ -18,7 +18,7 @@ from hub.ingest.filter import FixFilter, Verdict
 from hub.ingest.filtering import consecutive
 from hub.ingest.flood import FloodGuard
 from hub.state.live import LivePosition
-from hub.state.records import Chunk, TrackPoint
+from hub.state.records import Chunk
 from hub.wire import Error, FixData, Notice
 
 _NOTICE_OF = {Verdict.LATE: "fix_out_of_order", Verdict.JUMP: "speed_jump"}
@@ -30,12 +30,6 @@ def notice(code: str, seq: int | None = None) -> Notice:
 
 def error(code: str, seq: int | None = None, message: str | None = None) -> Error:
     return Error(code=code, message=message or CODES[code].meaning, seq=seq)
-
-
-def track_point(provider_id: int, fix: FixData, verdict: Verdict, now_ms: int) -> TrackPoint:
-    return TrackPoint(
-        provider_id, fix.t, fix.lat, fix.lng, fix.acc, fix.spd, fix.hdg, verdict.value, now_ms
-    )
 
 
 def live_position(provider_id: int, fix: FixData, now_ms: int) -> LivePosition:

@@ -90,14 +90,6 @@ def unpack(chunk: Chunk) -> list[TrackPoint]:
     return _decode_points(chunk.data)
 
 
-def pack(points: Iterable[TrackPoint]) -> list[Chunk]:
-    """One chunk per provider."""
-    by_provider: dict[int, list[TrackPoint]] = {}
-    for point in points:
-        by_provider.setdefault(point.provider_id, []).append(point)
-    return [chunk_of(group) for group in by_provider.values()]
-
-
 def merged(blobs: Iterable[bytes], since_ms: int = 0) -> Iterator[TrackPoint]:
     """Points of chunks (given in storage order) by device time, without resent duplicates."""
     last_t = None

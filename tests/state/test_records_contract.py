@@ -19,13 +19,21 @@ from hub.operations.events import EventAction, EventState, EventType, NewEvent, 
 from hub.operations.pricing import PriceRule
 from hub.operations.providers import Channel, DispatchProfile, NewProvider, WorkingHours
 from hub.operations.users import AuditEntry, NewUser, Role
-from hub.state.records import TrackPoint, pack
+from hub.state.records import Chunk, TrackPoint, chunk_of
 
 NOW = 1_800_000_000_000
 
 
 def point(pid: int, t: int, flag: int = 0, lat: float = -23.5) -> TrackPoint:
     return TrackPoint(pid, t, lat, -46.6, 5.0, 12.5, 90.0, flag, t + 3)
+
+
+def pack(points: list[TrackPoint]) -> list[Chunk]:
+    """One chunk per provider, as the track writer would store them."""
+    by_provider: dict[int, list[TrackPoint]] = {}
+    for p in points:
+        by_provider.setdefault(p.provider_id, []).append(p)
+    return [chunk_of(group) for group in by_provider.values()]
 
 
 async def add(records, name="Guincho", key="k1"):
