@@ -36,6 +36,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     sqlite_path: Annotated[str, _doc("SQLite file of the embedded records store.")] = "hub.sqlite3"
     redis_url: Annotated[str, _doc("Redis URL for live state; empty keeps it in memory.")] = ""
     redis_prefix: Annotated[str, _doc("Prefix of every Redis key this hub writes.")] = "hub"
+    redis_pool_size: Annotated[
+        int, _doc("Connections to Redis; a call waits for a free one when all are busy.", ge=1)
+    ] = 100
     token_secret: Annotated[
         str, _doc("HMAC secret for tokens; empty generates one kept in the records store.")
     ] = ""

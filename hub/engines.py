@@ -50,6 +50,7 @@ def build_live(settings: Settings) -> LiveState:
         return RedisLive(
             settings.redis_url,
             prefix=settings.redis_prefix,
+            pool_size=settings.redis_pool_size,
             node=settings.node_name,
             stale_after_ms=stale_ms,
             flush_interval_s=settings.live_flush_ms / 1000,

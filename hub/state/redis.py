@@ -35,6 +35,8 @@ from hub.state.live import (
 )
 
 log = logging.getLogger(__name__)
+SOCKET_TIMEOUT_S = 10.0  # redis-py's default (5 s) equals the follower's block: it timed out
+FOLLOW_BLOCK_MS = 5000
 
 _POSITION_FIELDS = ("lat", "lng", "t", "rcv", "acc", "spd", "hdg")
 
@@ -326,7 +328,9 @@ class RedisStreams:
     async def follow(self, name: str, offset: str) -> AsyncIterator[StreamEntry]:
         key, seen = self.keys.stream(name), offset
         while True:
-            found = await self._call(self.client.xread({key: seen}, count=1000, block=5000))
+            found = await self._call(
+                self.client.xread({key: seen}, count=1000, block=FOLLOW_BLOCK_MS)
+            )
             for _, entries in found or []:
                 for entry_id, fields in entries:
                     seen = entry_id.decode()
@@ -347,13 +351,23 @@ class RedisLive:
         url: str,
         *,
         prefix: str,
+        pool_size: int = 100,
         node: str,
         stale_after_ms: int,
         flush_interval_s: float,
         resolution: int,
         region_resolution: int,
     ) -> None:
-        self.client: aioredis.Redis = aioredis.from_url(url)
+        # A blocking pool: a burst of calls (many sessions closing at once) waits for a
+        # free connection rather than failing with "Too many connections".  The socket
+        # timeout stays above the stream follower's XREAD block.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url,
+            max_connections=pool_size,
+            timeout=SOCKET_TIMEOUT_S,
+            socket_timeout=SOCKET_TIMEOUT_S,
+        )
+        self.client: aioredis.Redis = aioredis.Redis(connection_pool=pool)
         keys = Keys(prefix)
         self.flush_interval_s = flush_interval_s
         self.positions = RedisPositions(

@@ -14,7 +14,7 @@ from hub.state.live import (
     offset_key,
 )
 from hub.state.redis import RedisLive
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, need, redis_prefix
 
 
 def now_ms() -> int:
@@ -230,3 +230,26 @@ async def test_following_a_stream_sees_every_new_entry(live):
         await live.streams.append("f", f"x{i}".encode())
     await asyncio.wait_for(follower, 5)
     assert seen == [b"x0", b"x1", b"x2"]
+
+
+async def test_a_burst_larger_than_the_redis_pool_waits_for_connections():
+    async with redis_prefix() as prefix:
+        small = RedisLive(
+            need("redis"),
+            prefix=prefix,
+            pool_size=2,
+            node="small-pool",
+            stale_after_ms=1000,
+            flush_interval_s=0.02,
+            resolution=9,
+            region_resolution=3,
+        )
+        await small.start()
+        try:  # 200 calls at once on 2 connections: each waits its turn, none fails
+            offsets = await asyncio.gather(
+                *(small.streams.append("burst", f"m{i}".encode()) for i in range(200))
+            )
+            assert len(set(offsets)) == 200
+            assert len(await small.streams.after("burst", "0-0", limit=500)) == 200
+        finally:
+            await small.close()
