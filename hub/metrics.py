@@ -69,6 +69,14 @@ class Metrics:
             ["event"],
             registry=r,
         )
+        self.decisions = Counter(
+            "hub_dispatch_decisions",
+            "Dispatch decisions made, by how (snapshot: on a snapshot, in one trip;"
+            " again: made again with the attendance locked, the snapshot being behind;"
+            " swept: by the sweeper, locked).",
+            ["path"],
+            registry=r,
+        )
         self.deadline_lag = Histogram(
             "hub_deadline_lag_seconds",
             "Due time of a dispatch deadline to the moment it was acted on.",

@@ -1,15 +1,21 @@
 """The dispatcher: the async shell around the lifecycle, offer and cascade tables.
 
-Every decision runs inside ``records.dispatch.locked`` (one attendance, serial on every
-node) and returns an ``Outcome``: what the world must be told once it is committed (offers
-to deliver, offers closed, the assignment, log entries for the status stream, the next
-time to look).  Nothing leaves the node before the commit.
+Every decision works on a ledger (hub/state/ledger.py) and returns an ``Outcome``: what the
+world must be told once it is committed (offers to deliver, offers closed, the assignment,
+log entries for the status stream, the next time to look).  Nothing leaves the node before
+the commit.
+
+A decision is optimistic first: it starts from the snapshot this node's last decision on
+the attendance left (``Recent``), or from one read from the store, and commits in one trip
+behind the attendance's version.  If another decision committed first (on another node),
+or if a remembered snapshot is all an answer would rest on (an error, or nothing to write),
+the decision is made again with the attendance locked in the store.  On one node,
+decisions on an attendance take turns (``Turns``).
 
 Deadlines are rows (``offers.deadline_ms``, summarised as ``attendances.due_ms``).  The
 node that made a decision arms a timer for its due time (``timers.py``); a sweeper on
-every node takes
-what is overdue by more than ``sweep_grace_s`` (a node died, or restarted), skipping
-attendances another node holds locked.
+every node takes what is overdue by more than ``sweep_grace_s`` (a node died, or
+restarted), skipping attendances another node holds locked.
 """
 
 from __future__ import annotations
@@ -42,17 +48,21 @@ from hub.dispatch.offers import (
     judge_accept,
     offer_code,
 )
+from hub.dispatch.recent import Recent
 from hub.dispatch.timers import DueTimers
+from hub.dispatch.turns import Turns
 from hub.errors import BadRequest, Conflict, Forbidden, NotFound
 from hub.operations.attendances import Attendance, AttendanceState
 from hub.operations.clients import DispatchRules
 from hub.operations.providers import SESSION_MODES, Channel
-from hub.state.ledger import Entry, Ledger, NewOffer
+from hub.state.ledger import Entry, Ledger, NewOffer, Stale
 
 if TYPE_CHECKING:
     from hub.context import Hub
 
 SYSTEM = "system"
+RECENT_SIZE = 10_000  # snapshots kept: attendances being dispatched or on the way
+ANSWERS = (BadRequest, Conflict, Forbidden, NotFound)  # a decision's refusals
 AUTO_MODES = (Channel.APP, Channel.WEB, Channel.LINK)  # verbal needs an operator's call
 
 T = TypeVar("T")
@@ -71,6 +81,7 @@ class Outcome:
     released: int | None = None  # a provider no longer engaged
     told: list[tuple[int, Attendance, str]] = field(default_factory=list)  # provider, status
     kpis: set[int] = field(default_factory=set)  # providers whose record changed
+    lag_s: float | None = None  # a due time fired this late
     attendance: Attendance | None = None
 
 
@@ -80,6 +91,8 @@ class Dispatcher:
         self.delivery = Delivery(hub)
         self.timers = DueTimers(self.advance)
         self.lookups = Lookups(hub)
+        self.turns = Turns()
+        self.recent = Recent(RECENT_SIZE)
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -258,10 +271,10 @@ class Dispatcher:
             due = ledger.attendance.due_ms
             if due is None or due > now:
                 return  # someone advanced it already, or the due time moved
-            self.hub.metrics.deadline_lag.observe((now - due) / 1000)
+            out.lag_s = (now - due) / 1000
             await self._continue(ledger, out, now, rules)
 
-        await self._decide(attendance_id, work, skip_locked=sweeping, missing_ok=True)
+        await self._decide(attendance_id, work, sweeping=sweeping, missing_ok=True)
 
     async def sweep(self) -> None:
         """Advance what nobody fired: overdue by more than the grace (a node died)."""
@@ -311,22 +324,72 @@ class Dispatcher:
         attendance_id: int,
         work: Callable[[Ledger, Outcome, int], Awaitable[T]],
         *,
-        skip_locked: bool = False,
+        sweeping: bool = False,
         missing_ok: bool = False,
     ) -> T:
+        async with self.turns.take(attendance_id):
+            decided = None if sweeping else await self._optimistically(attendance_id, work)
+            path = "snapshot"
+            if decided is None:
+                path = "swept" if sweeping else "again"
+                decided = await self._locked(attendance_id, work, skip_locked=sweeping)
+            if decided is None:  # unknown, or (sweeping) another node is deciding on it
+                if missing_ok:
+                    return None  # type: ignore[return-value]
+                raise NotFound(f"no attendance {attendance_id}")
+            result, out = decided
+            self.hub.metrics.decisions.labels(path).inc()
+            await self._after(out)
+            return result
+
+    async def _optimistically(
+        self, attendance_id: int, work: Callable[[Ledger, Outcome, int], Awaitable[T]]
+    ) -> tuple[T, Outcome] | None:
+        """The decision on a snapshot, committed behind its version; None to make it again
+        under the lock."""
+        records = self.hub.records.dispatch
+        snapshot = self.recent.get(attendance_id)
+        remembered = snapshot is not None
+        if snapshot is None:
+            snapshot = await records.snapshot(attendance_id)
+            if snapshot is None:
+                return None
+        ledger, out = Ledger(records, snapshot), Outcome()
+        try:
+            result = await work(ledger, out, now_ms())
+            if remembered and not ledger.changed:
+                raise Stale()  # a replay, or a timer someone else fired: ask the store
+            self.recent.keep(await records.commit(ledger))
+        except ANSWERS:
+            if not remembered:
+                raise  # the store's own answer
+            self.recent.forget(attendance_id)  # perhaps only the memory's: ask the store
+            return None
+        except Stale:
+            self.recent.forget(attendance_id)
+            return None
+        return result, _told(out, ledger)
+
+    async def _locked(
+        self,
+        attendance_id: int,
+        work: Callable[[Ledger, Outcome, int], Awaitable[T]],
+        *,
+        skip_locked: bool,
+    ) -> tuple[T, Outcome] | None:
+        """The decision with the attendance locked in the store (None if unknown, or
+        skipped)."""
+        self.recent.forget(attendance_id)
         out = Outcome()
         async with self.hub.records.dispatch.locked(
             attendance_id, skip_locked=skip_locked
         ) as ledger:
             if ledger is None:
-                if missing_ok:
-                    return None  # type: ignore[return-value]
-                raise NotFound(f"no attendance {attendance_id}")
+                return None
             result = await work(ledger, out, now_ms())
-            out.attendance = ledger.attendance
-        out.changes = [entry for _, entry in ledger.logged]
-        await self._after(out)
-        return result
+        if ledger.after is not None:
+            self.recent.keep(ledger.after)
+        return result, _told(out, ledger)
 
     async def _continue(self, ledger: Ledger, out: Outcome, now: int, rules: DispatchRules) -> None:
         """Expire overdue offers, then make the cascade's next move (or end a manual round)."""
@@ -407,7 +470,6 @@ class Dispatcher:
             now,
         )
         out.made.append((offer, secret))
-        self.lookups.remember(offer)
         return offer
 
     async def _assign(
@@ -476,6 +538,10 @@ class Dispatcher:
     # --- after the commit -------------------------------------------------------------------
 
     async def _after(self, out: Outcome) -> None:
+        if out.lag_s is not None:
+            self.hub.metrics.deadline_lag.observe(out.lag_s)
+        for offer, _ in out.made:
+            self.lookups.remember(offer)
         a = out.attendance
         if a is not None:
             if a.due_ms is None:
@@ -485,6 +551,17 @@ class Dispatcher:
         await self.delivery.deliver(out)
 
 
+def _told(out: Outcome, ledger: Ledger) -> Outcome:
+    """The outcome of a committed decision, with what its ledger logged and left."""
+    out.changes = [entry for _, entry in ledger.logged]
+    out.attendance = ledger.attendance
+    return out
+
+
 def _find(offers: list[Offer], offer_id: int) -> Offer:
-    """The offer under the lock (its id was checked against the store before)."""
-    return next(o for o in offers if o.id == offer_id)
+    """The offer in the ledger (its id was checked against the store before; a snapshot
+    from memory may not hold it yet)."""
+    found = next((o for o in offers if o.id == offer_id), None)
+    if found is None:
+        raise NotFound(f"no offer {offer_id} for you", code="offer_unknown")
+    return found

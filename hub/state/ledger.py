@@ -1,11 +1,15 @@
 """Dispatch records, written once for both engines: offers, the locked attendance, KPIs.
 
-Every dispatch decision (make an offer, accept, refuse, expire, a status step) runs inside
-``DispatchRecords.locked``: the attendance row is locked (PostgreSQL ``SELECT ... FOR
-UPDATE``; SQLite's single writer), read with its offers, changed, and committed at once.
-Decisions on one attendance are therefore serial on every node.  On top of that the accept
-is a conditional UPDATE (pending, before its deadline) and a partial unique index allows one
-accepted offer per attendance: the store, not a cache, decides who wins.
+Every dispatch decision (make an offer, accept, refuse, expire, a status step) works on a
+``Ledger``: a snapshot of the attendance with its offers, and the writes the decision keeps.
+The commit sends them in one trip behind a guard, an UPDATE of the attendance on condition
+that its version is still the snapshot's (and bumping it): of two decisions made on the same
+snapshot, on any nodes, one commits and the other is ``Stale`` and is made again.  Decisions
+on one attendance are therefore serial on every node, without a lock held between trips.
+``locked`` takes the row lock as well, for the sweeper and for a decision made again.  On
+top of that the accept is a conditional UPDATE (pending, before its deadline) and a partial
+unique index allows one accepted offer per attendance: the store, not a cache, decides who
+wins.
 
 The SQL here uses ``?`` placeholders; the PostgreSQL adaptor numbers them.
 """
@@ -23,7 +27,7 @@ import msgspec
 from hub.dispatch.offers import Offer, OfferState
 from hub.operations.attendances import Attendance
 from hub.operations.providers import Channel
-from hub.state.records import DISPATCH_COLUMNS, dispatch_row
+from hub.state.records import DISPATCH_COLUMNS, attendance_from, dispatch_row
 
 OFFER_COLUMNS = (
     "id, attendance_id, provider_id, mode, state, created_ms, deadline_ms, decided_ms,"
@@ -85,16 +89,34 @@ class Notification(msgspec.Struct, frozen=True, kw_only=True):
     outcome: str  # "outbox" (development), "sent", or "failed: <why>"
 
 
-class Statements(Protocol):
-    """One engine's connection inside the ledger's transaction."""
+class OfferIds(Protocol):
+    """Numbers a decision's new offers before it commits (their ids go out with it)."""
 
-    async def insert(self, sql: str, *args: Any) -> int:
-        """Run an INSERT now; the new row's id."""
+    async def next_offer_id(self) -> int: ...
+
+
+class Snapshot(msgspec.Struct, frozen=True):
+    """An attendance with its offers as committed, and the version that commit left."""
+
+    attendance: Attendance
+    offers: list[Offer]
+    version: int
+
+
+_decode_offers = msgspec.json.Decoder(list[list[Any]]).decode
+
+
+def snapshot_from(row: Sequence[Any]) -> Snapshot:
+    """A snapshot from a row of ``ATTENDANCE_READ, version, offers as a JSON array``."""
+    offers = [offer_from(o) for o in _decode_offers(row[-1])]
+    return Snapshot(attendance_from(row), offers, int(row[-2]))
 
 
 class Write(msgspec.Struct, frozen=True):
-    """A statement kept for the commit: ``expect`` is "one" (exactly one row must change,
-    else the whole decision is rolled back) or "id" (an INSERT whose id is wanted)."""
+    """A statement kept for the commit.  ``expect`` says what it must answer, else the
+    whole decision is undone: "version" (the guard: the attendance is still at the version
+    the decision read, else ``Stale``), "one" (exactly one row changed, else ``Lost``) or
+    "id" (an INSERT whose id is wanted)."""
 
     sql: str
     args: tuple[Any, ...]
@@ -113,19 +135,28 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True):
     provider_id: int | None
 
 
+class Stale(Exception):
+    """The attendance moved on since the decision read it (another decision committed
+    first): nothing was written; decide again on what is stored now."""
+
+
 class Lost(Exception):
     """A conditional write changed no row: another decision won (never expected under the
-    lock, so the decision is rolled back whole)."""
+    version guard, so the decision is undone whole)."""
 
 
 _DECIDE = (
     "UPDATE offers SET state = ?, decided_ms = ?, eta_min = ?, reason = ?, decided_by = ?"
     " WHERE id = ? AND state = 'pending'"
 )
-_SAVE = (
+_GUARD = (
     "UPDATE attendances SET "
     + ", ".join(f"{c.strip()} = ?" for c in DISPATCH_COLUMNS.split(","))
-    + ", state = ? WHERE id = ?"
+    + ", state = ?, version = version + 1 WHERE id = ? AND version = ?"
+)
+_NEW_OFFER = (
+    f"INSERT INTO offers ({OFFER_COLUMNS}, link_hash)"
+    f" VALUES ({', '.join('?' * (OFFER_COLUMNS.count(',') + 2))})"
 )
 _LOG = (
     "INSERT INTO attendance_log (attendance_id, at_ms, actor, action, detail)"
@@ -134,39 +165,30 @@ _LOG = (
 
 
 class Ledger:
-    """One attendance locked for a decision, with its offers.
+    """One decision on an attendance, from a snapshot of it and its offers.
 
-    New offers are inserted at once (their ids are needed); every other write is kept and
-    sent at the commit, in one trip where the engine allows (``writes``).  The offer
-    updates stay conditional (``state = 'pending'``, and before the deadline for an
-    accept): if one changes no row, the engine rolls the whole decision back.
+    Every write is kept and sent at the commit in one trip, behind a guard: the
+    attendance's version must still be the snapshot's, and the commit bumps it.  New
+    offers are numbered at once (``OfferIds``) and inserted at the commit as they stand
+    then.  Updates of stored offers stay conditional (``state = 'pending'``, and before the
+    deadline for an accept): if one changes no row, the engine undoes the whole decision.
     """
 
-    def __init__(self, run: Statements, attendance: Attendance, offers: list[Offer]) -> None:
-        self.run = run
-        self.attendance = attendance
-        self.offers = offers
+    def __init__(self, ids: OfferIds, snapshot: Snapshot) -> None:
+        self.ids = ids
+        self.attendance = snapshot.attendance
+        self.offers = list(snapshot.offers)
+        self.version = snapshot.version
         self.pending: list[Write] = []
+        self.made: dict[int, str | None] = {}  # new offer id -> its link's hash
         self.entries: list[Entry] = []
-        self.saved = False
+        self.changed = False
         self.logged: list[tuple[int, Entry]] = []  # (log id, entry), after the commit
+        self.after: Snapshot | None = None  # what the commit left
 
     async def add_offer(self, new: NewOffer, now_ms: int) -> Offer:
-        offer_id = await self.run.insert(
-            "INSERT INTO offers (attendance_id, provider_id, mode, state, created_ms,"
-            " deadline_ms, radius_km, link_hash, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            self.attendance.id,
-            new.provider_id,
-            new.mode.value,
-            OfferState.PENDING.value,
-            now_ms,
-            new.deadline_ms,
-            new.radius_km,
-            new.link_hash,
-            new.created_by,
-        )
         offer = Offer(
-            id=offer_id,
+            id=await self.ids.next_offer_id(),
             attendance_id=self.attendance.id,
             provider_id=new.provider_id,
             mode=new.mode,
@@ -177,6 +199,8 @@ class Ledger:
             created_by=new.created_by,
         )
         self.offers.append(offer)
+        self.made[offer.id] = new.link_hash
+        self.changed = True
         return offer
 
     async def decide(
@@ -190,27 +214,29 @@ class Ledger:
         reason: str = "",
     ) -> Offer | None:
         """Move a pending offer to ``to``; an accept only before its deadline.  None when
-        the offer (as locked) is no longer pending, or an accept comes at or past the
+        the offer (as read) is no longer pending, or an accept comes at or past the
         deadline; the conditional UPDATE sent at the commit checks the same again."""
         current = next(o for o in self.offers if o.id == offer.id)
         accept = to is OfferState.ACCEPTED
         if current.state is not OfferState.PENDING or (accept and now_ms >= current.deadline_ms):
             return None
-        sql = _DECIDE
-        args: tuple[Any, ...] = (to.value, now_ms, eta_min, reason, actor, offer.id)
-        if accept:
-            sql, args = sql + " AND deadline_ms > ?", (*args, now_ms)
-        self.pending.append(Write(sql, args, "one"))
+        if offer.id not in self.made:  # a new offer is inserted as it stands at the commit
+            sql = _DECIDE
+            args: tuple[Any, ...] = (to.value, now_ms, eta_min, reason, actor, offer.id)
+            if accept:
+                sql, args = sql + " AND deadline_ms > ?", (*args, now_ms)
+            self.pending.append(Write(sql, args, "one"))
         decided = msgspec.structs.replace(
             current, state=to, decided_ms=now_ms, eta_min=eta_min, reason=reason, decided_by=actor
         )
         self.offers = [decided if o.id == offer.id else o for o in self.offers]
+        self.changed = True
         return decided
 
     async def save(self, after: Attendance) -> None:
         """The attendance's dispatch fields and state, as stored at the commit."""
         self.attendance = after
-        self.saved = True
+        self.changed = True
 
     async def log(self, action: str, actor: str, detail: str, now_ms: int) -> None:
         """Append to the attendance log (its id, the status stream's offset, comes with the
@@ -227,26 +253,71 @@ class Ledger:
                 provider_id=a.provider_id,
             )
         )
+        self.changed = True
 
     def writes(self) -> list[Write]:
-        """Everything kept for the commit, in order: offers, the attendance, its log."""
-        saves = [Write(_SAVE, (*dispatch_row(self.attendance), self.attendance.id), "one")]
+        """Everything kept for the commit, in order: the guard, new offers, decided
+        offers, the log; nothing when the decision changed nothing."""
+        if not self.changed:
+            return []
+        a = self.attendance
+        guard = Write(_GUARD, (*dispatch_row(a), a.id, self.version), "version")
+        made = [
+            Write(_NEW_OFFER, (*offer_row(o), self.made[o.id]), "one")
+            for o in self.offers
+            if o.id in self.made
+        ]
         logs = [
             Write(_LOG, (e.attendance_id, e.at_ms, e.actor, e.action, e.detail), "id")
             for e in self.entries
         ]
-        return [*self.pending, *(saves if self.saved else []), *logs]
+        return [guard, *made, *self.pending, *logs]
 
-    def committed(self, ids: list[int]) -> None:
+    def committed(self, ids: list[int]) -> Snapshot:
+        """Take the log ids the commit answered; the snapshot the commit left."""
         self.logged = list(zip(ids, self.entries, strict=True))
+        version = self.version + 1 if self.changed else self.version
+        self.after = Snapshot(self.attendance, self.offers, version)
+        return self.after
+
+
+def offer_row(o: Offer) -> tuple[Any, ...]:
+    """The values of OFFER_COLUMNS."""
+    return (
+        o.id,
+        o.attendance_id,
+        o.provider_id,
+        o.mode.value,
+        o.state.value,
+        o.created_ms,
+        o.deadline_ms,
+        o.decided_ms,
+        o.eta_min,
+        o.reason,
+        o.radius_km,
+        o.created_by,
+        o.decided_by,
+    )
 
 
 class DispatchRecords(Protocol):
+    async def snapshot(self, attendance_id: int) -> Snapshot | None:
+        """The attendance with its offers as committed (None if unknown); no lock."""
+
+    async def commit(self, ledger: Ledger) -> Snapshot:
+        """Send a ledger's writes and commit, in one trip; ``Stale`` (nothing written) if
+        the attendance moved past the ledger's version, ``Lost`` if a conditional write
+        changed no row.  The snapshot the commit left."""
+
     def locked(
         self, attendance_id: int, *, skip_locked: bool = False
     ) -> AbstractAsyncContextManager[Ledger | None]:
-        """The attendance locked with its offers; None if unknown or (skip_locked) held by
-        another transaction.  What the ledger changed commits when the block ends."""
+        """A ledger on the attendance locked (PostgreSQL ``SELECT ... FOR UPDATE``;
+        SQLite's single writer): no other decision can commit on it meanwhile.  None if
+        unknown or (skip_locked) held by another transaction.  What the ledger changed
+        commits when the block ends; its ``after`` is then the snapshot left."""
+
+    async def next_offer_id(self) -> int: ...
 
     async def offer(self, offer_id: int) -> Offer | None: ...
 

@@ -13,7 +13,7 @@ from hub.operations.beneficiaries import Address, NewBeneficiary, NewPlan
 from hub.operations.clients import NewClient
 from hub.operations.events import EventType, NewEvent
 from hub.operations.providers import Channel, NewProvider
-from hub.state.ledger import NewOffer, Notification
+from hub.state.ledger import Ledger, NewOffer, Notification, Stale
 
 NOW = 1_800_000_000_000
 SPOT = Place(address=Address(street="Av. Paulista", district="Bela Vista"), lat=-23.56, lng=-46.65)
@@ -149,3 +149,59 @@ async def test_locked_unknown_is_none_and_notifications_round_trip(records):
     await records.dispatch.notify(msgspec.structs.replace(note, body="c"))
     found = await records.dispatch.notifications(after_id=first)
     assert [n.body for n in found] == ["c"]
+
+
+async def test_a_commit_on_a_snapshot_another_decision_overtook_is_stale_and_writes_nothing(
+    records,
+):
+    a = await attendance(records)
+    (p,) = await providers(records, 1)
+    snapshot = await records.dispatch.snapshot(a.id)
+    assert (snapshot.attendance, snapshot.offers, snapshot.version) == (a, [], 0)
+    first, second = Ledger(records.dispatch, snapshot), Ledger(records.dispatch, snapshot)
+    made = await first.add_offer(offer_to(p.id, link_hash="f" * 64), NOW)
+    await first.save(msgspec.structs.replace(first.attendance, state=AttendanceState.OFFERING))
+    await first.log("offer", "first", "", NOW)
+    left = await records.dispatch.commit(first)
+    assert left.version == 1 and [o.id for o in left.offers] == [made.id]
+    assert await records.dispatch.snapshot(a.id) == left  # as stored, new offer and all
+    assert (await records.dispatch.offer_by_link(made.id, "f" * 64)).id == made.id
+    await second.add_offer(offer_to(p.id), NOW)
+    await second.log("offer", "second", "", NOW)
+    with pytest.raises(Stale):
+        await records.dispatch.commit(second)
+    assert await records.dispatch.snapshot(a.id) == left
+    assert [e.actor for e in await records.attendances.log(a.id)] == ["t", "first"]
+
+
+async def test_an_offer_made_and_decided_in_one_decision_is_stored_decided(records):
+    a = await attendance(records)
+    (p,) = await providers(records, 1)
+    ledger = Ledger(records.dispatch, await records.dispatch.snapshot(a.id))
+    made = await ledger.add_offer(offer_to(p.id), NOW)  # a verbal dispatch: made, accepted
+    await ledger.decide(made, OfferState.ACCEPTED, NOW, actor="op", eta_min=7)
+    await records.dispatch.commit(ledger)
+    stored = await records.dispatch.offer(made.id)
+    assert (stored.state, stored.eta_min, stored.decided_by) == (OfferState.ACCEPTED, 7, "op")
+
+
+async def test_a_conditional_write_that_changes_no_row_undoes_the_whole_decision(records):
+    a = await attendance(records)
+    (p,) = await providers(records, 1)
+    async with records.dispatch.locked(a.id) as ledger:
+        offer = await ledger.add_offer(offer_to(p.id), NOW)
+    snapshot, logged = await records.dispatch.snapshot(a.id), await records.attendances.log(a.id)
+    # changed behind dispatch's back (no decision, so the version stays)
+    await records.execute("UPDATE offers SET state = 'withdrawn' WHERE id = ?", offer.id)
+    ledger = Ledger(records.dispatch, snapshot)
+    await ledger.decide(offer, OfferState.ACCEPTED, NOW + 1, actor="p", eta_min=5)
+    await ledger.save(
+        msgspec.structs.replace(ledger.attendance, state=AttendanceState.ASSIGNED, provider_id=p.id)
+    )
+    await ledger.log("assign", "p", "", NOW + 1)
+    with pytest.raises(Conflict):
+        await records.dispatch.commit(ledger)
+    after = await records.dispatch.snapshot(a.id)
+    assert after.version == snapshot.version
+    assert after.attendance == snapshot.attendance
+    assert await records.attendances.log(a.id) == logged

@@ -1,7 +1,11 @@
 """SQLite: dispatch records (hub/state/ledger.py holds the SQL both engines share).
 
-A decision takes two trips to the connection's thread: one begins and reads the
-attendance with its offers, one sends every kept write and commits (``in_thread``).
+A snapshot is one query on the reader connection.  A commit is one trip to the writer's
+thread (``atomically``): begin, the guarded writes, commit.  ``locked`` holds the single
+writer from the read to the commit (two trips), so nothing else commits meanwhile.
+
+New offers are numbered here, from the largest id stored: the embedded engine has one
+hub process per file, and a number it gives twice would fail the commit, not overwrite.
 """
 
 from __future__ import annotations
@@ -11,8 +15,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-import aiosqlite
-
 from hub.errors import Conflict
 from hub.state.ledger import (
     NOTIFY_SQL,
@@ -21,43 +23,53 @@ from hub.state.ledger import (
     Ledger,
     Lost,
     Notification,
+    Snapshot,
+    Stale,
     Write,
     notify_args,
-    offer_from,
+    snapshot_from,
 )
-from hub.state.records import ATTENDANCE_READ, attendance_from
+from hub.state.records import ATTENDANCE_READ
 
 if TYPE_CHECKING:
     from hub.state.sqlite.store import SqliteRecords
 
-_ATTENDANCE = f"SELECT {ATTENDANCE_READ} FROM attendances WHERE id = ?"
-_OFFERS = f"SELECT {OFFER_COLUMNS} FROM offers WHERE attendance_id = ? ORDER BY id"
+# The attendance, its version and its offers (as one JSON array of rows): one query.
+_READ = (
+    f"SELECT {ATTENDANCE_READ}, version, (SELECT json_group_array(json_array({OFFER_COLUMNS}))"
+    f" FROM (SELECT {OFFER_COLUMNS} FROM offers WHERE attendance_id = attendances.id"
+    " ORDER BY id)) FROM attendances WHERE id = ?"
+)
 
 
-def _open(conn: sqlite3.Connection, attendance_id: int) -> tuple[Any, list[Any]] | None:
-    """Begin, and read the attendance with its offers (None, rolled back, if unknown)."""
+def _read(conn: sqlite3.Connection, attendance_id: int) -> Any:
+    """Begin, and read the attendance (None, rolled back, if unknown)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
-        row = conn.execute(_ATTENDANCE, (attendance_id,)).fetchone()
-        if row is None:
-            conn.execute("ROLLBACK")
-            return None
-        return row, conn.execute(_OFFERS, (attendance_id,)).fetchall()
+        row = conn.execute(_READ, (attendance_id,)).fetchone()
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    if row is None:
+        conn.execute("ROLLBACK")
+    return row
 
 
-def _commit(conn: sqlite3.Connection, writes: list[Write]) -> list[int]:
-    """Send the kept writes and commit; roll back whole if one fails its expectation."""
+def _send(conn: sqlite3.Connection, writes: list[Write]) -> list[int]:
+    """The kept writes, inside the caller's transaction; the ids of the INSERTs asked for."""
     ids: list[int] = []
+    for write in writes:
+        cursor = conn.execute(write.sql, write.args)
+        if write.expect == "id":
+            ids.append(int(cursor.lastrowid or 0))
+        elif cursor.rowcount != 1:
+            raise Stale() if write.expect == "version" else Lost(write.sql)
+    return ids
+
+
+def _send_and_commit(conn: sqlite3.Connection, writes: list[Write]) -> list[int]:
     try:
-        for write in writes:
-            cursor = conn.execute(write.sql, write.args)
-            if write.expect == "id":
-                ids.append(int(cursor.lastrowid or 0))
-            elif cursor.rowcount != 1:
-                raise Lost(write.sql)
+        ids = _send(conn, writes)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -69,19 +81,31 @@ def _rollback(conn: sqlite3.Connection) -> None:
     conn.execute("ROLLBACK")
 
 
-class _Statements:
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self.db = db
-
-    async def insert(self, sql: str, *args: Any) -> int:
-        cursor = await self.db.execute(sql, args)
-        return int(cursor.lastrowid or 0)
-
-
 class SqliteDispatch(DispatchQueries):
     def __init__(self, store: SqliteRecords) -> None:
         super().__init__(store.fetch)
         self.store = store
+        self._last_offer_id: int | None = None
+
+    async def next_offer_id(self) -> int:
+        if self._last_offer_id is None:
+            rows = await self.store.fetch("SELECT coalesce(max(id), 0) FROM offers")
+            if self._last_offer_id is None:  # nobody seeded it while this one read
+                self._last_offer_id = int(rows[0][0])
+        self._last_offer_id += 1
+        return self._last_offer_id
+
+    async def snapshot(self, attendance_id: int) -> Snapshot | None:
+        rows = await self.store.fetch(_READ, attendance_id)
+        return snapshot_from(rows[0]) if rows else None
+
+    async def commit(self, ledger: Ledger) -> Snapshot:
+        writes = ledger.writes()
+        try:
+            ids = await self.store.atomically(_send, writes) if writes else []
+        except Lost:
+            raise Conflict("another decision changed this offer first") from None
+        return ledger.committed(ids)
 
     @asynccontextmanager
     async def locked(
@@ -89,20 +113,19 @@ class SqliteDispatch(DispatchQueries):
     ) -> AsyncIterator[Ledger | None]:
         # One writer at a time (the store's lock and BEGIN IMMEDIATE): nothing to skip.
         store = self.store
-        async with store.writing() as db:
-            found = await store.in_thread(_open, attendance_id)
-            if found is None:
+        async with store.writing():
+            row = await store.in_thread(_read, attendance_id)
+            if row is None:
                 yield None
                 return
-            row, offers = found
-            ledger = Ledger(_Statements(db), attendance_from(row), [offer_from(o) for o in offers])
+            ledger = Ledger(self, snapshot_from(row))
             try:
                 yield ledger
             except BaseException:
                 await store.in_thread(_rollback)
                 raise
             try:
-                ledger.committed(await store.in_thread(_commit, ledger.writes()))
+                ledger.committed(await store.in_thread(_send_and_commit, ledger.writes()))
             except Lost:
                 raise Conflict("another decision changed this offer first") from None
 
