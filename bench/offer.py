@@ -10,7 +10,7 @@ dispatch; each assigned app reports arrival and completion at once, so it is fre
   status stream, so this is "accept processed and visible on the status stream".
 - the baseline, in the same run: a bare websocket echo round trip (the picows server of
   bench/bare.py) plus one single-row conditional UPDATE committed in the same records
-  store (SQLite file or PostgreSQL schema), measured before the hub starts.
+  store (``AcceptWork``), back to back before the hub starts.
 - ``deadline_lag``: an offer's deadline -> its expiry decided in the store (the offer's
   ``decided_ms``), while a load generator streams GPS fixes into the same hub as fast as it
   acks them.  ``expiry_notice_lag`` adds the trip of ``offer_closed`` to the ignoring app.
@@ -203,68 +203,68 @@ async def intake(http: httpx.AsyncClient, rules: dict[str, Any] = AUTOMATIC) -> 
 # --- the baseline ------------------------------------------------------------------------
 
 
-async def echo_rtts(count: int) -> list[float]:
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bench.bare", str(port)], stdout=subprocess.PIPE
-    )
-    try:
-        assert server.stdout is not None
-        server.stdout.readline()
-        samples = []
-        async with websockets.connect(f"ws://127.0.0.1:{port}/") as ws:
-            for i in range(count):
-                start = time.perf_counter()
-                await ws.send(msgspec.json.encode({"type": "ping", "id": i}).decode())
-                await ws.recv()
-                samples.append((time.perf_counter() - start) * 1000)
-        return samples
-    finally:
-        server.terminate()
-        server.wait(10)
+class AcceptWork:
+    """The irreducible work of an accept: a bare websocket echo round trip (the picows
+    server of bench/bare.py) plus one conditional single-row UPDATE committed in the same
+    records store (a table in the hub's SQLite file or PostgreSQL schema), timed as one."""
 
+    def __init__(self, env: dict[str, str], rows: int) -> None:
+        self.settings = load_settings(env)
+        self.rows = rows
+        self.done = 0
 
-async def update_commits(env: dict[str, str], count: int) -> list[float]:
-    """One conditional single-row UPDATE committed, ``count`` times, in the same store."""
-    settings = load_settings(env)
-    samples = []
-    if settings.database_url:
-        conn = await asyncpg.connect(
-            DATABASE_URL, server_settings={"search_path": settings.postgres_schema}
+    async def __aenter__(self) -> AcceptWork:
+        port = free_port()
+        self.echo = subprocess.Popen(
+            [sys.executable, "-m", "bench.bare", str(port)], stdout=subprocess.PIPE
         )
-        try:
-            await conn.execute("CREATE TABLE bench_accept (id bigint PRIMARY KEY, state text)")
-            await conn.executemany(
-                "INSERT INTO bench_accept VALUES ($1, 'pending')", [(i,) for i in range(count)]
+        assert self.echo.stdout is not None
+        self.echo.stdout.readline()
+        self.ws = await websockets.connect(f"ws://127.0.0.1:{port}/")
+        if self.settings.database_url:
+            self.pg = await asyncpg.connect(
+                DATABASE_URL, server_settings={"search_path": self.settings.postgres_schema}
             )
-            for i in range(count):
-                start = time.perf_counter()
-                await conn.execute(ACCEPT_SQL.replace("?", "$1"), i)
-                samples.append((time.perf_counter() - start) * 1000)
-            await conn.execute("DROP TABLE bench_accept")
-        finally:
-            await conn.close()
-        return samples
-    import aiosqlite
+            await self.pg.execute("CREATE TABLE bench_accept (id bigint PRIMARY KEY, state text)")
+            await self.pg.executemany(
+                "INSERT INTO bench_accept VALUES ($1, 'pending')", [(i,) for i in range(self.rows)]
+            )
+        else:
+            import aiosqlite
 
-    async with aiosqlite.connect(settings.sqlite_path, isolation_level=None) as db:
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=FULL")
-        await db.execute("CREATE TABLE bench_accept (id INTEGER PRIMARY KEY, state TEXT)")
-        await db.executemany(
-            "INSERT INTO bench_accept VALUES (?, 'pending')", [(i,) for i in range(count)]
-        )
-        for i in range(count):
-            start = time.perf_counter()
-            await db.execute("BEGIN IMMEDIATE")
-            await db.execute(
-                "UPDATE bench_accept SET state = 'accepted' WHERE id = ? AND state = 'pending'",
-                (i,),
+            self.db = await aiosqlite.connect(self.settings.sqlite_path, isolation_level=None)
+            await self.db.execute("PRAGMA journal_mode=WAL")
+            await self.db.execute("PRAGMA synchronous=FULL")
+            await self.db.execute("CREATE TABLE bench_accept (id INTEGER PRIMARY KEY, state TEXT)")
+            await self.db.executemany(
+                "INSERT INTO bench_accept VALUES (?, 'pending')", [(i,) for i in range(self.rows)]
             )
-            await db.execute("COMMIT")
-            samples.append((time.perf_counter() - start) * 1000)
-        await db.execute("DROP TABLE bench_accept")
-    return samples
+        return self
+
+    async def once(self) -> float:
+        """One echo and one committed UPDATE, in milliseconds."""
+        row, self.done = self.done, self.done + 1
+        start = time.perf_counter()
+        await self.ws.send(msgspec.json.encode({"type": "ping", "id": row}).decode())
+        await self.ws.recv()
+        if self.settings.database_url:
+            await self.pg.execute(ACCEPT_SQL.replace("?", "$1"), row)
+        else:
+            await self.db.execute("BEGIN IMMEDIATE")
+            await self.db.execute(ACCEPT_SQL, (row,))
+            await self.db.execute("COMMIT")
+        return (time.perf_counter() - start) * 1000
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.ws.close()
+        if self.settings.database_url:
+            await self.pg.execute("DROP TABLE bench_accept")
+            await self.pg.close()
+        else:
+            await self.db.execute("DROP TABLE bench_accept")
+            await self.db.close()
+        self.echo.terminate()
+        self.echo.wait(10)
 
 
 # --- the run ----------------------------------------------------------------------------------
@@ -279,9 +279,8 @@ async def run(engine: str, quick: bool) -> dict[str, Any]:
         registered = await register_apps(env, apps_n)
         streams = await providers_with_tokens(env, ingest_sessions)
         say("baseline: bare websocket echo + one conditional UPDATE committed")
-        echo = await echo_rtts(per_phase)
-        update = await update_commits(env, per_phase)
-        baseline = [a + b for a, b in zip(echo, update, strict=True)]
+        async with AcceptWork(env, per_phase) as work:
+            baseline = [await work.once() for _ in range(per_phase)]
         quiet, loaded = Tally(), Tally()
         apps = [App(pid, token, temper, quiet, i) for i, (pid, token) in enumerate(registered)]
         port = free_port()
