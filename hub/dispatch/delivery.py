@@ -127,6 +127,13 @@ class Delivery:
                 )
 
     async def deliver(self, out: Outcome) -> None:
+        await self.tell(out)
+        await self.follow(out)
+
+    async def tell(self, out: Outcome) -> None:
+        """The status stream and the providers' sessions, in the decision's order (the
+        dispatcher holds the attendance's turn meanwhile, so decisions are told in the
+        order they were made)."""
         hub = self.hub
         a = out.attendance
         if out.changes:  # one stream entry per decision: its log entries, in order
@@ -149,7 +156,6 @@ class Delivery:
         if out.assigned is not None:
             hub.metrics.offers.labels(OfferState.ACCEPTED.value).inc()
             await self.push(out.assigned.provider_id, assignment_frame(out.assigned, a))
-            await hub.engaged(out.assigned.provider_id, a)
         if out.again is not None:
             await self.push(out.again.provider_id, assignment_frame(out.again, a))
         for provider_id, changed, reason in out.told:
@@ -157,6 +163,16 @@ class Delivery:
                 provider_id,
                 wire.Status(attendance_id=changed.id, state=changed.state.value, reason=reason),
             )
+
+    async def follow(self, out: Outcome) -> None:
+        """What follows a decision and needs no order: matching learns who is engaged
+        (here and on the other nodes) and the providers' new figures."""
+        hub = self.hub
+        a = out.attendance
+        if a is None:
+            return
+        if out.assigned is not None:
+            await hub.engaged(out.assigned.provider_id, a)
         if out.moved and a.provider_id is not None:
             await hub.engaged(a.provider_id, a)
         if out.released is not None:

@@ -340,7 +340,8 @@ class Dispatcher:
             result, out = decided
             self.hub.metrics.decisions.labels(path).inc()
             await self._after(out)
-            return result
+        await self.delivery.follow(out)  # the next decision need not wait for this
+        return result
 
     async def _optimistically(
         self, attendance_id: int, work: Callable[[Ledger, Outcome, int], Awaitable[T]]
@@ -548,7 +549,7 @@ class Dispatcher:
                 self.timers.disarm(a.id)
             else:
                 self.timers.arm(a.id, a.due_ms)
-        await self.delivery.deliver(out)
+        await self.delivery.tell(out)
 
 
 def _told(out: Outcome, ledger: Ledger) -> Outcome:
