@@ -208,7 +208,7 @@ class Dispatcher:
             refused = await ledger.decide(
                 current, OfferState.REFUSED, now, actor=actor, reason=reason
             )
-            assert refused is not None  # pending, under the lock
+            assert refused is not None  # pending in the ledger: the commit checks it again
             out.kpis.add(refused.provider_id)
             await ledger.log("refused", actor, f"offer {offer_id}: {reason}", now)
             await self._continue(ledger, out, now, rules)

@@ -123,8 +123,8 @@ class SqliteRecords:
         """``work(sqlite3.Connection, *args)`` on the connection's own thread, in one trip.
 
         Each aiosqlite call is a trip to that thread and back (~0.1 ms here); a decision
-        that begins, reads, writes and commits in two trips instead of eight holds the
-        single writer a quarter as long.  aiosqlite offers no public way to run several
+        that begins, writes and commits in one trip instead of eight holds the single
+        writer an eighth as long.  aiosqlite offers no public way to run several
         statements in one trip; ``Connection._execute`` (unchanged since 0.11) is that way
         and is used here only.
         """
