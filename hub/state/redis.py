@@ -367,7 +367,7 @@ class RedisLive:
             timeout=SOCKET_TIMEOUT_S,
             socket_timeout=SOCKET_TIMEOUT_S,
         )
-        self.client: aioredis.Redis = aioredis.Redis(connection_pool=pool)
+        self.client: aioredis.Redis = aioredis.Redis.from_pool(pool)  # closes the pool too
         keys = Keys(prefix)
         self.flush_interval_s = flush_interval_s
         self.positions = RedisPositions(
