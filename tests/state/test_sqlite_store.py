@@ -44,3 +44,25 @@ async def test_the_wal_is_copied_back_into_the_file_off_the_writers_thread(tmp_p
 def _size(path: Path) -> int:
     """The database file's own size (the WAL beside it not counted)."""
     return path.stat().st_size
+
+
+async def test_the_wal_starts_over_under_a_steady_stream_of_commits(tmp_path):
+    path: Path = tmp_path / "hub.sqlite3"
+    limit = 1024 * 1024
+    records = await SqliteRecords(str(path), checkpoint_every_s=0.05, wal_limit_bytes=limit).open()
+    wal = Path(f"{path}-wal")
+    try:
+        async with records.transaction() as db:
+            await db.execute("CREATE TABLE scratch (x TEXT)")
+        written, largest = 0, 0
+        loop = asyncio.get_running_loop()
+        until = loop.time() + 2.0
+        while loop.time() < until:  # commits back to back: the WAL is never idle
+            async with records.transaction() as db:
+                await db.executemany("INSERT INTO scratch VALUES (?)", [("x" * 1000,)] * 100)
+            written += 100 * 1000
+            largest = max(largest, wal.stat().st_size)
+        assert written > 40 * limit
+        assert largest < 12 * limit  # bounded: without the held checkpoint, tens of MB
+    finally:
+        await records.close()

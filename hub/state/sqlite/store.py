@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -37,11 +38,22 @@ from hub.state.sqlite.registry import SqliteProviders, SqliteTracks
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 CHECKPOINT_EVERY_S = 0.5
+WAL_LIMIT_BYTES = 64 * 1024 * 1024
+CATCH_UP_PASSES, CATCH_UP_S = 4, 0.01  # before the checkpoint that holds the writer
+_CHECKPOINT = "PRAGMA wal_checkpoint(PASSIVE)"
 
 
 class SqliteRecords:
-    def __init__(self, path: str) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        checkpoint_every_s: float = CHECKPOINT_EVERY_S,
+        wal_limit_bytes: int = WAL_LIMIT_BYTES,
+    ) -> None:
         self.path = path
+        self.checkpoint_every_s = checkpoint_every_s
+        self.wal_limit_bytes = wal_limit_bytes
         self._db: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._checkpoints: asyncio.Task[None] | None = None
@@ -66,6 +78,7 @@ class SqliteRecords:
             await db.execute("PRAGMA busy_timeout=5000")
             await db.execute("PRAGMA foreign_keys=ON")
             await db.execute("PRAGMA wal_autocheckpoint=0")
+            await db.execute(f"PRAGMA journal_size_limit={int(self.wal_limit_bytes)}")
             reader = await aiosqlite.connect(self.path, isolation_level=None)
             await reader.execute("PRAGMA query_only=ON")
             await reader.execute("PRAGMA busy_timeout=5000")
@@ -76,14 +89,36 @@ class SqliteRecords:
         return self
 
     async def _checkpoint_forever(self) -> None:
-        """Copy the WAL back into the database file, off the writer's thread."""
+        """Copy the WAL back into the database file, off the writer's thread.
+
+        A checkpoint that finishes with nothing written meanwhile lets the next write start
+        the WAL over; under a steady stream of commits that never happens and the WAL
+        would grow without end (2 GB in 25 s of bench ingest).  So once it is past its
+        limit, checkpoints run again until one is short (what came meanwhile is little),
+        then once more holding the writer's turn: writers wait a few milliseconds, the WAL
+        starts over, and ``journal_size_limit`` cuts the file back.  Checkpoints never wait
+        for readers (PASSIVE): one a reader holds back is tried again next time.
+        """
+        wal = f"{self.path}-wal"
+        loop = asyncio.get_running_loop()
         while True:
-            await asyncio.sleep(CHECKPOINT_EVERY_S)
-            if self._reader is not None:
-                try:
-                    await self._reader.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
-                except sqlite3.Error as exc:
-                    log.warning("WAL checkpoint failed", extra={"err": str(exc)})
+            await asyncio.sleep(self.checkpoint_every_s)
+            reader = self._reader
+            if reader is None:
+                continue
+            try:
+                await reader.execute_fetchall(_CHECKPOINT)
+                if _size(wal) <= self.wal_limit_bytes:
+                    continue
+                for _ in range(CATCH_UP_PASSES):
+                    started = loop.time()
+                    await reader.execute_fetchall(_CHECKPOINT)
+                    if loop.time() - started < CATCH_UP_S:
+                        break
+                async with self._write_lock:
+                    await reader.execute_fetchall(_CHECKPOINT)
+            except sqlite3.Error as exc:
+                log.warning("WAL checkpoint failed", extra={"err": str(exc)})
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -178,6 +213,13 @@ class SqliteRecords:
             if db is not None:
                 await db.close()
         self._db = self._reader = None
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:  # not there (yet)
+        return 0
 
 
 def _rowcount(conn: sqlite3.Connection, sql: str, args: tuple[Any, ...]) -> int:
