@@ -6,8 +6,9 @@ import asyncio
 
 from hub.dispatch.recent import Recent
 from hub.dispatch.turns import Turns
-from hub.operations.attendances import Attendance, AttendanceState, Kind
+from hub.operations.attendances import AttendanceState
 from hub.state.ledger import Snapshot
+from tests.dispatch.test_execution import job
 
 
 async def test_decisions_on_one_attendance_take_turns_and_others_do_not_wait():
@@ -38,27 +39,7 @@ async def test_a_failing_decision_gives_up_its_turn():
 
 
 def snapshot(attendance_id: int, state: AttendanceState = AttendanceState.OFFERING) -> Snapshot:
-    a = Attendance(
-        id=attendance_id,
-        event_id=1,
-        beneficiary_id=1,
-        kind=Kind.ASSISTANCE,
-        service="light_tow",
-        avulso=False,
-        avulso_reason="",
-        requester_name="A",
-        requester_phone="11999990000",
-        notes="",
-        at_ms=0,
-        scheduled_ms=None,
-        origin=None,
-        destination=None,
-        police_report="",
-        last_seen=None,
-        state=state,
-        created_by="t",
-    )
-    return Snapshot(a, [], 1)
+    return Snapshot(job(id=attendance_id, state=state), [], 1)
 
 
 def test_recent_keeps_the_newest_and_forgets_what_is_done():
