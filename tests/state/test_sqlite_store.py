@@ -42,7 +42,7 @@ async def test_the_wal_is_copied_back_into_the_file_off_the_writers_thread(tmp_p
 
 
 def _size(path: Path) -> int:
-    """A file's size (the database file's own: the WAL beside it not counted)."""
+    """One file's size (the database file's leaves out the WAL beside it)."""
     return path.stat().st_size
 
 
