@@ -369,7 +369,7 @@ class Dispatcher:
         except Stale:
             self.recent.forget(attendance_id)
             return None
-        return result, _told(out, ledger)
+        return result, _outcome(out, ledger)
 
     async def _locked(
         self,
@@ -390,7 +390,7 @@ class Dispatcher:
             result = await work(ledger, out, now_ms())
         if ledger.after is not None:
             self.recent.keep(ledger.after)
-        return result, _told(out, ledger)
+        return result, _outcome(out, ledger)
 
     async def _continue(self, ledger: Ledger, out: Outcome, now: int, rules: DispatchRules) -> None:
         """Expire overdue offers, then make the cascade's next move (or end a manual round)."""
@@ -552,7 +552,7 @@ class Dispatcher:
         await self.delivery.tell(out)
 
 
-def _told(out: Outcome, ledger: Ledger) -> Outcome:
+def _outcome(out: Outcome, ledger: Ledger) -> Outcome:
     """The outcome of a committed decision, with what its ledger logged and left."""
     out.changes = [entry for _, entry in ledger.logged]
     out.attendance = ledger.attendance

@@ -1,4 +1,4 @@
-"""Dispatch records, written once for both engines: offers, the locked attendance, KPIs.
+"""Dispatch records, written once for both engines: offers, decisions on snapshots, KPIs.
 
 Every dispatch decision (make an offer, accept, refuse, expire, a status step) works on a
 ``Ledger``: a snapshot of the attendance with its offers, and the writes the decision keeps.
