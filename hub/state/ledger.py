@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import msgspec
 
 from hub.dispatch.offers import Offer, OfferState
+from hub.errors import Conflict
 from hub.operations.attendances import Attendance
 from hub.operations.providers import Channel
 from hub.state.records import DISPATCH_COLUMNS, attendance_from, dispatch_row
@@ -140,9 +141,12 @@ class Stale(Exception):
     first): nothing was written; decide again on what is stored now."""
 
 
-class Lost(Exception):
+class Lost(Conflict):
     """A conditional write changed no row: another decision won (never expected under the
     version guard, so the decision is undone whole)."""
+
+    def __init__(self) -> None:
+        super().__init__("another decision changed this offer first")
 
 
 _DECIDE = (

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
-from hub.errors import Conflict
 from hub.state.ledger import (
     NOTIFY_SQL,
     OFFER_COLUMNS,
@@ -77,7 +76,7 @@ async def _send(conn: Any, writes: list[Write]) -> list[int]:
     except asyncpg.RaiseError as exc:
         if str(exc) == _STALE:
             raise Stale() from None
-        raise Lost(str(exc)) from None
+        raise Lost() from None
     return [int(value) for write, value in zip(writes, row, strict=True) if write.expect == "id"]
 
 
@@ -98,11 +97,8 @@ class PostgresDispatch(DispatchQueries):
         return snapshot_from(rows[0]) if rows else None
 
     async def commit(self, ledger: Ledger) -> Snapshot:
-        try:
-            async with self.store.connection() as conn:
-                ids = await _send(conn, ledger.writes())
-        except Lost:
-            raise Conflict("another decision changed this offer first") from None
+        async with self.store.connection() as conn:
+            ids = await _send(conn, ledger.writes())
         return ledger.committed(ids)
 
     @asynccontextmanager
@@ -110,17 +106,14 @@ class PostgresDispatch(DispatchQueries):
         self, attendance_id: int, *, skip_locked: bool = False
     ) -> AsyncIterator[Ledger | None]:
         skip = " SKIP LOCKED" if skip_locked else ""
-        try:
-            async with self.store.connection(transaction=True) as conn:
-                rows = await conn.fetch(_READ + " FOR UPDATE" + skip, attendance_id)
-                if not rows:
-                    yield None
-                    return
-                ledger = Ledger(_Numbering(conn), snapshot_from(rows[0]))
-                yield ledger
-                ledger.committed(await _send(conn, ledger.writes()))
-        except Lost:
-            raise Conflict("another decision changed this offer first") from None
+        async with self.store.connection(transaction=True) as conn:
+            rows = await conn.fetch(_READ + " FOR UPDATE" + skip, attendance_id)
+            if not rows:
+                yield None
+                return
+            ledger = Ledger(_Numbering(conn), snapshot_from(rows[0]))
+            yield ledger
+            ledger.committed(await _send(conn, ledger.writes()))
 
     async def notify(self, note: Notification) -> int:
         async with self.store.connection() as conn:

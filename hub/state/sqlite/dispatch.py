@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from hub.errors import Conflict
 from hub.state.ledger import (
     NOTIFY_SQL,
     OFFER_COLUMNS,
@@ -63,7 +62,7 @@ def _send(conn: sqlite3.Connection, writes: list[Write]) -> list[int]:
         if write.expect == "id":
             ids.append(int(cursor.lastrowid or 0))
         elif cursor.rowcount != 1:
-            raise Stale() if write.expect == "version" else Lost(write.sql)
+            raise Stale() if write.expect == "version" else Lost()
     return ids
 
 
@@ -101,10 +100,7 @@ class SqliteDispatch(DispatchQueries):
 
     async def commit(self, ledger: Ledger) -> Snapshot:
         writes = ledger.writes()
-        try:
-            ids = await self.store.atomically(_send, writes) if writes else []
-        except Lost:
-            raise Conflict("another decision changed this offer first") from None
+        ids = await self.store.atomically(_send, writes) if writes else []
         return ledger.committed(ids)
 
     @asynccontextmanager
@@ -124,10 +120,7 @@ class SqliteDispatch(DispatchQueries):
             except BaseException:
                 await store.in_thread(_rollback)
                 raise
-            try:
-                ledger.committed(await store.in_thread(_send_and_commit, ledger.writes()))
-            except Lost:
-                raise Conflict("another decision changed this offer first") from None
+            ledger.committed(await store.in_thread(_send_and_commit, ledger.writes()))
 
     async def notify(self, note: Notification) -> int:
         async with self.store.transaction() as db:
