@@ -23,6 +23,9 @@ class FrameWriter(Protocol):
     def write_frame(self, framed: bytes) -> int:
         """Write whole frames; the bytes waiting to be sent, or -1 once closing."""
 
+    def abort(self) -> None:
+        """Drop the connection now, whatever is unsent (a no-op once it is gone)."""
+
 
 class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
     # Set by the app on an established session: called with each whole message (text or
@@ -73,6 +76,12 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
             return -1
         self.transport.write(framed)
         return int(self.transport.get_write_buffer_size())
+
+    def abort(self) -> None:
+        """Drop the connection without flushing: a close frame stuck behind unread
+        frames never arrives, and the transport's close() would wait to flush for ever."""
+        if not self.disconnected:
+            self.transport.abort()
 
 
 def text_frame(payload: bytes) -> bytes:

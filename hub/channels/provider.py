@@ -109,7 +109,10 @@ class ProviderSession:
     async def close(self, code: Close, frame: wire.Error | None = None) -> None:
         """Close with a named code, after what is queued and a last error frame if given.
 
-        Idempotent.
+        Idempotent.  A peer that has not answered the close within CLOSE_TIMEOUT_S is
+        dropped, unsent bytes and all: a slow consumer never reads the close frame, and
+        until its connection ends its session is held (uvicorn's own close timer waits
+        10 s).
         """
         if self.closing:
             return
@@ -119,7 +122,8 @@ class ProviderSession:
         await self.outbox.flush(1.0)
         self.outbox.stop()
         self.hub.metrics.closes.labels(code.name.lower()).inc()
-        # The peer may be gone, or (a slow consumer) never read the close frame: bounded.
+        if self.protocol is not None:
+            asyncio.get_running_loop().call_later(CLOSE_TIMEOUT_S, self.protocol.abort)
         with contextlib.suppress(RuntimeError, OSError, TimeoutError):
             await asyncio.wait_for(self.websocket.close(code), CLOSE_TIMEOUT_S)
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import math
+import os
+import socket
 import time
 
 import jwt
@@ -11,6 +14,7 @@ import msgspec
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from hub.channels import provider as provider_channel
 from hub.errors import Close
 from hub.operations import registry
 from hub.operations.providers import NewProvider
@@ -351,6 +355,53 @@ async def test_a_ping_flood_is_limited_like_fixes(tmp_path):
             assert len([f for f in app.seen if f["type"] == "pong"]) == 3
 
 
+async def test_a_peer_whose_window_is_shut_is_dropped_and_its_session_released(
+    tmp_path, monkeypatch
+):
+    """A peer that never reads: the kernel buffers fill, then the transport's past the
+    cap; the close frame is stuck behind the unread pongs, so once the close has gone
+    unanswered the hub drops the connection (uvicorn's own close timer waits 10 s)."""
+    monkeypatch.setattr(provider_channel, "CLOSE_TIMEOUT_S", 0.5)
+    async with (
+        engine_settings(
+            "embedded", tmp_path, send_queue_bytes=1024, max_fixes_per_s=1e6, fix_burst=10**6
+        ) as settings,
+        serve(settings) as running,
+    ):
+        pid, token = await new_provider(running)
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a tiny window
+        sock.connect(("127.0.0.1", running.port))
+        sock.setblocking(False)
+        reader, writer = await asyncio.open_connection(sock=sock)
+        writer.write(
+            (
+                "GET /ws/provider HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
+                f"Authorization: Bearer {token}\r\n\r\n"
+            ).encode()
+        )
+        assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 101")
+        ping = b'{"type":"ping","id":1}'
+        masked = bytes([0x81, 0x80 | len(ping)]) + b"\0\0\0\0" + ping  # a zero mask
+
+        async def ping_until_dropped() -> None:
+            async with asyncio.timeout(8):  # the window shuts in ~1 s here
+                while True:  # never reading a byte
+                    writer.write(masked * 50)
+                    await writer.drain()
+
+        with pytest.raises(ConnectionError):
+            await ping_until_dropped()
+        writer.close()
+        closes = running.hub.metrics.registry.get_sample_value(
+            "hub_provider_closes_total", {"code": "slow_consumer"}
+        )
+        assert closes == 1
+        await wait_for(lambda: _offline(running, pid))
+
+
 async def test_a_client_that_stops_reading_is_cut_off(tmp_path):
     async with (
         engine_settings(
@@ -368,7 +419,7 @@ async def test_a_client_that_stops_reading_is_cut_off(tmp_path):
             ping = msgspec.json.encode({"type": "ping", "id": 1}).decode()
 
             async def ping_until_closed() -> None:
-                async with asyncio.timeout(30):
+                async with asyncio.timeout(8):  # the window shuts in ~1 s here
                     while True:
                         await app.ws.send(ping)
 
