@@ -78,8 +78,8 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         return int(self.transport.get_write_buffer_size())
 
     def abort(self) -> None:
-        """Drop the connection without flushing: a close frame stuck behind unread
-        frames never arrives, and the transport's close() would wait to flush for ever."""
+        """Drop the connection without flushing (a close frame stuck behind frames the
+        peer does not read would never arrive)."""
         if not self.disconnected:
             self.transport.abort()
 
