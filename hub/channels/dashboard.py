@@ -10,7 +10,6 @@ else carries on.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -18,7 +17,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from hub import wire
 from hub.api.auth import Actor, actor_from_token
-from hub.channels.lean_ws import frame_writer, text_frame
+from hub.channels.lean_ws import close_or_drop, frame_writer, text_frame
 from hub.channels.outbox import Outbox
 from hub.channels.panels import TOPIC_ROLES, topic_kind
 from hub.channels.provider import payload
@@ -94,8 +93,7 @@ class DashboardSession:
         self.closing = True
         self.hub.dashboards.drop(self)
         self.outbox.stop()
-        with contextlib.suppress(RuntimeError, OSError, TimeoutError):
-            await asyncio.wait_for(self.websocket.close(code), CLOSE_TIMEOUT_S)
+        await close_or_drop(self.websocket, self.writer, code, CLOSE_TIMEOUT_S)
 
     async def run(self) -> None:
         while not self.closing:

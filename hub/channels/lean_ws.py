@@ -11,6 +11,8 @@ subclass only stops saving memory (the attributes are re-read nowhere after acce
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import struct
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -82,6 +84,19 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
         peer does not read would never arrive)."""
         if not self.disconnected:
             self.transport.abort()
+
+
+async def close_or_drop(
+    websocket: WebSocket, writer: FrameWriter | None, code: int, timeout_s: float
+) -> None:
+    """Send the close frame (bounded); on the hub's protocol, drop the connection if the
+    peer has not answered it within ``timeout_s``.  A consumer too slow to read the close
+    frame would otherwise hold its session until uvicorn's own close timer, 10 s on."""
+    if writer is not None:
+        asyncio.get_running_loop().call_later(timeout_s, writer.abort)
+    # The peer may be gone, or never read: the close itself is bounded too.
+    with contextlib.suppress(RuntimeError, OSError, TimeoutError):
+        await asyncio.wait_for(websocket.close(code), timeout_s)
 
 
 def text_frame(payload: bytes) -> bytes:

@@ -13,7 +13,6 @@ everything on another ASGI server, comes through ``receive()`` (``run``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import time
@@ -24,7 +23,7 @@ from starlette.types import Message, Scope
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from hub import wire
-from hub.channels.lean_ws import frame_writer
+from hub.channels.lean_ws import close_or_drop, frame_writer
 from hub.channels.outbox import Outbox
 from hub.clock import now_ms
 from hub.dispatch.lifecycle import PROVIDER_STEPS, Step
@@ -110,9 +109,7 @@ class ProviderSession:
         """Close with a named code, after what is queued and a last error frame if given.
 
         Idempotent.  A peer that has not answered the close within CLOSE_TIMEOUT_S is
-        dropped, unsent bytes and all: a slow consumer never reads the close frame, and
-        until its connection ends its session is held (uvicorn's own close timer waits
-        10 s).
+        dropped, unsent bytes and all.
         """
         if self.closing:
             return
@@ -122,10 +119,7 @@ class ProviderSession:
         await self.outbox.flush(1.0)
         self.outbox.stop()
         self.hub.metrics.closes.labels(code.name.lower()).inc()
-        if self.protocol is not None:
-            asyncio.get_running_loop().call_later(CLOSE_TIMEOUT_S, self.protocol.abort)
-        with contextlib.suppress(RuntimeError, OSError, TimeoutError):
-            await asyncio.wait_for(self.websocket.close(code), CLOSE_TIMEOUT_S)
+        await close_or_drop(self.websocket, self.protocol, code, CLOSE_TIMEOUT_S)
 
     # --- receiving -----------------------------------------------------------------------
 

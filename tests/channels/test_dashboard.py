@@ -11,8 +11,10 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from hub.channels import dashboard as dashboard_channel
 from tests.conftest import engine_settings, serve
 from tests.dispatch.scene import Scene, admin_client, scene_on
+from tests.shut_window import ShutWindow
 
 
 class Console:
@@ -197,3 +199,21 @@ async def test_a_console_that_stops_reading_is_cut_off_alone(engine_kind, tmp_pa
             with pytest.raises(ConnectionClosed) as closed:
                 await stuck.until(lambda f: False, timeout=15)
             assert closed.value.rcvd is None or closed.value.rcvd.code == 4008
+
+
+async def test_a_console_whose_window_is_shut_is_dropped_and_unsubscribed(tmp_path, monkeypatch):
+    """A console that stops reading is cut off; one that never reads the close frame
+    either is dropped once the close has gone unanswered, its subscriptions with it."""
+    monkeypatch.setattr(dashboard_channel, "CLOSE_TIMEOUT_S", 0.5)
+    async with scene_on("embedded", tmp_path, dashboard_queue_bytes=1024) as scene:
+        hub = scene.hub
+        token = hub.tokens.admin_token("console", int(time.time()))
+        async with ShutWindow.connect(scene.running.port, "/ws/dashboard") as peer:
+            peer.send(msgspec.json.encode({"type": "sign_in", "token": token}).decode())
+            await peer.read_until(b"signed_in")
+            peer.send('{"type":"subscribe","topic":"dispatch"}')
+            await peer.read_until(b'"topic":"dispatch"')  # its snapshot
+            assert hub.dashboards.topics.get("dispatch")
+            with pytest.raises(ConnectionError):  # the window shuts in ~1 s here
+                await peer.flood('{"type":"ping","id":1}', within_s=8)
+        assert not hub.dashboards.topics.get("dispatch")

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import math
-import os
-import socket
 import time
 
 import jwt
@@ -21,6 +18,7 @@ from hub.operations.providers import NewProvider
 from hub.state.live import Connectivity
 from tests.client import ProviderClient, fixes, now_ms
 from tests.conftest import engine_settings, serve
+from tests.shut_window import ShutWindow
 
 
 async def new_provider(running, name: str = "Guincho Silva") -> tuple[int, str]:
@@ -369,32 +367,11 @@ async def test_a_peer_whose_window_is_shut_is_dropped_and_its_session_released(
         serve(settings) as running,
     ):
         pid, token = await new_provider(running)
-        sock = socket.socket()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a tiny window
-        sock.connect(("127.0.0.1", running.port))
-        sock.setblocking(False)
-        reader, writer = await asyncio.open_connection(sock=sock)
-        writer.write(
-            (
-                "GET /ws/provider HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-                "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
-                f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
-                f"Authorization: Bearer {token}\r\n\r\n"
-            ).encode()
-        )
-        assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 101")
-        ping = b'{"type":"ping","id":1}'
-        masked = bytes([0x81, 0x80 | len(ping)]) + b"\0\0\0\0" + ping  # a zero mask
-
-        async def ping_until_dropped() -> None:
-            async with asyncio.timeout(8):  # the window shuts in ~1 s here
-                while True:  # never reading a byte
-                    writer.write(masked * 50)
-                    await writer.drain()
-
-        with pytest.raises(ConnectionError):
-            await ping_until_dropped()
-        writer.close()
+        async with ShutWindow.connect(
+            running.port, "/ws/provider", {"Authorization": f"Bearer {token}"}
+        ) as peer:
+            with pytest.raises(ConnectionError):  # the window shuts in ~1 s here
+                await peer.flood('{"type":"ping","id":1}', within_s=8)
         closes = running.hub.metrics.registry.get_sample_value(
             "hub_provider_closes_total", {"code": "slow_consumer"}
         )
