@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import jwt
 import msgspec
@@ -17,7 +19,7 @@ from hub.operations import registry
 from hub.operations.providers import NewProvider
 from hub.state.live import Connectivity
 from tests.client import ProviderClient, fixes, now_ms
-from tests.conftest import engine_settings, serve
+from tests.conftest import RunningHub, engine_settings, serve
 from tests.shut_window import ShutWindow
 
 
@@ -353,6 +355,18 @@ async def test_a_ping_flood_is_limited_like_fixes(tmp_path):
             assert len([f for f in app.seen if f["type"] == "pong"]) == 3
 
 
+@asynccontextmanager
+async def small_send_queue(tmp_path) -> AsyncIterator[RunningHub]:
+    """An embedded hub that cuts a socket off past 1 KiB unsent, pings unlimited."""
+    async with (
+        engine_settings(
+            "embedded", tmp_path, send_queue_bytes=1024, max_fixes_per_s=1e6, fix_burst=10**6
+        ) as settings,
+        serve(settings) as running,
+    ):
+        yield running
+
+
 async def test_a_peer_whose_window_is_shut_is_dropped_and_its_session_released(
     tmp_path, monkeypatch
 ):
@@ -360,12 +374,7 @@ async def test_a_peer_whose_window_is_shut_is_dropped_and_its_session_released(
     cap; the close frame is stuck behind the unread pongs, so once the close has gone
     unanswered the hub drops the connection (uvicorn's own close timer waits 10 s)."""
     monkeypatch.setattr(provider_channel, "CLOSE_TIMEOUT_S", 0.5)
-    async with (
-        engine_settings(
-            "embedded", tmp_path, send_queue_bytes=1024, max_fixes_per_s=1e6, fix_burst=10**6
-        ) as settings,
-        serve(settings) as running,
-    ):
+    async with small_send_queue(tmp_path) as running:
         pid, token = await new_provider(running)
         async with ShutWindow.connect(
             running.port, "/ws/provider", {"Authorization": f"Bearer {token}"}
@@ -380,19 +389,15 @@ async def test_a_peer_whose_window_is_shut_is_dropped_and_its_session_released(
 
 
 async def test_a_client_that_stops_reading_is_cut_off(tmp_path):
-    async with (
-        engine_settings(
-            "embedded", tmp_path, send_queue_bytes=1024, max_fixes_per_s=1e6, fix_burst=10**6
-        ) as settings,
-        serve(settings) as running,
-    ):
+    async with small_send_queue(tmp_path) as running:
         _, token = await new_provider(running)
         async with (
             ProviderClient.connect(running.ws, token) as app,
             ProviderClient.connect(running.ws, (await new_provider(running, "B"))[1]) as ok,
         ):
             await app.welcome()
-            # Pings, never reading the pongs: the kernel buffers fill, then the hub's queue.
+            # Pings, never reading the pongs: a burst of them handled in one loop iteration
+            # queues more pongs than the cap, and the close frame still gets through.
             ping = msgspec.json.encode({"type": "ping", "id": 1}).decode()
 
             async def ping_until_closed() -> None:
