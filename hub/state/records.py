@@ -299,6 +299,33 @@ def attendance_from(row: Sequence[Any]) -> Attendance:
     )
 
 
+class EventReads:
+    """The read side of EventRecords over an engine's ``fetch`` (``?`` placeholders)."""
+
+    def __init__(self, fetch: Callable[..., Awaitable[list[Any]]]) -> None:
+        self.fetch = fetch
+
+    async def get(self, event_id: int) -> Event | None:
+        rows = await self.fetch(f"SELECT {EVENT_COLUMNS} FROM events WHERE id = ?", event_id)
+        return event_from(rows[0]) if rows else None
+
+    async def of_beneficiary(self, beneficiary_id: int, *, limit: int = 20) -> list[Event]:
+        rows = await self.fetch(
+            f"SELECT {EVENT_COLUMNS} FROM events WHERE beneficiary_id = ?"
+            " ORDER BY opened_ms DESC, id DESC LIMIT ?",
+            beneficiary_id,
+            limit,
+        )
+        return [event_from(row) for row in rows]
+
+    async def log(self, event_id: int) -> list[EventLogEntry]:
+        rows = await self.fetch(
+            "SELECT at_ms, actor, action, reason FROM event_log WHERE event_id = ? ORDER BY id",
+            event_id,
+        )
+        return [EventLogEntry(at_ms=r[0], actor=r[1], action=r[2], reason=r[3]) for r in rows]
+
+
 class AttendanceReads:
     """The read side of AttendanceRecords over an engine's ``fetch`` (``?`` placeholders)
     and its spelling of ATTENDANCE_READ (PostgreSQL reads the JSON columns as text)."""

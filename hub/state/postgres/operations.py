@@ -14,23 +14,22 @@ from hub.operations.attendances import (
 )
 from hub.operations.beneficiaries import Beneficiary, NewBeneficiary, NewPlan, Plan, SearchKind
 from hub.operations.clients import Client, NewClient, NewPartner, Partner
-from hub.operations.events import Event, EventLogEntry, NewEvent
+from hub.operations.events import Event, NewEvent
 from hub.state.postgres.sql import MS
 from hub.state.records import (
     ATTENDANCE_COLUMNS,
     ATTENDANCE_READ,
     BENEFICIARY_COLUMNS,
-    EVENT_COLUMNS,
     PARTNER_COLUMNS,
     VEHICLE_COLUMNS,
     AttendanceReads,
+    EventReads,
     attendance_row,
     beneficiaries_from,
     beneficiary_row,
     decode_rules,
     encode_json,
     encode_rules,
-    event_from,
     like_pattern,
     merged_names,
     partner_from,
@@ -251,8 +250,9 @@ class PostgresBeneficiaries:
         return await self._load(where, *args, limit=limit)
 
 
-class PostgresEvents:
+class PostgresEvents(EventReads):
     def __init__(self, store: PostgresRecords) -> None:
+        super().__init__(store.fetch_numbered)
         self.store = store
 
     async def open(self, new: NewEvent, client_id: int, actor: str, now_ms: int) -> Event:
@@ -279,19 +279,6 @@ class PostgresEvents:
         assert found is not None
         return found
 
-    async def get(self, event_id: int) -> Event | None:
-        rows = await self.store.fetch(f"SELECT {EVENT_COLUMNS} FROM events WHERE id = $1", event_id)
-        return event_from(rows[0]) if rows else None
-
-    async def of_beneficiary(self, beneficiary_id: int, *, limit: int = 20) -> list[Event]:
-        rows = await self.store.fetch(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE beneficiary_id = $1"
-            " ORDER BY opened_ms DESC, id DESC LIMIT $2",
-            beneficiary_id,
-            limit,
-        )
-        return [event_from(row) for row in rows]
-
     async def change(
         self, before: Event, after: Event, action: str, actor: str, reason: str, now_ms: int
     ) -> Event | None:
@@ -317,13 +304,6 @@ class PostgresEvents:
                 reason,
             )
         return await self.get(before.id)
-
-    async def log(self, event_id: int) -> list[EventLogEntry]:
-        rows = await self.store.fetch(
-            "SELECT at_ms, actor, action, reason FROM event_log WHERE event_id = $1 ORDER BY id",
-            event_id,
-        )
-        return [EventLogEntry(**dict(row)) for row in rows]
 
 
 PG_ATTENDANCE_COLUMNS = (

@@ -14,21 +14,20 @@ from hub.operations.attendances import (
 )
 from hub.operations.beneficiaries import Beneficiary, NewBeneficiary, NewPlan, Plan, SearchKind
 from hub.operations.clients import Client, NewClient, NewPartner, Partner
-from hub.operations.events import Event, EventLogEntry, NewEvent
+from hub.operations.events import Event, NewEvent
 from hub.state.records import (
     ATTENDANCE_COLUMNS,
     BENEFICIARY_COLUMNS,
-    EVENT_COLUMNS,
     PARTNER_COLUMNS,
     VEHICLE_COLUMNS,
     AttendanceReads,
+    EventReads,
     attendance_row,
     beneficiaries_from,
     beneficiary_row,
     decode_rules,
     encode_json,
     encode_rules,
-    event_from,
     merged_names,
     partner_from,
     plan_from,
@@ -228,8 +227,9 @@ class SqliteBeneficiaries:
         return merged_names(starting, containing, limit)
 
 
-class SqliteEvents:
+class SqliteEvents(EventReads):
     def __init__(self, store: SqliteRecords) -> None:
+        super().__init__(store.fetch)
         self.store = store
 
     async def open(self, new: NewEvent, client_id: int, actor: str, now_ms: int) -> Event:
@@ -257,19 +257,6 @@ class SqliteEvents:
         assert found is not None
         return found
 
-    async def get(self, event_id: int) -> Event | None:
-        rows = await self.store.fetch(f"SELECT {EVENT_COLUMNS} FROM events WHERE id = ?", event_id)
-        return event_from(rows[0]) if rows else None
-
-    async def of_beneficiary(self, beneficiary_id: int, *, limit: int = 20) -> list[Event]:
-        rows = await self.store.fetch(
-            f"SELECT {EVENT_COLUMNS} FROM events WHERE beneficiary_id = ?"
-            " ORDER BY opened_ms DESC, id DESC LIMIT ?",
-            beneficiary_id,
-            limit,
-        )
-        return [event_from(row) for row in rows]
-
     async def change(
         self, before: Event, after: Event, action: str, actor: str, reason: str, now_ms: int
     ) -> Event | None:
@@ -293,13 +280,6 @@ class SqliteEvents:
                 (before.id, now_ms, actor, action, reason),
             )
         return await self.get(before.id)
-
-    async def log(self, event_id: int) -> list[EventLogEntry]:
-        rows = await self.store.fetch(
-            "SELECT at_ms, actor, action, reason FROM event_log WHERE event_id = ? ORDER BY id",
-            event_id,
-        )
-        return [EventLogEntry(at_ms=r[0], actor=r[1], action=r[2], reason=r[3]) for r in rows]
 
 
 class SqliteAttendances(AttendanceReads):
