@@ -137,18 +137,21 @@ async def live(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
         await engine.close()
         return
     async with redis_prefix() as prefix:
-        engine = RedisLive(
-            need("redis"),
-            prefix=prefix,
-            node="test-node",
-            stale_after_ms=1000,
-            flush_interval_s=0.02,
-            resolution=9,
-            region_resolution=3,
-        )
+        engine = redis_live(prefix, "test-node")
         await engine.start()
         yield engine
         await engine.close()
+
+
+def redis_live(prefix: str, node: str, **overrides: Any) -> RedisLive:
+    """A Redis live-state engine with the tests' timings, as node ``node`` (not started)."""
+    settings: dict[str, Any] = {
+        "stale_after_ms": 1000,
+        "flush_interval_s": 0.02,
+        "resolution": 9,
+        "region_resolution": 3,
+    }
+    return RedisLive(need("redis"), prefix=prefix, node=node, **{**settings, **overrides})
 
 
 # --- a real hub --------------------------------------------------------------------------

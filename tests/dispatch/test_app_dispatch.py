@@ -2,16 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.dispatch.scene import scene_on
-
-
-@pytest.fixture
-async def scene(engine_kind, tmp_path):
-    async with scene_on(engine_kind, tmp_path) as s:
-        yield s
-
 
 async def test_an_app_offer_is_accepted_and_followed_to_completion(scene):
     pid = await scene.provider("Guincho")

@@ -11,18 +11,11 @@ from hub.dispatch.service import Dispatcher
 from hub.errors import Conflict
 from hub.operations.attendances import AttendanceState
 from hub.operations.providers import Channel
-from tests.dispatch.scene import scene_on
 
 
 def decisions(hub, path: str) -> float:
     value = hub.metrics.registry.get_sample_value("hub_dispatch_decisions_total", {"path": path})
     return value or 0.0
-
-
-@pytest.fixture
-async def scene(engine_kind, tmp_path):
-    async with scene_on(engine_kind, tmp_path) as s:
-        yield s
 
 
 async def test_decisions_on_this_nodes_snapshots_commit_in_one_go(scene):

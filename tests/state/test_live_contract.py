@@ -13,8 +13,7 @@ from hub.state.live import (
     StreamEntry,
     offset_key,
 )
-from hub.state.redis import RedisLive
-from tests.conftest import REDIS_URL, need, redis_prefix
+from tests.conftest import redis_live, redis_prefix
 
 
 def now_ms() -> int:
@@ -156,15 +155,7 @@ async def test_other_nodes_receive_flushed_positions_and_presence_notes(live):
         with pytest.raises(TimeoutError):
             await _first(live.positions.changes(), 0.1)
         return
-    other = RedisLive(
-        REDIS_URL,
-        prefix=live.positions.keys.prefix,
-        node="other-node",
-        stale_after_ms=1000,
-        flush_interval_s=0.02,
-        resolution=9,
-        region_resolution=3,
-    )
+    other = redis_live(live.positions.keys.prefix, "other-node")
     await other.start()
     try:
         positions = other.positions.changes()
@@ -234,16 +225,7 @@ async def test_following_a_stream_sees_every_new_entry(live):
 
 async def test_a_burst_larger_than_the_redis_pool_waits_for_connections():
     async with redis_prefix() as prefix:
-        small = RedisLive(
-            need("redis"),
-            prefix=prefix,
-            pool_size=2,
-            node="small-pool",
-            stale_after_ms=1000,
-            flush_interval_s=0.02,
-            resolution=9,
-            region_resolution=3,
-        )
+        small = redis_live(prefix, "small-pool", pool_size=2)
         await small.start()
         try:  # 200 calls at once on 2 connections: each waits its turn, none fails
             offsets = await asyncio.gather(
