@@ -1,11 +1,16 @@
-"""The embedded store's two connections: reads beside the writer, checkpoints off it."""
+"""The embedded store's two connections: reads beside the writer, checkpoints off it,
+decisions on the loop's thread."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 from pathlib import Path
 
-from hub.state.sqlite.store import CHECKPOINT_EVERY_S, SqliteRecords
+import pytest
+
+from hub.state.sqlite.store import BUSY_TIMEOUT_MS, CHECKPOINT_EVERY_S, SqliteRecords
 
 
 async def test_reads_see_what_is_committed_without_waiting_for_the_writer(tmp_path):
@@ -65,4 +70,69 @@ async def test_the_wal_starts_over_under_a_steady_stream_of_commits(tmp_path):
         assert written > 40 * limit
         assert largest < 12 * limit  # bounded: without the held checkpoint, tens of MB
     finally:
+        await records.close()
+
+
+def _insert(conn: sqlite3.Connection, x: int) -> int:
+    return int(conn.execute("INSERT INTO scratch VALUES (?)", (x,)).rowcount)
+
+
+def _insert_then_fail(conn: sqlite3.Connection, x: int) -> int:
+    _insert(conn, x)
+    raise LookupError("the work changed its mind")
+
+
+async def test_a_decision_commits_on_the_loops_thread_or_not_at_all(tmp_path):
+    records = await SqliteRecords(str(tmp_path / "hub.sqlite3")).open()
+    try:
+        async with records.transaction() as db:
+            await db.execute("CREATE TABLE scratch (x INTEGER)")
+        threads: list[int] = []
+
+        def _insert_noting_thread(conn: sqlite3.Connection, x: int) -> int:
+            threads.append(threading.get_ident())
+            return _insert(conn, x)
+
+        assert await records.at_once(_insert_noting_thread, 1) == 1
+        with pytest.raises(LookupError):
+            await records.at_once(_insert_then_fail, 2)
+        assert threads == [threading.get_ident()]
+        assert await records.fetch("SELECT x FROM scratch") == [(1,)]
+        # the connection is left outside any transaction, its busy timeout restored
+        assert await records.db.execute_fetchall("PRAGMA busy_timeout") == [(BUSY_TIMEOUT_MS,)]
+        assert await records.execute("INSERT INTO scratch VALUES (3)") == 1
+    finally:
+        await records.close()
+
+
+async def test_a_decision_never_holds_the_loop_while_another_process_writes(tmp_path):
+    """Another connection (the CLI, say) holds the write lock: the decision waits for it
+    on the writer's thread while the loop goes on, and commits once the lock is free."""
+    path = str(tmp_path / "hub.sqlite3")
+    records = await SqliteRecords(path).open()
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    try:
+        async with records.transaction() as db:
+            await db.execute("CREATE TABLE scratch (x INTEGER)")
+        other.execute("BEGIN IMMEDIATE")
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.3, other.execute, "COMMIT")  # only the loop can let go of it
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticking = asyncio.create_task(tick())
+        started = loop.time()
+        assert await asyncio.wait_for(records.at_once(_insert, 7), 4) == 1
+        waited = loop.time() - started
+        ticking.cancel()
+        assert waited >= 0.25  # it did wait for the lock ...
+        assert ticks >= 10  # ... with the loop running meanwhile
+        assert await records.fetch("SELECT x FROM scratch") == [(7,)]
+    finally:
+        other.close()
         await records.close()

@@ -1,8 +1,9 @@
 """SQLite: dispatch records (hub/state/ledger.py holds the SQL both engines share).
 
-A snapshot is one query on the reader connection.  A commit is one trip to the writer's
-thread (``atomically``): begin, the guarded writes, commit.  ``locked`` holds the single
-writer from the read to the commit (two trips), so nothing else commits meanwhile.
+A snapshot is one query on the reader connection.  A commit runs on the loop's thread
+(``at_once``): begin, the guarded writes, commit.  ``locked`` holds the single writer from
+the read to the commit (two trips to the writer's thread), so nothing else commits
+meanwhile.
 
 New offers are numbered here, from the largest id stored: the embedded engine has one
 hub process per file, and a number it gives twice would fail the commit, not overwrite.
@@ -100,7 +101,7 @@ class SqliteDispatch(DispatchQueries):
 
     async def commit(self, ledger: Ledger) -> Snapshot:
         writes = ledger.writes()
-        ids = await self.store.atomically(_send, writes) if writes else []
+        ids = await self.store.at_once(_send, writes) if writes else []
         return ledger.committed(ids)
 
     @asynccontextmanager

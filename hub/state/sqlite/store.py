@@ -6,6 +6,10 @@ transactions of concurrent coroutines never interleave on the shared connection.
 outside a transaction (``fetch``) go to a second, read-only connection with its own
 thread: WAL lets it read while the writer writes, and a decision's trips to the writer's
 thread never queue behind a panel's or a ranking's queries.
+
+A decision's transaction (a few single-row statements and one fsync) runs on the event
+loop's own thread instead (``at_once``): the trip to the writer's thread and back costs
+about as much as the work itself, and more at the tail.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ log = logging.getLogger(__name__)
 CHECKPOINT_EVERY_S = 0.5
 WAL_LIMIT_BYTES = 64 * 1024 * 1024
 CATCH_UP_PASSES, CATCH_UP_S = 4, 0.01  # before the checkpoint that holds the writer
+BUSY_TIMEOUT_MS = 5000  # how long a write waits for another process's write lock
 _CHECKPOINT = "PRAGMA wal_checkpoint(PASSIVE)"
 
 
@@ -72,16 +77,17 @@ class SqliteRecords:
 
     async def open(self) -> SqliteRecords:
         try:
-            db = await aiosqlite.connect(self.path, isolation_level=None)
+            # used from the loop's thread too (``at_once``), never by two at a time
+            db = await aiosqlite.connect(self.path, isolation_level=None, check_same_thread=False)
             await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA synchronous=FULL")
-            await db.execute("PRAGMA busy_timeout=5000")
+            await db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             await db.execute("PRAGMA foreign_keys=ON")
             await db.execute("PRAGMA wal_autocheckpoint=0")
             await db.execute(f"PRAGMA journal_size_limit={int(self.wal_limit_bytes)}")
             reader = await aiosqlite.connect(self.path, isolation_level=None)
             await reader.execute("PRAGMA query_only=ON")
-            await reader.execute("PRAGMA busy_timeout=5000")
+            await reader.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open SQLite file {self.path}: {exc}") from None
         self._db, self._reader = db, reader
@@ -152,6 +158,22 @@ class SqliteRecords:
         """``work(sqlite3.Connection, *args)`` as one transaction, in one trip to the
         connection's thread: the single writer is held for the database's time only."""
         async with self.writing():
+            return await self.in_thread(_in_transaction, work, *args)
+
+    async def at_once(self, work: Callable[..., T], *args: Any) -> T:
+        """``work(sqlite3.Connection, *args)`` as one transaction on the event loop's own
+        thread, for a decision: a few single-row statements and one fsync.
+
+        The loop stops for the transaction's time (~0.3 ms here).  The trip to the
+        writer's thread and back that this saves costs ~0.15 ms, 0.5-0.9 ms at p99: two
+        thread wake-ups.  Bulk writes (track chunks) still go to the writer's thread.  The
+        loop never waits for another process's write lock: if the file is busy, the work
+        goes to the writer's thread (``atomically``), which waits up to BUSY_TIMEOUT_MS.
+        """
+        async with self.writing() as db:
+            conn: sqlite3.Connection = db._conn  # type: ignore[attr-defined]
+            if _begin_unless_busy(conn):
+                return _then_commit(conn, work, *args)
             return await self.in_thread(_in_transaction, work, *args)
 
     async def in_thread(self, work: Callable[..., T], *args: Any) -> T:
@@ -228,6 +250,25 @@ def _rowcount(conn: sqlite3.Connection, sql: str, args: tuple[Any, ...]) -> int:
 
 def _in_transaction(conn: sqlite3.Connection, work: Callable[..., T], *args: Any) -> T:
     conn.execute("BEGIN IMMEDIATE")
+    return _then_commit(conn, work, *args)
+
+
+def _begin_unless_busy(conn: sqlite3.Connection) -> bool:
+    """BEGIN IMMEDIATE without waiting: False if another connection holds the write lock."""
+    conn.execute("PRAGMA busy_timeout=0")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode == sqlite3.SQLITE_BUSY:
+            return False
+        raise
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    return True
+
+
+def _then_commit(conn: sqlite3.Connection, work: Callable[..., T], *args: Any) -> T:
+    """``work`` inside the transaction just begun, then COMMIT (ROLLBACK if it raised)."""
     try:
         result = work(conn, *args)
     except BaseException:
