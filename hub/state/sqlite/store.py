@@ -171,7 +171,7 @@ class SqliteRecords:
         goes to the writer's thread (``atomically``), which waits up to BUSY_TIMEOUT_MS.
         """
         async with self.writing() as db:
-            conn: sqlite3.Connection = db._conn  # type: ignore[attr-defined]
+            conn: sqlite3.Connection = db._conn
             if _begin_unless_busy(conn):
                 return _then_commit(conn, work, *args)
             return await self.in_thread(_in_transaction, work, *args)
