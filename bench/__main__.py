@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> None:
     p = scenarios.add_parser("fanout", help="status updates fanned out to console subscribers")
     p.add_argument("--subscribers", type=int, default=1000)
     p.add_argument("--quick", action="store_true", help="at most 200 subscribers, 200 changes")
+    p = scenarios.add_parser("fsync", help="a disk flush after an idle gap vs back to back")
+    p.add_argument("--quick", action="store_true", help="100 flushes per gap, not 300")
     p = scenarios.add_parser("sessions", help="idle-but-alive sessions held by one hub")
     p.add_argument("--count", type=int, default=10_000)
     p.add_argument("--quick", action="store_true", help="at most 1,000 sessions")
@@ -49,6 +51,10 @@ def main(argv: list[str] | None = None) -> None:
         from bench import offer
 
         result = offer.main(args.engine, args.quick)
+    elif args.scenario == "fsync":
+        from bench import fsync
+
+        result = fsync.main(args.quick)
     elif args.scenario == "match":
         from bench import match
 
