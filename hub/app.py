@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from starlette.applications import Starlette
@@ -61,6 +62,20 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 2.0
 PROVIDER_PATH = "/ws/provider"
+
+
+@contextlib.contextmanager
+def settled_heap() -> Iterator[None]:
+    """What startup built (modules, routes, the matching index) lives as long as the hub
+    serves: collected once, then frozen out of the cycle collector's sight, so a full
+    collection walks only what came after (bench offer: 40 ms -> 7 ms).  Given back to
+    the collector when the hub stops (tests start many hubs in one process)."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 @contextlib.asynccontextmanager
@@ -131,6 +146,7 @@ async def lifespan(settings: Settings) -> AsyncIterator[dict[str, Any]]:
         if settings.demo:
             tasks.append(asyncio.create_task(simulate(hub), name="demo-gps"))
         stack.push_async_callback(cancel, tasks)
+        stack.enter_context(settled_heap())
         log.info(
             "hub started",
             extra={"node": hub.node, "live": live.name, "records": settings.records_engine},
