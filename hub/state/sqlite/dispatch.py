@@ -67,16 +67,6 @@ def _send(conn: sqlite3.Connection, writes: list[Write]) -> list[int]:
     return ids
 
 
-def _send_and_commit(conn: sqlite3.Connection, writes: list[Write]) -> list[int]:
-    try:
-        ids = _send(conn, writes)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return ids
-
-
 def _rollback(conn: sqlite3.Connection) -> None:
     conn.execute("ROLLBACK")
 
@@ -121,7 +111,7 @@ class SqliteDispatch(DispatchQueries):
             except BaseException:
                 await store.in_thread(_rollback)
                 raise
-            ledger.committed(await store.in_thread(_send_and_commit, ledger.writes()))
+            ledger.committed(await store.finish(_send, ledger.writes()))
 
     async def notify(self, note: Notification) -> int:
         async with self.store.transaction() as db:

@@ -177,6 +177,11 @@ class SqliteRecords:
                 return _then_commit(conn, work, *args)
             return await self.in_thread(_in_transaction, work, *args)
 
+    async def finish(self, work: Callable[..., T], *args: Any) -> T:
+        """``work`` inside the transaction an earlier trip began, then COMMIT, in one trip
+        to the writer's thread (ROLLBACK if either raised)."""
+        return await self.in_thread(_then_commit, work, *args)
+
     async def in_thread(self, work: Callable[..., T], *args: Any) -> T:
         """``work(sqlite3.Connection, *args)`` on the connection's own thread, in one trip.
 
@@ -269,13 +274,15 @@ def _begin_unless_busy(conn: sqlite3.Connection) -> bool:
 
 
 def _then_commit(conn: sqlite3.Connection, work: Callable[..., T], *args: Any) -> T:
-    """``work`` inside the transaction just begun, then COMMIT (ROLLBACK if it raised)."""
+    """``work`` inside the transaction begun earlier, then COMMIT; ROLLBACK if either
+    raised (unless SQLite already rolled the transaction back itself)."""
     try:
         result = work(conn, *args)
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
     return result
 
 
