@@ -1,9 +1,10 @@
 """``python -m bench offer``: the offer round trip under automatic dispatch, and deadlines.
 
-A hub process on the chosen engines; simulated provider apps (websocket sessions, on duty,
-near the origin) that accept most offers, refuse some and ignore a few (those expire and
-the cascade moves on).  Attendances are registered concurrently for a client with automatic
-dispatch; each assigned app reports arrival and completion at once, so it is free again.
+A hub process on the chosen engines; simulated provider apps in their own process
+(bench/apps.py: websocket sessions, on duty, near the origin) that accept most offers,
+refuse some and ignore a few (those expire and the cascade moves on).  Attendances are
+registered concurrently for a client with automatic dispatch, from this process; each
+assigned app reports arrival and completion at once, so it is free again.
 
 - ``offer_rtt``: the app sends its accept -> the app receives its assignment.  The hub
   sends the assignment after the accept is committed and its log entry published on the
@@ -27,14 +28,12 @@ than one accepted offer.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import random
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -51,6 +50,7 @@ from bench.common import (
     hub_process,
     percentile,
     providers_with_tokens,
+    run_child,
     say,
 )
 from bench.ingest import drive
@@ -70,96 +70,8 @@ OFFER_SQL = "UPDATE bench_accept SET state = 'pending' WHERE id = ? AND state = 
 ACCEPT_SQL = "UPDATE bench_accept SET state = 'accepted' WHERE id = ? AND state = 'pending'"
 
 
-_chance = random.Random(7)
-
-
-def temper() -> str:
-    """How an app answers an offer: mostly accepts, sometimes refuses or lets it expire."""
-    roll = _chance.random()
-    return "ignore" if roll < 0.15 else "refuse" if roll < 0.25 else "accept"
-
-
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-@dataclass
-class Tally:
-    offers_seen: set[int] = field(default_factory=set)
-    rtt_ms: list[float] = field(default_factory=list)
-    lag_ms: list[float] = field(default_factory=list)
-    errors: dict[str, int] = field(default_factory=dict)
-
-
-class App:
-    """One simulated provider app: answers offers by its temper, finishes jobs at once."""
-
-    def __init__(
-        self, provider_id: int, token: str, temper: Callable[[], str], tally: Tally, rank: int
-    ) -> None:
-        self.provider_id, self.token, self.temper, self.tally = provider_id, token, temper, tally
-        self.rank = rank  # 0 is nearest the origin
-        self.sent_accept: dict[int, float] = {}
-        self.deadlines: dict[int, int] = {}
-        self.ready = asyncio.Event()
-
-    async def run(self, url: str, stop: asyncio.Event) -> None:
-        headers = {"Authorization": f"Bearer {self.token}"}
-        async with websockets.connect(url, additional_headers=headers) as ws:
-            lat = float(ORIGIN["lat"]) + 0.001 * (self.rank + 1)  # type: ignore[arg-type]
-            lng = float(ORIGIN["lng"]) + random.uniform(-0.0005, 0.0005)  # type: ignore[arg-type]
-            await ws.send(msgspec.json.encode({"type": "duty", "on": True}).decode())
-            fix = {"seq": 1, "t": now_ms() - 100, "lat": lat, "lng": lng, "acc": 5.0}
-            await ws.send(msgspec.json.encode({"type": "fixes", "fixes": [fix]}).decode())
-            reader = asyncio.create_task(self.read(ws))
-            seq = 1
-            while not stop.is_set():  # a real app streams GPS: online, never idle
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 10)
-                seq += 1
-                fix = {"seq": seq, "t": now_ms() - 100, "lat": lat, "lng": lng, "acc": 5.0}
-                await ws.send(msgspec.json.encode({"type": "fixes", "fixes": [fix]}).decode())
-            reader.cancel()
-
-    async def read(self, ws: Any) -> None:
-        async for raw in ws:
-            frame = msgspec.json.decode(raw)
-            kind = frame["type"]
-            if kind == "ack":
-                self.ready.set()
-            elif kind == "offer":
-                await self.on_offer(ws, frame)
-            elif kind == "assignment":
-                sent = self.sent_accept.pop(frame["offer_id"], None)
-                if sent is not None:
-                    self.tally.rtt_ms.append((time.perf_counter() - sent) * 1000)
-                for step in ("arrive", "complete"):
-                    await ws.send(
-                        msgspec.json.encode(
-                            {"type": "step", "attendance_id": frame["attendance_id"], "step": step}
-                        ).decode()
-                    )
-            elif kind == "offer_closed" and frame["state"] == "expired":
-                deadline = self.deadlines.get(frame["offer_id"])
-                if deadline is not None:
-                    self.tally.lag_ms.append(max(0, now_ms() - deadline))
-            elif kind == "error":
-                code = frame["code"]
-                self.tally.errors[code] = self.tally.errors.get(code, 0) + 1
-
-    async def on_offer(self, ws: Any, frame: dict[str, Any]) -> None:
-        offer_id = frame["offer_id"]
-        self.tally.offers_seen.add(offer_id)
-        self.deadlines[offer_id] = frame["deadline"]
-        temper = self.temper()
-        if temper == "ignore":
-            return
-        if temper == "refuse":
-            answer = {"type": "refuse", "offer_id": offer_id, "reason": "busy"}
-        else:
-            answer = {"type": "accept", "offer_id": offer_id, "eta_min": 10}
-            self.sent_accept[offer_id] = time.perf_counter()
-        await ws.send(msgspec.json.encode(answer).decode())
 
 
 async def register_apps(env: dict[str, str], count: int) -> list[tuple[int, str]]:
@@ -299,24 +211,17 @@ async def run(engine: str, quick: bool) -> dict[str, Any]:
             for _ in range(baseline_n):
                 await asyncio.sleep(1 / per_s)
                 baseline.append(await work.once())
-        quiet, loaded = Tally(), Tally()
-        apps = [App(pid, token, temper, quiet, i) for i, (pid, token) in enumerate(registered)]
         port = free_port()
-        with hub_process(env, port):
-            stop = asyncio.Event()
+        with hub_process(env, port), tempfile.TemporaryDirectory() as folder:
             ws_url = f"ws://127.0.0.1:{port}/ws/provider"
-            running = [asyncio.create_task(a.run(ws_url, stop)) for a in apps]
-            await asyncio.wait_for(asyncio.gather(*(a.ready.wait() for a in apps)), 30)
+            phones = await provider_apps(ws_url, registered, Path(folder))
             async with httpx.AsyncClient(
                 base_url=f"http://127.0.0.1:{port}", headers=await admin_headers(env), timeout=30
             ) as http:
                 event_id = await intake(http)
                 say(f"quiet phase: {quiet_n} attendances, {per_s:g} per second")
-                ids = await register_many(http, event_id, quiet_n, per_s)
-                offers = await settle(http, event_id, ids, lambda: len(quiet.rtt_ms))
-                last_quiet = max(ids)
-                for app in apps:
-                    app.tally = loaded
+                quiet_ids = set(await register_many(http, event_id, quiet_n, per_s))
+                offers = await settle(http, event_id, quiet_ids)
                 say(f"loaded phase: the same while {ingest_sessions} sessions stream GPS")
                 seconds = 10.0 if quick else 25.0
                 ingest = asyncio.create_task(
@@ -333,12 +238,16 @@ async def run(engine: str, quick: bool) -> dict[str, Any]:
                     )
                 )
                 await asyncio.sleep(1.5)  # the streams are connected and pumping
-                ids = await register_many(http, event_id, loaded_n, per_s)
-                offers += await settle(http, event_id, ids, lambda: len(loaded.rtt_ms))
+                loaded_ids = set(await register_many(http, event_id, loaded_n, per_s))
+                offers += await settle(http, event_id, loaded_ids)
                 ingested = await ingest
-            stop.set()
-            await asyncio.gather(*running, return_exceptions=True)
-    seen = quiet.offers_seen | loaded.offers_seen
+            tally = await phones.stop()
+    rtt = {"quiet": [], "loaded": []}  # type: dict[str, list[float]]
+    for attendance_id, ms in tally["rtt_ms"]:
+        rtt["quiet" if attendance_id in quiet_ids else "loaded"].append(ms)
+    loaded_offers = {o["id"] for o in offers if o["attendance_id"] in loaded_ids}
+    notice_lags = [float(ms) for o, ms in tally["notice_lag_ms"] if o in loaded_offers]
+    seen = set(tally["offers_seen"])
     late = now_ms() - 5_000
     lost = sum(o["mode"] == "app" and o["id"] not in seen for o in offers) + sum(
         o["state"] == "pending" and o["deadline_ms"] < late for o in offers
@@ -353,10 +262,10 @@ async def run(engine: str, quick: bool) -> dict[str, Any]:
         for o in offers
         if o["state"] == "expired"
     ]
-    quiet_lags = [float(lag) for aid, lag in lags if aid <= last_quiet]
-    loaded_lags = [float(lag) for aid, lag in lags if aid > last_quiet]
-    rtt_p99 = percentile(quiet.rtt_ms, 0.99)
-    say(f"slowest offer round trips (ms): {[round(x, 2) for x in sorted(quiet.rtt_ms)[-5:]]}")
+    quiet_lags = [float(lag) for aid, lag in lags if aid in quiet_ids]
+    loaded_lags = [float(lag) for aid, lag in lags if aid in loaded_ids]
+    rtt_p99 = percentile(rtt["quiet"], 0.99)
+    say(f"slowest offer round trips (ms): {[round(x, 2) for x in sorted(rtt['quiet'])[-5:]]}")
     say(f"slowest baseline round trips (ms): {[round(x, 2) for x in sorted(baseline)[-5:]]}")
     base_p99, back_to_back_p99 = percentile(baseline, 0.99), percentile(back_to_back, 0.99)
     return {
@@ -365,7 +274,7 @@ async def run(engine: str, quick: bool) -> dict[str, Any]:
         "apps": apps_n,
         "attendances": quiet_n + loaded_n,
         "offers": len(offers),
-        "offer_rtt_p50_ms": round(percentile(quiet.rtt_ms, 0.5), 3),
+        "offer_rtt_p50_ms": round(percentile(rtt["quiet"], 0.5), 3),
         "offer_rtt_p99_ms": round(rtt_p99, 3),
         "baseline_rtt_p50_ms": round(percentile(baseline, 0.5), 3),
         "baseline_rtt_p99_ms": round(base_p99, 3),
@@ -373,7 +282,7 @@ async def run(engine: str, quick: bool) -> dict[str, Any]:
         "baseline_back_to_back_rtt_p50_ms": round(percentile(back_to_back, 0.5), 3),
         "baseline_back_to_back_rtt_p99_ms": round(back_to_back_p99, 3),
         "ratio_p99_vs_back_to_back_baseline": round(rtt_p99 / back_to_back_p99, 3),
-        "offer_rtt_loaded_p99_ms": round(percentile(loaded.rtt_ms, 0.99), 3),
+        "offer_rtt_loaded_p99_ms": round(percentile(rtt["loaded"], 0.99), 3),
         "assignments": len(accepted),
         "double_assignments": sum(n > 1 for n in accepted.values()),
         "lost_offers": lost,
@@ -381,10 +290,46 @@ async def run(engine: str, quick: bool) -> dict[str, Any]:
         "deadline_lag_p50_ms": round(percentile(loaded_lags, 0.5), 3),
         "deadline_lag_p99_ms": round(percentile(loaded_lags, 0.99), 3),
         "deadline_lag_quiet_p99_ms": round(percentile(quiet_lags, 0.99), 3),
-        "expiry_notice_lag_p99_ms": round(percentile(loaded.lag_ms, 0.99), 3),
+        "expiry_notice_lag_p99_ms": round(percentile(notice_lags, 0.99), 3),
         "ingest_fixes_per_s_during": round(ingested["acked_fixes"] / ingested["elapsed_s"]),
-        "errors": {**quiet.errors, **loaded.errors},
+        "errors": tally["errors"],
     }
+
+
+class Phones:
+    """The simulated provider apps (bench/apps.py) in their own process."""
+
+    def __init__(self, result: asyncio.Task[str], stop_file: Path) -> None:
+        self.result, self.stop_file = result, stop_file
+
+    async def stop(self) -> dict[str, Any]:
+        """Stop them; what they measured."""
+        self.stop_file.write_text("")
+        return dict(msgspec.json.decode(await self.result))
+
+
+async def provider_apps(url: str, apps: list[tuple[int, str]], folder: Path) -> Phones:
+    """Start the apps; returns once every one is on duty and has its first fix acked."""
+    ready, stop, config = folder / "ready", folder / "stop", folder / "apps.json"
+    origin = (ORIGIN["lat"], ORIGIN["lng"])
+    config.write_bytes(
+        msgspec.json.encode(
+            {
+                "url": url,
+                "apps": apps,
+                "origin": origin,
+                "ready_file": str(ready),
+                "stop_file": str(stop),
+            }
+        )
+    )
+    result = asyncio.create_task(run_child("bench.apps", str(config)))
+    async with asyncio.timeout(60):
+        while not ready.exists():
+            if result.done():
+                await result  # it failed: say why
+            await asyncio.sleep(0.1)
+    return Phones(result, stop)
 
 
 async def register_many(
@@ -415,18 +360,16 @@ async def register_many(
     return ids
 
 
-async def settle(
-    http: httpx.AsyncClient, event_id: int, ids: list[int], progress: Callable[[], int]
-) -> list[dict[str, Any]]:
+async def settle(http: httpx.AsyncClient, event_id: int, ids: set[int]) -> list[dict[str, Any]]:
     """Wait until no attendance is still offering; every offer, for the checks.  One
     request a second for the whole event: a request per attendance would load the hub
     while the last accepts are timed."""
-    mine = set(ids)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         listed = (await http.get(f"/events/{event_id}/attendances")).json()["attendances"]
-        waiting = sum(a["id"] in mine and a["state"] == "offering" for a in listed)
-        say(f"{progress()} accepted so far; {waiting} attendances still offering")
+        mine = [a["state"] for a in listed if a["id"] in ids]
+        done, waiting = mine.count("completed"), mine.count("offering")
+        say(f"{done} attendances completed; {waiting} still offering")
         if not waiting:
             break
         await asyncio.sleep(1.0)
