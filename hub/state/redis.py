@@ -57,7 +57,7 @@ async def _subscribe(client: aioredis.Redis, channel: str) -> AsyncIterator[byte
     except RedisError as exc:
         raise StoreUnavailable(f"Redis subscription failed: {exc}") from None
     finally:
-        await pubsub.aclose()  # type: ignore[no-untyped-call]
+        await pubsub.aclose()
 
 
 class RedisPositions:
