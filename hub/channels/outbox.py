@@ -11,6 +11,9 @@ matters).  Two ways out:
   something to send sends each frame through the ASGI interface; the cap applies to the
   bytes queued here.
 
+A frame someone waits on (an offer, an assignment) can leave at once instead (``push(...,
+now=True)``), taking what was queued before it along, in order.
+
 Either way an idle session costs no task, and a reader that stops reading is cut off as a
 slow consumer instead of holding memory or slowing the hub.
 """
@@ -65,7 +68,9 @@ class Outbox:
         self.scheduled = False
         self._drain_task: asyncio.Task[None] | None = None
 
-    def push(self, data: bytes) -> None:
+    def push(self, data: bytes, *, now: bool = False) -> None:
+        """Queue a frame; ``now`` writes it and what is queued before it at once, on the
+        hub's protocol, instead of at the end of the loop iteration."""
         if self.closed:
             return
         if self.size + len(data) > self.cap:
@@ -73,7 +78,10 @@ class Outbox:
             return
         self.frames.append(data)
         self.size += len(data)
-        self._kick()
+        if now and self.writer is not None:
+            self._write()
+        else:
+            self._kick()
 
     def push_ack(self, data: bytes) -> None:
         if not self.closed:
@@ -95,8 +103,8 @@ class Outbox:
     def _write(self) -> None:
         """Frame and write everything queued, the newest ack last, in one write."""
         self.scheduled = False
-        if self.closed or self.writer is None:
-            return
+        if self.closed or self.writer is None or not (self.frames or self.ack is not None):
+            return  # (or written already, by a push that could not wait)
         frames, self.frames, self.size = self.frames, [], 0
         if self.ack is not None:
             frames.append(self.ack)

@@ -82,9 +82,9 @@ class ProviderSession:
         else:
             await self.websocket.send_text(data.decode())
 
-    def reply(self, frame: wire.HubFrame) -> None:
+    def reply(self, frame: wire.HubFrame, *, now: bool = False) -> None:
         encode = wire.encode_msgpack if self.outbox.binary else wire.encode_json
-        self.outbox.push(encode(frame))
+        self.outbox.push(encode(frame), now=now)
 
     def ack(self, seq: int) -> None:
         encode = wire.encode_msgpack if self.outbox.binary else wire.encode_json

@@ -146,12 +146,13 @@ class SessionRegistry:
         if session is not None and session.session_id == kick.session_id:
             session.close_soon(KICK_CLOSE[kick.reason], error(kick.reason))
 
-    async def push(self, provider_id: int, frame: wire.HubFrame) -> bool:
+    async def push(self, provider_id: int, frame: wire.HubFrame, *, now: bool = False) -> bool:
         """Send a frame on the provider's session wherever it is; False when it has none
-        (the frame is not kept: offers are re-sent from the records when it reconnects)."""
+        (the frame is not kept: offers are re-sent from the records when it reconnects).
+        ``now``: a session here writes it at once, not at the end of the loop iteration."""
         session = self.local.get(provider_id)
         if session is not None:
-            session.reply(frame)
+            session.reply(frame, now=now)
             return True
         owner = (await self.hub.live.presence.view(provider_id, now_ms())).owner
         if owner is None or owner.node == self.hub.node:

@@ -153,11 +153,13 @@ class Delivery:
             if offer.mode in SESSION_MODES:
                 state = "taken" if offer.reason == "taken" else offer.state.value
                 await self.push(offer.provider_id, wire.OfferClosed(offer_id=offer.id, state=state))
+        # The assignment answers an accept the app is waiting on: it leaves at once, not
+        # at the end of the loop iteration.
         if out.assigned is not None:
             hub.metrics.offers.labels(OfferState.ACCEPTED.value).inc()
-            await self.push(out.assigned.provider_id, assignment_frame(out.assigned, a))
+            await self.push(out.assigned.provider_id, assignment_frame(out.assigned, a), now=True)
         if out.again is not None:
-            await self.push(out.again.provider_id, assignment_frame(out.again, a))
+            await self.push(out.again.provider_id, assignment_frame(out.again, a), now=True)
         for provider_id, changed, reason in out.told:
             await self.push(
                 provider_id,
@@ -180,8 +182,8 @@ class Delivery:
         for provider_id in out.kpis:
             await hub.kpis_changed(provider_id)
 
-    async def push(self, provider_id: int, frame: wire.HubFrame) -> None:
-        await self.hub.sessions.push(provider_id, frame)
+    async def push(self, provider_id: int, frame: wire.HubFrame, *, now: bool = False) -> None:
+        await self.hub.sessions.push(provider_id, frame, now=now)
 
     async def send_link(self, offer: Offer, attendance: Attendance, secret: str) -> None:
         provider = await self.hub.records.providers.get(offer.provider_id)

@@ -74,6 +74,20 @@ async def test_on_the_hubs_protocol_one_iteration_goes_out_in_one_write():
     assert transport.writes[-1] == b"\x82\x01c"
 
 
+async def test_on_the_hubs_protocol_a_frame_that_cannot_wait_goes_at_once_with_the_queue():
+    transport = Transport()
+    box = Outbox(_never, 1024, lambda code: None, transport)
+    box.push(b"a")
+    box.push_ack(b"ack1")
+    box.push(b"offer", now=True)
+    assert transport.writes == [b"\x81\x01a\x81\x05offer\x81\x04ack1"]
+    await asyncio.sleep(0)  # the iteration's own write finds nothing left
+    assert len(transport.writes) == 1
+    box.push(b"b")
+    await asyncio.sleep(0)
+    assert transport.writes[-1] == b"\x81\x01b"
+
+
 async def test_on_the_hubs_protocol_the_cap_is_on_what_the_transport_holds():
     overflows: list[Close] = []
     box = Outbox(_never, 100, overflows.append, Transport(waiting=101))
