@@ -11,8 +11,8 @@ matters).  Two ways out:
   something to send sends each frame through the ASGI interface; the cap applies to the
   bytes queued here.
 
-A frame someone waits on (an offer, an assignment) can leave at once instead (``push(...,
-now=True)``), taking what was queued before it along, in order.
+A frame the app is waiting on (the assignment that answers its accept) can leave at once
+instead (``push(..., now=True)``), taking what was queued before it along, in order.
 
 Either way an idle session costs no task, and a reader that stops reading is cut off as a
 slow consumer instead of holding memory or slowing the hub.
