@@ -242,7 +242,7 @@ async def run(engine: str, quick: bool) -> dict[str, Any]:
                 offers += await settle(http, event_id, loaded_ids)
                 ingested = await ingest
             tally = await phones.stop()
-    rtt = {"quiet": [], "loaded": []}  # type: dict[str, list[float]]
+    rtt: dict[str, list[float]] = {"quiet": [], "loaded": []}
     for attendance_id, ms in tally["rtt_ms"]:
         rtt["quiet" if attendance_id in quiet_ids else "loaded"].append(ms)
     loaded_offers = {o["id"] for o in offers if o["attendance_id"] in loaded_ids}
@@ -256,7 +256,7 @@ async def run(engine: str, quick: bool) -> dict[str, Any]:
     for o in offers:
         if o["state"] == "accepted":
             accepted[o["attendance_id"]] = accepted.get(o["attendance_id"], 0) + 1
-    # deadline -> the expiry decided in the store; the loaded phase is the second half
+    # deadline -> the expiry decided in the store, in each phase
     lags = [
         (o["attendance_id"], o["decided_ms"] - o["deadline_ms"])
         for o in offers
