@@ -14,6 +14,7 @@ import msgspec
 
 from hub import wire
 from hub.errors import CODES, RECONNECT
+from hub.schemas import components
 
 CLIENT_FRAMES: tuple[type[wire.Base] | type[wire.FixData], ...] = (
     wire.Hello,
@@ -60,7 +61,7 @@ def _tag(frame: type) -> str:
 
 def document(version: str = "1") -> dict[str, Any]:
     frames = list(dict.fromkeys(CLIENT_FRAMES + HUB_FRAMES + CONSOLE_FRAMES + DASHBOARD_FRAMES))
-    _, schemas = msgspec.json.schema_components(frames, ref_template="#/components/schemas/{name}")
+    schemas = components(frames)
     messages = {
         frame.__name__: {
             "name": _tag(frame),

@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from hub.errors import CODES
+from hub.schemas import components
 
 
 class ErrorDetail(msgspec.Struct):
@@ -66,9 +67,7 @@ class Operation:
 def document(operations: list[Operation], version: str = "1") -> dict[str, Any]:
     types = [t for op in operations for t in (op.response, op.body) if t is not None]
     types += [t for op in operations for t in (op.refusals or {}).values()]
-    _, schemas = msgspec.json.schema_components(
-        [*types, ErrorBody], ref_template="#/components/schemas/{name}"
-    )
+    schemas = components([*types, ErrorBody])
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op)
