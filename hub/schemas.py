@@ -1,8 +1,8 @@
 """JSON Schema components of msgspec types, for the AsyncAPI and OpenAPI documents.
 
 A type's description is its docstring cleaned as ``inspect.cleandoc`` does, here rather
-than by msgspec: msgspec 0.23 stopped dedenting docstrings, and the committed documents
-must not change with the installed version.
+than left to msgspec: 0.23 cleans docstrings where earlier versions kept their indentation,
+and the committed documents must not change with the installed version.
 """
 
 from __future__ import annotations
