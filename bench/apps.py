@@ -30,11 +30,9 @@ import msgspec
 import uvloop
 import websockets
 
+from hub.clock import now_ms
+
 FIX_EVERY_S = 10
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass

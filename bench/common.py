@@ -15,9 +15,11 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
+import msgspec
 import redis.asyncio as aioredis
 
 from hub.config import load_settings
@@ -154,6 +156,42 @@ def cpu_s(pid: int, tid: int | None = None) -> float:
     path = f"/proc/{pid}/task/{tid}/stat" if tid is not None else f"/proc/{pid}/stat"
     fields = Path(path).read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Child:
+    """A helper process started by ``start_child``: stopped through its stop file."""
+
+    def __init__(self, result: asyncio.Task[str], stop_file: Path) -> None:
+        self.result, self.stop_file = result, stop_file
+
+    async def stop(self) -> dict[str, Any]:
+        """Ask it to stop; the JSON line it printed."""
+        self.stop_file.write_text("")
+        return dict(msgspec.json.decode(await self.result))
+
+
+async def start_child(
+    module: str, config: dict[str, Any], folder: Path, timeout_s: float = 60
+) -> Child:
+    """Run ``python -m module CONFIG.json`` (the provider apps, the consoles) with the
+    ready-file and stop-file handshake: the config gets ``ready_file`` and ``stop_file``;
+    the child writes the ready file once it is set up, and prints one JSON line and exits
+    once the stop file appears.  Returns once it is ready; if it dies first, says why."""
+    ready, stop = folder / "ready", folder / "stop"
+    for f in (ready, stop):
+        f.unlink(missing_ok=True)
+    path = folder / f"{module}.json"
+    path.write_bytes(
+        msgspec.json.encode({**config, "ready_file": str(ready), "stop_file": str(stop)})
+    )
+    result = asyncio.create_task(run_child(module, str(path)))
+    async with asyncio.timeout(timeout_s):
+        while not ready.exists():
+            if result.done():
+                await result  # raises its failure
+                raise RuntimeError(f"{module} exited before it was ready")
+            await asyncio.sleep(0.1)
+    return Child(result, stop)
 
 
 async def run_child(module: str, *args: str) -> str:

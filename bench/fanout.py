@@ -23,41 +23,33 @@ import httpx
 import msgspec
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
-from bench.common import engines, free_port, hub_process, providers_with_tokens, run_child, say
+from bench.common import (
+    Child,
+    engines,
+    free_port,
+    hub_process,
+    providers_with_tokens,
+    say,
+    start_child,
+)
 from bench.ingest import drive
 from bench.offer import DESTINATION, ORIGIN, admin_headers
 from bench.offer import intake as offer_intake
 from hub import wire
 
 
-async def fan_clients(config: dict[str, Any], folder: Path) -> tuple[asyncio.Task[str], Path]:
-    """Start the subscriber process; returns its result task once every console is in."""
-    ready, stop, sent = folder / "ready", folder / "stop", folder / "sent.json"
-    for f in (ready, stop):
-        f.unlink(missing_ok=True)
-    path = folder / "fan.json"
-    path.write_bytes(
-        msgspec.json.encode(
-            {
-                **config,
-                "ready_file": str(ready),
-                "stop_file": str(stop),
-                "sent_file": str(sent),
-            }
-        )
+async def fan_clients(config: dict[str, Any], folder: Path) -> Child:
+    """Start the subscriber process; returns once every console is in."""
+    consoles = await start_child(
+        "bench.fanclients", {**config, "sent_file": str(folder / "sent.json")}, folder, 120
     )
-    result = asyncio.create_task(run_child("bench.fanclients", str(path)))
-    async with asyncio.timeout(120):
-        while not ready.exists():
-            await asyncio.sleep(0.1)
     await asyncio.sleep(1.0)  # the last snapshots are out
-    return result, folder
+    return consoles
 
 
-async def finish(result: asyncio.Task[str], folder: Path, sent: dict[str, float]) -> dict[str, Any]:
+async def finish(consoles: Child, folder: Path, sent: dict[str, float]) -> dict[str, Any]:
     (folder / "sent.json").write_bytes(msgspec.json.encode(sent))
-    (folder / "stop").write_text("")
-    return dict(msgspec.json.decode(await result))
+    return await consoles.stop()
 
 
 async def hub_run(subscribers: int, changes: int, seconds: float, folder: Path) -> dict[str, Any]:
@@ -75,7 +67,7 @@ async def hub_run(subscribers: int, changes: int, seconds: float, folder: Path) 
                 ids = await register(http, event_id, changes)
                 token = http.headers["authorization"].split()[1]
                 say(f"{subscribers} consoles subscribing to the tracking panel")
-                result, _ = await fan_clients(
+                consoles = await fan_clients(
                     {
                         "url": f"ws://127.0.0.1:{port}/ws/dashboard",
                         "token": token,
@@ -106,7 +98,7 @@ async def hub_run(subscribers: int, changes: int, seconds: float, folder: Path) 
 
                 await asyncio.gather(*(assign(aid) for aid in ids))
                 await asyncio.sleep(2.0)  # the last updates arrive
-                summary = await finish(result, folder, sent)
+                summary = await finish(consoles, folder, sent)
                 gps.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await gps
@@ -167,7 +159,7 @@ async def bare_run(subscribers: int, changes: int, folder: Path) -> dict[str, An
         assert server.stdout is not None
         server.stdout.readline()
         url = f"ws://127.0.0.1:{port}/"
-        result, _ = await fan_clients(
+        consoles = await fan_clients(
             {"url": url, "token": "-", "topic": "tracking", "subscribers": subscribers}, folder
         )
         control = Control()
@@ -180,7 +172,7 @@ async def bare_run(subscribers: int, changes: int, folder: Path) -> dict[str, An
             if aid % 8 == 0:
                 await asyncio.sleep(0)  # let the loop write
         await asyncio.sleep(2.0)
-        summary = await finish(result, folder, sent)
+        summary = await finish(consoles, folder, sent)
         transport.disconnect()
         return summary
     finally:

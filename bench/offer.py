@@ -50,10 +50,11 @@ from bench.common import (
     hub_process,
     percentile,
     providers_with_tokens,
-    run_child,
     say,
+    start_child,
 )
 from bench.ingest import drive
+from hub.clock import now_ms
 from hub.config import load_settings
 from hub.engines import token_issuer
 from hub.operations import registry
@@ -68,10 +69,6 @@ DESTINATION = {"address": {"street": "Rua Augusta"}, "lat": -23.556, "lng": -46.
 DEADLINE_S = 2
 OFFER_SQL = "UPDATE bench_accept SET state = 'pending' WHERE id = ? AND state = 'new'"
 ACCEPT_SQL = "UPDATE bench_accept SET state = 'accepted' WHERE id = ? AND state = 'pending'"
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 async def register_apps(env: dict[str, str], count: int) -> list[tuple[int, str]]:
@@ -214,7 +211,12 @@ async def run(engine: str, quick: bool) -> dict[str, Any]:
         port = free_port()
         with hub_process(env, port), tempfile.TemporaryDirectory() as folder:
             ws_url = f"ws://127.0.0.1:{port}/ws/provider"
-            phones = await provider_apps(ws_url, registered, Path(folder))
+            say(f"{apps_n} provider apps going on duty, in their own process")
+            apps = await start_child(
+                "bench.apps",
+                {"url": ws_url, "apps": registered, "origin": (ORIGIN["lat"], ORIGIN["lng"])},
+                Path(folder),
+            )
             async with httpx.AsyncClient(
                 base_url=f"http://127.0.0.1:{port}", headers=await admin_headers(env), timeout=30
             ) as http:
@@ -241,7 +243,7 @@ async def run(engine: str, quick: bool) -> dict[str, Any]:
                 loaded_ids = set(await register_many(http, event_id, loaded_n, per_s))
                 offers += await settle(http, event_id, loaded_ids)
                 ingested = await ingest
-            tally = await phones.stop()
+            tally = await apps.stop()
     rtt: dict[str, list[float]] = {"quiet": [], "loaded": []}
     for attendance_id, ms in tally["rtt_ms"]:
         rtt["quiet" if attendance_id in quiet_ids else "loaded"].append(ms)
@@ -294,42 +296,6 @@ async def run(engine: str, quick: bool) -> dict[str, Any]:
         "ingest_fixes_per_s_during": round(ingested["acked_fixes"] / ingested["elapsed_s"]),
         "errors": tally["errors"],
     }
-
-
-class Phones:
-    """The simulated provider apps (bench/apps.py) in their own process."""
-
-    def __init__(self, result: asyncio.Task[str], stop_file: Path) -> None:
-        self.result, self.stop_file = result, stop_file
-
-    async def stop(self) -> dict[str, Any]:
-        """Stop them; what they measured."""
-        self.stop_file.write_text("")
-        return dict(msgspec.json.decode(await self.result))
-
-
-async def provider_apps(url: str, apps: list[tuple[int, str]], folder: Path) -> Phones:
-    """Start the apps; returns once every one is on duty and has its first fix acked."""
-    ready, stop, config = folder / "ready", folder / "stop", folder / "apps.json"
-    origin = (ORIGIN["lat"], ORIGIN["lng"])
-    config.write_bytes(
-        msgspec.json.encode(
-            {
-                "url": url,
-                "apps": apps,
-                "origin": origin,
-                "ready_file": str(ready),
-                "stop_file": str(stop),
-            }
-        )
-    )
-    result = asyncio.create_task(run_child("bench.apps", str(config)))
-    async with asyncio.timeout(60):
-        while not ready.exists():
-            if result.done():
-                await result  # it failed: say why
-            await asyncio.sleep(0.1)
-    return Phones(result, stop)
 
 
 async def register_many(
