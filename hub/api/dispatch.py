@@ -14,11 +14,11 @@ from hub.api.openapi import PAGE_PARAMS, Operation
 from hub.api.responses import JSON, body_as, page_params, path_id
 from hub.dispatch.lifecycle import OPERATOR_STEPS, Step
 from hub.dispatch.offers import EtaMin, Offer
+from hub.dispatch.records import Notification
 from hub.errors import BadRequest
 from hub.operations.attendances import Attendance
 from hub.operations.providers import Channel
 from hub.operations.users import Role
-from hub.state.ledger import Notification
 
 ProviderId = Annotated[int, msgspec.Meta(ge=1)]
 

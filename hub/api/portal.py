@@ -24,13 +24,10 @@ from hub.api.responses import JSON, body_as, path_id
 from hub.channels.provider import provider_step
 from hub.clock import now_ms
 from hub.context import Hub
-from hub.dispatch.delivery import (
-    LINK_PATH,
-    assignment_frame,
-    assistance,
-    parse_link,
-)
+from hub.dispatch.decisions import assistance
+from hub.dispatch.delivery import assignment_frame
 from hub.dispatch.lifecycle import Step
+from hub.dispatch.links import LINK_PATH, parse_link
 from hub.dispatch.offers import EtaMin, Offer, OfferState, RefusalReason
 from hub.errors import BadRequest, FrameError, NotFound, Unauthorized
 from hub.operations.attendances import AttendanceState

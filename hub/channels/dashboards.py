@@ -23,10 +23,10 @@ from hub import wire
 from hub.channels.lean_ws import text_frame
 from hub.channels.panels import ATTENDANCE, MAP, PANELS, panel_of, row
 from hub.clock import now_ms
+from hub.dispatch.book import LogEntry
 from hub.dispatch.delivery import STATUS_STREAM
 from hub.errors import StoreUnavailable
 from hub.operations.attendances import Attendance
-from hub.state.ledger import Entry
 from hub.state.live import StreamEntry, offset_key
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_decode_entries = msgspec.json.Decoder(list[Entry]).decode
+_decode_entries = msgspec.json.Decoder(list[LogEntry]).decode
 
 
 class Subscriber(Protocol):

@@ -5,8 +5,12 @@ messages straight from the protocol (a provider's fixes).
 uvicorn keeps the handshake's request and response objects (and their headers, ~3 KiB)
 for the life of every connection, though nothing reads them after the 101.  Provider links
 are held by the ten thousand, so this subclass drops them once the handshake is sent.
-The sessions benchmark guards the saving; if uvicorn changes these internals, the
-subclass only stops saving memory (the attributes are re-read nowhere after accept).
+The sessions benchmark guards the saving.
+
+These are uvicorn's private internals (``send_receive_event_to_app``, ``frames``,
+``read_paused``, ``curr_msg_data_type``, the protocol found through the ASGI send it gave):
+pyproject.toml bounds uvicorn to the releases they were checked on, and
+tests/channels/test_lean_ws.py fails, naming what moved, when a release changes them.
 """
 
 from __future__ import annotations

@@ -9,50 +9,29 @@ providers' new acceptance and on-time figures.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 import msgspec
 
 from hub import wire
 from hub.clock import now_ms
+from hub.dispatch.decisions import assistance
+from hub.dispatch.links import LINK_PAGE, link_text, link_token
 from hub.dispatch.offers import Offer, OfferState
 from hub.errors import Conflict, NotFound
 from hub.geo import distance_m
-from hub.operations.attendances import Attendance, Place
+from hub.operations.attendances import Attendance
 from hub.operations.providers import SESSION_MODES, Channel
 from hub.operations.services import service
 
 if TYPE_CHECKING:
-    from zoneinfo import ZoneInfo
-
     from hub.context import Hub
-    from hub.dispatch.service import Outcome
+    from hub.dispatch.decisions import Outcome
 
 log = logging.getLogger(__name__)
 
-LINK_PATH = "/links/"  # the API of a link; people open LINK_PAGE, which calls it
-LINK_PAGE = "/console/link.html#"
 STATUS_STREAM = "status"  # live-state stream: each decision's attendance-log entries
-
-
-def link_hash(secret: str) -> str:
-    """What the store keeps of a link's secret (the link itself is never stored)."""
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def link_token(offer_id: int, secret: str) -> str:
-    return f"{offer_id}.{secret}"
-
-
-def parse_link(token: str) -> tuple[int, str]:
-    """(offer id, secret hash) of a link token; link_invalid when it cannot be one."""
-    raw_id, dot, secret = token.partition(".")
-    if not dot or not raw_id.isdigit() or not 20 <= len(secret) <= 64 or len(raw_id) > 15:
-        raise NotFound("this link is not valid", code="link_invalid")
-    return int(raw_id), link_hash(secret)
 
 
 def offer_frame(
@@ -88,20 +67,6 @@ def assignment_frame(offer: Offer, attendance: Attendance) -> wire.Assignment:
         promised=attendance.promised_ms or 0,
         state=attendance.state.value,
     )
-
-
-def assistance(attendance: Attendance) -> tuple[Place, str]:
-    """Origin and service of an attendance that can be dispatched (an assistance)."""
-    if attendance.origin is None or attendance.service is None:
-        raise Conflict(f"attendance {attendance.id} is not dispatched", code="illegal_transition")
-    return attendance.origin, attendance.service
-
-
-def link_text(attendance: Attendance, offer: Offer, url: str, zone: ZoneInfo) -> str:
-    origin, code = assistance(attendance)
-    place = ", ".join(p for p in (origin.address.district, origin.address.city) if p)
-    until = datetime.fromtimestamp(offer.deadline_ms / 1000, zone).strftime("%H:%M")
-    return f"Acionamento: {service(code).name_pt} em {place}. Responda até {until}: {url}"
 
 
 class Delivery:
@@ -190,7 +155,11 @@ class Delivery:
         if provider is None:
             return
         url = self.hub.settings.public_url.rstrip("/") + LINK_PAGE + link_token(offer.id, secret)
-        text = link_text(attendance, offer, url, self.hub.matching.zone)
+        origin, code = assistance(attendance)
+        place = ", ".join(p for p in (origin.address.district, origin.address.city) if p)
+        text = link_text(
+            service(code).name_pt, place, offer.deadline_ms, url, self.hub.matching.zone
+        )
         notifier = self.hub.notifier
         assert notifier is not None  # built by the lifespan
         await notifier.sms_to(provider.phone, text, offer.id)

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar
 
-from hub.dispatch.delivery import assistance
 from hub.dispatch.offers import Offer
-from hub.errors import Conflict, NotFound
-from hub.matching.service import MatchQuery, Point
+from hub.errors import NotFound
 from hub.operations.attendances import Attendance
 from hub.operations.beneficiaries import Plan
 from hub.operations.clients import DispatchRules
@@ -78,19 +76,6 @@ class Lookups:
         limit = plan.coverage.get(a.service)
         return None if limit is None else limit.value_cap_cents
 
-    async def within_cap(self, a: Attendance, provider_id: int) -> None:
-        """Refuse a provider whose price for the job is over the plan's value cap."""
-        cap = await self.cap(a)
-        if cap is None or a.origin is None:
-            return
-        price = self.hub.matching.price_for(provider_id, job_query(a))
-        if price is not None and price > cap:
-            raise Conflict(
-                f"provider {provider_id} charges R$ {price / 100:.2f} for this job, over the"
-                f" plan's cap of R$ {cap / 100:.2f}: choose another, or open it as avulso",
-                code="over_value_cap",
-            )
-
     async def offer_home(self, offer_id: int, provider_id: int | None) -> int:
         """The attendance of an offer made to ``provider_id`` (any provider when None);
         offer_unknown otherwise.  Offers this node made are known without a query."""
@@ -107,13 +92,6 @@ class Lookups:
         home = (offer.attendance_id, offer.provider_id)
         _keep(self.homes, offer.id, home)
         return home
-
-
-def job_query(a: Attendance) -> MatchQuery:
-    """The matching query of an attendance's job (an assistance)."""
-    origin, code = assistance(a)
-    destination = None if a.destination is None else Point(a.destination.lat, a.destination.lng)
-    return MatchQuery(origin=Point(origin.lat, origin.lng), service=code, destination=destination)
 
 
 def _keep(cache: dict[int, V], key: int, value: V) -> None:

@@ -19,7 +19,7 @@ import httpx
 import msgspec
 
 from hub.clock import now_ms
-from hub.state.ledger import DispatchRecords, Notification
+from hub.dispatch.records import DispatchRecords, Notification
 
 log = logging.getLogger(__name__)
 

@@ -8,19 +8,19 @@ the decision is made again on what is stored (hub/dispatch/service.py).
 
 from __future__ import annotations
 
+from hub.dispatch.book import DispatchSnapshot
 from hub.dispatch.lifecycle import FINAL
-from hub.state.ledger import Snapshot
 
 
 class Recent:
     def __init__(self, size: int) -> None:
         self.size = size
-        self._kept: dict[int, Snapshot] = {}  # oldest first
+        self._kept: dict[int, DispatchSnapshot] = {}  # oldest first
 
-    def get(self, attendance_id: int) -> Snapshot | None:
+    def get(self, attendance_id: int) -> DispatchSnapshot | None:
         return self._kept.get(attendance_id)
 
-    def keep(self, snapshot: Snapshot) -> None:
+    def keep(self, snapshot: DispatchSnapshot) -> None:
         """Remember what a commit left (an attendance that is done is forgotten)."""
         key = snapshot.attendance.id
         self._kept.pop(key, None)

@@ -1,9 +1,10 @@
-"""The dispatcher: the async shell around the lifecycle, offer and cascade tables.
+"""The dispatcher: the async shell around the pure decisions (hub/dispatch/decisions.py).
 
-Every decision works on a ledger (hub/state/ledger.py) and returns an ``Outcome``: what the
-world must be told once it is committed (offers to deliver, offers closed, the assignment,
-log entries for the status stream, the next time to look).  Nothing leaves the node before
-the commit.
+Each entry point reads what its decision rests on (the client's rules, the plan's cap, an
+offer's attendance), makes the decision on an ``OfferBook`` (hub/dispatch/book.py),
+commits the book's change, and then carries out the decision's ``Outcome``: offers to
+deliver, offers closed, the assignment, log entries for the status stream, the next time
+to look.  Nothing leaves the node before the commit.
 
 A decision is optimistic first: it starts from the snapshot this node's last decision on
 the attendance left (``Recent``), or from one read from the store, and commits in one trip
@@ -20,69 +21,34 @@ restarted), skipping attendances another node holds locked.
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
 
-import msgspec
-
 from hub.clock import now_ms
-from hub.dispatch import cascade
-from hub.dispatch.delivery import Delivery, link_hash, offer_frame
-from hub.dispatch.lifecycle import (
-    DISPATCHABLE,
-    ENGAGED,
-    FINAL,
-    NEEDS_REASON,
-    Step,
-    after,
-    already,
-)
-from hub.dispatch.lookups import Lookups, job_query
-from hub.dispatch.offers import (
-    TAKEN,
-    Offer,
-    OfferState,
-    checked_reason,
-    judge_accept,
-    offer_code,
-)
+from hub.dispatch import decisions
+from hub.dispatch.book import DispatchSnapshot, LogEntry, OfferBook, OutOfIds
+from hub.dispatch.decisions import Facts, Outcome
+from hub.dispatch.delivery import Delivery, offer_frame
+from hub.dispatch.lifecycle import NEEDS_REASON, Step
+from hub.dispatch.lookups import Lookups
+from hub.dispatch.offers import Offer, checked_reason
 from hub.dispatch.recent import Recent
+from hub.dispatch.records import Stale
 from hub.dispatch.timers import DueTimers
 from hub.dispatch.turns import Turns
 from hub.errors import BadRequest, Conflict, Forbidden, NotFound
-from hub.operations.attendances import Attendance, AttendanceState
+from hub.operations.attendances import Attendance
 from hub.operations.clients import DispatchRules
 from hub.operations.providers import SESSION_MODES, Channel
-from hub.state.ledger import Entry, Ledger, NewOffer, Stale
 
 if TYPE_CHECKING:
     from hub.context import Hub
 
-SYSTEM = "system"
 RECENT_SIZE = 10_000  # snapshots kept: attendances being dispatched or on the way
 ANSWERS = (BadRequest, Conflict, Forbidden, NotFound)  # a decision's refusals
-AUTO_MODES = (Channel.APP, Channel.WEB, Channel.LINK)  # verbal needs an operator's call
 
 T = TypeVar("T")
-
-
-@dataclass
-class Outcome:
-    """What a committed decision must tell the world."""
-
-    changes: list[Entry] = field(default_factory=list)  # for the status stream
-    made: list[tuple[Offer, str | None]] = field(default_factory=list)  # (offer, link secret)
-    closed: list[Offer] = field(default_factory=list)
-    assigned: Offer | None = None
-    again: Offer | None = None  # a replayed accept: the assignment is sent again
-    moved: bool = False  # the assigned provider's job changed state
-    released: int | None = None  # a provider no longer engaged
-    told: list[tuple[int, Attendance, str]] = field(default_factory=list)  # provider, status
-    kpis: set[int] = field(default_factory=set)  # providers whose record changed
-    lag_s: float | None = None  # a due time fired this late
-    attendance: Attendance | None = None
+Decide = Callable[[OfferBook, Outcome, Facts], T]  # a pure decision, its arguments bound
 
 
 class Dispatcher:
@@ -99,24 +65,12 @@ class Dispatcher:
     async def automatic(self, attendance_id: int, actor: str) -> Attendance:
         """Start the client's automatic cascade (at the schedule minus its lead time)."""
         rules = await self.lookups.rules(attendance_id)
-
-        async def work(ledger: Ledger, out: Outcome, now: int) -> Attendance:
-            a = ledger.attendance
-            if a.state not in DISPATCHABLE:
-                raise Conflict(
-                    f"attendance {a.id} is {a.state.value}: nothing to dispatch",
-                    code="illegal_transition",
-                )
-            start = now
-            if a.scheduled_ms is not None:
-                start = max(now, a.scheduled_ms - rules.schedule_lead_min * 60_000)
-            await ledger.save(msgspec.structs.replace(a, automatic=True, due_ms=start))
-            await ledger.log("auto", actor, f"starts at {start}", now)
-            if start <= now:
-                await self._continue(ledger, out, now, rules)
-            return ledger.attendance
-
-        return await self._decide(attendance_id, work)
+        return await self._decide(
+            attendance_id,
+            lambda book, out, facts: decisions.automatic(book, out, facts, actor),
+            rules=rules,
+            cap=True,
+        )
 
     async def offer(self, attendance_id: int, provider_id: int, mode: Channel, actor: str) -> Offer:
         """An operator's pick: offer the job to this provider by this mode."""
@@ -124,71 +78,35 @@ class Dispatcher:
             raise BadRequest("a verbal dispatch is recorded with its ETA (the verbal route)")
         await self.delivery.reachable(provider_id, mode)
         rules = await self.lookups.rules(attendance_id)
-
-        async def work(ledger: Ledger, out: Outcome, now: int) -> Offer:
-            await self.lookups.within_cap(ledger.attendance, provider_id)
-            secret = secrets.token_urlsafe(24) if mode is Channel.LINK else None
-            offer = await self._make(
-                ledger,
-                out,
-                now,
-                NewOffer(
-                    provider_id=provider_id,
-                    mode=mode,
-                    deadline_ms=now + rules.offer_deadline_s * 1000,
-                    radius_km=0.0,
-                    created_by=actor,
-                    link_hash=None if secret is None else link_hash(secret),
-                ),
-                secret,
-            )
-            await self._schedule(ledger, now)
-            return offer
-
-        return await self._decide(attendance_id, work)
+        return await self._decide(
+            attendance_id,
+            lambda book, out, facts: decisions.offer(book, out, facts, provider_id, mode, actor),
+            rules=rules,
+            cap=True,
+        )
 
     async def verbal(self, attendance_id: int, provider_id: int, eta_min: int, actor: str) -> Offer:
         """The provider accepted by phone: assigned at once."""
         provider = await self.hub.records.providers.get(provider_id)
         if provider is None or not provider.active:
             raise NotFound(f"no active provider {provider_id}")
-
-        async def work(ledger: Ledger, out: Outcome, now: int) -> Offer:
-            self._still_open(ledger.attendance)
-            await self.lookups.within_cap(ledger.attendance, provider_id)
-            offer = await self._make(
-                ledger,
-                out,
-                now,
-                NewOffer(
-                    provider_id=provider_id,
-                    mode=Channel.VERBAL,
-                    deadline_ms=now + 60_000,
-                    radius_km=0.0,
-                    created_by=actor,
-                ),
-                None,
-            )
-            return await self._assign(ledger, out, offer, eta_min, actor, now)
-
-        return await self._decide(attendance_id, work)
+        return await self._decide(
+            attendance_id,
+            lambda book, out, facts: decisions.verbal(
+                book, out, facts, provider_id, eta_min, actor
+            ),
+            cap=True,
+        )
 
     async def accept(
         self, offer_id: int, provider_id: int | None, eta_min: int, actor: str
     ) -> Offer:
-        """Take an offer.  Exactly one accept per attendance wins; a replay of the winning
-        accept answers the same again; the rest get offer_taken / offer_expired."""
+        """Take an offer (``decisions.accept``): exactly one accept per attendance wins."""
         attendance_id = await self.lookups.offer_home(offer_id, provider_id)
-
-        async def work(ledger: Ledger, out: Outcome, now: int) -> Offer:
-            current = _find(ledger.offers, offer_id)
-            if current.state is OfferState.ACCEPTED:
-                out.again = current  # the same accept again (a retry, a double POST)
-                return current
-            judge_accept(current, ledger.attendance.state, now)
-            return await self._assign(ledger, out, current, eta_min, actor, now)
-
-        return await self._decide(attendance_id, work)
+        return await self._decide(
+            attendance_id,
+            lambda book, out, facts: decisions.accept(book, out, facts, offer_id, eta_min, actor),
+        )
 
     async def refuse(
         self, offer_id: int, provider_id: int | None, reason: str, actor: str
@@ -196,25 +114,11 @@ class Dispatcher:
         checked_reason(reason)
         attendance_id = await self.lookups.offer_home(offer_id, provider_id)
         rules = await self.lookups.rules(attendance_id)
-
-        async def work(ledger: Ledger, out: Outcome, now: int) -> Offer:
-            current = _find(ledger.offers, offer_id)
-            if current.state is OfferState.REFUSED:
-                return current  # replayed
-            if current.state is not OfferState.PENDING:
-                raise Conflict(
-                    f"offer {offer_id} is {current.state.value}", code=offer_code(current)
-                )
-            refused = await ledger.decide(
-                current, OfferState.REFUSED, now, actor=actor, reason=reason
-            )
-            assert refused is not None  # pending in the ledger: the commit checks it again
-            out.kpis.add(refused.provider_id)
-            await ledger.log("refused", actor, f"offer {offer_id}: {reason}", now)
-            await self._continue(ledger, out, now, rules)
-            return refused
-
-        return await self._decide(attendance_id, work)
+        return await self._decide(
+            attendance_id,
+            lambda book, out, facts: decisions.refuse(book, out, facts, offer_id, reason, actor),
+            rules=rules,
+        )
 
     async def step(
         self,
@@ -228,53 +132,19 @@ class Dispatcher:
         """Move an attendance along its lifecycle (a provider's report or an operator's)."""
         if step in NEEDS_REASON and not reason.strip():
             raise BadRequest(f"{step.value} needs a reason")
-
-        async def work(ledger: Ledger, out: Outcome, now: int) -> Attendance:
-            a = ledger.attendance
-            if provider_id is not None and a.provider_id != provider_id:
-                raise Forbidden(
-                    f"attendance {a.id} is not assigned to you", code="not_your_attendance"
-                )
-            if already(a.state, step):
-                return a
-            state = after(a.state, step)
-            changed = msgspec.structs.replace(a, state=state)
-            if step is Step.ARRIVE:
-                changed = msgspec.structs.replace(changed, arrived_ms=now)
-                if a.provider_id is not None:
-                    out.kpis.add(a.provider_id)
-            if state in FINAL:
-                changed = msgspec.structs.replace(
-                    changed, finished_ms=now, automatic=False, due_ms=None
-                )
-                for offer in ledger.offers:
-                    if offer.state is OfferState.PENDING:
-                        await self._close(ledger, out, offer, OfferState.WITHDRAWN, reason, now)
-                if a.provider_id is not None:
-                    out.released = a.provider_id
-                    if provider_id is None:  # an operator's step: the provider is told
-                        out.told.append((a.provider_id, changed, reason))
-            elif changed.state in ENGAGED:
-                out.moved = True  # on site: no longer watched for the arrival
-            await ledger.save(changed)
-            await ledger.log(step.value, actor, reason, now)
-            return changed
-
-        return await self._decide(attendance_id, work)
+        return await self._decide(
+            attendance_id,
+            lambda book, out, facts: decisions.step(
+                book, out, facts, step, actor, provider_id, reason
+            ),
+        )
 
     async def advance(self, attendance_id: int, *, sweeping: bool = False) -> None:
-        """Fire what is due: expire overdue offers, continue the cascade, or go back to the
-        panel.  Nothing happens unless the attendance's due time has come."""
+        """Fire what is due (``decisions.advance``)."""
         rules = await self.lookups.rules(attendance_id)
-
-        async def work(ledger: Ledger, out: Outcome, now: int) -> None:
-            due = ledger.attendance.due_ms
-            if due is None or due > now:
-                return  # someone advanced it already, or the due time moved
-            out.lag_s = (now - due) / 1000
-            await self._continue(ledger, out, now, rules)
-
-        await self._decide(attendance_id, work, sweeping=sweeping, missing_ok=True)
+        await self._decide(
+            attendance_id, decisions.advance, rules=rules, sweeping=sweeping, missing_ok=True
+        )
 
     async def sweep(self) -> None:
         """Advance what nobody fired: overdue by more than the grace (a node died)."""
@@ -285,7 +155,7 @@ class Dispatcher:
     async def announce(self, attendance: Attendance, action: str, actor: str) -> None:
         """A change made outside dispatch (registering the attendance), on the status
         stream like dispatch's own."""
-        entry = Entry(
+        entry = LogEntry(
             attendance_id=attendance.id,
             action=action,
             actor=actor,
@@ -317,22 +187,29 @@ class Dispatcher:
     async def close(self) -> None:
         await self.timers.close()
 
-    # --- inside a decision --------------------------------------------------------------
+    # --- making a decision ------------------------------------------------------------------
 
     async def _decide(
         self,
         attendance_id: int,
-        work: Callable[[Ledger, Outcome, int], Awaitable[T]],
+        decide: Decide[T],
         *,
+        rules: DispatchRules | None = None,
+        cap: bool = False,
         sweeping: bool = False,
         missing_ok: bool = False,
     ) -> T:
+        """Make ``decide`` on the attendance, commit it and carry out its outcome.  With
+        ``rules`` it may continue a cascade; ``cap`` says it needs the plan's value cap
+        (a continued cascade does too)."""
         async with self.turns.take(attendance_id):
-            decided = None if sweeping else await self._optimistically(attendance_id, work)
+            decided = None
+            if not sweeping:
+                decided = await self._optimistically(attendance_id, decide, rules, cap)
             path = "snapshot"
             if decided is None:
                 path = "swept" if sweeping else "again"
-                decided = await self._locked(attendance_id, work, skip_locked=sweeping)
+                decided = await self._locked(attendance_id, decide, rules, cap, sweeping)
             if decided is None:  # unknown, or (sweeping) another node is deciding on it
                 if missing_ok:
                     return None  # type: ignore[return-value]
@@ -344,7 +221,7 @@ class Dispatcher:
         return result
 
     async def _optimistically(
-        self, attendance_id: int, work: Callable[[Ledger, Outcome, int], Awaitable[T]]
+        self, attendance_id: int, decide: Decide[T], rules: DispatchRules | None, cap: bool
     ) -> tuple[T, Outcome] | None:
         """The decision on a snapshot, committed behind its version; None to make it again
         under the lock."""
@@ -355,12 +232,16 @@ class Dispatcher:
             snapshot = await records.snapshot(attendance_id)
             if snapshot is None:
                 return None
-        ledger, out = Ledger(records, snapshot), Outcome()
+        facts = await self._facts(snapshot.attendance, rules, cap)
         try:
-            result = await work(ledger, out, now_ms())
-            if remembered and not ledger.changed:
-                raise Stale()  # a replay, or a timer someone else fired: ask the store
-            self.recent.keep(await records.commit(ledger))
+            result, book, out = await self._made(snapshot, decide, facts, records.offer_ids)
+            if not book.changed:
+                if remembered:
+                    raise Stale()  # a replay, or a timer someone else fired: ask the store
+                self.recent.keep(snapshot)
+                return result, _outcome(out, [], snapshot)
+            change = book.change()
+            await records.commit(change)
         except ANSWERS:
             if not remembered:
                 raise  # the store's own answer
@@ -369,172 +250,63 @@ class Dispatcher:
         except Stale:
             self.recent.forget(attendance_id)
             return None
-        return result, _outcome(out, ledger)
+        left = change.after()
+        self.recent.keep(left)
+        return result, _outcome(out, change.entries, left)
 
     async def _locked(
         self,
         attendance_id: int,
-        work: Callable[[Ledger, Outcome, int], Awaitable[T]],
-        *,
+        decide: Decide[T],
+        rules: DispatchRules | None,
+        cap: bool,
         skip_locked: bool,
     ) -> tuple[T, Outcome] | None:
         """The decision with the attendance locked in the store (None if unknown, or
         skipped)."""
         self.recent.forget(attendance_id)
-        out = Outcome()
-        async with self.hub.records.dispatch.locked(
-            attendance_id, skip_locked=skip_locked
-        ) as ledger:
-            if ledger is None:
+        records = self.hub.records.dispatch
+        async with records.locked(attendance_id, skip_locked=skip_locked) as held:
+            if held is None:
                 return None
-            result = await work(ledger, out, now_ms())
-        if ledger.after is not None:
-            self.recent.keep(ledger.after)
-        return result, _outcome(out, ledger)
+            facts = await self._facts(held.snapshot.attendance, rules, cap)
+            result, book, out = await self._made(held.snapshot, decide, facts, held.offer_ids)
+            left, entries = held.snapshot, []
+            if book.changed:
+                change = book.change()
+                await held.commit(change)
+                left, entries = change.after(), change.entries
+        self.recent.keep(left)
+        return result, _outcome(out, entries, left)
 
-    async def _continue(self, ledger: Ledger, out: Outcome, now: int, rules: DispatchRules) -> None:
-        """Expire overdue offers, then make the cascade's next move (or end a manual round)."""
-        for offer in ledger.offers:
-            if offer.state is OfferState.PENDING and offer.deadline_ms <= now:
-                await self._close(ledger, out, offer, OfferState.EXPIRED, "", now)
-                out.kpis.add(offer.provider_id)
-        a = ledger.attendance
-        if a.state not in DISPATCHABLE:
-            if a.due_ms is not None:
-                await ledger.save(msgspec.structs.replace(a, due_ms=None))
-            return
-        if a.automatic:
-            find = self._finder(a, rules, now, await self.lookups.cap(a))
-            while True:
-                decision = cascade.decide(rules, ledger.offers, now, find)
-                if not isinstance(decision, cascade.MakeOffer):
-                    break
-                secret = secrets.token_urlsafe(24) if decision.mode is Channel.LINK else None
-                await self._make(
-                    ledger,
-                    out,
-                    now,
-                    NewOffer(
-                        provider_id=decision.provider_id,
-                        mode=decision.mode,
-                        deadline_ms=decision.deadline_ms,
-                        radius_km=decision.radius_km,
-                        created_by=SYSTEM,
-                        link_hash=None if secret is None else link_hash(secret),
-                    ),
-                    secret,
-                )
-            if isinstance(decision, cascade.GiveUp):
-                await self._no_taker(ledger, out, now, decision.reason)
-                return
-        elif a.state is AttendanceState.OFFERING and not any(
-            o.state is OfferState.PENDING for o in ledger.offers
-        ):
-            await self._no_taker(ledger, out, now, "the offer was not taken")
-            return
-        await self._schedule(ledger, now, rules)
-
-    async def _schedule(self, ledger: Ledger, now: int, rules: DispatchRules | None = None) -> None:
-        """Store when dispatch must look at the attendance again."""
-        a = ledger.attendance
-        wake = [o.deadline_ms for o in ledger.offers if o.state is OfferState.PENDING]
-        if a.automatic and rules is not None:
-            decision = cascade.decide(rules, ledger.offers, now, lambda r, e: None)
-            if isinstance(decision, cascade.Wait):
-                wake.append(decision.until_ms)
-        due = min(wake) if wake else None
-        if due != a.due_ms:
-            await ledger.save(msgspec.structs.replace(a, due_ms=due))
-
-    async def _no_taker(self, ledger: Ledger, out: Outcome, now: int, reason: str) -> None:
-        a = ledger.attendance
-        state = after(a.state, Step.NO_TAKER) if a.state is AttendanceState.OFFERING else a.state
-        await ledger.save(
-            msgspec.structs.replace(
-                a, state=state, automatic=False, due_ms=None, dispatch_note=reason
-            )
+    async def _facts(self, a: Attendance, rules: DispatchRules | None, cap: bool) -> Facts:
+        """What the decision rests on besides the attendance and its offers."""
+        cap_cents = None
+        if cap or (rules is not None and a.automatic):
+            cap_cents = await self.lookups.cap(a)
+        return Facts(
+            now_ms=now_ms(),
+            market=self.hub.matching,
+            rules=rules,
+            cap_cents=cap_cents,
+            client_id=self.lookups.client_of(a.id),
         )
-        await ledger.log("no_provider", SYSTEM, reason, now)
 
-    async def _make(
-        self, ledger: Ledger, out: Outcome, now: int, new: NewOffer, secret: str | None
-    ) -> Offer:
-        a = ledger.attendance
-        state = after(a.state, Step.OFFER)
-        offer = await ledger.add_offer(new, now)
-        if state is not a.state or a.dispatch_note:
-            await ledger.save(msgspec.structs.replace(a, state=state, dispatch_note=""))
-        await ledger.log(
-            "offer",
-            new.created_by,
-            f"offer {offer.id} to provider {new.provider_id} by {new.mode.value}",
-            now,
-        )
-        out.made.append((offer, secret))
-        return offer
-
-    async def _assign(
-        self, ledger: Ledger, out: Outcome, offer: Offer, eta_min: int, actor: str, now: int
-    ) -> Offer:
-        won = await ledger.decide(offer, OfferState.ACCEPTED, now, actor=actor, eta_min=eta_min)
-        if won is None:
-            raise Conflict(f"offer {offer.id} expired", code="offer_expired")
-        for other in ledger.offers:
-            if other.state is OfferState.PENDING:
-                await self._close(ledger, out, other, OfferState.WITHDRAWN, TAKEN, now)
-        a = ledger.attendance
-        price = None
-        if a.avulso and a.origin is not None:  # the plan does not pay: the table's price
-            price = self.hub.matching.price_for(won.provider_id, job_query(a))
-        await ledger.save(
-            msgspec.structs.replace(
-                a,
-                state=after(a.state, Step.ASSIGN),
-                provider_id=won.provider_id,
-                price_cents=price,
-                assigned_ms=now,
-                promised_ms=now + eta_min * 60_000,
-                automatic=False,
-                due_ms=None,
-                dispatch_note="",
-            )
-        )
-        await ledger.log(
-            "assign",
-            actor,
-            f"provider {won.provider_id} by {won.mode.value}, ETA {eta_min} min",
-            now,
-        )
-        out.assigned = won
-        if won.mode is not Channel.VERBAL:  # acceptance counts answered offers only
-            out.kpis.add(won.provider_id)
-        return won
-
-    async def _close(
-        self, ledger: Ledger, out: Outcome, offer: Offer, to: OfferState, reason: str, now: int
-    ) -> None:
-        closed = await ledger.decide(offer, to, now, actor=SYSTEM, reason=reason)
-        if closed is not None:
-            out.closed.append(closed)
-            await ledger.log(to.value, SYSTEM, f"offer {offer.id} {reason}".strip(), now)
-
-    def _still_open(self, a: Attendance) -> None:
-        if a.state in ENGAGED or a.state is AttendanceState.COMPLETED:
-            raise Conflict(f"attendance {a.id} already has a provider", code="offer_taken")
-        if a.state not in DISPATCHABLE:
-            raise Conflict(f"attendance {a.id} is {a.state.value}", code="illegal_transition")
-
-    def _finder(
-        self, a: Attendance, rules: DispatchRules, now: int, cap: int | None
-    ) -> cascade.Find:
-        """The cascade's ``find``: the best-ranked provider over the automatic modes."""
-        job = msgspec.structs.replace(job_query(a), client_id=self.lookups.client_of(a.id))
-
-        def find(radius_km: float, offered: Collection[int]) -> tuple[int, Channel] | None:
-            query = msgspec.structs.replace(job, radius_km=radius_km)
-            return self.hub.matching.pick(query, AUTO_MODES, offered, now, cap)
-
-        return find
+    @staticmethod
+    async def _made(
+        snapshot: DispatchSnapshot,
+        decide: Decide[T],
+        facts: Facts,
+        reserve: Callable[[int], Awaitable[list[int]]],
+    ) -> tuple[T, OfferBook, Outcome]:
+        """The pure decision, made again with one more offer id each time it runs out."""
+        ids: list[int] = []
+        while True:
+            book, out = OfferBook(snapshot, ids), Outcome()
+            try:
+                return decide(book, out, facts), book, out
+            except OutOfIds:
+                ids += await reserve(1)
 
     # --- after the commit -------------------------------------------------------------------
 
@@ -552,17 +324,9 @@ class Dispatcher:
         await self.delivery.tell(out)
 
 
-def _outcome(out: Outcome, ledger: Ledger) -> Outcome:
-    """The outcome of a committed decision, with what its ledger logged and left."""
-    out.changes = [entry for _, entry in ledger.logged]
-    out.attendance = ledger.attendance
+def _outcome(out: Outcome, entries: list[LogEntry], left: DispatchSnapshot) -> Outcome:
+    """The outcome of a committed decision: what it logged, and where it left the
+    attendance."""
+    out.changes = entries
+    out.attendance = left.attendance
     return out
-
-
-def _find(offers: list[Offer], offer_id: int) -> Offer:
-    """The offer in the ledger (its id was checked against the store before; a snapshot
-    from memory may not hold it yet)."""
-    found = next((o for o in offers if o.id == offer_id), None)
-    if found is None:
-        raise NotFound(f"no offer {offer_id} for you", code="offer_unknown")
-    return found

@@ -118,7 +118,7 @@ class Known:
     on_duty: bool = False
     last_fix_ms: int | None = None
     engaged: bool = False
-    # From dispatch history (hub/state/ledger.py Kpis); None: the profile's figures stand.
+    # From dispatch history (hub/dispatch/records.py Kpis); None: the profile's figures stand.
     acceptance_pct: float | None = None
     on_time_pct: float | None = None
 

@@ -4,7 +4,7 @@ A row is claimed (inserted, its answer still empty) before the request runs, so 
 request with the same key, arriving while the first runs, finds it and is told so instead
 of acting twice; the answer is kept once the first finishes, and a failure (5xx) releases
 the key for a retry.  The SQL is written once with ``?`` placeholders; the PostgreSQL
-adaptor numbers them (``hub/state/ledger.py``).
+adaptor numbers them (``hub/state/dispatch_sql.py``).
 """
 
 from __future__ import annotations

@@ -44,8 +44,8 @@ from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.operations.users import AuditEntry, NewUser, User
 
 if TYPE_CHECKING:
+    from hub.dispatch.records import DispatchRecords
     from hub.state.idempotency import IdempotencyRecords
-    from hub.state.ledger import DispatchRecords
 
 
 # gc=False, as for FixData: numbers only, made once per fix ingested.

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+from hub.dispatch.book import DispatchSnapshot
 from hub.dispatch.recent import Recent
 from hub.dispatch.turns import Turns
 from hub.operations.attendances import AttendanceState
-from hub.state.ledger import Snapshot
 from tests.dispatch.test_execution import job
 
 
@@ -38,8 +38,10 @@ async def test_a_failing_decision_gives_up_its_turn():
     assert len(turns) == 0
 
 
-def snapshot(attendance_id: int, state: AttendanceState = AttendanceState.OFFERING) -> Snapshot:
-    return Snapshot(job(id=attendance_id, state=state), [], 1)
+def snapshot(
+    attendance_id: int, state: AttendanceState = AttendanceState.OFFERING
+) -> DispatchSnapshot:
+    return DispatchSnapshot(job(id=attendance_id, state=state), [], 1)
 
 
 def test_recent_keeps_the_newest_and_forgets_what_is_done():

@@ -1,4 +1,4 @@
-"""PostgreSQL: dispatch records (hub/state/ledger.py holds the SQL both engines share).
+"""PostgreSQL: dispatch records (hub/state/dispatch_sql.py holds the SQL both engines share).
 
 A snapshot is one query.  A commit is one statement (``one_statement``) outside any
 explicit transaction: PostgreSQL runs it whole or not at all, so a decision costs one
@@ -15,19 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
-from hub.state.ledger import (
+from hub.dispatch.book import Change, DispatchSnapshot
+from hub.dispatch.records import Lost, Notification, Stale
+from hub.state.dispatch_sql import (
     NOTIFY_SQL,
     OFFER_COLUMNS,
     DispatchQueries,
-    Ledger,
-    Lost,
-    Notification,
-    Snapshot,
-    Stale,
     Write,
     notify_args,
     numbered,
     snapshot_from,
+    writes,
 )
 from hub.state.postgres.operations import PG_ATTENDANCE_COLUMNS
 
@@ -40,7 +38,7 @@ _READ = (
     f"{OFFER_COLUMNS}) ORDER BY id), '[]')::text FROM offers"
     " WHERE attendance_id = attendances.id) FROM attendances WHERE id = $1"
 )
-_NEXT_OFFER_ID = "SELECT nextval(pg_get_serial_sequence('offers', 'id'))"
+_OFFER_IDS = "SELECT nextval(pg_get_serial_sequence('offers', 'id')) FROM generate_series(1, $1)"
 _STALE, _LOST = "stale", "lost"  # hub_abort's reasons (migration 0014)
 
 
@@ -88,32 +86,34 @@ class PostgresDispatch(DispatchQueries):
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         return await self.store.fetch(numbered(sql), *args)
 
-    async def next_offer_id(self) -> int:
+    async def offer_ids(self, count: int) -> list[int]:
         async with self.store.connection() as conn:
-            return int(await conn.fetchval(_NEXT_OFFER_ID))
+            return await _offer_ids(conn, count)
 
-    async def snapshot(self, attendance_id: int) -> Snapshot | None:
+    async def snapshot(self, attendance_id: int) -> DispatchSnapshot | None:
         rows = await self.store.fetch(_READ, attendance_id)
         return snapshot_from(rows[0]) if rows else None
 
-    async def commit(self, ledger: Ledger) -> Snapshot:
+    async def commit(self, change: Change) -> list[int]:
         async with self.store.connection() as conn:
-            ids = await _send(conn, ledger.writes())
-        return ledger.committed(ids)
+            return await _send(conn, writes(change))
 
     @asynccontextmanager
     async def locked(
         self, attendance_id: int, *, skip_locked: bool = False
-    ) -> AsyncIterator[Ledger | None]:
+    ) -> AsyncIterator[_Held | None]:
         skip = " SKIP LOCKED" if skip_locked else ""
-        async with self.store.connection(transaction=True) as conn:
-            rows = await conn.fetch(_READ + " FOR UPDATE" + skip, attendance_id)
-            if not rows:
-                yield None
-                return
-            ledger = Ledger(_Numbering(conn), snapshot_from(rows[0]))
-            yield ledger
-            ledger.committed(await _send(conn, ledger.writes()))
+        async with self.store.connection() as conn:
+            transaction = conn.transaction()
+            await transaction.start()
+            held = None
+            try:
+                rows = await conn.fetch(_READ + " FOR UPDATE" + skip, attendance_id)
+                held = _Held(conn, transaction, snapshot_from(rows[0])) if rows else None
+                yield held
+            finally:
+                if held is None or not held.done:
+                    await transaction.rollback()
 
     async def notify(self, note: Notification) -> int:
         async with self.store.connection() as conn:
@@ -122,12 +122,28 @@ class PostgresDispatch(DispatchQueries):
             )
 
 
-class _Numbering:
-    """New offers' ids on the locked decision's own connection (a second one from the pool
-    could wait forever behind decisions that hold the rest)."""
+async def _offer_ids(conn: Any, count: int) -> list[int]:
+    return [int(row[0]) for row in await conn.fetch(_OFFER_IDS, count)]
 
-    def __init__(self, conn: Any) -> None:
+
+class _Held:
+    """The attendance locked by the block's transaction; ``commit`` sends the change and
+    commits (the block's end rolls back if it was never called).  New offers' ids come on
+    the same connection (a second one from the pool could wait forever behind decisions
+    that hold the rest)."""
+
+    def __init__(self, conn: Any, transaction: Any, snapshot: DispatchSnapshot) -> None:
         self.conn = conn
+        self.transaction = transaction
+        self.snapshot = snapshot
+        self.done = False
 
-    async def next_offer_id(self) -> int:
-        return int(await self.conn.fetchval(_NEXT_OFFER_ID))
+    async def offer_ids(self, count: int) -> list[int]:
+        return await _offer_ids(self.conn, count)
+
+    async def commit(self, change: Change) -> list[int]:
+        assert not self.done, "a locked decision commits once"
+        ids = await _send(self.conn, writes(change))
+        await self.transaction.commit()
+        self.done = True
+        return ids

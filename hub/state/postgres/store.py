@@ -13,8 +13,8 @@ from typing import Any
 import asyncpg
 
 from hub.errors import Conflict, StoreUnavailable
+from hub.state.dispatch_sql import numbered
 from hub.state.idempotency import IdempotencyKeys
-from hub.state.ledger import numbered
 from hub.state.migrations import scripts
 from hub.state.postgres.accounts import PostgresAudit, PostgresUsers
 from hub.state.postgres.dispatch import PostgresDispatch

@@ -1,4 +1,4 @@
-"""SQLite: dispatch records (hub/state/ledger.py holds the SQL both engines share).
+"""SQLite: dispatch records (hub/state/dispatch_sql.py holds the SQL both engines share).
 
 A snapshot is one query on the reader connection.  A commit runs on the loop's thread
 (``at_once``): begin, the guarded writes, commit.  ``locked`` holds the single writer from
@@ -16,18 +16,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from hub.state.ledger import (
+from hub.dispatch.book import Change, DispatchSnapshot
+from hub.dispatch.records import Lost, Notification, Stale
+from hub.state.dispatch_sql import (
     NOTIFY_SQL,
     OFFER_COLUMNS,
     DispatchQueries,
-    Ledger,
-    Lost,
-    Notification,
-    Snapshot,
-    Stale,
     Write,
     notify_args,
     snapshot_from,
+    writes,
 )
 from hub.state.records import ATTENDANCE_READ
 
@@ -77,27 +75,26 @@ class SqliteDispatch(DispatchQueries):
         self.store = store
         self._last_offer_id: int | None = None
 
-    async def next_offer_id(self) -> int:
+    async def offer_ids(self, count: int) -> list[int]:
         if self._last_offer_id is None:
             rows = await self.store.fetch("SELECT coalesce(max(id), 0) FROM offers")
             if self._last_offer_id is None:  # nobody seeded it while this one read
                 self._last_offer_id = int(rows[0][0])
-        self._last_offer_id += 1
-        return self._last_offer_id
+        first = self._last_offer_id + 1
+        self._last_offer_id += count
+        return list(range(first, first + count))
 
-    async def snapshot(self, attendance_id: int) -> Snapshot | None:
+    async def snapshot(self, attendance_id: int) -> DispatchSnapshot | None:
         rows = await self.store.fetch(_READ, attendance_id)
         return snapshot_from(rows[0]) if rows else None
 
-    async def commit(self, ledger: Ledger) -> Snapshot:
-        writes = ledger.writes()
-        ids = await self.store.at_once(_send, writes) if writes else []
-        return ledger.committed(ids)
+    async def commit(self, change: Change) -> list[int]:
+        return await self.store.at_once(_send, writes(change))
 
     @asynccontextmanager
     async def locked(
         self, attendance_id: int, *, skip_locked: bool = False
-    ) -> AsyncIterator[Ledger | None]:
+    ) -> AsyncIterator[_Held | None]:
         # One writer at a time (the store's lock and BEGIN IMMEDIATE): nothing to skip.
         store = self.store
         async with store.writing():
@@ -105,15 +102,32 @@ class SqliteDispatch(DispatchQueries):
             if row is None:
                 yield None
                 return
-            ledger = Ledger(self, snapshot_from(row))
+            held = _Held(self, snapshot_from(row))
             try:
-                yield ledger
-            except BaseException:
-                await store.in_thread(_rollback)
-                raise
-            ledger.committed(await store.finish(_send, ledger.writes()))
+                yield held
+            finally:
+                if not held.done:
+                    await store.in_thread(_rollback)
 
     async def notify(self, note: Notification) -> int:
         async with self.store.transaction() as db:
             cursor = await db.execute(NOTIFY_SQL, notify_args(note))
             return int(cursor.lastrowid or 0)
+
+
+class _Held:
+    """The attendance read inside the single writer's transaction; ``commit`` sends the
+    change and commits in one trip (the block's end rolls back if it was never called)."""
+
+    def __init__(self, dispatch: SqliteDispatch, snapshot: DispatchSnapshot) -> None:
+        self.dispatch = dispatch
+        self.snapshot = snapshot
+        self.done = False
+
+    async def offer_ids(self, count: int) -> list[int]:
+        return await self.dispatch.offer_ids(count)
+
+    async def commit(self, change: Change) -> list[int]:
+        assert not self.done, "a locked decision commits once"
+        self.done = True  # the trip commits, or rolls back if it raises
+        return await self.dispatch.store.finish(_send, writes(change))

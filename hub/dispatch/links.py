@@ -1,0 +1,39 @@
+"""Offer links: a single-use token sent by SMS or e-mail to a provider without the app.
+
+The token is the offer's id and a random secret; the store keeps only the secret's hash,
+so the link itself exists only in the provider's phone or mailbox.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from hub.errors import NotFound
+
+LINK_PATH = "/links/"  # the API of a link; people open LINK_PAGE, which calls it
+LINK_PAGE = "/console/link.html#"
+
+
+def link_hash(secret: str) -> str:
+    """What the store keeps of a link's secret (the link itself is never stored)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def link_token(offer_id: int, secret: str) -> str:
+    return f"{offer_id}.{secret}"
+
+
+def parse_link(token: str) -> tuple[int, str]:
+    """(offer id, secret hash) of a link token; link_invalid when it cannot be one."""
+    raw_id, dot, secret = token.partition(".")
+    if not dot or not raw_id.isdigit() or not 20 <= len(secret) <= 64 or len(raw_id) > 15:
+        raise NotFound("this link is not valid", code="link_invalid")
+    return int(raw_id), link_hash(secret)
+
+
+def link_text(service_name: str, place: str, deadline_ms: int, url: str, zone: ZoneInfo) -> str:
+    """The message that carries a link offer."""
+    until = datetime.fromtimestamp(deadline_ms / 1000, zone).strftime("%H:%M")
+    return f"Acionamento: {service_name} em {place}. Responda até {until}: {url}"
