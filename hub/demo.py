@@ -28,11 +28,12 @@ from hub.operations.clients import DispatchRules, NewClient, NewPartner
 from hub.operations.pricing import PriceRule
 from hub.operations.providers import Channel, DispatchProfile, NewProvider
 from hub.operations.users import NewUser, Role
-from hub.state.live import LivePosition
+from hub.presence import LivePosition
 from hub.state.records import Records
 
 if TYPE_CHECKING:
-    from hub.context import Hub
+    from hub.feeds import PositionFeed
+    from hub.matching.service import MatchService
 
 CENTRE = (-23.5505, -46.6333)  # Praça da Sé
 CLIENT_NAME = "Seguradora Exemplo (demo)"
@@ -263,21 +264,21 @@ async def load(
     }
 
 
-async def simulate(hub: Hub, every_s: float = 2.0) -> None:
+async def simulate(matching: MatchService, feed: PositionFeed, every_s: float = 2.0) -> None:
     """Move the app providers a few tens of metres per tick, online and on duty."""
     rng = random.Random()
     while True:
         now = now_ms()
-        for known in list(hub.matching.known.values()):
+        for known in list(matching.known.values()):
             provider = known.provider
             if Channel.APP not in provider.profile.channels or not provider.active:
                 continue
-            here = hub.matching.index.positions.get(provider.id)
+            here = matching.index.positions.get(provider.id)
             lat, lng = (here.lat, here.lng) if here else (provider.profile.base or CENTRE)
             if known.session_id is None:
-                hub.matching.session(provider.id, "demo", True)
-                hub.matching.duty(provider.id, True)
-            hub.position_changed(
+                matching.session(provider.id, "demo", True)
+                matching.duty(provider.id, True)
+            feed.changed(
                 LivePosition(
                     provider.id,
                     lat + rng.uniform(-3e-4, 3e-4),

@@ -7,13 +7,13 @@ import logging
 from hub import wire
 from hub.clock import now_ms
 from hub.config import ConfigError, Settings
-from hub.context import Hub
 from hub.dispatch.notify import HttpSms, Notifier, SmtpEmail
 from hub.ingest import filtering
 from hub.ingest.filter import FilterRules
 from hub.matching.index import COMPILED
 from hub.matching.service import MatchService, parse_weights
-from hub.state.live import Connectivity, LiveState
+from hub.presence import Connectivity
+from hub.state.live import LiveState
 from hub.state.memory import MemoryLive
 from hub.state.postgres import PostgresRecords
 from hub.state.records import Records
@@ -143,10 +143,3 @@ def notifier(settings: Settings, records: Records) -> Notifier:
             settings.smtp_password,
         )
     return Notifier(records.dispatch, sms, email)
-
-
-async def load_engaged(hub: Hub) -> None:
-    """Who is on a job now (matching skips them; arrivals are watched), and their KPIs."""
-    for provider_id, attendance_id in (await hub.records.dispatch.engaged()).items():
-        hub.engage_here(provider_id, await hub.records.attendances.get(attendance_id))
-    await hub.refresh_kpis()

@@ -173,8 +173,8 @@ class RunningHub:
 
     @property
     def hub(self) -> Any:
-        """The Hub the lifespan built (engines, sessions, metrics)."""
-        return self.server.lifespan.state["hub"]
+        """The Services the lifespan built (engines, sessions, metrics)."""
+        return self.server.lifespan.state["services"]
 
 
 @asynccontextmanager

@@ -10,17 +10,19 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hub.api.auth import Actor, require
+from hub.api.auth import require
 from hub.api.openapi import PAGE_PARAMS, ErrorDetail, Operation, Param
 from hub.api.responses import JSON, body_as, csv_body, int_param, page_params, path_id
+from hub.auth import Actor
 from hub.clock import now_ms
+from hub.ingest.tracks import TrackPoint
 from hub.operations import accounts, registry
 from hub.operations.csv_rows import RowError
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.operations.registry import ImportReport, IssuedToken
 from hub.operations.users import AuditEntry, NewUser, Role, User
-from hub.state.live import LivePosition, PresenceView
-from hub.state.records import TrackPoint
+from hub.presence import LivePosition, PresenceView
+from hub.services import services_of
 
 
 class ProviderPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -59,10 +61,10 @@ async def admin(request: Request) -> Actor:
 
 async def providers(request: Request) -> Response:
     actor = await admin(request)
-    records = request.state.hub.records
+    records = services_of(request).records
     if request.method == "POST":
         created = await registry.register(records, await body_as(request, NewProvider))
-        await request.state.hub.provider_changed(created)
+        await services_of(request).matching_feed.provider_changed(created)
         await accounts.audit(records, actor.subject, "provider.add", f"provider:{created.id}")
         return JSON(created, status_code=201)
     after, limit = page_params(request)
@@ -72,11 +74,11 @@ async def providers(request: Request) -> Response:
 async def import_providers(request: Request) -> Response:
     """Register every provider of a CSV file (the body), or none: 422 lists every error."""
     actor = await admin(request)
-    made = await registry.import_csv(request.state.hub.records, await csv_body(request))
+    made = await registry.import_csv(services_of(request).records, await csv_body(request))
     for provider in made:
-        await request.state.hub.provider_changed(provider)
+        await services_of(request).matching_feed.provider_changed(provider)
     await accounts.audit(
-        request.state.hub.records,
+        services_of(request).records,
         actor.subject,
         "provider.import",
         f"providers:{len(made)}",
@@ -87,7 +89,7 @@ async def import_providers(request: Request) -> Response:
 
 async def export_providers(request: Request) -> Response:
     await admin(request)
-    text = await registry.export_csv(request.state.hub.records)
+    text = await registry.export_csv(services_of(request).records)
     return Response(
         text,
         media_type="text/csv; charset=utf-8",
@@ -97,11 +99,11 @@ async def export_providers(request: Request) -> Response:
 
 async def one_provider(request: Request) -> Response:
     actor = await admin(request)
-    records = request.state.hub.records
+    records = services_of(request).records
     if request.method == "PATCH":
         patch = await body_as(request, ProviderPatch)
         updated = await registry.set_active(records, path_id(request, "provider_id"), patch.active)
-        await request.state.hub.provider_changed(updated)
+        await services_of(request).matching_feed.provider_changed(updated)
         await accounts.audit(
             records,
             actor.subject,
@@ -110,7 +112,7 @@ async def one_provider(request: Request) -> Response:
             str(patch.active).lower(),
         )
         if not updated.active:
-            await request.state.hub.sessions.end(updated.id, "provider_inactive")
+            await services_of(request).session_router.end(updated.id, "provider_inactive")
         return JSON(updated)
     return JSON(await registry.provider(records, path_id(request, "provider_id")))
 
@@ -120,18 +122,18 @@ async def profile(request: Request) -> Response:
     actor = await admin(request)
     new = await body_as(request, DispatchProfile)
     updated = await registry.set_profile(
-        request.state.hub.records, path_id(request, "provider_id"), new
+        services_of(request).records, path_id(request, "provider_id"), new
     )
-    await request.state.hub.provider_changed(updated)
+    await services_of(request).matching_feed.provider_changed(updated)
     await accounts.audit(
-        request.state.hub.records, actor.subject, "provider.profile", f"provider:{updated.id}"
+        services_of(request).records, actor.subject, "provider.profile", f"provider:{updated.id}"
     )
     return JSON(updated)
 
 
 async def token(request: Request) -> Response:
     actor = await admin(request)
-    hub = request.state.hub
+    hub = services_of(request)
     issued = await registry.issue_token(hub.records, hub.tokens, path_id(request, "provider_id"))
     await accounts.audit(
         hub.records, actor.subject, "provider.token", f"provider:{issued.provider_id}"
@@ -143,11 +145,11 @@ async def revoke(request: Request) -> Response:
     """Revoke every token issued so far and close the provider's open session now."""
     actor = await admin(request)
     revoked = await registry.revoke_tokens(
-        request.state.hub.records, path_id(request, "provider_id")
+        services_of(request).records, path_id(request, "provider_id")
     )
-    await request.state.hub.sessions.end(revoked.id, "token_revoked")
+    await services_of(request).session_router.end(revoked.id, "token_revoked")
     await accounts.audit(
-        request.state.hub.records, actor.subject, "provider.revoke", f"provider:{revoked.id}"
+        services_of(request).records, actor.subject, "provider.revoke", f"provider:{revoked.id}"
     )
     return JSON(revoked)
 
@@ -155,7 +157,7 @@ async def revoke(request: Request) -> Response:
 async def live(request: Request) -> Response:
     """Presence (connectivity, duty, owner node) and live position of one provider."""
     await admin(request)
-    hub = request.state.hub
+    hub = services_of(request)
     found = await registry.provider(hub.records, path_id(request, "provider_id"))
     view = await hub.live.presence.view(found.id, now_ms())
     position = await hub.live.positions.get(found.id)
@@ -164,7 +166,7 @@ async def live(request: Request) -> Response:
 
 async def track(request: Request) -> Response:
     await admin(request)
-    hub = request.state.hub
+    hub = services_of(request)
     found = await registry.provider(hub.records, path_id(request, "provider_id"))
     since = int_param(request, "since_ms", 0, 0, 2**53)
     limit = int_param(request, "limit", 1000, 1, 10_000)
@@ -182,7 +184,7 @@ class AuditPage(msgspec.Struct):
 
 async def users(request: Request) -> Response:
     actor = await admin(request)
-    records = request.state.hub.records
+    records = services_of(request).records
     if request.method == "POST":
         created = await accounts.add_user(records, await body_as(request, NewUser))
         await accounts.audit(
@@ -196,7 +198,7 @@ async def users(request: Request) -> Response:
 async def audit_log(request: Request) -> Response:
     await admin(request)
     limit = int_param(request, "limit", 100, 1, 1000)
-    return JSON(AuditPage(await request.state.hub.records.audit.recent(limit=limit)))
+    return JSON(AuditPage(await services_of(request).records.audit.recent(limit=limit)))
 
 
 routes = [

@@ -26,6 +26,7 @@ from hub.operations.attendances import (
 from hub.operations.events import EventState
 from hub.operations.services import CATALOGUE, ServiceType
 from hub.operations.users import Role
+from hub.services import services_of
 
 
 class UsageList(msgspec.Struct):
@@ -56,7 +57,7 @@ async def services(request: Request) -> Response:
 async def plan_usage(request: Request) -> Response:
     """Every service of the beneficiary's plan, with its limit, what was used and remains."""
     await require(request, Role.OPERATOR)
-    records = request.state.hub.records
+    records = services_of(request).records
     beneficiary = await records.beneficiaries.get(path_id(request, "beneficiary_id"))
     if beneficiary is None:
         raise NotFound("no such beneficiary")
@@ -72,7 +73,7 @@ async def plan_usage(request: Request) -> Response:
 
 async def register(request: Request) -> Response:
     actor = await require(request, Role.OPERATOR)
-    records = request.state.hub.records
+    records = services_of(request).records
     event = await records.events.get(path_id(request, "event_id"))
     if event is None:
         raise NotFound("no such event")
@@ -80,18 +81,20 @@ async def register(request: Request) -> Response:
         raise Conflict("the event is closed: reopen it first")
     new = await body_as(request, NewAttendance)
     beneficiary = await records.beneficiaries.get(event.beneficiary_id)
+    assert beneficiary is not None  # a foreign key
     plan = await records.plans.get(beneficiary.plan_id)
+    assert plan is not None  # a foreign key
     now = now_ms()
     used = None
     code = new.service
     if new.kind is Kind.ASSISTANCE and code is not None and code in plan.coverage:
         uses = await records.attendances.covered_uses(beneficiary.id, code)
         used = usage(code, plan.coverage[code], uses, now)
-    checked = checked_attendance(new, plan, used, now, request.state.hub.settings.road_factor)
+    checked = checked_attendance(new, plan, used, now, services_of(request).settings.road_factor)
     created = await records.attendances.add(
         event, checked, first_state(checked.kind), actor.subject, now
     )
-    dispatcher = request.state.hub.dispatcher
+    dispatcher = services_of(request).dispatcher
     await dispatcher.announce(created, "create", actor.subject)
     client = await records.clients.get(event.client_id)
     if created.kind is Kind.ASSISTANCE and client is not None and client.rules.automatic:
@@ -102,24 +105,24 @@ async def register(request: Request) -> Response:
 async def of_beneficiary(request: Request) -> Response:
     """The beneficiary's attendances, newest first: the history the form shows."""
     await require(request, Role.OPERATOR)
-    records = request.state.hub.records
+    records = services_of(request).records
     found = await records.attendances.of_beneficiary(path_id(request, "beneficiary_id"))
     return JSON(AttendanceList(found))
 
 
 async def of_event(request: Request) -> Response:
     await require(request, Role.OPERATOR)
-    records = request.state.hub.records
+    records = services_of(request).records
     return JSON(AttendanceList(await records.attendances.of_event(path_id(request, "event_id"))))
 
 
 async def one(request: Request) -> Response:
     await require(request, Role.OPERATOR)
-    records = request.state.hub.records
+    records = services_of(request).records
     found = await records.attendances.get(path_id(request, "attendance_id"))
     if found is None:
         raise NotFound("no such attendance")
-    timing = request.state.hub.punctuality(found, now_ms())
+    timing = services_of(request).forecast(found, now_ms())
     return JSON(AttendanceView(found, await records.attendances.log(found.id), timing))
 
 

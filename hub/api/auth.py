@@ -1,10 +1,6 @@
-"""Who is calling: console sessions (operator tokens) and CLI admin tokens, with roles.
-
-Every REST route but login and health calls ``require`` with the least role it needs.  An
-operator token names a user; the user's current role and active flag come from the store
-(a demotion or deactivation takes effect at once), and bumping its token version ends every
-session.  CLI admin tokens (``hub admin token``) act as an admin, for bootstrapping.
-"""
+"""Who is calling a REST route: console sessions (operator tokens) and CLI admin tokens,
+with roles (read by hub/auth.py).  Every route but login and health calls ``require`` with
+the least role it needs."""
 
 from __future__ import annotations
 
@@ -15,16 +11,11 @@ from starlette.routing import Route
 
 from hub.api.openapi import Operation
 from hub.api.responses import JSON, body_as
-from hub.context import Hub
-from hub.errors import Forbidden, TokenError, Unauthorized
+from hub.auth import Actor
+from hub.errors import Unauthorized
 from hub.operations import accounts
 from hub.operations.users import Role
-from hub.tokens import ADMIN_AUDIENCE, OPERATOR_AUDIENCE, provider_claims
-
-
-class Actor(msgspec.Struct, frozen=True):
-    subject: str  # "user:<id>" or "cli:<subject>": what the audit log records
-    role: Role
+from hub.services import services_of
 
 
 class Credentials(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -42,30 +33,12 @@ def bearer_token(request: Request, what: str = "token") -> str:
 
 async def require(request: Request, needed: Role) -> Actor:
     """The caller, if its token is valid and its role at least ``needed``."""
-    return await actor_from_token(request.state.hub, bearer_token(request), needed)
-
-
-async def actor_from_token(hub: Hub, token: str, needed: Role) -> Actor:
-    """The console user (or CLI admin) a token names, if its role is at least ``needed``."""
-    claims = hub.tokens.verify(token, [OPERATOR_AUDIENCE, ADMIN_AUDIENCE])
-    if claims["aud"] == ADMIN_AUDIENCE:
-        actor = Actor(f"cli:{claims['sub']}", Role.ADMIN)
-    else:
-        user_id, version = provider_claims(claims)
-        user = await hub.records.users.get(user_id)
-        if user is None or not user.active:
-            raise TokenError("the user is unknown or deactivated", code="token_revoked")
-        if user.token_version != version:
-            raise TokenError("the session was ended", code="token_revoked")
-        actor = Actor(f"user:{user.id}", user.role)
-    if not actor.role.allows(needed):
-        raise Forbidden(f"this needs the {needed.value} role; you are {actor.role.value}")
-    return actor
+    return await services_of(request).auth.actor(bearer_token(request), needed)
 
 
 async def login(request: Request) -> Response:
     credentials = await body_as(request, Credentials)
-    hub = request.state.hub
+    hub = services_of(request)
     session = await accounts.log_in(
         hub.records, hub.tokens, credentials.login, credentials.password
     )

@@ -22,6 +22,7 @@ from hub.operations.beneficiaries import (
     search_kind,
 )
 from hub.operations.users import Role
+from hub.services import services_of
 
 
 class PlanList(msgspec.Struct):
@@ -42,7 +43,7 @@ class SearchResult(msgspec.Struct):
 
 async def plans(request: Request) -> Response:
     actor = await require(request, Role.ADMIN)
-    hub = request.state.hub
+    hub = services_of(request)
     created = await hub.records.plans.add(checked_plan(await body_as(request, NewPlan)))
     await accounts.audit(hub.records, actor.subject, "plan.add", f"plan:{created.id}")
     return JSON(created, status_code=201)
@@ -51,16 +52,16 @@ async def plans(request: Request) -> Response:
 async def plans_of_client(request: Request) -> Response:
     await require(request, Role.OPERATOR)
     client_id = path_id(request, "client_id")
-    return JSON(PlanList(await request.state.hub.records.plans.of_client(client_id)))
+    return JSON(PlanList(await services_of(request).records.plans.of_client(client_id)))
 
 
 async def covered(request: Request, beneficiary: Beneficiary) -> Covered:
-    return Covered(beneficiary, await request.state.hub.records.plans.get(beneficiary.plan_id))
+    return Covered(beneficiary, await services_of(request).records.plans.get(beneficiary.plan_id))
 
 
 async def beneficiaries(request: Request) -> Response:
     actor = await require(request, Role.SUPERVISOR)
-    hub = request.state.hub
+    hub = services_of(request)
     new = checked_beneficiary(await body_as(request, NewBeneficiary))
     plan = await hub.records.plans.get(new.plan_id)
     if plan is None or plan.client_id != new.client_id:
@@ -72,7 +73,7 @@ async def beneficiaries(request: Request) -> Response:
 
 async def one_beneficiary(request: Request) -> Response:
     await require(request, Role.OPERATOR)
-    found = await request.state.hub.records.beneficiaries.get(path_id(request, "beneficiary_id"))
+    found = await services_of(request).records.beneficiaries.get(path_id(request, "beneficiary_id"))
     if found is None:
         raise NotFound("no such beneficiary")
     return JSON(await covered(request, found))
@@ -85,7 +86,7 @@ async def search(request: Request) -> Response:
     raw_client = request.query_params.get("client_id")
     client_id = int_param(request, "client_id", 0, 1, 2**63 - 1) if raw_client else None
     limit = int_param(request, "limit", 20, 1, 100)
-    found = await request.state.hub.records.beneficiaries.search(
+    found = await services_of(request).records.beneficiaries.search(
         kind, term, client_id=client_id, limit=limit
     )
     return JSON(SearchResult(kind.value, [await covered(request, b) for b in found]))
@@ -99,7 +100,7 @@ class BaseFileReport(msgspec.Struct):
 async def import_base_file(request: Request) -> Response:
     """A client's base file (CSV body): every beneficiary with vehicles, or none (422)."""
     actor = await require(request, Role.SUPERVISOR)
-    hub = request.state.hub
+    hub = services_of(request)
     client_id = path_id(request, "client_id")
     if await hub.records.clients.get(client_id) is None:
         raise NotFound(f"no client {client_id}")

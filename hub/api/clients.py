@@ -22,6 +22,7 @@ from hub.operations.clients import (
     checked_partner,
 )
 from hub.operations.users import Role
+from hub.services import services_of
 
 
 class ClientPage(msgspec.Struct):
@@ -29,12 +30,12 @@ class ClientPage(msgspec.Struct):
 
 
 async def clients(request: Request) -> Response:
-    hub = request.state.hub
+    hub = services_of(request)
     if request.method == "POST":
         actor = await require(request, Role.ADMIN)
         new = checked_client(await body_as(request, NewClient))
         created = await hub.records.clients.add(new, now_ms())
-        await hub.client_changed(created)
+        await hub.matching_feed.client_changed(created)
         await accounts.audit(hub.records, actor.subject, "client.add", f"client:{created.id}")
         return JSON(created, status_code=201)
     await require(request, Role.OPERATOR)
@@ -43,14 +44,14 @@ async def clients(request: Request) -> Response:
 
 
 async def one_client(request: Request) -> Response:
-    hub = request.state.hub
+    hub = services_of(request)
     if request.method == "PUT":
         actor = await require(request, Role.ADMIN)
         new = checked_client(await body_as(request, NewClient))
         found = await hub.records.clients.replace(path_id(request, "client_id"), new)
         if found is None:
             raise NotFound(f"no client {path_id(request, 'client_id')}")
-        await hub.client_changed(found)
+        await hub.matching_feed.client_changed(found)
         await accounts.audit(hub.records, actor.subject, "client.replace", f"client:{found.id}")
         return JSON(found)
     await require(request, Role.OPERATOR)
@@ -65,7 +66,7 @@ class PartnerList(msgspec.Struct):
 
 
 async def partners(request: Request) -> Response:
-    hub = request.state.hub
+    hub = services_of(request)
     client_id = path_id(request, "client_id")
     if request.method == "POST":
         actor = await require(request, Role.ADMIN)

@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 from hub.api.openapi import Operation
 from hub.api.responses import JSON
 from hub.config import Settings
+from hub.services import services_of
 
 
 class ConsoleConfig(msgspec.Struct):
@@ -23,7 +24,7 @@ class ConsoleConfig(msgspec.Struct):
 
 
 async def config(request: Request) -> Response:
-    settings: Settings = request.state.hub.settings
+    settings: Settings = services_of(request).settings
     return JSON(
         ConsoleConfig(settings.map_tiles_url, settings.map_tiles_attribution, settings.client_first)
     )

@@ -19,6 +19,7 @@ from hub.errors import BadRequest
 from hub.operations.attendances import Attendance
 from hub.operations.providers import Channel
 from hub.operations.users import Role
+from hub.services import services_of
 
 ProviderId = Annotated[int, msgspec.Meta(ge=1)]
 
@@ -50,14 +51,14 @@ class NotificationList(msgspec.Struct):
 
 async def automatic(request: Request) -> Response:
     actor = await require(request, Role.OPERATOR)
-    hub = request.state.hub
+    hub = services_of(request)
     return JSON(await hub.dispatcher.automatic(path_id(request, "attendance_id"), actor.subject))
 
 
 async def offer(request: Request) -> Response:
     actor = await require(request, Role.OPERATOR)
     body = await body_as(request, OfferRequest)
-    made = await request.state.hub.dispatcher.offer(
+    made = await services_of(request).dispatcher.offer(
         path_id(request, "attendance_id"), body.provider_id, body.mode, actor.subject
     )
     return JSON(made, status_code=201)
@@ -66,7 +67,7 @@ async def offer(request: Request) -> Response:
 async def verbal(request: Request) -> Response:
     actor = await require(request, Role.OPERATOR)
     body = await body_as(request, VerbalRequest)
-    won = await request.state.hub.dispatcher.verbal(
+    won = await services_of(request).dispatcher.verbal(
         path_id(request, "attendance_id"), body.provider_id, body.eta_min, actor.subject
     )
     return JSON(won, status_code=201)
@@ -77,7 +78,7 @@ async def step(request: Request) -> Response:
     body = await body_as(request, StepRequest)
     if body.step not in OPERATOR_STEPS:
         raise BadRequest(f"{body.step.value} is dispatch's own step, not an operator's")
-    done = await request.state.hub.dispatcher.step(
+    done = await services_of(request).dispatcher.step(
         path_id(request, "attendance_id"), body.step, actor.subject, reason=body.reason
     )
     return JSON(done)
@@ -85,14 +86,14 @@ async def step(request: Request) -> Response:
 
 async def offers(request: Request) -> Response:
     await require(request, Role.OPERATOR)
-    hub = request.state.hub
+    hub = services_of(request)
     return JSON(OfferList(await hub.records.dispatch.offers_of(path_id(request, "attendance_id"))))
 
 
 async def notifications(request: Request) -> Response:
     await require(request, Role.OPERATOR)
     after, limit = page_params(request)
-    found = await request.state.hub.records.dispatch.notifications(after_id=after, limit=limit)
+    found = await services_of(request).records.dispatch.notifications(after_id=after, limit=limit)
     return JSON(NotificationList(found))
 
 

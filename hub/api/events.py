@@ -10,9 +10,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from hub.api.auth import Actor, require
+from hub.api.auth import require
 from hub.api.openapi import Operation
 from hub.api.responses import JSON, body_as, path_id
+from hub.auth import Actor
 from hub.clock import now_ms
 from hub.errors import BadRequest, Conflict, NotFound
 from hub.operations.events import (
@@ -25,6 +26,7 @@ from hub.operations.events import (
     tma_ms,
 )
 from hub.operations.users import Role
+from hub.services import services_of
 
 
 class Opened(msgspec.Struct):
@@ -45,7 +47,7 @@ class EventList(msgspec.Struct):
 
 async def open_event(request: Request) -> Response:
     actor = await require(request, Role.OPERATOR)
-    records = request.state.hub.records
+    records = services_of(request).records
     new = await body_as(request, NewEvent)
     beneficiary = await records.beneficiaries.get(new.beneficiary_id)
     if beneficiary is None:
@@ -58,7 +60,9 @@ async def open_event(request: Request) -> Response:
 
 
 async def _event(request: Request) -> Event:
-    found: Event | None = await request.state.hub.records.events.get(path_id(request, "event_id"))
+    found: Event | None = await services_of(request).records.events.get(
+        path_id(request, "event_id")
+    )
     if found is None:
         raise NotFound("no such event")
     return found
@@ -67,12 +71,12 @@ async def _event(request: Request) -> Event:
 async def one_event(request: Request) -> Response:
     await require(request, Role.OPERATOR)
     event = await _event(request)
-    log = await request.state.hub.records.events.log(event.id)
+    log = await services_of(request).records.events.log(event.id)
     return JSON(EventView(event, tma_ms(event, now_ms()), log))
 
 
 async def _act(request: Request, action: EventAction, actor: Actor, reason: str) -> Response:
-    records = request.state.hub.records
+    records = services_of(request).records
     before = await _event(request)
     when = now_ms()
     after = apply(before, action, reason, when)
@@ -95,7 +99,7 @@ def action_route(action: EventAction) -> Callable[[Request], Awaitable[Response]
 
 async def events_of_beneficiary(request: Request) -> Response:
     await require(request, Role.OPERATOR)
-    records = request.state.hub.records
+    records = services_of(request).records
     return JSON(
         EventList(
             await records.events.of_beneficiary(path_id(request, "beneficiary_id"), limit=100)

@@ -10,6 +10,7 @@ from starlette.routing import Route
 from hub.api.openapi import Operation
 from hub.api.responses import JSON
 from hub.errors import StoreUnavailable
+from hub.services import services_of
 
 
 class Health(msgspec.Struct):
@@ -29,7 +30,7 @@ async def healthz(request: Request) -> Response:
 
 async def readyz(request: Request) -> Response:
     """Both engines answer a query; 503 naming the one that does not."""
-    hub = request.state.hub
+    hub = services_of(request)
     checks: dict[str, str] = {}
     for name, engine in (("records", hub.records), ("live", hub.live)):
         try:
@@ -46,7 +47,7 @@ async def readyz(request: Request) -> Response:
 
 async def metrics(request: Request) -> Response:
     return Response(
-        request.state.hub.metrics.exposition(),
+        services_of(request).metrics.exposition(),
         media_type="text/plain; version=0.0.4; charset=utf-8",
     )
 

@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from hub.api.responses import JSON, error_body
 from hub.clock import now_ms
 from hub.errors import CODES, HubError
+from hub.services import services_in
 from hub.state.idempotency import IdempotencyRecords
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ class Idempotency:
         body = await _whole_body(receive)
         who = caller(headers.get(b"authorization", b""))
         request = fingerprint(scope["method"], scope["raw_path"], scope["query_string"], body)
-        keys: IdempotencyRecords = scope["state"]["hub"].records.idempotency
+        keys = services_in(scope).records.idempotency
         try:
             refusal = await _claim(keys, who, key, request, send)
         except HubError as exc:  # the store failed: say so, as the routes would

@@ -26,13 +26,14 @@ from hub.matching.service import (
     with_road_etas,
 )
 from hub.operations.users import Role
+from hub.services import services_of
 
 log = logging.getLogger(__name__)
 
 
 async def candidates(request: Request) -> Response:
     await require(request, Role.OPERATOR)
-    hub = request.state.hub
+    hub = services_of(request)
     query = checked_query(await body_as(request, MatchQuery))
     page = hub.matching.candidates(query, now_ms())
     if hub.router is not None and page.candidates:
@@ -49,7 +50,7 @@ async def candidates(request: Request) -> Response:
 async def explain(request: Request) -> Response:
     await require(request, Role.OPERATOR)
     query = await body_as(request, ExplainQuery)
-    return JSON(request.state.hub.matching.explain(query, now_ms()))
+    return JSON(services_of(request).matching.explain(query, now_ms()))
 
 
 routes = [

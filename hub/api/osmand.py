@@ -27,11 +27,12 @@ from hub.errors import BadRequest, FixRejected, Unauthorized
 from hub.ingest import filtering
 from hub.ingest.filter import FixFilter, Verdict, track_point
 from hub.ingest.intake import live_position
-from hub.state.records import chunk_of
+from hub.ingest.tracks import chunk_of
+from hub.services import services_of
 from hub.wire import FixData
 
 if TYPE_CHECKING:
-    from hub.context import Hub
+    from hub.services import Services
 
 
 class Stored(msgspec.Struct):
@@ -106,7 +107,7 @@ async def _form(request: Request) -> dict[str, str]:
 
 
 async def osmand(request: Request) -> Response:
-    hub: Hub = request.state.hub
+    hub: Services = services_of(request)
     params: dict[str, str] = dict(request.query_params)
     if request.method == "POST":
         params.update(await _form(request))
@@ -131,13 +132,13 @@ async def osmand(request: Request) -> Response:
     if verdict is Verdict.LIVE:
         if provider.id not in hub.matching.known:
             hub.matching.provider_changed(provider)  # registered by the CLI, say
-        hub.position_changed(live_position(provider.id, fix, now))
+        hub.positions.changed(live_position(provider.id, fix, now))
     future = await hub.writer.submit(chunk_of([track_point(provider.id, fix, verdict, now)]))
     await future  # StoreUnavailable (503) if the hub stops before the commit
     return JSON(Stored(True, verdict.name.lower()))
 
 
-async def _filter_for(hub: Hub, provider_id: int) -> FixFilter:
+async def _filter_for(hub: Services, provider_id: int) -> FixFilter:
     """The provider's filter, seeded from its live position; bounded, oldest evicted."""
     filters = hub.http_filters
     found = filters.get(provider_id)

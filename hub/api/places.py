@@ -14,13 +14,13 @@ from starlette.routing import Route
 from hub.api.auth import require
 from hub.api.openapi import Operation, Param
 from hub.api.responses import JSON, body_as
-from hub.context import Hub
 from hub.errors import BadRequest, NotFound
 from hub.geocoders import GeocoderUnavailable, Nominatim, final_url
 from hub.operations.beneficiaries import Address
 from hub.operations.geocoding import Found, cep_digits, formatted_cep
 from hub.operations.maps_url import coordinates
 from hub.operations.users import Role
+from hub.services import Services, services_of
 
 
 class MapsUrl(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -44,7 +44,7 @@ class CepAnswer(msgspec.Struct):
 async def from_maps_url(request: Request) -> Response:
     await require(request, Role.OPERATOR)
     body = await body_as(request, MapsUrl)
-    hub: Hub = request.state.hub
+    hub: Services = services_of(request)
     url = body.url.strip()
     short_hosts = {h.strip() for h in hub.settings.maps_short_hosts.split(",") if h.strip()}
     if (urlparse(url).hostname or "") in short_hosts:
@@ -53,7 +53,7 @@ async def from_maps_url(request: Request) -> Response:
     return JSON(Coordinates(lat, lng))
 
 
-def _geocoder(hub: Hub) -> Nominatim:
+def _geocoder(hub: Services) -> Nominatim:
     if hub.geocoder is None:
         raise GeocoderUnavailable("no geocoder is configured (HUB_GEOCODER_URL)")
     return hub.geocoder
@@ -78,12 +78,12 @@ async def search(request: Request) -> Response:
         state=fields["state"][:2],
         cep=fields["cep"],
     )
-    return JSON(FoundList(await _geocoder(request.state.hub).search(address)))
+    return JSON(FoundList(await _geocoder(services_of(request)).search(address)))
 
 
 async def by_cep(request: Request) -> Response:
     await require(request, Role.OPERATOR)
-    hub: Hub = request.state.hub
+    hub: Services = services_of(request)
     digits = cep_digits(request.path_params["cep"])
     if hub.cep is None:
         raise GeocoderUnavailable("no CEP lookup is configured (HUB_CEP_URL)")

@@ -21,17 +21,16 @@ from hub import wire
 from hub.api.auth import bearer_token
 from hub.api.openapi import Operation
 from hub.api.responses import JSON, body_as, path_id
-from hub.channels.provider import provider_step
 from hub.clock import now_ms
-from hub.context import Hub
 from hub.dispatch.decisions import assistance
 from hub.dispatch.delivery import assignment_frame
-from hub.dispatch.lifecycle import Step
+from hub.dispatch.lifecycle import Step, provider_step
 from hub.dispatch.links import LINK_PATH, parse_link
 from hub.dispatch.offers import EtaMin, Offer, OfferState, RefusalReason
 from hub.errors import BadRequest, FrameError, NotFound, Unauthorized
 from hub.operations.attendances import AttendanceState
 from hub.operations.providers import SESSION_MODES
+from hub.services import Services, services_of
 
 
 class OfferView(msgspec.Struct, kw_only=True):
@@ -64,7 +63,7 @@ class StepBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(max_length=1000)] = ""
 
 
-async def view(hub: Hub, offer: Offer) -> OfferView:
+async def view(hub: Services, offer: Offer) -> OfferView:
     attendance = await hub.records.attendances.get(offer.attendance_id)
     assert attendance is not None  # a foreign key
     origin, code = assistance(attendance)
@@ -102,7 +101,7 @@ class PortalSession(msgspec.Struct):
 
 async def portal_login(request: Request) -> Response:
     body = await body_as(request, PortalLogin)
-    hub: Hub = request.state.hub
+    hub: Services = services_of(request)
     provider = await hub.records.providers.by_device_key(body.key.strip())
     typed = "".join(ch for ch in body.phone if ch.isdigit())
     stored = "" if provider is None else "".join(ch for ch in provider.phone if ch.isdigit())
@@ -116,13 +115,13 @@ async def portal_login(request: Request) -> Response:
 
 
 async def provider_id(request: Request) -> int:
-    hub: Hub = request.state.hub
-    return (await hub.provider_from_token(bearer_token(request, "provider token"))).id
+    hub: Services = services_of(request)
+    return (await hub.auth.provider(bearer_token(request, "provider token"))).id
 
 
 async def portal_offers(request: Request) -> Response:
     pid = await provider_id(request)
-    hub: Hub = request.state.hub
+    hub: Services = services_of(request)
     pending = await hub.records.dispatch.pending_of(pid)
     return JSON(OfferViews([await view(hub, o) for o in pending if o.mode in SESSION_MODES]))
 
@@ -130,7 +129,7 @@ async def portal_offers(request: Request) -> Response:
 async def portal_accept(request: Request) -> Response:
     pid = await provider_id(request)
     body = await body_as(request, AcceptBody)
-    hub: Hub = request.state.hub
+    hub: Services = services_of(request)
     won = await hub.dispatcher.accept(
         path_id(request, "offer_id"), pid, body.eta_min, f"provider:{pid}"
     )
@@ -140,7 +139,7 @@ async def portal_accept(request: Request) -> Response:
 async def portal_refuse(request: Request) -> Response:
     pid = await provider_id(request)
     body = await body_as(request, RefuseBody)
-    hub: Hub = request.state.hub
+    hub: Services = services_of(request)
     refused = await hub.dispatcher.refuse(
         path_id(request, "offer_id"), pid, body.reason, f"provider:{pid}"
     )
@@ -150,7 +149,7 @@ async def portal_refuse(request: Request) -> Response:
 async def portal_step(request: Request) -> Response:
     pid = await provider_id(request)
     body = await body_as(request, StepBody)
-    hub: Hub = request.state.hub
+    hub: Services = services_of(request)
     done = await hub.dispatcher.step(
         path_id(request, "attendance_id"),
         _step(body.step),
@@ -166,7 +165,7 @@ async def portal_step(request: Request) -> Response:
 
 async def linked_offer(request: Request) -> Offer:
     offer_id, digest = parse_link(request.path_params["token"])
-    hub: Hub = request.state.hub
+    hub: Services = services_of(request)
     offer = await hub.records.dispatch.offer_by_link(offer_id, digest)
     if offer is None:
         raise NotFound("this link is not valid", code="link_invalid")
@@ -174,13 +173,13 @@ async def linked_offer(request: Request) -> Offer:
 
 
 async def link_view(request: Request) -> Response:
-    return JSON(await view(request.state.hub, await linked_offer(request)))
+    return JSON(await view(services_of(request), await linked_offer(request)))
 
 
 async def link_accept(request: Request) -> Response:
     offer = await linked_offer(request)
     body = await body_as(request, AcceptBody)
-    hub: Hub = request.state.hub
+    hub: Services = services_of(request)
     won = await hub.dispatcher.accept(
         offer.id, offer.provider_id, body.eta_min, f"link:{offer.provider_id}"
     )
@@ -190,7 +189,7 @@ async def link_accept(request: Request) -> Response:
 async def link_refuse(request: Request) -> Response:
     offer = await linked_offer(request)
     body = await body_as(request, RefuseBody)
-    hub: Hub = request.state.hub
+    hub: Services = services_of(request)
     refused = await hub.dispatcher.refuse(
         offer.id, offer.provider_id, body.reason, f"link:{offer.provider_id}"
     )
@@ -200,7 +199,7 @@ async def link_refuse(request: Request) -> Response:
 async def link_step(request: Request) -> Response:
     offer = await linked_offer(request)
     body = await body_as(request, StepBody)
-    hub: Hub = request.state.hub
+    hub: Services = services_of(request)
     if offer.state is not OfferState.ACCEPTED:
         raise NotFound("this link's offer was not accepted", code="offer_unknown")
     done = await hub.dispatcher.step(

@@ -11,35 +11,33 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from hub import wire
-from hub.api.auth import Actor, actor_from_token
+from hub.auth import Actor, Authenticator
+from hub.channels.dashboards import Dashboards
 from hub.channels.lean_ws import close_or_drop, frame_writer, text_frame
 from hub.channels.outbox import Outbox
 from hub.channels.panels import TOPIC_ROLES, topic_kind
 from hub.channels.provider import payload
 from hub.clock import now_ms
+from hub.config import Settings
 from hub.errors import Close, FrameError, HubError, TokenError
 from hub.operations.users import Role
-
-if TYPE_CHECKING:
-    from hub.context import Hub
 
 CLOSE_TIMEOUT_S = 5.0
 DASHBOARD_PATH = "/ws/dashboard"
 
 
-def origin_allowed(hub: Hub, websocket: WebSocket) -> bool:
+def origin_allowed(settings: Settings, websocket: WebSocket) -> bool:
     """No Origin (not a browser), one of HUB_DASHBOARD_ORIGINS, or, when none are set, the
     page the hub itself served (its origin names the Host the socket was opened on)."""
     origin = websocket.headers.get("origin")
     if origin is None:
         return True
     origin = origin.rstrip("/")
-    configured = {o.strip().rstrip("/") for o in hub.settings.dashboard_origins.split(",")}
+    configured = {o.strip().rstrip("/") for o in settings.dashboard_origins.split(",")}
     configured.discard("")
     if configured:
         return origin in configured
@@ -53,11 +51,13 @@ class DashboardSession:
     bounded outbox on the ASGI path.  Either way a console that lets
     ``dashboard_queue_bytes`` pile up is cut off."""
 
-    def __init__(self, hub: Hub, websocket: WebSocket, actor: Actor) -> None:
-        self.hub = hub
+    def __init__(
+        self, dashboards: Dashboards, websocket: WebSocket, actor: Actor, queue_bytes: int
+    ) -> None:
+        self.dashboards = dashboards
         self.websocket = websocket
         self.actor = actor
-        self.cap = hub.settings.dashboard_queue_bytes
+        self.cap = queue_bytes
         self.writer = frame_writer(websocket)
         self.outbox = Outbox(self._send, self.cap, self._overflow)
         self.closing = False
@@ -91,7 +91,7 @@ class DashboardSession:
         if self.closing:
             return
         self.closing = True
-        self.hub.dashboards.drop(self)
+        self.dashboards.drop(self)
         self.outbox.stop()
         await close_or_drop(self.websocket, self.writer, code, CLOSE_TIMEOUT_S)
 
@@ -113,17 +113,17 @@ class DashboardSession:
                 needed = TOPIC_ROLES[kind]
                 if not self.actor.role.allows(needed):
                     raise TokenError(f"{topic} needs the {needed.value} role", code="forbidden")
-                await self.hub.dashboards.open(self, topic, kind, ref, since)
+                await self.dashboards.open(self, topic, kind, ref, since)
             case wire.Unsubscribe(topic=topic):
-                self.hub.dashboards.close(self, topic)
+                self.dashboards.close(self, topic)
             case wire.Ping(id=ping_id):
                 self.reply(wire.Pong(id=ping_id, server_time=now_ms()))
             case wire.SignIn():
                 raise FrameError("already signed in", code="already_authenticated")
 
 
-async def sign_in(hub: Hub, websocket: WebSocket) -> Actor:
-    async with asyncio.timeout(hub.settings.auth_timeout_s):
+async def sign_in(auth: Authenticator, timeout_s: float, websocket: WebSocket) -> Actor:
+    async with asyncio.timeout(timeout_s):
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
@@ -136,7 +136,7 @@ async def sign_in(hub: Hub, websocket: WebSocket) -> Actor:
             if not isinstance(frame, wire.SignIn):
                 await _send_error(websocket, FrameError("sign in first", code="not_authenticated"))
                 continue
-            return await actor_from_token(hub, frame.token, Role.OPERATOR)
+            return await auth.actor(frame.token, Role.OPERATOR)
 
 
 async def _send_error(websocket: WebSocket, exc: HubError) -> None:
@@ -145,14 +145,16 @@ async def _send_error(websocket: WebSocket, exc: HubError) -> None:
     )
 
 
-async def dashboard_endpoint(websocket: WebSocket) -> None:
-    hub: Hub = websocket.state.hub
-    if not origin_allowed(hub, websocket):
+async def dashboard_endpoint(
+    websocket: WebSocket, dashboards: Dashboards, auth: Authenticator, settings: Settings
+) -> None:
+    """``/ws/dashboard``: check the Origin, sign in, then serve subscriptions."""
+    if not origin_allowed(settings, websocket):
         await websocket.close(Close.FORBIDDEN)  # before accept: the handshake gets 403
         return
     await websocket.accept()
     try:
-        actor = await sign_in(hub, websocket)
+        actor = await sign_in(auth, settings.auth_timeout_s, websocket)
     except HubError as exc:
         await _send_error(websocket, exc)
         forbidden = exc.code in ("forbidden", "token_audience")
@@ -164,12 +166,12 @@ async def dashboard_endpoint(websocket: WebSocket) -> None:
         return
     except WebSocketDisconnect:
         return
-    session = DashboardSession(hub, websocket, actor)
+    session = DashboardSession(dashboards, websocket, actor, settings.dashboard_queue_bytes)
     session.reply(wire.SignedIn(user=actor.subject, role=actor.role.value, server_time=now_ms()))
     try:
         await session.run()
     except WebSocketDisconnect:
         pass
     finally:
-        hub.dashboards.drop(session)
+        dashboards.drop(session)
         session.outbox.stop()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import msgspec
 
@@ -23,14 +23,15 @@ from hub import wire
 from hub.channels.lean_ws import text_frame
 from hub.channels.panels import ATTENDANCE, MAP, PANELS, panel_of, row
 from hub.clock import now_ms
+from hub.config import Settings
 from hub.dispatch.book import LogEntry
 from hub.dispatch.delivery import STATUS_STREAM
+from hub.dispatch.punctuality import Forecast
 from hub.errors import StoreUnavailable
+from hub.matching.service import MatchService
 from hub.operations.attendances import Attendance
-from hub.state.live import StreamEntry, offset_key
-
-if TYPE_CHECKING:
-    from hub.context import Hub
+from hub.state.live import StreamEntry, Streams, offset_key
+from hub.state.records import Records
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +49,25 @@ def _send(who: Subscriber, frame: wire.DashboardFrame) -> None:
 
 
 class Dashboards:
-    def __init__(self, hub: Hub) -> None:
-        self.hub = hub
+    def __init__(
+        self,
+        *,
+        records: Records,
+        streams: Streams,
+        matching: MatchService,
+        forecast: Forecast,
+        settings: Settings,
+    ) -> None:
+        self.records = records
+        self.streams = streams
+        self.matching = matching
+        self.forecast = forecast
+        self.map_interval_s = settings.map_interval_s
         # topic -> subscriber -> updates held until its snapshot is out (None: live)
         self.topics: dict[str, dict[Subscriber, list[tuple[str, bytes, bytes]] | None]] = {}
         self.map_seq = 0
         self.batches: dict[str, list[tuple[bytes, bytes]]] = {}  # not yet written
-        self.flush_s = hub.settings.dashboard_flush_ms / 1000
+        self.flush_s = settings.dashboard_flush_ms / 1000
 
     # --- subscriptions ------------------------------------------------------------------
 
@@ -122,7 +135,7 @@ class Dashboards:
     async def _catch_up(
         self, who: Subscriber, topic: str, kind: str, ref: int | None, since: str | None
     ) -> str:
-        streams = self.hub.live.streams
+        streams = self.streams
         if kind == MAP:
             snapshot = wire.Snapshot(
                 topic=topic, offset=f"0-{self.map_seq}", points=self.points(None)
@@ -143,15 +156,13 @@ class Dashboards:
                 wire.LogLine(
                     action=e.action, actor=e.actor, detail=e.detail, at_ms=e.at_ms, state=""
                 )
-                for e in await self.hub.records.attendances.log(ref)
+                for e in await self.records.attendances.log(ref)
             ]
             snapshot = wire.Snapshot(
                 topic=topic, offset=offset, resync=since is not None, log=lines
             )
         else:
-            found = await self.hub.records.attendances.in_states(
-                sorted(s.value for s in PANELS[kind])
-            )
+            found = await self.records.attendances.in_states(sorted(s.value for s in PANELS[kind]))
             snapshot = wire.Snapshot(
                 topic=topic, offset=offset, resync=since is not None, rows=await self.rows(found)
             )
@@ -161,14 +172,13 @@ class Dashboards:
     # --- what the topics show -----------------------------------------------------------
 
     async def rows(self, attendances: list[Attendance]) -> list[wire.PanelRow]:
-        hub = self.hub
-        counts = await hub.records.dispatch.offer_counts([a.id for a in attendances])
+        counts = await self.records.dispatch.offer_counts([a.id for a in attendances])
         now = now_ms()
         made = []
         for a in attendances:
-            known = None if a.provider_id is None else hub.matching.known.get(a.provider_id)
+            known = None if a.provider_id is None else self.matching.known.get(a.provider_id)
             name = "" if known is None else known.provider.name
-            made.append(row(a, counts.get(a.id, 0), name, hub.punctuality(a, now)))
+            made.append(row(a, counts.get(a.id, 0), name, self.forecast(a, now)))
         return made
 
     async def updates(self, entry: StreamEntry, only: str | None = None) -> list[wire.Update]:
@@ -198,7 +208,7 @@ class Dashboards:
         panels = [p for p in PANELS if p in wanted]
         if not panels:
             return frames
-        found = [a for a in [await self.hub.records.attendances.get(i) for i in ids] if a]
+        found = [a for a in [await self.records.attendances.get(i) for i in ids] if a]
         created = {c.attendance_id for c in changes if c.action == "create"}
         for a, shown in zip(found, await self.rows(found), strict=True):
             home = panel_of(a.state)
@@ -210,7 +220,7 @@ class Dashboards:
         return frames
 
     def points(self, only: set[int] | None) -> list[wire.MapPoint]:
-        matching = self.hub.matching
+        matching = self.matching
         now = now_ms()
         ids = matching.index.positions.keys() if only is None else only
         out = []
@@ -235,7 +245,7 @@ class Dashboards:
 
     async def follow_status(self) -> None:
         """Every status-stream entry, as panel and attendance updates on this node."""
-        streams = self.hub.live.streams
+        streams = self.streams
         while True:
             try:
                 async for entry in streams.follow(STATUS_STREAM, await streams.last(STATUS_STREAM)):
@@ -249,8 +259,8 @@ class Dashboards:
     async def map_ticks(self) -> None:
         """Providers that moved (or changed presence) since the last tick, at most 1 Hz."""
         while True:
-            await asyncio.sleep(self.hub.settings.map_interval_s)
-            moved = self.hub.matching.take_moved()
+            await asyncio.sleep(self.map_interval_s)
+            moved = self.matching.take_moved()
             if moved and MAP in self.topics:
                 self.map_seq += 1
                 offset = f"0-{self.map_seq}"

@@ -16,28 +16,69 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 from starlette.types import Message, Scope
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from hub import wire
+from hub.auth import Authenticator
 from hub.channels.lean_ws import close_or_drop, frame_writer
 from hub.channels.outbox import Outbox
 from hub.clock import now_ms
-from hub.dispatch.lifecycle import PROVIDER_STEPS, Step
+from hub.dispatch.lifecycle import Step, provider_step
+from hub.dispatch.offers import Offer
 from hub.errors import CODES, Close, FrameError, HubError, TokenError
 from hub.ingest.intake import FixIntake, error
+from hub.ingest.writer import TrackWriter
+from hub.matching.service import MatchService
+from hub.metrics import Metrics
+from hub.operations.attendances import Attendance
 from hub.operations.providers import Provider
-from hub.state.live import PresenceNote
-
-if TYPE_CHECKING:
-    from hub.context import Hub
+from hub.presence import LivePosition, PresenceNote
+from hub.state.live import Presence
 
 log = logging.getLogger(__name__)
 
 CLOSE_TIMEOUT_S = 5.0
+
+
+class Answers(Protocol):
+    """Dispatch, as a provider's session reaches it (hub/dispatch/service.py)."""
+
+    async def accept(
+        self, offer_id: int, provider_id: int | None, eta_min: int, actor: str
+    ) -> Offer: ...
+
+    async def refuse(
+        self, offer_id: int, provider_id: int | None, reason: str, actor: str
+    ) -> Offer: ...
+
+    async def step(
+        self,
+        attendance_id: int,
+        step: Step,
+        actor: str,
+        *,
+        provider_id: int | None = None,
+        reason: str = "",
+    ) -> Attendance: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SessionContext:
+    """What every provider session of this node shares (one object, not a copy each)."""
+
+    node: str
+    presence: Presence
+    matching: MatchService
+    metrics: Metrics
+    writer: TrackWriter
+    moved: Callable[[LivePosition], None]  # a new live position (hub/feeds.py)
+    answers: Answers
+    send_queue_bytes: int
 
 
 class ProviderSession:
@@ -45,7 +86,7 @@ class ProviderSession:
         "busy",
         "closer",
         "closing",
-        "hub",
+        "context",
         "inflight",
         "intake",
         "last_rx",
@@ -56,16 +97,16 @@ class ProviderSession:
         "websocket",
     )
 
-    def __init__(self, hub: Hub, websocket: WebSocket, provider_id: int, intake: FixIntake):
-        self.hub = hub
+    def __init__(
+        self, context: SessionContext, websocket: WebSocket, provider_id: int, intake: FixIntake
+    ):
+        self.context = context
         self.websocket = websocket
         self.provider_id = provider_id  # the id only: the record is not needed after auth
         self.session_id = secrets.token_hex(8)
         self.intake = intake
         self.protocol = frame_writer(websocket)
-        self.outbox = Outbox(
-            self._send, hub.settings.send_queue_bytes, self._overflow, self.protocol
-        )
+        self.outbox = Outbox(self._send, context.send_queue_bytes, self._overflow, self.protocol)
         self.last_rx = time.monotonic()
         # (last seq of a frame, arrival), oldest first.  Lists, not deques, throughout the
         # session: an empty deque costs ~600 bytes, and ten thousand sessions are held.
@@ -93,7 +134,7 @@ class ProviderSession:
         inflight = self.inflight
         done = 0
         while done < len(inflight) and inflight[done][0] <= seq:
-            self.hub.metrics.ack_latency_s(arrived - inflight[done][1])
+            self.context.metrics.ack_latency_s(arrived - inflight[done][1])
             done += 1
         del inflight[:done]
 
@@ -118,7 +159,7 @@ class ProviderSession:
             self.reply(frame)
         await self.outbox.flush(1.0)
         self.outbox.stop()
-        self.hub.metrics.closes.labels(code.name.lower()).inc()
+        self.context.metrics.closes.labels(code.name.lower()).inc()
         await close_or_drop(self.websocket, self.protocol, code, CLOSE_TIMEOUT_S)
 
     # --- receiving -----------------------------------------------------------------------
@@ -145,7 +186,7 @@ class ProviderSession:
     def on_frame(self, data: str | bytes) -> bool:
         """A whole message, straight from the protocol: a frame of fixes is taken now if
         nothing is ahead of it and the writer has room.  False: it goes through run()."""
-        if self.busy or self.closing or not self.hub.writer.has_room:
+        if self.busy or self.closing or not self.context.writer.has_room:
             return False
         try:
             frame = wire.decode(data)
@@ -177,7 +218,7 @@ class ProviderSession:
         try:
             frame = wire.decode(data)
         except FrameError as exc:
-            self.hub.metrics.rejected(exc.code)
+            self.context.metrics.rejected(exc.code)
             self.reply(error(exc.code, message=exc.message))
             return True
         await self.handle(frame)
@@ -187,7 +228,7 @@ class ProviderSession:
         if not isinstance(frame, wire.Fixes | wire.Fix):
             refusal = self.intake.spend(1, now_ms())
             if refusal is not None:
-                self.hub.metrics.rejected("rate_limited")
+                self.context.metrics.rejected("rate_limited")
                 self.reply(refusal)
                 if self.intake.flooded:
                     await self.close(Close.RATE_LIMITED)
@@ -198,10 +239,11 @@ class ProviderSession:
             case wire.Fix():
                 await self.take_fixes([frame])
             case wire.Duty(on=on):
-                await self.hub.live.presence.set_duty(self.provider_id, on)
-                self.hub.matching.duty(self.provider_id, on)
-                await self.hub.live.presence.note(
-                    PresenceNote(self.hub.node, self.provider_id, on_duty=on)
+                context = self.context
+                await context.presence.set_duty(self.provider_id, on)
+                context.matching.duty(self.provider_id, on)
+                await context.presence.note(
+                    PresenceNote(context.node, self.provider_id, on_duty=on)
                 )
                 self.reply(wire.Duty(on=on))
             case wire.Ping(id=ping_id):
@@ -213,7 +255,7 @@ class ProviderSession:
 
     async def answer(self, frame: wire.Accept | wire.Refuse | wire.Step) -> None:
         """An answer to an offer, or a step on an assigned attendance."""
-        dispatcher, pid = self.hub.dispatcher, self.provider_id
+        dispatcher, pid = self.context.answers, self.provider_id
         actor = f"provider:{pid}"
         try:
             match frame:
@@ -234,7 +276,7 @@ class ProviderSession:
             self.reply(wire.Error(code=exc.code, message=exc.message, ref=ref))
 
     async def take_fixes(self, fixes: list[wire.FixData]) -> None:
-        await self.hub.writer.room()
+        await self.context.writer.room()
         if self.take_fixes_now(fixes):
             await self.close(Close.RATE_LIMITED)
 
@@ -242,7 +284,7 @@ class ProviderSession:
         """Take a frame of fixes (the writer has room); True if the session is flooded."""
         arrival = time.monotonic()
         intake = self.intake.take(fixes, now_ms())
-        metrics = self.hub.metrics
+        metrics = self.context.metrics
         for code, count in intake.rejected.items():
             metrics.rejected(code, count)
         metrics.accepted(intake.accepted)
@@ -251,12 +293,12 @@ class ProviderSession:
         if intake.flooded:  # the rate_limited error is among the replies
             return True
         if intake.live is not None:
-            self.hub.position_changed(intake.live)
+            self.context.moved(intake.live)
         if intake.ack is not None or intake.reack:
             self.ack(self.intake.acked)
         if intake.chunk is not None:
             self.inflight.append((intake.seqs[-1], arrival))
-            future = self.hub.writer.put(intake.chunk)
+            future = self.context.writer.put(intake.chunk)
             seqs = intake.seqs
             future.add_done_callback(lambda f: self._committed(f, seqs))
         return False
@@ -267,18 +309,6 @@ class ProviderSession:
         acked = self.intake.committed(seqs)
         if acked is not None and not self.closing:
             self.ack(acked)
-
-
-def provider_step(name: str) -> Step:
-    """A step a provider may report, by name; invalid_frame for any other."""
-    try:
-        step = Step(name)
-    except ValueError:
-        step = None
-    if step not in PROVIDER_STEPS:
-        steps = ", ".join(sorted(s.value for s in PROVIDER_STEPS))
-        raise FrameError(f"step must be one of {steps}", code="invalid_frame")
-    return step
 
 
 def payload(message: Message) -> str | bytes:
@@ -295,15 +325,15 @@ def bearer_header(scope: Scope) -> str:
     return ""
 
 
-async def authenticate(hub: Hub, websocket: WebSocket) -> Provider:
+async def authenticate(auth: Authenticator, timeout_s: float, websocket: WebSocket) -> Provider:
     """The provider behind the header token, or behind the first hello frame."""
     header = bearer_header(websocket.scope)
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise TokenError("Authorization must be 'Bearer <token>'", code="token_missing")
-        return await hub.provider_from_token(token.strip())
-    async with asyncio.timeout(hub.settings.auth_timeout_s):
+        return await auth.provider(token.strip())
+    async with asyncio.timeout(timeout_s):
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
@@ -318,33 +348,4 @@ async def authenticate(hub: Hub, websocket: WebSocket) -> Provider:
                 continue
             if not frame.token:
                 raise TokenError(CODES["token_missing"].meaning, code="token_missing")
-            return await hub.provider_from_token(frame.token)
-
-
-async def provider_endpoint(websocket: WebSocket) -> None:
-    hub: Hub = websocket.state.hub
-    await websocket.accept()
-    try:
-        provider = await authenticate(hub, websocket)
-    except TokenError as exc:
-        hub.metrics.auth_failures.labels(exc.code).inc()
-        await websocket.send_text(wire.encode_json(error(exc.code, message=exc.message)).decode())
-        await websocket.close(exc.close_code)
-        return
-    except TimeoutError:
-        await websocket.send_text(wire.encode_json(error("not_authenticated")).decode())
-        await websocket.close(Close.AUTH_TIMEOUT)
-        return
-    except WebSocketDisconnect:
-        return
-    # Authenticated: the handshake headers (~1 KiB) are never read again, and this socket
-    # may be held for hours alongside ten thousand others.
-    websocket.scope["headers"] = []
-    session = await hub.sessions.open(websocket, provider)
-    del provider  # the session keeps the id; the record would be held for nothing
-    try:
-        await session.run()
-    except WebSocketDisconnect:
-        pass
-    finally:
-        await hub.sessions.closed(session)
+            return await auth.provider(frame.token)

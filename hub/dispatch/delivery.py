@@ -10,7 +10,7 @@ providers' new acceptance and on-time figures.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
@@ -18,15 +18,18 @@ from hub import wire
 from hub.clock import now_ms
 from hub.dispatch.decisions import assistance
 from hub.dispatch.links import LINK_PAGE, link_text, link_token
+from hub.dispatch.notify import Notifier
 from hub.dispatch.offers import Offer, OfferState
 from hub.errors import Conflict, NotFound
 from hub.geo import distance_m
+from hub.matching.service import MatchService
+from hub.metrics import Metrics
 from hub.operations.attendances import Attendance
 from hub.operations.providers import SESSION_MODES, Channel
+from hub.operations.records import ProviderRecords
 from hub.operations.services import service
 
 if TYPE_CHECKING:
-    from hub.context import Hub
     from hub.dispatch.decisions import Outcome
 
 log = logging.getLogger(__name__)
@@ -69,13 +72,53 @@ def assignment_frame(offer: Offer, attendance: Attendance) -> wire.Assignment:
     )
 
 
+class ProviderPush(Protocol):
+    async def push(self, provider_id: int, frame: wire.HubFrame, *, now: bool = False) -> bool:
+        """Send a frame on the provider's session wherever it is; False when it has none.
+        ``now``: written at once, not at the end of the loop iteration."""
+        ...
+
+
+class StatusStream(Protocol):
+    async def append(self, name: str, payload: bytes) -> str:
+        """Add an entry to the named stream; its offset."""
+        ...
+
+
+class MatchingNotes(Protocol):
+    """Where matching learns who is engaged and the providers' new figures (on every
+    node)."""
+
+    async def engaged(self, provider_id: int, attendance: Attendance | None) -> None: ...
+
+    async def kpis_changed(self, provider_id: int) -> None: ...
+
+
 class Delivery:
-    def __init__(self, hub: Hub) -> None:
-        self.hub = hub
+    def __init__(
+        self,
+        *,
+        sessions: ProviderPush,
+        stream: StatusStream,
+        notifier: Notifier,
+        matching: MatchService,
+        notes: MatchingNotes,
+        providers: ProviderRecords,
+        metrics: Metrics,
+        public_url: str,
+    ) -> None:
+        self.sessions = sessions
+        self.stream = stream
+        self.notifier = notifier
+        self.matching = matching
+        self.notes = notes
+        self.providers = providers
+        self.metrics = metrics
+        self.link_base = public_url.rstrip("/") + LINK_PAGE
 
     async def reachable(self, provider_id: int, mode: Channel) -> None:
         """Refuse an operator's offer the provider cannot receive by this mode now."""
-        provider = await self.hub.records.providers.get(provider_id)
+        provider = await self.providers.get(provider_id)
         if provider is None or not provider.active:
             raise NotFound(f"no active provider {provider_id}")
         if mode not in provider.profile.channels:
@@ -84,7 +127,7 @@ class Delivery:
                 code="provider_unreachable",
             )
         if mode in SESSION_MODES:
-            known = self.hub.matching.known.get(provider_id)
+            known = self.matching.known.get(provider_id)
             if known is None or known.session_id is None:
                 raise Conflict(
                     f"provider {provider_id} has no open session for a {mode.value} offer",
@@ -99,14 +142,14 @@ class Delivery:
         """The status stream and the providers' sessions, in the decision's order (the
         dispatcher holds the attendance's turn meanwhile, so decisions are told in the
         order they were made)."""
-        hub = self.hub
+        offers = self.metrics.offers
         a = out.attendance
         if out.changes:  # one stream entry per decision: its log entries, in order
-            await hub.live.streams.append(STATUS_STREAM, msgspec.json.encode(out.changes))
+            await self.stream.append(STATUS_STREAM, msgspec.json.encode(out.changes))
         if a is None:
             return
         for offer, secret in out.made:
-            hub.metrics.offers.labels("made").inc()
+            offers.labels("made").inc()
             if offer.mode in SESSION_MODES:
                 await self.push(
                     offer.provider_id, offer_frame(offer, a, self.here(offer.provider_id))
@@ -114,14 +157,14 @@ class Delivery:
             elif offer.mode is Channel.LINK and secret is not None:
                 await self.send_link(offer, a, secret)
         for offer in out.closed:
-            hub.metrics.offers.labels(offer.state.value).inc()
+            offers.labels(offer.state.value).inc()
             if offer.mode in SESSION_MODES:
                 state = "taken" if offer.reason == "taken" else offer.state.value
                 await self.push(offer.provider_id, wire.OfferClosed(offer_id=offer.id, state=state))
         # The assignment answers an accept the app is waiting on: it leaves at once, not
         # at the end of the loop iteration.
         if out.assigned is not None:
-            hub.metrics.offers.labels(OfferState.ACCEPTED.value).inc()
+            offers.labels(OfferState.ACCEPTED.value).inc()
             await self.push(out.assigned.provider_id, assignment_frame(out.assigned, a), now=True)
         if out.again is not None:
             await self.push(out.again.provider_id, assignment_frame(out.again, a), now=True)
@@ -134,38 +177,34 @@ class Delivery:
     async def follow(self, out: Outcome) -> None:
         """What follows a decision and needs no order: matching learns who is engaged
         (here and on the other nodes) and the providers' new figures."""
-        hub = self.hub
+        notes = self.notes
         a = out.attendance
         if a is None:
             return
         if out.assigned is not None:
-            await hub.engaged(out.assigned.provider_id, a)
+            await notes.engaged(out.assigned.provider_id, a)
         if out.moved and a.provider_id is not None:
-            await hub.engaged(a.provider_id, a)
+            await notes.engaged(a.provider_id, a)
         if out.released is not None:
-            await hub.engaged(out.released, None)
+            await notes.engaged(out.released, None)
         for provider_id in out.kpis:
-            await hub.kpis_changed(provider_id)
+            await notes.kpis_changed(provider_id)
 
     async def push(self, provider_id: int, frame: wire.HubFrame, *, now: bool = False) -> None:
-        await self.hub.sessions.push(provider_id, frame, now=now)
+        await self.sessions.push(provider_id, frame, now=now)
 
     async def send_link(self, offer: Offer, attendance: Attendance, secret: str) -> None:
-        provider = await self.hub.records.providers.get(offer.provider_id)
+        provider = await self.providers.get(offer.provider_id)
         if provider is None:
             return
-        url = self.hub.settings.public_url.rstrip("/") + LINK_PAGE + link_token(offer.id, secret)
+        url = self.link_base + link_token(offer.id, secret)
         origin, code = assistance(attendance)
         place = ", ".join(p for p in (origin.address.district, origin.address.city) if p)
-        text = link_text(
-            service(code).name_pt, place, offer.deadline_ms, url, self.hub.matching.zone
-        )
-        notifier = self.hub.notifier
-        assert notifier is not None  # built by the lifespan
-        await notifier.sms_to(provider.phone, text, offer.id)
+        text = link_text(service(code).name_pt, place, offer.deadline_ms, url, self.matching.zone)
+        await self.notifier.sms_to(provider.phone, text, offer.id)
         if provider.profile.email:
-            await notifier.email_to(provider.profile.email, "Acionamento", text, offer.id)
+            await self.notifier.email_to(provider.profile.email, "Acionamento", text, offer.id)
 
     def here(self, provider_id: int) -> tuple[float, float] | None:
-        here = self.hub.matching.index.positions.get(provider_id)
+        here = self.matching.index.positions.get(provider_id)
         return None if here is None else (here.lat, here.lng)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from hub.errors import Conflict
+from hub.errors import Conflict, FrameError
 from hub.operations.attendances import AttendanceState as S
 
 
@@ -86,3 +86,15 @@ def after(state: S, step: Step) -> S:
             f"cannot {step.value} an attendance that is {state.value}", code="illegal_transition"
         )
     return target
+
+
+def provider_step(name: str) -> Step:
+    """A step a provider may report, by name; invalid_frame for any other."""
+    try:
+        step = Step(name)
+    except ValueError:
+        step = None
+    if step not in PROVIDER_STEPS:
+        steps = ", ".join(sorted(s.value for s in PROVIDER_STEPS))
+        raise FrameError(f"step must be one of {steps}", code="invalid_frame")
+    return step

@@ -7,16 +7,16 @@ API, nor an offer's attendance and provider: each is read from the records once 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from hub.dispatch.offers import Offer
+from hub.dispatch.records import DispatchRecords
 from hub.errors import NotFound
+from hub.matching.service import MatchService
 from hub.operations.attendances import Attendance
 from hub.operations.beneficiaries import Plan
 from hub.operations.clients import DispatchRules
-
-if TYPE_CHECKING:
-    from hub.context import Hub
+from hub.operations.records import OperationsRecords
 
 KEPT = 100_000  # entries of each kind this node remembers (insertion order)
 
@@ -24,8 +24,12 @@ V = TypeVar("V")
 
 
 class Lookups:
-    def __init__(self, hub: Hub) -> None:
-        self.hub = hub
+    def __init__(
+        self, records: OperationsRecords, dispatch: DispatchRecords, matching: MatchService
+    ) -> None:
+        self.records = records
+        self.dispatch = dispatch
+        self.matching = matching
         self.clients: dict[int, int] = {}  # attendance id -> client id
         self.homes: dict[int, tuple[int, int]] = {}  # offer id -> (attendance, provider)
         self.plan_of: dict[int, int] = {}  # beneficiary id -> plan id
@@ -35,7 +39,7 @@ class Lookups:
         """The dispatch rules of the attendance's client."""
         client_id = self.clients.get(attendance_id)
         if client_id is None:
-            records = self.hub.records
+            records = self.records
             attendance = await records.attendances.get(attendance_id)
             if attendance is None:
                 raise NotFound(f"no attendance {attendance_id}")
@@ -43,11 +47,11 @@ class Lookups:
             assert event is not None  # a foreign key
             client_id = event.client_id
             _keep(self.clients, attendance_id, client_id)
-        client = self.hub.matching.clients.get(client_id)
+        client = self.matching.clients.get(client_id)
         if client is None:
-            client = await self.hub.records.clients.get(client_id)
+            client = await self.records.clients.get(client_id)
             assert client is not None  # a foreign key
-            self.hub.matching.client_changed(client)
+            self.matching.client_changed(client)
         return client.rules
 
     def client_of(self, attendance_id: int) -> int | None:
@@ -59,7 +63,7 @@ class Lookups:
         avulso attendance, which the plan does not pay)."""
         if a.avulso or a.service is None:
             return None
-        records = self.hub.records
+        records = self.records
         plan_id = self.plan_of.get(a.beneficiary_id)
         if plan_id is None:
             beneficiary = await records.beneficiaries.get(a.beneficiary_id)
@@ -81,7 +85,7 @@ class Lookups:
         offer_unknown otherwise.  Offers this node made are known without a query."""
         home = self.homes.get(offer_id)
         if home is None:
-            offer = await self.hub.records.dispatch.offer(offer_id)
+            offer = await self.dispatch.offer(offer_id)
             if offer is not None:
                 home = self.remember(offer)
         if home is None or (provider_id is not None and home[1] != provider_id):

@@ -8,11 +8,14 @@ average speed and the road factor) says whether the promise is at risk.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import msgspec
 
 from hub.geo import distance_m
 from hub.matching.ranking import straight_line_eta_min
 from hub.operations.attendances import Attendance, AttendanceState
+from hub.operations.services import service
 
 ON_THE_WAY = frozenset({AttendanceState.ASSIGNED, AttendanceState.EN_ROUTE})
 
@@ -50,3 +53,27 @@ def punctuality(
         current_eta_ms=eta_ms,
         late_risk=late_risk,
     )
+
+
+Where = Callable[[int], tuple[float, float] | None]  # a provider's live position, if fresh
+
+
+class Forecast:
+    """Punctuality of any attendance now, from where its provider is (``where``)."""
+
+    def __init__(self, where: Where, road_factor: float) -> None:
+        self.where = where
+        self.road_factor = road_factor
+
+    def __call__(self, attendance: Attendance, now_ms: int) -> Punctuality | None:
+        """On time or late, and the late risk from the provider's live GPS; None until a
+        provider has the attendance."""
+        if attendance.provider_id is None or attendance.service is None:
+            return None
+        return punctuality(
+            attendance,
+            self.where(attendance.provider_id),
+            now_ms,
+            road_factor=self.road_factor,
+            speed_kmh=service(attendance.service).avg_speed_kmh,
+        )

@@ -21,8 +21,9 @@ restarted), skipping attendances another node holds locked.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
 from hub.clock import now_ms
 from hub.dispatch import decisions
@@ -33,16 +34,18 @@ from hub.dispatch.lifecycle import NEEDS_REASON, Step
 from hub.dispatch.lookups import Lookups
 from hub.dispatch.offers import Offer, checked_reason
 from hub.dispatch.recent import Recent
-from hub.dispatch.records import Stale
+from hub.dispatch.records import DispatchRecords, Stale
 from hub.dispatch.timers import DueTimers
 from hub.dispatch.turns import Turns
-from hub.errors import BadRequest, Conflict, Forbidden, NotFound
+from hub.errors import BadRequest, Conflict, Forbidden, HubError, NotFound
+from hub.matching.service import MatchService
+from hub.metrics import Metrics
 from hub.operations.attendances import Attendance
 from hub.operations.clients import DispatchRules
 from hub.operations.providers import SESSION_MODES, Channel
+from hub.operations.records import OperationsRecords
 
-if TYPE_CHECKING:
-    from hub.context import Hub
+log = logging.getLogger(__name__)
 
 RECENT_SIZE = 10_000  # snapshots kept: attendances being dispatched or on the way
 ANSWERS = (BadRequest, Conflict, Forbidden, NotFound)  # a decision's refusals
@@ -52,11 +55,24 @@ Decide = Callable[[OfferBook, Outcome, Facts], T]  # a pure decision, its argume
 
 
 class Dispatcher:
-    def __init__(self, hub: Hub) -> None:
-        self.hub = hub
-        self.delivery = Delivery(hub)
+    def __init__(
+        self,
+        *,
+        records: OperationsRecords,
+        dispatch: DispatchRecords,
+        matching: MatchService,
+        delivery: Delivery,
+        metrics: Metrics,
+        sweep_grace_s: float,
+    ) -> None:
+        self.records = records
+        self.dispatch = dispatch
+        self.matching = matching
+        self.delivery = delivery
+        self.metrics = metrics
+        self.sweep_grace_ms = int(sweep_grace_s * 1000)
         self.timers = DueTimers(self.advance)
-        self.lookups = Lookups(hub)
+        self.lookups = Lookups(records, dispatch, matching)
         self.turns = Turns()
         self.recent = Recent(RECENT_SIZE)
 
@@ -87,7 +103,7 @@ class Dispatcher:
 
     async def verbal(self, attendance_id: int, provider_id: int, eta_min: int, actor: str) -> Offer:
         """The provider accepted by phone: assigned at once."""
-        provider = await self.hub.records.providers.get(provider_id)
+        provider = await self.records.providers.get(provider_id)
         if provider is None or not provider.active:
             raise NotFound(f"no active provider {provider_id}")
         return await self._decide(
@@ -139,6 +155,16 @@ class Dispatcher:
             ),
         )
 
+    async def arrived(self, provider_id: int, attendance_id: int) -> None:
+        """The provider's GPS reached the origin (hub/dispatch/arrivals.py): on site,
+        unless the job moved on meanwhile."""
+        try:
+            await self.step(attendance_id, Step.ARRIVE, "gps", provider_id=provider_id)
+        except HubError as exc:  # already declared, cancelled, reassigned
+            log.info(
+                "arrival not recorded", extra={"attendance": attendance_id, "err": exc.message}
+            )
+
     async def advance(self, attendance_id: int, *, sweeping: bool = False) -> None:
         """Fire what is due (``decisions.advance``)."""
         rules = await self.lookups.rules(attendance_id)
@@ -148,8 +174,7 @@ class Dispatcher:
 
     async def sweep(self) -> None:
         """Advance what nobody fired: overdue by more than the grace (a node died)."""
-        grace = int(self.hub.settings.sweep_grace_s * 1000)
-        for attendance_id in await self.hub.records.dispatch.due(now_ms() - grace):
+        for attendance_id in await self.dispatch.due(now_ms() - self.sweep_grace_ms):
             await self.advance(attendance_id, sweeping=True)
 
     async def announce(self, attendance: Attendance, action: str, actor: str) -> None:
@@ -168,10 +193,10 @@ class Dispatcher:
 
     async def resend(self, provider_id: int) -> None:
         """A provider's session opened: its pending app and portal offers, again."""
-        records, now = self.hub.records, now_ms()
-        for offer in await records.dispatch.pending_of(provider_id):
+        now = now_ms()
+        for offer in await self.dispatch.pending_of(provider_id):
             if offer.mode in SESSION_MODES and offer.deadline_ms > now:
-                attendance = await records.attendances.get(offer.attendance_id)
+                attendance = await self.records.attendances.get(offer.attendance_id)
                 if attendance is not None:
                     here = self.delivery.here(provider_id)
                     await self.delivery.push(provider_id, offer_frame(offer, attendance, here))
@@ -179,8 +204,8 @@ class Dispatcher:
     async def resume(self) -> None:
         """At start: arm timers for everything with a due time (offers survive restarts)."""
         far = now_ms() + 7 * 86_400_000
-        for attendance_id in await self.hub.records.dispatch.due(far, limit=100_000):
-            attendance = await self.hub.records.attendances.get(attendance_id)
+        for attendance_id in await self.dispatch.due(far, limit=100_000):
+            attendance = await self.records.attendances.get(attendance_id)
             if attendance is not None and attendance.due_ms is not None:
                 self.timers.arm(attendance_id, attendance.due_ms)
 
@@ -215,7 +240,7 @@ class Dispatcher:
                     return None  # type: ignore[return-value]
                 raise NotFound(f"no attendance {attendance_id}")
             result, out = decided
-            self.hub.metrics.decisions.labels(path).inc()
+            self.metrics.decisions.labels(path).inc()
             await self._after(out)
         await self.delivery.follow(out)  # the next decision need not wait for this
         return result
@@ -225,7 +250,7 @@ class Dispatcher:
     ) -> tuple[T, Outcome] | None:
         """The decision on a snapshot, committed behind its version; None to make it again
         under the lock."""
-        records = self.hub.records.dispatch
+        records = self.dispatch
         snapshot = self.recent.get(attendance_id)
         remembered = snapshot is not None
         if snapshot is None:
@@ -265,8 +290,7 @@ class Dispatcher:
         """The decision with the attendance locked in the store (None if unknown, or
         skipped)."""
         self.recent.forget(attendance_id)
-        records = self.hub.records.dispatch
-        async with records.locked(attendance_id, skip_locked=skip_locked) as held:
+        async with self.dispatch.locked(attendance_id, skip_locked=skip_locked) as held:
             if held is None:
                 return None
             facts = await self._facts(held.snapshot.attendance, rules, cap)
@@ -286,7 +310,7 @@ class Dispatcher:
             cap_cents = await self.lookups.cap(a)
         return Facts(
             now_ms=now_ms(),
-            market=self.hub.matching,
+            market=self.matching,
             rules=rules,
             cap_cents=cap_cents,
             client_id=self.lookups.client_of(a.id),
@@ -312,7 +336,7 @@ class Dispatcher:
 
     async def _after(self, out: Outcome) -> None:
         if out.lag_s is not None:
-            self.hub.metrics.deadline_lag.observe(out.lag_s)
+            self.metrics.deadline_lag.observe(out.lag_s)
         for offer, _ in out.made:
             self.lookups.remember(offer)
         a = out.attendance

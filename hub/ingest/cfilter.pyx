@@ -17,7 +17,7 @@ from hub.geo import GEO_LAT_LIMIT, METRES_PER_DEGREE
 from hub.ingest.filter import (
     MAX_ACCURACY_M, MAX_SPEED_MPS, Sifted, Verdict, refusal, track_point
 )
-from hub.state.records import Chunk, chunk_of
+from hub.ingest.tracks import Chunk, chunk_of
 
 cdef double LAT_LIMIT = GEO_LAT_LIMIT
 cdef double MPD = METRES_PER_DEGREE

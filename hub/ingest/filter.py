@@ -16,7 +16,7 @@ from enum import IntEnum
 from math import copysign, cos, isfinite, radians
 
 from hub.geo import GEO_LAT_LIMIT, METRES_PER_DEGREE
-from hub.state.records import Chunk, TrackPoint, chunk_of
+from hub.ingest.tracks import Chunk, TrackPoint, chunk_of
 from hub.wire import FixData
 
 MAX_ACCURACY_M = 100_000.0

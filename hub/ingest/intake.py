@@ -17,8 +17,8 @@ from hub.ingest.acks import AckWindow, Receipt
 from hub.ingest.filter import FixFilter, Verdict
 from hub.ingest.filtering import consecutive
 from hub.ingest.flood import FloodGuard
-from hub.state.live import LivePosition
-from hub.state.records import Chunk
+from hub.ingest.tracks import Chunk
+from hub.presence import LivePosition
 from hub.wire import Error, FixData, Notice
 
 _NOTICE_OF = {Verdict.LATE: "fix_out_of_order", Verdict.JUMP: "speed_jump"}

@@ -18,8 +18,8 @@ import time
 from collections import deque
 
 from hub.errors import StoreUnavailable
+from hub.ingest.tracks import Chunk, TrackRecords
 from hub.metrics import Metrics
-from hub.state.records import Chunk, TrackRecords
 
 log = logging.getLogger(__name__)
 

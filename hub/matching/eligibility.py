@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 import msgspec
 
 from hub.operations.providers import SESSION_MODES, Channel, DispatchProfile
-from hub.state.live import Connectivity
+from hub.presence import Connectivity
 
 
 class Situation(msgspec.Struct, frozen=True, kw_only=True):

@@ -40,7 +40,7 @@ from hub.operations.clients import Client
 from hub.operations.pricing import price_cents
 from hub.operations.providers import Channel, Provider
 from hub.operations.services import service
-from hub.state.live import Connectivity, LivePosition, PresenceNote
+from hub.presence import Connectivity, LivePosition, PresenceNote
 
 # Ranking reorders, so every page must come from the same pool: the POOL nearest eligible.
 POOL = 50

@@ -9,9 +9,9 @@ import msgspec
 
 from hub.clock import now_ms
 from hub.errors import Unauthorized
+from hub.operations.records import OperationsRecords
 from hub.operations.users import AuditEntry, NewUser, User, checked_user
 from hub.passwords import hash_password, verify_password
-from hub.state.records import Records
 from hub.tokens import TokenIssuer
 
 # Verifying against this when the login is unknown costs the same time as a real check,
@@ -25,13 +25,15 @@ class Session(msgspec.Struct, frozen=True):
     user: User
 
 
-async def add_user(records: Records, new: NewUser) -> User:
+async def add_user(records: OperationsRecords, new: NewUser) -> User:
     checked = checked_user(new)
     password_hash = await asyncio.to_thread(hash_password, checked.password)
     return await records.users.add(checked, password_hash, now_ms())
 
 
-async def log_in(records: Records, tokens: TokenIssuer, login: str, password: str) -> Session:
+async def log_in(
+    records: OperationsRecords, tokens: TokenIssuer, login: str, password: str
+) -> Session:
     """A session token for valid credentials of an active user; one vague error otherwise."""
     found = await records.users.credentials(login.strip().lower())
     stored = found[1] if found else _DUMMY_HASH
@@ -45,7 +47,9 @@ async def log_in(records: Records, tokens: TokenIssuer, login: str, password: st
     )
 
 
-async def audit(records: Records, actor: str, action: str, target: str, detail: str = "") -> None:
+async def audit(
+    records: OperationsRecords, actor: str, action: str, target: str, detail: str = ""
+) -> None:
     await records.audit.append(
         AuditEntry(at_ms=now_ms(), actor=actor, action=action, target=target, detail=detail)
     )

@@ -42,7 +42,7 @@ from hub.operations.documents import cpf_digits
 from hub.operations.registry import ImportRefused
 
 if TYPE_CHECKING:
-    from hub.state.records import Records
+    from hub.operations.records import OperationsRecords
 
 COLUMNS = (
     "cpf", "name", "plan", "phones", "street", "number", "complement", "district", "city",
@@ -172,7 +172,9 @@ def _date_ms(fields: dict[str, str], column: str) -> int | None:
     return int(day.timestamp() * 1000)
 
 
-async def import_base_file(records: Records, client_id: int, text: str) -> list[Beneficiary]:
+async def import_base_file(
+    records: OperationsRecords, client_id: int, text: str
+) -> list[Beneficiary]:
     """Every beneficiary of the file, or none: ImportRefused lists every problem, CPFs the
     client already has among them."""
     plans = {plan.name.casefold(): plan.id for plan in await records.plans.of_client(client_id)}

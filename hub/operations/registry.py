@@ -18,7 +18,7 @@ from hub.operations.providers import (
     checked_profile,
     new_device_key,
 )
-from hub.state.records import Records
+from hub.operations.records import OperationsRecords
 from hub.tokens import TokenIssuer
 
 
@@ -28,11 +28,11 @@ class IssuedToken(msgspec.Struct, frozen=True):
     expires_at_s: int
 
 
-async def register(records: Records, new: NewProvider) -> Provider:
+async def register(records: OperationsRecords, new: NewProvider) -> Provider:
     return await records.providers.add(checked(new), new_device_key(), now_ms())
 
 
-async def register_many(records: Records, news: list[NewProvider]) -> list[Provider]:
+async def register_many(records: OperationsRecords, news: list[NewProvider]) -> list[Provider]:
     """Register all or none (one transaction); each gets its own device key."""
     checked_news = [checked(new) for new in news]
     keys = [new_device_key() for _ in news]
@@ -61,7 +61,7 @@ class ImportRefused(HubError):
         return {"rows": self.rows}
 
 
-async def import_csv(records: Records, text: str) -> list[Provider]:
+async def import_csv(records: OperationsRecords, text: str) -> list[Provider]:
     """Register every provider of a CSV file, or none (ImportRefused lists every error)."""
     news, errors = parse(text)
     if errors:
@@ -73,7 +73,7 @@ def report(made: list[Provider]) -> ImportReport:
     return ImportReport(len(made), [p.id for p in made])
 
 
-async def export_csv(records: Records) -> str:
+async def export_csv(records: OperationsRecords) -> str:
     providers: list[Provider] = []
     while page := await records.providers.page(
         after_id=providers[-1].id if providers else 0, limit=1000
@@ -82,18 +82,20 @@ async def export_csv(records: Records) -> str:
     return render(providers)
 
 
-async def provider(records: Records, provider_id: int) -> Provider:
+async def provider(records: OperationsRecords, provider_id: int) -> Provider:
     return _found(await records.providers.get(provider_id), provider_id)
 
 
-async def issue_token(records: Records, tokens: TokenIssuer, provider_id: int) -> IssuedToken:
+async def issue_token(
+    records: OperationsRecords, tokens: TokenIssuer, provider_id: int
+) -> IssuedToken:
     found = await provider(records, provider_id)
     now = int(time.time())
     token = tokens.provider_token(found.id, found.token_version, now)
     return IssuedToken(found.id, token, now + tokens.provider_ttl_s)
 
 
-async def revoke_tokens(records: Records, provider_id: int) -> Provider:
+async def revoke_tokens(records: OperationsRecords, provider_id: int) -> Provider:
     """Revoke every token issued so far.
 
     Reconnects are refused from now on; the admin API also closes the open session (the
@@ -102,11 +104,13 @@ async def revoke_tokens(records: Records, provider_id: int) -> Provider:
     return _found(await records.providers.bump_token_version(provider_id), provider_id)
 
 
-async def set_active(records: Records, provider_id: int, active: bool) -> Provider:
+async def set_active(records: OperationsRecords, provider_id: int, active: bool) -> Provider:
     return _found(await records.providers.set_active(provider_id, active), provider_id)
 
 
-async def set_profile(records: Records, provider_id: int, profile: DispatchProfile) -> Provider:
+async def set_profile(
+    records: OperationsRecords, provider_id: int, profile: DispatchProfile
+) -> Provider:
     return _found(
         await records.providers.set_profile(provider_id, checked_profile(profile)), provider_id
     )

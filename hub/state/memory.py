@@ -7,16 +7,8 @@ import time
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator
 
-from hub.state.live import (
-    STREAM_KEPT,
-    LivePosition,
-    Owner,
-    PresenceNote,
-    PresenceView,
-    StreamEntry,
-    connectivity,
-    offset_key,
-)
+from hub.presence import LivePosition, Owner, PresenceNote, PresenceView, connectivity
+from hub.state.live import STREAM_KEPT, StreamEntry, offset_key
 
 
 class MemoryPositions:

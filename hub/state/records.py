@@ -2,23 +2,17 @@
 
 Each sub-role is a small Protocol; ``Records`` bundles them with the engine's lifecycle.
 Both implementations pass tests/state/test_records_contract.py.
-
-GPS history is stored in *chunks*: one row per provider per commit, its points packed as
-MessagePack.  A row per fix costs SQLite ~2 us and PostgreSQL more (index upkeep), which at
-100k fixes/s is most of a core; a chunk costs one row for a whole batch.  Reads merge the
-chunks and drop resent duplicates (same provider and device time; the first stored wins).
+GPS history is stored in chunks (hub/ingest/tracks.py).
 """
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Sequence
-from itertools import groupby
-from operator import attrgetter, itemgetter
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import msgspec
 
+from hub.ingest.tracks import TrackRecords
 from hub.operations.attendances import (
     Attendance,
     AttendanceLogEntry,
@@ -32,71 +26,18 @@ from hub.operations.beneficiaries import (
     Beneficiary,
     Limit,
     NewBeneficiary,
-    NewPlan,
     Plan,
-    SearchKind,
     Vehicle,
 )
-from hub.operations.clients import Client, DispatchRules, NewClient, NewPartner, Partner
+from hub.operations.clients import DispatchRules, Partner
 from hub.operations.documents import folded, plate_spellings
-from hub.operations.events import Event, EventLogEntry, EventState, EventType, NewEvent
-from hub.operations.providers import DispatchProfile, NewProvider, Provider
-from hub.operations.users import AuditEntry, NewUser, User
+from hub.operations.events import Event, EventLogEntry, EventState, EventType
+from hub.operations.providers import DispatchProfile
+from hub.operations.records import OperationsRecords
 
 if TYPE_CHECKING:
     from hub.dispatch.records import DispatchRecords
     from hub.state.idempotency import IdempotencyRecords
-
-
-# gc=False, as for FixData: numbers only, made once per fix ingested.
-class TrackPoint(msgspec.Struct, frozen=True, array_like=True, gc=False):
-    """One stored GPS fix. ``flag``: 0 moved the live position, 1 late, 2 jump."""
-
-    provider_id: int
-    t_ms: int
-    lat: float
-    lng: float
-    accuracy: float | None
-    speed: float | None
-    heading: float | None
-    flag: int
-    received_ms: int
-
-
-class Chunk(msgspec.Struct, frozen=True, gc=False):
-    """Points of one provider as they are stored: one row of the track store."""
-
-    provider_id: int
-    t_first_ms: int
-    t_last_ms: int
-    count: int
-    data: bytes  # MessagePack array of TrackPoint arrays, ordered by t_ms
-
-
-_encode_points = msgspec.msgpack.Encoder().encode
-_decode_points = msgspec.msgpack.Decoder(list[TrackPoint]).decode
-_by_time = attrgetter("t_ms")
-
-
-def chunk_of(points: list[TrackPoint]) -> Chunk:
-    """The chunk of one provider's points (at least one), ordered by device time."""
-    ordered = sorted(points, key=_by_time)
-    first, last = ordered[0], ordered[-1]
-    return Chunk(first.provider_id, first.t_ms, last.t_ms, len(ordered), _encode_points(ordered))
-
-
-def unpack(chunk: Chunk) -> list[TrackPoint]:
-    """The points of a chunk, in its order."""
-    return _decode_points(chunk.data)
-
-
-def merged(blobs: Iterable[bytes], since_ms: int = 0) -> Iterator[TrackPoint]:
-    """Points of chunks (given in storage order) by device time, without resent duplicates."""
-    last_t = None
-    for point in heapq.merge(*(_decode_points(blob) for blob in blobs), key=_by_time):
-        if point.t_ms >= since_ms and point.t_ms != last_t:
-            last_t = point.t_ms
-            yield point
 
 
 _encode_json = msgspec.json.Encoder().encode
@@ -421,209 +362,11 @@ def like_pattern(fragment: str) -> str:
     return f"%{escaped}%"
 
 
-def distinct_count(rows: Iterable[Sequence[Any]]) -> int:
-    """Distinct points in (provider_id, data) rows ordered by provider, then storage order."""
-    return sum(
-        sum(1 for _ in merged(row[1] for row in group))
-        for _, group in groupby(rows, key=itemgetter(0))
-    )
-
-
-class ProviderRecords(Protocol):
-    async def add(self, new: NewProvider, device_key: str, now_ms: int) -> Provider:
-        """Insert a checked provider with token version 1; ids increase."""
-
-    async def add_many(
-        self, news: Sequence[NewProvider], device_keys: Sequence[str], now_ms: int
-    ) -> list[Provider]:
-        """Insert checked providers in one transaction (all or none), in order."""
-
-    async def get(self, provider_id: int) -> Provider | None:
-        """The provider, or None."""
-
-    async def by_device_key(self, device_key: str) -> Provider | None:
-        """The provider owning this device key, or None. Keys are unique."""
-
-    async def page(self, *, after_id: int = 0, limit: int = 100) -> list[Provider]:
-        """Providers with id > after_id in id order, at most ``limit``."""
-
-    async def bump_token_version(self, provider_id: int) -> Provider | None:
-        """Atomically increment the token version, revoking every earlier token."""
-
-    async def set_active(self, provider_id: int, active: bool) -> Provider | None:
-        """Activate or deactivate; returns the updated provider or None if unknown."""
-
-    async def set_profile(self, provider_id: int, profile: DispatchProfile) -> Provider | None:
-        """Replace the dispatch profile whole; the updated provider or None if unknown."""
-
-
-class TrackRecords(Protocol):
-    async def append(self, chunks: Sequence[Chunk]) -> None:
-        """Store all chunks in one transaction, one row each; durable on return.
-
-        Idempotent as seen by readers: a point whose (provider_id, t_ms) is already stored
-        is never returned twice.
-        """
-
-    async def history(
-        self, provider_id: int, *, since_ms: int = 0, limit: int = 1000
-    ) -> list[TrackPoint]:
-        """Distinct points of one provider with t_ms >= since_ms, oldest first."""
-
-    async def count(self, provider_ids: Sequence[int] | None = None) -> int:
-        """How many distinct points are stored (for all providers or the given ones)."""
-
-
-class UserRecords(Protocol):
-    async def add(self, new: NewUser, password_hash: str, now_ms: int) -> User:
-        """Insert a checked user; Conflict if the login is taken."""
-
-    async def get(self, user_id: int) -> User | None:
-        """The user, or None."""
-
-    async def credentials(self, login: str) -> tuple[User, str] | None:
-        """The user with this login and its password hash, or None."""
-
-    async def page(self, *, after_id: int = 0, limit: int = 100) -> list[User]:
-        """Users with id > after_id in id order."""
-
-
-class ClientRecords(Protocol):
-    async def add(self, new: NewClient, now_ms: int) -> Client:
-        """Insert a checked client."""
-
-    async def get(self, client_id: int) -> Client | None:
-        """The client, or None."""
-
-    async def replace(self, client_id: int, new: NewClient) -> Client | None:
-        """Replace name, script, rules and active flag; None if unknown."""
-
-    async def page(self, *, after_id: int = 0, limit: int = 100) -> list[Client]:
-        """Clients with id > after_id in id order."""
-
-    async def add_partner(self, client_id: int, new: NewPartner) -> Partner:
-        """Insert a checked partner establishment; Conflict if the client does not exist."""
-
-    async def partners(self, client_id: int) -> list[Partner]:
-        """The client's partner establishments, by name."""
-
-
-class PlanRecords(Protocol):
-    async def add(self, new: NewPlan) -> Plan:
-        """Insert a checked plan; Conflict if the client does not exist."""
-
-    async def get(self, plan_id: int) -> Plan | None:
-        """The plan, or None."""
-
-    async def of_client(self, client_id: int) -> list[Plan]:
-        """The client's plans, by id."""
-
-
-class BeneficiaryRecords(Protocol):
-    async def add(self, new: NewBeneficiary) -> Beneficiary:
-        """Insert a checked beneficiary with its vehicles in one transaction.
-
-        Conflict if the CPF is already the client's, or the client or plan is unknown.
-        """
-
-    async def add_many(self, news: Sequence[NewBeneficiary]) -> list[Beneficiary]:
-        """Insert checked beneficiaries with their vehicles in one transaction (all or
-        none), in order; Conflict as ``add``."""
-
-    async def get(self, beneficiary_id: int) -> Beneficiary | None:
-        """The beneficiary with its vehicles, or None."""
-
-    async def search(
-        self, kind: SearchKind, term: str, *, client_id: int | None = None, limit: int = 20
-    ) -> list[Beneficiary]:
-        """By CPF (11 digits), plate (either format) or a piece of the folded name: names
-        that start with it first (by name), then names that contain it."""
-
-
-class EventRecords(Protocol):
-    async def open(self, new: NewEvent, client_id: int, actor: str, now_ms: int) -> Event:
-        """Insert an open event and its first log entry in one transaction.
-
-        Conflict if the beneficiary or the vehicle does not exist.
-        """
-
-    async def get(self, event_id: int) -> Event | None:
-        """The event, or None."""
-
-    async def of_beneficiary(self, beneficiary_id: int, *, limit: int = 20) -> list[Event]:
-        """The beneficiary's events, newest first."""
-
-    async def change(
-        self, before: Event, after: Event, action: str, actor: str, reason: str, now_ms: int
-    ) -> Event | None:
-        """Store ``after`` only if the stored event still equals ``before`` in state and
-        intake; log the action in the same transaction.  None if another change won."""
-
-    async def log(self, event_id: int) -> list[EventLogEntry]:
-        """The event's log, oldest first."""
-
-
-class AttendanceRecords(Protocol):
-    async def add(
-        self, event: Event, new: NewAttendance, state: AttendanceState, actor: str, now_ms: int
-    ) -> Attendance:
-        """Insert a checked attendance and its first log entry in one transaction."""
-
-    async def get(self, attendance_id: int) -> Attendance | None:
-        """The attendance, or None."""
-
-    async def of_event(self, event_id: int) -> list[Attendance]:
-        """The event's attendances, in creation order."""
-
-    async def covered_uses(self, beneficiary_id: int, service: str) -> list[int]:
-        """When the beneficiary had this service inside the plan (avulso and cancelled ones
-        excluded: a cancelled attendance gives its use back)."""
-
-    async def in_states(self, states: Sequence[str], *, limit: int = 1000) -> list[Attendance]:
-        """Attendances in any of ``states`` (a live panel), oldest first."""
-
-    async def of_beneficiary(self, beneficiary_id: int, *, limit: int = 50) -> list[Attendance]:
-        """The beneficiary's attendances, newest first (the form's history)."""
-
-    async def log(self, attendance_id: int) -> list[AttendanceLogEntry]:
-        """The attendance's log, oldest first."""
-
-
-class AuditRecords(Protocol):
-    async def append(self, entry: AuditEntry) -> None:
-        """Append one entry; durable on return; entries are never changed."""
-
-    async def recent(self, *, limit: int = 100) -> list[AuditEntry]:
-        """The latest entries, newest first."""
-
-
-class Records(Protocol):
-    @property
-    def providers(self) -> ProviderRecords: ...
+class Records(OperationsRecords, Protocol):
+    """Every records role, and the engine's lifecycle."""
 
     @property
     def tracks(self) -> TrackRecords: ...
-
-    @property
-    def users(self) -> UserRecords: ...
-
-    @property
-    def audit(self) -> AuditRecords: ...
-
-    @property
-    def clients(self) -> ClientRecords: ...
-
-    @property
-    def plans(self) -> PlanRecords: ...
-
-    @property
-    def beneficiaries(self) -> BeneficiaryRecords: ...
-
-    @property
-    def events(self) -> EventRecords: ...
-
-    @property
-    def attendances(self) -> AttendanceRecords: ...
 
     @property
     def dispatch(self) -> DispatchRecords: ...

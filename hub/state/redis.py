@@ -21,18 +21,9 @@ from redis.exceptions import RedisError
 
 from hub.errors import StoreUnavailable
 from hub.matching.cells import cell_of, parent_of
+from hub.presence import LivePosition, Owner, PresenceNote, PresenceView, connectivity
 from hub.state.keys import CLAIM, MOVE, RELEASE, STREAM_APPEND, Keys
-from hub.state.live import (
-    STREAM_KEPT,
-    LivePosition,
-    Owner,
-    PositionBatch,
-    PresenceNote,
-    PresenceView,
-    StreamEntry,
-    connectivity,
-    offset_key,
-)
+from hub.state.live import STREAM_KEPT, PositionBatch, StreamEntry, offset_key
 
 log = logging.getLogger(__name__)
 SOCKET_TIMEOUT_S = 10.0  # redis-py's default (5 s) equals the follower's block: it timed out

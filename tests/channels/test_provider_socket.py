@@ -17,7 +17,7 @@ from hub.channels import provider as provider_channel
 from hub.errors import Close
 from hub.operations import registry
 from hub.operations.providers import NewProvider
-from hub.state.live import Connectivity
+from hub.presence import Connectivity
 from tests.client import ProviderClient, fixes, now_ms
 from tests.conftest import RunningHub, engine_settings, serve
 from tests.shut_window import ShutWindow

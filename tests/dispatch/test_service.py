@@ -33,7 +33,16 @@ async def test_decisions_on_this_nodes_snapshots_commit_in_one_go(scene):
 async def test_a_decision_another_node_overtook_is_made_again_on_what_is_stored(scene):
     one, two = await scene.provider("Um"), await scene.provider("Dois")
     first, second = await scene.tow(), await scene.tow()
-    here, elsewhere = scene.hub.dispatcher, Dispatcher(scene.hub)  # another node's memory
+    hub = scene.hub
+    here = hub.dispatcher
+    elsewhere = Dispatcher(  # another node's memory
+        records=hub.records,
+        dispatch=hub.records.dispatch,
+        matching=hub.matching,
+        delivery=here.delivery,
+        metrics=hub.metrics,
+        sweep_grace_s=hub.settings.sweep_grace_s,
+    )
     offers = [
         await here.offer(tow["id"], pid, Channel.LINK, "op")  # here remembers them pending
         for tow, pid in ((first, one), (second, two))

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hub.ingest import filter as pure
 from hub.ingest import filtering
 from hub.ingest.filter import FilterRules, Verdict
-from hub.state.records import unpack
+from hub.ingest.tracks import unpack
 from hub.wire import FixData
 from tests.conftest import need_compiled
 

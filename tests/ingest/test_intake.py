@@ -10,7 +10,7 @@ from hub.ingest.acks import AckWindow
 from hub.ingest.filter import FilterRules
 from hub.ingest.flood import FloodGuard
 from hub.ingest.intake import FixIntake
-from hub.state.records import unpack
+from hub.ingest.tracks import unpack
 from hub.wire import FixData
 from tests.conftest import need_compiled
 

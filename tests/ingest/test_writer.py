@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from hub.ingest.tracks import Chunk, TrackPoint, chunk_of
 from hub.ingest.writer import TrackWriter
 from hub.metrics import Metrics
-from hub.state.records import Chunk, TrackPoint, chunk_of
 from hub.state.sqlite import SqliteRecords
 
 NOW = 1_800_000_000_000

@@ -19,7 +19,7 @@ from hub.matching.eligibility import (
     reasons,
 )
 from hub.operations.providers import Channel, DispatchProfile, WorkingHours
-from hub.state.live import Connectivity
+from hub.presence import Connectivity
 
 NOW = 1_800_000_000_000
 PROFILE = DispatchProfile(services=frozenset({"light_tow"}), channels=frozenset(Channel))

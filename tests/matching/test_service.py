@@ -10,7 +10,7 @@ from hub.matching.service import ExplainQuery, MatchQuery, MatchService, Point, 
 from hub.operations.clients import Client, DispatchRules
 from hub.operations.pricing import PriceRule
 from hub.operations.providers import Channel, DispatchProfile, Provider
-from hub.state.live import Connectivity, LivePosition
+from hub.presence import Connectivity, LivePosition
 
 NOW = 1_800_000_000_000  # a Friday, 05:20 in São Paulo
 ORIGIN = Point(lat=-23.55, lng=-46.63)

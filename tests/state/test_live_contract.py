@@ -5,14 +5,8 @@ import time
 
 import pytest
 
-from hub.state.live import (
-    Connectivity,
-    LivePosition,
-    Owner,
-    PresenceNote,
-    StreamEntry,
-    offset_key,
-)
+from hub.presence import Connectivity, LivePosition, Owner, PresenceNote
+from hub.state.live import StreamEntry, offset_key
 from tests.conftest import redis_live, redis_prefix
 
 

@@ -5,6 +5,7 @@ import asyncio
 import pytest
 
 from hub.errors import Conflict
+from hub.ingest.tracks import Chunk, TrackPoint, chunk_of
 from hub.operations.beneficiaries import (
     Address,
     Limit,
@@ -19,7 +20,6 @@ from hub.operations.events import EventAction, EventState, EventType, NewEvent, 
 from hub.operations.pricing import PriceRule
 from hub.operations.providers import Channel, DispatchProfile, NewProvider, WorkingHours
 from hub.operations.users import AuditEntry, NewUser, Role
-from hub.state.records import Chunk, TrackPoint, chunk_of
 
 NOW = 1_800_000_000_000
 

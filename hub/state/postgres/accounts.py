@@ -8,7 +8,7 @@ from hub.operations.users import AuditEntry, NewUser, Role, User
 from hub.state.postgres.sql import MS
 
 if TYPE_CHECKING:
-    from hub.state.postgres.store import PostgresRecords
+    from hub.state.postgres.conn import PostgresConn
 
 _USER_COLUMNS = (
     "id, login, name, role, active, token_version,"
@@ -23,7 +23,7 @@ def _user(row: Any) -> User:
 
 
 class PostgresUsers:
-    def __init__(self, store: PostgresRecords) -> None:
+    def __init__(self, store: PostgresConn) -> None:
         self.store = store
 
     async def add(self, new: NewUser, password_hash: str, now_ms: int) -> User:
@@ -58,7 +58,7 @@ class PostgresUsers:
 
 
 class PostgresAudit:
-    def __init__(self, store: PostgresRecords) -> None:
+    def __init__(self, store: PostgresConn) -> None:
         self.store = store
 
     async def append(self, entry: AuditEntry) -> None:

@@ -30,7 +30,7 @@ from hub.state.dispatch_sql import (
 from hub.state.postgres.operations import PG_ATTENDANCE_COLUMNS
 
 if TYPE_CHECKING:
-    from hub.state.postgres.store import PostgresRecords
+    from hub.state.postgres.conn import PostgresConn
 
 # The attendance, its version and its offers (as one JSON array of rows): one query.
 _READ = (
@@ -79,7 +79,7 @@ async def _send(conn: Any, writes: list[Write]) -> list[int]:
 
 
 class PostgresDispatch(DispatchQueries):
-    def __init__(self, store: PostgresRecords) -> None:
+    def __init__(self, store: PostgresConn) -> None:
         super().__init__(self._fetch)
         self.store = store
 

@@ -38,7 +38,7 @@ from hub.state.records import (
 )
 
 if TYPE_CHECKING:
-    from hub.state.postgres.store import PostgresRecords
+    from hub.state.postgres.conn import PostgresConn
 
 _CLIENT_COLUMNS = (
     "id, name, script, rules::text AS rules, active,"
@@ -53,7 +53,7 @@ def _client(row: Any) -> Client:
 
 
 class PostgresClients:
-    def __init__(self, store: PostgresRecords) -> None:
+    def __init__(self, store: PostgresConn) -> None:
         self.store = store
 
     async def _one(self, sql: str, *args: Any) -> Client | None:
@@ -119,7 +119,7 @@ class PostgresClients:
 
 
 class PostgresPlans:
-    def __init__(self, store: PostgresRecords) -> None:
+    def __init__(self, store: PostgresConn) -> None:
         self.store = store
 
     async def add(self, new: NewPlan) -> Plan:
@@ -153,7 +153,7 @@ _PG_BENEFICIARY_COLUMNS = BENEFICIARY_COLUMNS.replace("phones", "phones::text").
 
 
 class PostgresBeneficiaries:
-    def __init__(self, store: PostgresRecords) -> None:
+    def __init__(self, store: PostgresConn) -> None:
         self.store = store
 
     async def add(self, new: NewBeneficiary) -> Beneficiary:
@@ -251,7 +251,7 @@ class PostgresBeneficiaries:
 
 
 class PostgresEvents(EventReads):
-    def __init__(self, store: PostgresRecords) -> None:
+    def __init__(self, store: PostgresConn) -> None:
         super().__init__(store.fetch_numbered)
         self.store = store
 
@@ -314,7 +314,7 @@ PG_ATTENDANCE_COLUMNS = (
 
 
 class PostgresAttendances(AttendanceReads):
-    def __init__(self, store: PostgresRecords) -> None:
+    def __init__(self, store: PostgresConn) -> None:
         super().__init__(store.fetch_numbered, PG_ATTENDANCE_COLUMNS)
         self.store = store
 

@@ -6,19 +6,13 @@ from collections.abc import Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
+from hub.ingest.tracks import Chunk, TrackPoint, distinct_count, merged
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.state.postgres.sql import MS
-from hub.state.records import (
-    Chunk,
-    TrackPoint,
-    decode_profile,
-    distinct_count,
-    encode_profile,
-    merged,
-)
+from hub.state.records import decode_profile, encode_profile
 
 if TYPE_CHECKING:
-    from hub.state.postgres.store import PostgresRecords
+    from hub.state.postgres.conn import PostgresConn
 
 _PROVIDER_COLUMNS = (
     "id, name, phone, active, device_key, token_version,"
@@ -33,7 +27,7 @@ def _provider(row: Any) -> Provider:
 
 
 class PostgresProviders:
-    def __init__(self, store: PostgresRecords) -> None:
+    def __init__(self, store: PostgresConn) -> None:
         self.store = store
 
     async def _one(self, sql: str, *args: Any) -> Provider | None:
@@ -115,7 +109,7 @@ class PostgresProviders:
 
 
 class PostgresTracks:
-    def __init__(self, store: PostgresRecords) -> None:
+    def __init__(self, store: PostgresConn) -> None:
         self.store = store
 
     async def append(self, chunks: Sequence[Chunk]) -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from hub.operations.users import AuditEntry, NewUser, Role, User
 
 if TYPE_CHECKING:
-    from hub.state.sqlite.store import SqliteRecords
+    from hub.state.sqlite.conn import SqliteConn
 
 
 _USER_COLUMNS = "id, login, name, role, active, token_version, created_ms"
@@ -26,7 +26,7 @@ def _user(row: Any) -> User:
 
 
 class SqliteUsers:
-    def __init__(self, store: SqliteRecords) -> None:
+    def __init__(self, store: SqliteConn) -> None:
         self.store = store
 
     async def add(self, new: NewUser, password_hash: str, now_ms: int) -> User:
@@ -59,7 +59,7 @@ class SqliteUsers:
 
 
 class SqliteAudit:
-    def __init__(self, store: SqliteRecords) -> None:
+    def __init__(self, store: SqliteConn) -> None:
         self.store = store
 
     async def append(self, entry: AuditEntry) -> None:

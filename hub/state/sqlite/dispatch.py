@@ -30,7 +30,7 @@ from hub.state.dispatch_sql import (
 from hub.state.records import ATTENDANCE_READ
 
 if TYPE_CHECKING:
-    from hub.state.sqlite.store import SqliteRecords
+    from hub.state.sqlite.conn import SqliteConn
 
 # The attendance, its version and its offers (as one JSON array of rows): one query.
 _READ = (
@@ -70,7 +70,7 @@ def _rollback(conn: sqlite3.Connection) -> None:
 
 
 class SqliteDispatch(DispatchQueries):
-    def __init__(self, store: SqliteRecords) -> None:
+    def __init__(self, store: SqliteConn) -> None:
         super().__init__(store.fetch)
         self.store = store
         self._last_offer_id: int | None = None

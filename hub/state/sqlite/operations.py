@@ -35,7 +35,7 @@ from hub.state.records import (
 )
 
 if TYPE_CHECKING:
-    from hub.state.sqlite.store import SqliteRecords
+    from hub.state.sqlite.conn import SqliteConn
 
 
 _CLIENT_COLUMNS = "id, name, script, rules, active, created_ms"
@@ -53,7 +53,7 @@ def _client(row: Any) -> Client:
 
 
 class SqliteClients:
-    def __init__(self, store: SqliteRecords) -> None:
+    def __init__(self, store: SqliteConn) -> None:
         self.store = store
 
     async def add(self, new: NewClient, now_ms: int) -> Client:
@@ -108,7 +108,7 @@ class SqliteClients:
 
 
 class SqlitePlans:
-    def __init__(self, store: SqliteRecords) -> None:
+    def __init__(self, store: SqliteConn) -> None:
         self.store = store
 
     async def add(self, new: NewPlan) -> Plan:
@@ -137,7 +137,7 @@ class SqlitePlans:
 
 
 class SqliteBeneficiaries:
-    def __init__(self, store: SqliteRecords) -> None:
+    def __init__(self, store: SqliteConn) -> None:
         self.store = store
 
     async def add(self, new: NewBeneficiary) -> Beneficiary:
@@ -228,7 +228,7 @@ class SqliteBeneficiaries:
 
 
 class SqliteEvents(EventReads):
-    def __init__(self, store: SqliteRecords) -> None:
+    def __init__(self, store: SqliteConn) -> None:
         super().__init__(store.fetch)
         self.store = store
 
@@ -283,7 +283,7 @@ class SqliteEvents(EventReads):
 
 
 class SqliteAttendances(AttendanceReads):
-    def __init__(self, store: SqliteRecords) -> None:
+    def __init__(self, store: SqliteConn) -> None:
         super().__init__(store.fetch)
         self.store = store
 

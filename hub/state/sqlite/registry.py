@@ -7,18 +7,12 @@ from collections.abc import Sequence
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
+from hub.ingest.tracks import Chunk, TrackPoint, distinct_count, merged
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
-from hub.state.records import (
-    Chunk,
-    TrackPoint,
-    decode_profile,
-    distinct_count,
-    encode_profile,
-    merged,
-)
+from hub.state.records import decode_profile, encode_profile
 
 if TYPE_CHECKING:
-    from hub.state.sqlite.store import SqliteRecords
+    from hub.state.sqlite.conn import SqliteConn
 
 _PROVIDER_COLUMNS = "id, name, phone, active, device_key, token_version, created_ms, profile"
 
@@ -47,7 +41,7 @@ def _provider_row(new: NewProvider, device_key: str, now_ms: int) -> tuple[Any, 
 
 
 class SqliteProviders:
-    def __init__(self, store: SqliteRecords) -> None:
+    def __init__(self, store: SqliteConn) -> None:
         self.store = store
 
     async def add(self, new: NewProvider, device_key: str, now_ms: int) -> Provider:
@@ -118,7 +112,7 @@ def _insert_chunks(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> Non
 
 
 class SqliteTracks:
-    def __init__(self, store: SqliteRecords) -> None:
+    def __init__(self, store: SqliteConn) -> None:
         self.store = store
 
     async def append(self, chunks: Sequence[Chunk]) -> None:

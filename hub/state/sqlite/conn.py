@@ -1,0 +1,42 @@
+"""What the SQLite role classes use of the store (hub/state/sqlite/store.py builds them
+and passes itself): the single writer's turns and the reader."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol, TypeVar
+
+import aiosqlite
+
+T = TypeVar("T")
+
+
+class SqliteConn(Protocol):
+    def writing(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
+        """The single writer's turn (no transaction begun yet), SQLite errors mapped."""
+        ...
+
+    def transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
+        """The single writer's turn inside BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error)."""
+        ...
+
+    async def atomically(self, work: Callable[..., T], *args: Any) -> T:
+        """``work(sqlite3.Connection, *args)`` as one transaction, in one trip."""
+        ...
+
+    async def at_once(self, work: Callable[..., T], *args: Any) -> T:
+        """``work`` as one transaction on the event loop's own thread (a decision)."""
+        ...
+
+    async def finish(self, work: Callable[..., T], *args: Any) -> T:
+        """``work`` inside the transaction an earlier trip began, then COMMIT."""
+        ...
+
+    async def in_thread(self, work: Callable[..., T], *args: Any) -> T:
+        """``work(sqlite3.Connection, *args)`` on the connection's own thread."""
+        ...
+
+    async def fetch(self, sql: str, *args: Any) -> list[Any]:
+        """Rows of a query, read outside any transaction (what is committed)."""
+        ...
