@@ -32,7 +32,7 @@ from hub.api import (
 from hub.api.idempotency import Idempotency
 from hub.api.openapi import Operation
 from hub.api.responses import error_handlers
-from hub.channels.dashboard import DASHBOARD_PATH, dashboard_endpoint
+from hub.channels.console_socket import DASHBOARD_PATH, dashboard_endpoint
 from hub.config import Settings, load_settings
 from hub.lifespan import lifespan
 from hub.services import services_of

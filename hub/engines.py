@@ -8,10 +8,11 @@ from hub import wire
 from hub.clock import now_ms
 from hub.config import ConfigError, Settings
 from hub.dispatch.notify import HttpSms, Notifier, SmtpEmail
-from hub.ingest import filtering
+from hub.ingest import filter_in_use
 from hub.ingest.filter import FilterRules
 from hub.matching.index import COMPILED
-from hub.matching.service import MatchService, parse_weights
+from hub.matching.queries import parse_weights
+from hub.matching.service import MatchService
 from hub.presence import Connectivity
 from hub.state.live import LiveState
 from hub.state.memory import MemoryLive
@@ -79,7 +80,7 @@ async def load_matching(settings: Settings, records: Records, live: LiveState) -
             "the compiled matching index was not built (no C compiler at install?): "
             "matching runs on the pure-Python tree, about ten times slower"
         )
-    if not filtering.COMPILED:
+    if not filter_in_use.COMPILED:
         log.warning(
             "the compiled fix filter was not built (no C compiler at install?): "
             "ingest runs on the pure-Python filter, at about 1.7 times the CPU per fix"

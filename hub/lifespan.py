@@ -20,7 +20,7 @@ from hub.background import (
     forget_keys,
     resubscribing,
 )
-from hub.channels.dashboards import Dashboards
+from hub.channels.fanout import Dashboards
 from hub.channels.provider import SessionContext
 from hub.channels.routing import SessionRouter
 from hub.channels.sessions import SessionRegistry

@@ -11,7 +11,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
 from hub.auth import Authenticator
-from hub.channels.dashboards import Dashboards
+from hub.channels.fanout import Dashboards
 from hub.channels.routing import SessionRouter
 from hub.channels.sessions import SessionRegistry
 from hub.config import Settings

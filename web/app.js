@@ -34,12 +34,13 @@ async function route() {
   document.getElementById("nav").hidden = false;
   document.getElementById("logout").hidden = false;
   if (!stream) {
-    stream = new DashboardStream();
-    window.hubStream = stream; // for tests and the curious
+    const closes = config.closes || {};
+    const signedOut = [closes.auth_failed, closes.token_revoked].map((c) => c && c.code);
+    stream = new DashboardStream(closes);
     stream.addEventListener("link", ({ detail }) => {
       status.dataset.up = detail.up;
       status.textContent = detail.up ? t("live") : t("reconnecting");
-      if (detail.code === 4001 || detail.code === 4002) logout();
+      if (signedOut.includes(detail.code)) logout();
     });
     stream.connect();
   }

@@ -4,13 +4,14 @@
 import { token } from "./api.js";
 
 export class DashboardStream extends EventTarget {
-  constructor() {
+  // closes: the hub's close codes by name (/console/config.json), with whether to dial again.
+  constructor(closes = {}) {
     super();
     this.topics = new Map(); // topic -> last offset seen (null until the snapshot)
     this.ws = null;
-    this.paused = false; // tests hold the socket closed to change things meanwhile
     this.backoff = 250;
     this.closedByUs = false;
+    this.final = new Set(Object.values(closes).filter((c) => !c.reconnect).map((c) => c.code));
   }
 
   connect() {
@@ -21,18 +22,10 @@ export class DashboardStream extends EventTarget {
     ws.onmessage = (event) => this.receive(JSON.parse(event.data));
     ws.onclose = (event) => {
       this.emit("link", { up: false, code: event.code });
-      if (this.closedByUs || [4001, 4002, 4009].includes(event.code)) return;
-      setTimeout(() => this.reconnect(), this.backoff);
+      if (this.closedByUs || this.final.has(event.code)) return;
+      setTimeout(() => this.connect(), this.backoff);
       this.backoff = Math.min(this.backoff * 2, 5000);
     };
-  }
-
-  reconnect() {
-    if (this.paused) {
-      setTimeout(() => this.reconnect(), 100);
-      return;
-    }
-    this.connect();
   }
 
   receive(frame) {

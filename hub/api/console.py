@@ -14,19 +14,33 @@ from starlette.staticfiles import StaticFiles
 from hub.api.openapi import Operation
 from hub.api.responses import JSON
 from hub.config import Settings
+from hub.errors import RECONNECT, Close
 from hub.services import services_of
+
+
+class CloseCode(msgspec.Struct):
+    code: int
+    reconnect: bool  # whether a client should dial again after it
 
 
 class ConsoleConfig(msgspec.Struct):
     tiles_url: str  # empty: the map shows markers on a blank background
     tiles_attribution: str
     client_first: bool  # a new event starts by choosing the client
+    # The hub's close codes by name (auth_failed, token_revoked, ...): what the console
+    # reconnects after, and signs out on, without numbers of its own.
+    closes: dict[str, CloseCode]
+
+
+CLOSES = {close.name.lower(): CloseCode(close.value, RECONNECT[close]) for close in Close}
 
 
 async def config(request: Request) -> Response:
     settings: Settings = services_of(request).settings
     return JSON(
-        ConsoleConfig(settings.map_tiles_url, settings.map_tiles_attribution, settings.client_first)
+        ConsoleConfig(
+            settings.map_tiles_url, settings.map_tiles_attribution, settings.client_first, CLOSES
+        )
     )
 
 
@@ -55,6 +69,9 @@ def routes(settings: Settings) -> list[BaseRoute]:
 operations = [
     Operation("GET", "/", "Redirects to the operator console", None, 307),
     Operation(
-        "GET", "/console/config.json", "What the console needs to know (map tiles)", ConsoleConfig
+        "GET",
+        "/console/config.json",
+        "What the console needs to know (map tiles, the close codes)",
+        ConsoleConfig,
     ),
 ]

@@ -16,8 +16,7 @@ from hub.api.auth import require
 from hub.api.openapi import Operation
 from hub.api.responses import JSON, body_as
 from hub.clock import now_ms
-from hub.matching.routing import RoutingUnavailable
-from hub.matching.service import (
+from hub.matching.queries import (
     CandidatePage,
     ExplainQuery,
     Explanation,
@@ -25,6 +24,7 @@ from hub.matching.service import (
     checked_query,
     with_road_etas,
 )
+from hub.matching.routing import RoutingUnavailable
 from hub.operations.users import Role
 from hub.services import services_of
 

@@ -24,7 +24,7 @@ from hub.api.openapi import Operation
 from hub.api.responses import JSON
 from hub.clock import now_ms
 from hub.errors import BadRequest, FixRejected, Unauthorized
-from hub.ingest import filtering
+from hub.ingest import filter_in_use
 from hub.ingest.filter import FixFilter, Verdict, track_point
 from hub.ingest.intake import live_position
 from hub.ingest.tracks import chunk_of
@@ -145,7 +145,7 @@ async def _filter_for(hub: Services, provider_id: int) -> FixFilter:
     if found is None:
         position = await hub.live.positions.get(provider_id)
         anchor = (position.t_ms, position.lat, position.lng) if position else None
-        found = filtering.FixFilter(hub.filter_rules, anchor)
+        found = filter_in_use.FixFilter(hub.filter_rules, anchor)
         if len(filters) >= FILTERS_MAX:
             del filters[next(iter(filters))]
         filters[provider_id] = found

@@ -22,8 +22,8 @@ from hub.api.auth import bearer_token
 from hub.api.openapi import Operation
 from hub.api.responses import JSON, body_as, path_id
 from hub.clock import now_ms
-from hub.dispatch.decisions import assistance
 from hub.dispatch.delivery import assignment_frame
+from hub.dispatch.jobs import assistance
 from hub.dispatch.lifecycle import Step, provider_step
 from hub.dispatch.links import LINK_PATH, parse_link
 from hub.dispatch.offers import EtaMin, Offer, OfferState, RefusalReason

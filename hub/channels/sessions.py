@@ -24,7 +24,7 @@ from hub.config import Settings
 from hub.errors import Close, TokenError
 from hub.ingest.acks import AckWindow
 from hub.ingest.filter import FilterRules
-from hub.ingest.filtering import FixFilter
+from hub.ingest.filter_in_use import FixFilter
 from hub.ingest.flood import FloodGuard
 from hub.ingest.intake import FixIntake, error
 from hub.operations.providers import Provider

@@ -21,12 +21,13 @@ import msgspec
 
 from hub.dispatch import cascade
 from hub.dispatch.book import LogEntry, NewOffer, OfferBook
+from hub.dispatch.jobs import job_query
 from hub.dispatch.lifecycle import DISPATCHABLE, ENGAGED, FINAL, Step, after, already
 from hub.dispatch.links import link_hash
 from hub.dispatch.offers import TAKEN, Offer, OfferState, judge_accept, offer_code
 from hub.errors import Conflict, Forbidden, NotFound
-from hub.matching.service import MatchQuery, Point
-from hub.operations.attendances import Attendance, AttendanceState, Place
+from hub.matching.queries import MatchQuery
+from hub.operations.attendances import Attendance, AttendanceState
 from hub.operations.clients import DispatchRules
 from hub.operations.providers import Channel
 
@@ -398,17 +399,3 @@ def _find(book: OfferBook, offer_id: int) -> Offer:
     if found is None:
         raise NotFound(f"no offer {offer_id} for you", code="offer_unknown")
     return found
-
-
-def job_query(a: Attendance) -> MatchQuery:
-    """The matching query of an attendance's job (an assistance)."""
-    origin, code = assistance(a)
-    destination = None if a.destination is None else Point(a.destination.lat, a.destination.lng)
-    return MatchQuery(origin=Point(origin.lat, origin.lng), service=code, destination=destination)
-
-
-def assistance(attendance: Attendance) -> tuple[Place, str]:
-    """Origin and service of an attendance that can be dispatched (an assistance)."""
-    if attendance.origin is None or attendance.service is None:
-        raise Conflict(f"attendance {attendance.id} is not dispatched", code="illegal_transition")
-    return attendance.origin, attendance.service

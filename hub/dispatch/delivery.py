@@ -16,7 +16,7 @@ import msgspec
 
 from hub import wire
 from hub.clock import now_ms
-from hub.dispatch.decisions import assistance
+from hub.dispatch.jobs import assistance
 from hub.dispatch.links import LINK_PAGE, link_text, link_token
 from hub.dispatch.notify import Notifier
 from hub.dispatch.offers import Offer, OfferState

@@ -6,7 +6,7 @@ that jumped).  A suspect that the next fix confirms becomes live, so a single ba
 cannot freeze a provider forever.
 
 This is the reference implementation; ``cfilter.pyx`` is its compiled twin (the same
-interface, tested alike) and ``filtering.py`` picks the one the hub runs.
+interface, tested alike) and ``filter_in_use.py`` picks the one the hub runs.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from hub.errors import CODES
 from hub.ingest.acks import AckWindow, Receipt
 from hub.ingest.filter import FixFilter, Verdict
-from hub.ingest.filtering import consecutive
+from hub.ingest.filter_in_use import consecutive
 from hub.ingest.flood import FloodGuard
 from hub.ingest.tracks import Chunk
 from hub.presence import LivePosition

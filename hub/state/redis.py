@@ -22,12 +22,12 @@ from redis.exceptions import RedisError
 from hub.errors import StoreUnavailable
 from hub.matching.cells import cell_of, parent_of
 from hub.presence import LivePosition, Owner, PresenceNote, PresenceView, connectivity
-from hub.state.keys import CLAIM, MOVE, RELEASE, STREAM_APPEND, Keys
-from hub.state.live import STREAM_KEPT, PositionBatch, StreamEntry, offset_key
+from hub.state.keys import CLAIM, MOVE, RELEASE, Keys
+from hub.state.live import PositionBatch
+from hub.state.redis_bus import RedisBus, RedisStreams, call, subscribe
 
 log = logging.getLogger(__name__)
-SOCKET_TIMEOUT_S = 10.0  # redis-py's default (5 s) equals the follower's block: it timed out
-FOLLOW_BLOCK_MS = 5000
+SOCKET_TIMEOUT_S = 10.0  # redis-py's default (5 s) equals the follower's block (redis_bus.py)
 
 _POSITION_FIELDS = ("lat", "lng", "t", "rcv", "acc", "spd", "hdg")
 
@@ -35,20 +35,6 @@ _POSITION_FIELDS = ("lat", "lng", "t", "rcv", "acc", "spd", "hdg")
 _encode = msgspec.msgpack.Encoder().encode
 _decode_batch = msgspec.msgpack.Decoder(PositionBatch).decode
 _decode_note = msgspec.msgpack.Decoder(PresenceNote).decode
-
-
-async def _subscribe(client: aioredis.Redis, channel: str) -> AsyncIterator[bytes]:
-    """Messages of one pub/sub channel, from now on; Redis errors become StoreUnavailable."""
-    pubsub = client.pubsub(ignore_subscribe_messages=True)
-    try:
-        await pubsub.subscribe(channel)
-        async for message in pubsub.listen():
-            if message["type"] == "message":
-                yield message["data"]
-    except RedisError as exc:
-        raise StoreUnavailable(f"Redis subscription failed: {exc}") from None
-    finally:
-        await pubsub.aclose()
 
 
 class RedisPositions:
@@ -143,7 +129,7 @@ class RedisPositions:
             await pipe.execute()
 
     async def changes(self) -> AsyncIterator[list[LivePosition]]:
-        async for data in _subscribe(self.client, self.keys.channel("positions")):
+        async for data in subscribe(self.client, self.keys.channel("positions")):
             try:
                 batch = _decode_batch(data)
             except msgspec.DecodeError:
@@ -184,7 +170,7 @@ class RedisPresence:
         self._release = client.register_script(RELEASE)
 
     async def claim(self, provider_id: int, owner: Owner, now_ms: int) -> Owner | None:
-        session, node = await self._call(
+        session, node = await call(
             self._claim(
                 keys=[self.keys.provider(provider_id)], args=[owner.session_id, owner.node, now_ms]
             )
@@ -194,13 +180,11 @@ class RedisPresence:
         return Owner(session.decode(), node.decode())
 
     async def release(self, provider_id: int, session_id: str) -> bool:
-        done = await self._call(
-            self._release(keys=[self.keys.provider(provider_id)], args=[session_id])
-        )
+        done = await call(self._release(keys=[self.keys.provider(provider_id)], args=[session_id]))
         return bool(done)
 
     async def set_duty(self, provider_id: int, on: bool) -> None:
-        await self._call(self.client.hset(self.keys.provider(provider_id), "duty", int(on)))
+        await call(self.client.hset(self.keys.provider(provider_id), "duty", int(on)))
 
     async def view(self, provider_id: int, now_ms: int) -> PresenceView:
         return (await self.views([provider_id], now_ms))[provider_id]
@@ -211,7 +195,7 @@ class RedisPresence:
             async with self.client.pipeline(transaction=False) as pipe:
                 for pid in provider_ids[start : start + 1000]:
                     pipe.hmget(self.keys.provider(pid), ["session", "node", "duty", "rcv"])
-                rows.extend(await self._call(pipe.execute()))
+                rows.extend(await call(pipe.execute()))
         owners = {
             pid: Owner(session.decode(), node.decode())
             for pid, (session, node, _, _) in zip(provider_ids, rows, strict=True)
@@ -240,13 +224,13 @@ class RedisPresence:
         async with self.client.pipeline(transaction=False) as pipe:
             for node in nodes:
                 pipe.exists(self.keys.node(node))
-            return [bool(n) for n in await self._call(pipe.execute())]
+            return [bool(n) for n in await call(pipe.execute())]
 
     async def note(self, note: PresenceNote) -> None:
-        await self._call(self.client.publish(self.keys.channel("presence"), _encode(note)))
+        await call(self.client.publish(self.keys.channel("presence"), _encode(note)))
 
     async def changes(self) -> AsyncIterator[PresenceNote]:
-        async for data in _subscribe(self.client, self.keys.channel("presence")):
+        async for data in subscribe(self.client, self.keys.channel("presence")):
             try:
                 note = _decode_note(data)
             except msgspec.DecodeError:
@@ -256,82 +240,7 @@ class RedisPresence:
                 yield note
 
     async def heartbeat(self, node: str, ttl_s: float) -> None:
-        await self._call(self.client.set(self.keys.node(node), 1, px=int(ttl_s * 1000)))
-
-    async def _call(self, awaitable: Any) -> Any:
-        try:
-            return await awaitable
-        except RedisError as exc:
-            raise StoreUnavailable(f"Redis failed: {exc}") from None
-
-
-class RedisBus:
-    def __init__(self, client: aioredis.Redis, keys: Keys) -> None:
-        self.client = client
-        self.keys = keys
-
-    async def publish(self, channel: str, payload: bytes) -> None:
-        try:
-            await self.client.publish(self.keys.channel(channel), payload)
-        except RedisError as exc:
-            raise StoreUnavailable(f"Redis failed: {exc}") from None
-
-    async def listen(self, channel: str) -> AsyncIterator[bytes]:
-        async for data in _subscribe(self.client, self.keys.channel(channel)):
-            yield data
-
-
-class RedisStreams:
-    """Redis Streams with offsets "0-<n>", n counting from 1 with no gaps (a script picks
-    the next id), so a reader knows exactly whether what followed its offset was trimmed.
-    XADD trims to ``kept``; XRANGE resumes; XREAD follows."""
-
-    def __init__(self, client: aioredis.Redis, keys: Keys, kept: int = STREAM_KEPT) -> None:
-        self.client = client
-        self.keys = keys
-        self.kept = kept
-        self._append = client.register_script(STREAM_APPEND)
-
-    async def append(self, name: str, payload: bytes) -> str:
-        n = await self._call(self._append(keys=[self.keys.stream(name)], args=[payload, self.kept]))
-        return f"0-{int(n)}"
-
-    async def after(self, name: str, offset: str, *, limit: int = 1000) -> list[StreamEntry] | None:
-        key = self.keys.stream(name)
-        ms, seen = offset_key(offset)
-        if ms != 0:
-            return None
-        async with self.client.pipeline(transaction=False) as pipe:
-            pipe.xrange(key, "-", "+", 1)
-            pipe.xrevrange(key, "+", "-", 1)
-            pipe.xrange(key, f"(0-{seen}", "+", limit)
-            first, newest, entries = await self._call(pipe.execute())
-        count = offset_key(newest[0][0].decode())[1] if newest else 0
-        first_kept = offset_key(first[0][0].decode())[1] if first else count + 1
-        if seen > count or seen < first_kept - 1:
-            return None  # trimmed since, or an offset this stream never gave
-        return [StreamEntry(i.decode(), fields[b"d"]) for i, fields in entries]
-
-    async def last(self, name: str) -> str:
-        newest = await self._call(self.client.xrevrange(self.keys.stream(name), "+", "-", 1))
-        return str(newest[0][0].decode()) if newest else "0-0"
-
-    async def follow(self, name: str, offset: str) -> AsyncIterator[StreamEntry]:
-        key, seen = self.keys.stream(name), offset
-        while True:
-            found = await self._call(
-                self.client.xread({key: seen}, count=1000, block=FOLLOW_BLOCK_MS)
-            )
-            for _, entries in found or []:
-                for entry_id, fields in entries:
-                    seen = entry_id.decode()
-                    yield StreamEntry(seen, fields[b"d"])
-
-    async def _call(self, awaitable: Any) -> Any:
-        try:
-            return await awaitable
-        except RedisError as exc:
-            raise StoreUnavailable(f"Redis failed: {exc}") from None
+        await call(self.client.set(self.keys.node(node), 1, px=int(ttl_s * 1000)))
 
 
 class RedisLive:

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hub.ingest import filter as pure
-from hub.ingest import filtering
+from hub.ingest import filter_in_use
 from hub.ingest.filter import FilterRules, Verdict
 from hub.ingest.tracks import unpack
 from hub.wire import FixData
@@ -22,8 +22,8 @@ def FixFilter(request):
     """Each implementation of the filter: the pure-Python reference and the compiled one."""
     if request.param == "pure":
         return pure.FixFilter
-    need_compiled(filtering.COMPILED, "hub/ingest/cfilter.pyx")
-    return filtering.FixFilter
+    need_compiled(filter_in_use.COMPILED, "hub/ingest/cfilter.pyx")
+    return filter_in_use.FixFilter
 
 
 def fix(seq: int = 1, t: int = NOW, lat: float = -23.55, lng: float = -46.63, **kw) -> FixData:
@@ -139,8 +139,8 @@ def test_sift_of_refusals_alone_stores_nothing(FixFilter):
 def test_consecutive_numbers(seqs, expected):
     fixes = [fix(seq) for seq in seqs]
     assert pure.consecutive(fixes) is expected
-    need_compiled(filtering.COMPILED, "hub/ingest/cfilter.pyx")
-    assert filtering.consecutive(fixes) is expected
+    need_compiled(filter_in_use.COMPILED, "hub/ingest/cfilter.pyx")
+    assert filter_in_use.consecutive(fixes) is expected
 
 
 reading = st.one_of(
@@ -173,9 +173,9 @@ step = st.fixed_dictionaries(
 def test_compiled_filter_judges_exactly_as_the_reference(steps, anchored):
     """Random walks with bad readings, near the poles and across the antimeridian: the
     same verdict or refusal code for every fix, and the same anchors after it."""
-    need_compiled(filtering.COMPILED, "hub/ingest/cfilter.pyx")
+    need_compiled(filter_in_use.COMPILED, "hub/ingest/cfilter.pyx")
     anchor = (NOW, -23.55, -46.63) if anchored else None
-    reference, compiled = pure.FixFilter(RULES, anchor), filtering.FixFilter(RULES, anchor)
+    reference, compiled = pure.FixFilter(RULES, anchor), filter_in_use.FixFilter(RULES, anchor)
     t = NOW
     for seq, s in enumerate(steps, 1):
         t += s["dt"]
@@ -193,9 +193,9 @@ def test_compiled_filter_judges_exactly_as_the_reference(steps, anchored):
 @settings(max_examples=200, deadline=None)
 @given(st.lists(step, min_size=1, max_size=40), st.integers(1, 2**40))
 def test_compiled_filter_stores_a_frame_exactly_as_the_reference(steps, provider_id):
-    need_compiled(filtering.COMPILED, "hub/ingest/cfilter.pyx")
+    need_compiled(filter_in_use.COMPILED, "hub/ingest/cfilter.pyx")
     anchor = (NOW, -23.55, -46.63)
-    reference, compiled = pure.FixFilter(RULES, anchor), filtering.FixFilter(RULES, anchor)
+    reference, compiled = pure.FixFilter(RULES, anchor), filter_in_use.FixFilter(RULES, anchor)
     t, frame = NOW, []
     for seq, s in enumerate(steps, 1):
         t += abs(s["dt"]) // 10  # mostly in time order, as apps send

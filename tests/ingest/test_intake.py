@@ -5,7 +5,7 @@ from collections.abc import Callable
 import pytest
 
 from hub.ingest import filter as pure
-from hub.ingest import filtering
+from hub.ingest import filter_in_use
 from hub.ingest.acks import AckWindow
 from hub.ingest.filter import FilterRules
 from hub.ingest.flood import FloodGuard
@@ -21,8 +21,8 @@ NOW = 1_800_000_000_000
 def intake(request) -> Callable[..., FixIntake]:
     """Makes an intake on each implementation of the filter."""
     if request.param == "compiled":
-        need_compiled(filtering.COMPILED, "hub/ingest/cfilter.pyx")
-    fix_filter = pure.FixFilter if request.param == "pure" else filtering.FixFilter
+        need_compiled(filter_in_use.COMPILED, "hub/ingest/cfilter.pyx")
+    fix_filter = pure.FixFilter if request.param == "pure" else filter_in_use.FixFilter
 
     def make(rate: float = 100, burst: int = 100, strikes: int = 2) -> FixIntake:
         return FixIntake(

@@ -17,8 +17,8 @@ from starlette.routing import Route
 
 from hub.config import ConfigError
 from hub.geo import distance_m
+from hub.matching.queries import parse_weights
 from hub.matching.routing import OsrmRouter, RoutingUnavailable
-from hub.matching.service import parse_weights
 from tests.conftest import engine_settings, serve
 
 ORIGIN = (-23.55, -46.63)

@@ -6,7 +6,8 @@ import msgspec
 import pytest
 
 from hub.errors import BadRequest, NotFound
-from hub.matching.service import ExplainQuery, MatchQuery, MatchService, Point, checked_query
+from hub.matching.queries import ExplainQuery, MatchQuery, Point, checked_query
+from hub.matching.service import MatchService
 from hub.operations.clients import Client, DispatchRules
 from hub.operations.pricing import PriceRule
 from hub.operations.providers import Channel, DispatchProfile, Provider

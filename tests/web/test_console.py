@@ -39,13 +39,25 @@ async def test_log_in_and_watch_an_attendance_cross_the_panels(browser, console_
 
 
 async def test_a_dropped_stream_resumes_without_missing_anything(browser, console_hub):
+    """The console's socket drops and, while it cannot reach the hub, attendances are
+    registered: back, it resumes from its last offset and shows them."""
     scene = console_hub
-    page = await page_for(browser, scene)
+    hub_reachable = [True]
+    links = []  # the console's sockets, newest last
+
+    def link(socket):
+        if hub_reachable[0]:
+            socket.connect_to_server()
+        links.append(socket)  # else open, but the hub never hears of it
+
+    page = await page_for(browser, scene, dashboard=link)
     await page.wait_for_selector("#link-status[data-up='true']")
-    await page.evaluate("window.hubStream.paused = true; window.hubStream.ws.close()")
+    hub_reachable[0] = False
+    await links[-1].close(code=1001)  # going away: the console dials again
     await page.wait_for_selector("#link-status[data-up='false']")
     missed = [await scene.tow(), await scene.tow()]  # while the console is away
-    await page.evaluate("window.hubStream.paused = false")
+    hub_reachable[0] = True
+    await links[-1].close(code=1001)  # the socket that reached nothing: dial again
     await page.wait_for_selector("#link-status[data-up='true']")
     for tow in missed:
         assert "Aguardando acionamento" in await row_text(page, "dispatch", tow["id"])

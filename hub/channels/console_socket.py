@@ -16,7 +16,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from hub import wire
 from hub.auth import Actor, Authenticator
-from hub.channels.dashboards import Dashboards
+from hub.channels.fanout import Dashboards
 from hub.channels.lean_ws import close_or_drop, frame_writer, text_frame
 from hub.channels.outbox import Outbox
 from hub.channels.panels import TOPIC_ROLES, topic_kind

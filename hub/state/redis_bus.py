@@ -1,0 +1,99 @@
+"""The cross-node bus (pub/sub) and the status streams (Redis Streams) of the redis live
+state, and the two helpers every part of it uses: Redis errors become StoreUnavailable."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from hub.errors import StoreUnavailable
+from hub.state.keys import STREAM_APPEND, Keys
+from hub.state.live import STREAM_KEPT, StreamEntry, offset_key
+
+FOLLOW_BLOCK_MS = 5000
+
+
+async def call(awaitable: Any) -> Any:
+    """Await a Redis command; its failure as StoreUnavailable."""
+    try:
+        return await awaitable
+    except RedisError as exc:
+        raise StoreUnavailable(f"Redis failed: {exc}") from None
+
+
+async def subscribe(client: aioredis.Redis, channel: str) -> AsyncIterator[bytes]:
+    """Messages of one pub/sub channel, from now on; Redis errors become StoreUnavailable."""
+    pubsub = client.pubsub(ignore_subscribe_messages=True)
+    try:
+        await pubsub.subscribe(channel)
+        async for message in pubsub.listen():
+            if message["type"] == "message":
+                yield message["data"]
+    except RedisError as exc:
+        raise StoreUnavailable(f"Redis subscription failed: {exc}") from None
+    finally:
+        await pubsub.aclose()
+
+
+class RedisBus:
+    def __init__(self, client: aioredis.Redis, keys: Keys) -> None:
+        self.client = client
+        self.keys = keys
+
+    async def publish(self, channel: str, payload: bytes) -> None:
+        try:
+            await self.client.publish(self.keys.channel(channel), payload)
+        except RedisError as exc:
+            raise StoreUnavailable(f"Redis failed: {exc}") from None
+
+    async def listen(self, channel: str) -> AsyncIterator[bytes]:
+        async for data in subscribe(self.client, self.keys.channel(channel)):
+            yield data
+
+
+class RedisStreams:
+    """Redis Streams with offsets "0-<n>", n counting from 1 with no gaps (a script picks
+    the next id), so a reader knows exactly whether what followed its offset was trimmed.
+    XADD trims to ``kept``; XRANGE resumes; XREAD follows."""
+
+    def __init__(self, client: aioredis.Redis, keys: Keys, kept: int = STREAM_KEPT) -> None:
+        self.client = client
+        self.keys = keys
+        self.kept = kept
+        self._append = client.register_script(STREAM_APPEND)
+
+    async def append(self, name: str, payload: bytes) -> str:
+        n = await call(self._append(keys=[self.keys.stream(name)], args=[payload, self.kept]))
+        return f"0-{int(n)}"
+
+    async def after(self, name: str, offset: str, *, limit: int = 1000) -> list[StreamEntry] | None:
+        key = self.keys.stream(name)
+        ms, seen = offset_key(offset)
+        if ms != 0:
+            return None
+        async with self.client.pipeline(transaction=False) as pipe:
+            pipe.xrange(key, "-", "+", 1)
+            pipe.xrevrange(key, "+", "-", 1)
+            pipe.xrange(key, f"(0-{seen}", "+", limit)
+            first, newest, entries = await call(pipe.execute())
+        count = offset_key(newest[0][0].decode())[1] if newest else 0
+        first_kept = offset_key(first[0][0].decode())[1] if first else count + 1
+        if seen > count or seen < first_kept - 1:
+            return None  # trimmed since, or an offset this stream never gave
+        return [StreamEntry(i.decode(), fields[b"d"]) for i, fields in entries]
+
+    async def last(self, name: str) -> str:
+        newest = await call(self.client.xrevrange(self.keys.stream(name), "+", "-", 1))
+        return str(newest[0][0].decode()) if newest else "0-0"
+
+    async def follow(self, name: str, offset: str) -> AsyncIterator[StreamEntry]:
+        key, seen = self.keys.stream(name), offset
+        while True:
+            found = await call(self.client.xread({key: seen}, count=1000, block=FOLLOW_BLOCK_MS))
+            for _, entries in found or []:
+                for entry_id, fields in entries:
+                    seen = entry_id.decode()
+                    yield StreamEntry(seen, fields[b"d"])
