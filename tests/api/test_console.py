@@ -9,9 +9,12 @@ from tests.conftest import engine_settings, serve
 
 
 async def test_the_console_learns_every_close_code_and_whether_to_dial_again(tmp_path):
-    async with engine_settings("embedded", tmp_path) as settings, serve(settings) as running:
-        async with httpx.AsyncClient(base_url=running.http) as http:
-            config = (await http.get("/console/config.json")).json()
+    async with (
+        engine_settings("embedded", tmp_path) as settings,
+        serve(settings) as running,
+        httpx.AsyncClient(base_url=running.http) as http,
+    ):
+        config = (await http.get("/console/config.json")).json()
     closes = config["closes"]
     assert closes["auth_failed"] == {"code": 4001, "reconnect": False}
     assert closes["slow_consumer"] == {"code": 4008, "reconnect": True}
