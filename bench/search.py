@@ -22,7 +22,8 @@ from hub.operations.beneficiaries import NewPlan, search_kind
 from hub.operations.clients import NewClient
 from hub.operations.documents import folded, format_cpf
 from hub.state.postgres import PostgresRecords
-from hub.state.records import Records, twin
+from hub.state.records import Records
+from hub.state.rows import twin
 from hub.state.sqlite import SqliteRecords
 
 FIRST = (

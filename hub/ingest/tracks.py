@@ -68,7 +68,7 @@ def merged(blobs: Iterable[bytes], since_ms: int = 0) -> Iterator[TrackPoint]:
             yield point
 
 
-def distinct_count(rows: Iterable[Sequence[Any]]) -> int:
+def distinct_count(rows: Iterable[Any]) -> int:
     """Distinct points in (provider_id, data) rows ordered by provider, then storage order."""
     return sum(
         sum(1 for _ in merged(row[1] for row in group))

@@ -4,55 +4,48 @@ writes, and the read side (offers, due times, KPIs, notifications).
 A ``Change`` (hub/dispatch/book.py) is sent as ``writes``: the guard first (the attendance
 still at the version the decision read, and bumped), then the new offers, the decided
 offers (each still pending, an accept still before its deadline), and the log entries.
-The SQL here uses ``?`` placeholders; the PostgreSQL adaptor numbers them.
+The SQL here uses ``?`` placeholders (the engine's ``Db`` spells them), rows are read by
+column name, and the snapshot's read is the one statement both engines run (``snapshot_sql``).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from functools import cache
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 
 from hub.dispatch.book import Change, DispatchSnapshot
 from hub.dispatch.offers import Offer, OfferState
 from hub.dispatch.records import KPI_WINDOW_MS, Kpis, Notification
-from hub.operations.providers import Channel
-from hub.state.records import DISPATCH_COLUMNS, attendance_from, dispatch_row
-
-OFFER_COLUMNS = (
-    "id, attendance_id, provider_id, mode, state, created_ms, deadline_ms, decided_ms,"
-    " eta_min, reason, radius_km, created_by, decided_by"
+from hub.state.db import Db, Row
+from hub.state.dialect import Dialect
+from hub.state.rows import (
+    ATTENDANCE_READ,
+    DISPATCH_COLUMNS,
+    OFFER_COLUMNS,
+    attendance_from,
+    dispatch_row,
+    offer_from,
+    offer_row,
+    offers_from_json,
 )
 
 
-def offer_from(row: Sequence[Any]) -> Offer:
-    return Offer(
-        id=row[0],
-        attendance_id=row[1],
-        provider_id=row[2],
-        mode=Channel(row[3]),
-        state=OfferState(row[4]),
-        created_ms=row[5],
-        deadline_ms=row[6],
-        decided_ms=row[7],
-        eta_min=row[8],
-        reason=row[9],
-        radius_km=row[10],
-        created_by=row[11],
-        decided_by=row[12],
+def snapshot_sql(dialect: Dialect) -> str:
+    """The attendance, its version and its offers (a JSON array of objects): one query,
+    as the engine takes it."""
+    offers = dialect.objects_json(OFFER_COLUMNS, "offers", "attendance_id = attendances.id")
+    return dialect.sql(
+        f"SELECT {ATTENDANCE_READ}, version, {offers} AS offers FROM attendances WHERE id = ?"
     )
 
 
-_decode_offers = msgspec.json.Decoder(list[list[Any]]).decode
-
-
-def snapshot_from(row: Sequence[Any]) -> DispatchSnapshot:
-    """A snapshot from a row of ``ATTENDANCE_READ, version, offers as a JSON array``."""
-    offers = [offer_from(o) for o in _decode_offers(row[-1])]
-    return DispatchSnapshot(attendance_from(row), offers, int(row[-2]))
+def snapshot_from(row: Row) -> DispatchSnapshot:
+    """A snapshot from a row of ``snapshot_sql``."""
+    return DispatchSnapshot(
+        attendance_from(row), offers_from_json(row["offers"]), int(row["version"])
+    )
 
 
 class Write(msgspec.Struct, frozen=True):
@@ -112,34 +105,12 @@ def _decided(o: Offer) -> Write:
     return Write(_DECIDE, args, "one")
 
 
-def offer_row(o: Offer) -> tuple[Any, ...]:
-    """The values of OFFER_COLUMNS."""
-    return (
-        o.id,
-        o.attendance_id,
-        o.provider_id,
-        o.mode.value,
-        o.state.value,
-        o.created_ms,
-        o.deadline_ms,
-        o.decided_ms,
-        o.eta_min,
-        o.reason,
-        o.radius_km,
-        o.created_by,
-        o.decided_by,
-    )
-
-
-class Fetch(Protocol):
-    async def __call__(self, sql: str, *args: Any) -> list[Any]: ...
-
-
 class DispatchQueries:
-    """The read side of DispatchRecords over an engine's ``fetch`` (``?`` placeholders)."""
+    """The read side of DispatchRecords over an engine's ``Db``."""
 
-    def __init__(self, fetch: Fetch) -> None:
-        self.fetch = fetch
+    def __init__(self, db: Db) -> None:
+        self.db = db
+        self.fetch = db.fetch
 
     async def _offers(self, where: str, *args: Any) -> list[Offer]:
         rows = await self.fetch(f"SELECT {OFFER_COLUMNS} FROM offers WHERE {where}", *args)
@@ -163,53 +134,60 @@ class DispatchQueries:
         rows = await self.fetch(
             "SELECT id FROM attendances WHERE due_ms <= ? ORDER BY due_ms LIMIT ?", now_ms, limit
         )
-        return [int(row[0]) for row in rows]
+        return [int(row["id"]) for row in rows]
 
     async def engaged(self) -> dict[int, int]:
         rows = await self.fetch(
             "SELECT provider_id, id FROM attendances"
             " WHERE state IN ('assigned', 'en_route', 'on_site', 'in_service') ORDER BY id"
         )
-        return {int(row[0]): int(row[1]) for row in rows}
+        return {int(row["provider_id"]): int(row["id"]) for row in rows}
 
     async def kpis(self, now_ms: int, provider_id: int | None = None) -> dict[int, Kpis]:
         since = now_ms - KPI_WINDOW_MS
         one, args = ("", ()) if provider_id is None else (" AND provider_id = ?", (provider_id,))
         offers = await self.fetch(
-            "SELECT provider_id, COUNT(*),"
-            " SUM(CASE WHEN state = 'accepted' THEN 1 ELSE 0 END) FROM offers"
+            "SELECT provider_id, COUNT(*) AS answered,"
+            " SUM(CASE WHEN state = 'accepted' THEN 1 ELSE 0 END) AS accepted FROM offers"
             " WHERE created_ms >= ? AND mode <> 'verbal'"
             f" AND state IN ('accepted', 'refused', 'expired'){one} GROUP BY provider_id",
             since,
             *args,
         )
         arrivals = await self.fetch(
-            "SELECT provider_id, COUNT(*),"
-            " SUM(CASE WHEN arrived_ms <= promised_ms THEN 1 ELSE 0 END) FROM attendances"
+            "SELECT provider_id, COUNT(*) AS arrivals,"
+            " SUM(CASE WHEN arrived_ms <= promised_ms THEN 1 ELSE 0 END) AS on_time"
+            " FROM attendances"
             f" WHERE arrived_ms >= ? AND promised_ms IS NOT NULL{one} GROUP BY provider_id",
             since,
             *args,
         )
-        counts: dict[int, list[int]] = {}
+        found: dict[int, Kpis] = {}
         for row in offers:
-            counts.setdefault(int(row[0]), [0, 0, 0, 0])[0:2] = [int(row[1]), int(row[2])]
+            found[int(row["provider_id"])] = Kpis(
+                decided=int(row["answered"]), accepted=int(row["accepted"]), arrivals=0, on_time=0
+            )
         for row in arrivals:
-            counts.setdefault(int(row[0]), [0, 0, 0, 0])[2:4] = [int(row[1]), int(row[2])]
-        return {
-            pid: Kpis(decided=c[0], accepted=c[1], arrivals=c[2], on_time=c[3])
-            for pid, c in counts.items()
-        }
+            pid = int(row["provider_id"])
+            before = found.get(pid, Kpis(decided=0, accepted=0, arrivals=0, on_time=0))
+            found[pid] = Kpis(
+                decided=before.decided,
+                accepted=before.accepted,
+                arrivals=int(row["arrivals"]),
+                on_time=int(row["on_time"]),
+            )
+        return found
 
     async def offer_counts(self, attendance_ids: Sequence[int]) -> dict[int, int]:
         if not attendance_ids:
             return {}
         marks = ",".join("?" * len(attendance_ids))
         rows = await self.fetch(
-            f"SELECT attendance_id, COUNT(*) FROM offers WHERE attendance_id IN ({marks})"
-            " GROUP BY attendance_id",
+            "SELECT attendance_id, COUNT(*) AS offers FROM offers"
+            f" WHERE attendance_id IN ({marks}) GROUP BY attendance_id",
             *attendance_ids,
         )
-        return {int(r[0]): int(r[1]) for r in rows}
+        return {int(r["attendance_id"]): int(r["offers"]) for r in rows}
 
     async def notifications(self, *, after_id: int = 0, limit: int = 100) -> list[Notification]:
         rows = await self.fetch(
@@ -220,17 +198,22 @@ class DispatchQueries:
         )
         return [
             Notification(
-                id=r[0],
-                at_ms=r[1],
-                channel=r[2],
-                recipient=r[3],
-                subject=r[4],
-                body=r[5],
-                offer_id=r[6],
-                outcome=r[7],
+                id=r["id"],
+                at_ms=r["at_ms"],
+                channel=r["channel"],
+                recipient=r["recipient"],
+                subject=r["subject"],
+                body=r["body"],
+                offer_id=r["offer_id"],
+                outcome=r["outcome"],
             )
             for r in rows
         ]
+
+    async def notify(self, note: Notification) -> int:
+        async with self.db.transaction() as tx:
+            (row,) = await tx.fetch(NOTIFY_SQL + " RETURNING id", *notify_args(note))
+        return int(row["id"])
 
 
 NOTIFY_SQL = (
@@ -249,10 +232,3 @@ def notify_args(note: Notification) -> tuple[Any, ...]:
         note.offer_id,
         note.outcome,
     )
-
-
-@cache
-def numbered(sql: str) -> str:
-    """``?`` placeholders as PostgreSQL's ``$1, $2, ...``."""
-    count = iter(range(1, 1000))
-    return re.sub(r"\?", lambda _: f"${next(count)}", sql)

@@ -13,6 +13,11 @@ import pytest
 from hub.state.sqlite.store import BUSY_TIMEOUT_MS, CHECKPOINT_EVERY_S, SqliteRecords
 
 
+def rows(found):
+    """Result rows (read by name in the hub) as plain tuples."""
+    return [tuple(row) for row in found]
+
+
 async def test_reads_see_what_is_committed_without_waiting_for_the_writer(tmp_path):
     records = await SqliteRecords(str(tmp_path / "hub.sqlite3")).open()
     try:
@@ -32,7 +37,7 @@ async def test_the_wal_is_copied_back_into_the_file_off_the_writers_thread(tmp_p
     path: Path = tmp_path / "hub.sqlite3"
     records = await SqliteRecords(str(path)).open()
     try:
-        assert (await records.db.execute_fetchall("PRAGMA wal_autocheckpoint")) == [(0,)]
+        assert rows(await records.db.execute_fetchall("PRAGMA wal_autocheckpoint")) == [(0,)]
         async with records.transaction() as db:
             await db.execute("CREATE TABLE scratch (x TEXT)")
         before = _size(path)
@@ -97,9 +102,11 @@ async def test_a_decision_commits_on_the_loops_thread_or_not_at_all(tmp_path):
         with pytest.raises(LookupError):
             await records.at_once(_insert_then_fail, 2)
         assert threads == [threading.get_ident()]
-        assert await records.fetch("SELECT x FROM scratch") == [(1,)]
+        assert rows(await records.fetch("SELECT x FROM scratch")) == [(1,)]
         # the connection is left outside any transaction, its busy timeout restored
-        assert await records.db.execute_fetchall("PRAGMA busy_timeout") == [(BUSY_TIMEOUT_MS,)]
+        assert rows(await records.db.execute_fetchall("PRAGMA busy_timeout")) == [
+            (BUSY_TIMEOUT_MS,)
+        ]
         assert await records.execute("INSERT INTO scratch VALUES (3)") == 1
     finally:
         await records.close()
@@ -132,7 +139,7 @@ async def test_a_decision_never_holds_the_loop_while_another_process_writes(tmp_
         ticking.cancel()
         assert waited >= 0.25  # it did wait for the lock ...
         assert ticks >= 10  # ... with the loop running meanwhile
-        assert await records.fetch("SELECT x FROM scratch") == [(7,)]
+        assert rows(await records.fetch("SELECT x FROM scratch")) == [(7,)]
     finally:
         other.close()
         await records.close()

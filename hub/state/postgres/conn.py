@@ -1,21 +1,15 @@
-"""What the PostgreSQL role classes use of the store (hub/state/postgres/store.py builds
-them and passes itself): pooled connections and queries."""
+"""What PostgreSQL's dispatch records use of the store (hub/state/postgres/store.py builds
+them and passes itself): the ``Db`` every role uses, and pooled connections."""
 
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
+from hub.state.db import Db
 
-class PostgresConn(Protocol):
+
+class PostgresConn(Db, Protocol):
     def connection(self, *, transaction: bool = False) -> AbstractAsyncContextManager[Any]:
         """A pooled connection (in a transaction if asked), PostgreSQL errors mapped."""
-        ...
-
-    async def fetch(self, sql: str, *args: Any) -> list[Any]:
-        """Rows of a query written with ``$n`` placeholders."""
-        ...
-
-    async def fetch_numbered(self, sql: str, *args: Any) -> list[Any]:
-        """``fetch`` for SQL written with ``?`` placeholders."""
         ...

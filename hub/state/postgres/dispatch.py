@@ -16,28 +16,14 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 
 from hub.dispatch.book import Change, DispatchSnapshot
-from hub.dispatch.records import Lost, Notification, Stale
-from hub.state.dispatch_sql import (
-    NOTIFY_SQL,
-    OFFER_COLUMNS,
-    DispatchQueries,
-    Write,
-    notify_args,
-    numbered,
-    snapshot_from,
-    writes,
-)
-from hub.state.postgres.operations import PG_ATTENDANCE_COLUMNS
+from hub.dispatch.records import Lost, Stale
+from hub.state.dialect import POSTGRES, numbered
+from hub.state.dispatch_sql import DispatchQueries, Write, snapshot_from, snapshot_sql, writes
 
 if TYPE_CHECKING:
     from hub.state.postgres.conn import PostgresConn
 
-# The attendance, its version and its offers (as one JSON array of rows): one query.
-_READ = (
-    f"SELECT {PG_ATTENDANCE_COLUMNS}, version, (SELECT coalesce(json_agg(json_build_array("
-    f"{OFFER_COLUMNS}) ORDER BY id), '[]')::text FROM offers"
-    " WHERE attendance_id = attendances.id) FROM attendances WHERE id = $1"
-)
+_READ = snapshot_sql(POSTGRES)
 _OFFER_IDS = "SELECT nextval(pg_get_serial_sequence('offers', 'id')) FROM generate_series(1, $1)"
 _STALE, _LOST = "stale", "lost"  # hub_abort's reasons (migration 0014)
 
@@ -80,11 +66,8 @@ async def _send(conn: Any, writes: list[Write]) -> list[int]:
 
 class PostgresDispatch(DispatchQueries):
     def __init__(self, store: PostgresConn) -> None:
-        super().__init__(self._fetch)
+        super().__init__(store)
         self.store = store
-
-    async def _fetch(self, sql: str, *args: Any) -> list[Any]:
-        return await self.store.fetch(numbered(sql), *args)
 
     async def offer_ids(self, count: int) -> list[int]:
         async with self.store.connection() as conn:
@@ -114,12 +97,6 @@ class PostgresDispatch(DispatchQueries):
             finally:
                 if held is None or not held.done:
                     await transaction.rollback()
-
-    async def notify(self, note: Notification) -> int:
-        async with self.store.connection() as conn:
-            return int(
-                await conn.fetchval(numbered(NOTIFY_SQL + " RETURNING id"), *notify_args(note))
-            )
 
 
 async def _offer_ids(conn: Any, count: int) -> list[int]:

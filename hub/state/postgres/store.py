@@ -6,28 +6,33 @@ are mapped here to the hub's own errors.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
 
 from hub.errors import Conflict, StoreUnavailable
-from hub.state.dispatch_sql import numbered
+from hub.ingest.tracks import Chunk
+from hub.state.accounts import Audit, Users
+from hub.state.beneficiaries import Beneficiaries
+from hub.state.clients import Clients, Plans
+from hub.state.db import Row
+from hub.state.dialect import POSTGRES, numbered
+from hub.state.events import Attendances, Events
 from hub.state.idempotency import IdempotencyKeys
 from hub.state.migrations import scripts
-from hub.state.postgres.accounts import PostgresAudit, PostgresUsers
 from hub.state.postgres.dispatch import PostgresDispatch
-from hub.state.postgres.operations import (
-    PostgresAttendances,
-    PostgresBeneficiaries,
-    PostgresClients,
-    PostgresEvents,
-    PostgresPlans,
-)
-from hub.state.postgres.registry import PostgresProviders, PostgresTracks
+from hub.state.providers import Providers, Tracks
 
 _MIGRATION_LOCK = 7_201_004
+# Chunks in one statement from column arrays: one round trip and one plan for the lot.
+_INSERT_CHUNKS = (
+    "INSERT INTO track_chunks (provider_id, t_first, t_last, points, data)"
+    " SELECT p, to_timestamp(f / 1000.0), to_timestamp(l / 1000.0), n, d"
+    " FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::int[], $5::bytea[])"
+    " AS u(p, f, l, n, d)"
+)
 
 
 async def _reset(conn: asyncpg.Connection) -> None:
@@ -39,22 +44,24 @@ async def _reset(conn: asyncpg.Connection) -> None:
 
 
 class PostgresRecords:
+    dialect = POSTGRES
+
     def __init__(self, url: str, *, schema: str = "public", pool_size: int = 10) -> None:
         self.url = url
         self.schema = schema
         self.pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
-        self.providers = PostgresProviders(self)
-        self.tracks = PostgresTracks(self)
-        self.users = PostgresUsers(self)
-        self.audit = PostgresAudit(self)
-        self.clients = PostgresClients(self)
-        self.plans = PostgresPlans(self)
-        self.beneficiaries = PostgresBeneficiaries(self)
-        self.events = PostgresEvents(self)
-        self.attendances = PostgresAttendances(self)
+        self.providers = Providers(self)
+        self.tracks = Tracks(self, self._append_chunks)
+        self.users = Users(self)
+        self.audit = Audit(self)
+        self.clients = Clients(self)
+        self.plans = Plans(self)
+        self.beneficiaries = Beneficiaries(self)
+        self.events = Events(self)
+        self.attendances = Attendances(self)
         self.dispatch = PostgresDispatch(self)
-        self.idempotency = IdempotencyKeys(self.fetch_numbered, self.execute)
+        self.idempotency = IdempotencyKeys(self.fetch, self.execute)
 
     async def open(self) -> PostgresRecords:
         try:
@@ -90,16 +97,28 @@ class PostgresRecords:
     async def execute(self, sql: str, *args: Any) -> int:
         """One statement written with ``?`` placeholders; the rows it changed."""
         async with self.connection() as conn:
-            status: str = await conn.execute(numbered(sql), *args)
-        return int(status.rsplit(" ", 1)[-1])
+            return _changed(await conn.execute(numbered(sql), *args))
 
-    async def fetch_numbered(self, sql: str, *args: Any) -> list[Any]:
-        """``fetch`` for SQL written with ``?`` placeholders."""
-        return await self.fetch(numbered(sql), *args)
-
-    async def fetch(self, sql: str, *args: Any) -> list[Any]:
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        """Rows of a query written with ``?`` placeholders (or already numbered)."""
         async with self.connection() as conn:
-            return list(await conn.fetch(sql, *args))
+            return list(await conn.fetch(numbered(sql), *args))
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[_Tx]:
+        async with self.connection(transaction=True) as conn:
+            yield _Tx(conn)
+
+    async def _append_chunks(self, chunks: Sequence[Chunk]) -> None:
+        async with self.connection() as conn:
+            await conn.execute(
+                _INSERT_CHUNKS,
+                [c.provider_id for c in chunks],
+                [c.t_first_ms for c in chunks],
+                [c.t_last_ms for c in chunks],
+                [c.count for c in chunks],
+                [c.data for c in chunks],
+            )
 
     async def migrate(self) -> list[str]:
         done = []
@@ -133,3 +152,25 @@ class PostgresRecords:
         if self._pool is not None:
             pool, self._pool = self._pool, None
             await pool.close()
+
+
+class _Tx:
+    """Statements inside one transaction on one pooled connection (hub/state/db.py)."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        return list(await self.conn.fetch(numbered(sql), *args))
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        return _changed(await self.conn.execute(numbered(sql), *args))
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        await self.conn.executemany(numbered(sql), rows)
+
+
+def _changed(status: str) -> int:
+    """The rows a statement changed, from its command tag ("UPDATE 1", "INSERT 0 3")."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0

@@ -1,5 +1,5 @@
-"""What the SQLite role classes use of the store (hub/state/sqlite/store.py builds them
-and passes itself): the single writer's turns and the reader."""
+"""What SQLite's dispatch records use of the store (hub/state/sqlite/store.py builds them
+and passes itself): the ``Db`` every role uses, and the single writer's turns."""
 
 from __future__ import annotations
 
@@ -9,16 +9,14 @@ from typing import Any, Protocol, TypeVar
 
 import aiosqlite
 
+from hub.state.db import Db
+
 T = TypeVar("T")
 
 
-class SqliteConn(Protocol):
+class SqliteConn(Db, Protocol):
     def writing(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
         """The single writer's turn (no transaction begun yet), SQLite errors mapped."""
-        ...
-
-    def transaction(self) -> AbstractAsyncContextManager[aiosqlite.Connection]:
-        """The single writer's turn inside BEGIN IMMEDIATE ... COMMIT (ROLLBACK on error)."""
         ...
 
     async def atomically(self, work: Callable[..., T], *args: Any) -> T:
@@ -35,8 +33,4 @@ class SqliteConn(Protocol):
 
     async def in_thread(self, work: Callable[..., T], *args: Any) -> T:
         """``work(sqlite3.Connection, *args)`` on the connection's own thread."""
-        ...
-
-    async def fetch(self, sql: str, *args: Any) -> list[Any]:
-        """Rows of a query, read outside any transaction (what is committed)."""
         ...

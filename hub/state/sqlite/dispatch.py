@@ -17,27 +17,14 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from hub.dispatch.book import Change, DispatchSnapshot
-from hub.dispatch.records import Lost, Notification, Stale
-from hub.state.dispatch_sql import (
-    NOTIFY_SQL,
-    OFFER_COLUMNS,
-    DispatchQueries,
-    Write,
-    notify_args,
-    snapshot_from,
-    writes,
-)
-from hub.state.records import ATTENDANCE_READ
+from hub.dispatch.records import Lost, Stale
+from hub.state.dialect import SQLITE
+from hub.state.dispatch_sql import DispatchQueries, Write, snapshot_from, snapshot_sql, writes
 
 if TYPE_CHECKING:
     from hub.state.sqlite.conn import SqliteConn
 
-# The attendance, its version and its offers (as one JSON array of rows): one query.
-_READ = (
-    f"SELECT {ATTENDANCE_READ}, version, (SELECT json_group_array(json_array({OFFER_COLUMNS}))"
-    f" FROM (SELECT {OFFER_COLUMNS} FROM offers WHERE attendance_id = attendances.id"
-    " ORDER BY id)) FROM attendances WHERE id = ?"
-)
+_READ = snapshot_sql(SQLITE)
 
 
 def _read(conn: sqlite3.Connection, attendance_id: int) -> Any:
@@ -71,7 +58,7 @@ def _rollback(conn: sqlite3.Connection) -> None:
 
 class SqliteDispatch(DispatchQueries):
     def __init__(self, store: SqliteConn) -> None:
-        super().__init__(store.fetch)
+        super().__init__(store)
         self.store = store
         self._last_offer_id: int | None = None
 
@@ -108,11 +95,6 @@ class SqliteDispatch(DispatchQueries):
             finally:
                 if not held.done:
                     await store.in_thread(_rollback)
-
-    async def notify(self, note: Notification) -> int:
-        async with self.store.transaction() as db:
-            cursor = await db.execute(NOTIFY_SQL, notify_args(note))
-            return int(cursor.lastrowid or 0)
 
 
 class _Held:

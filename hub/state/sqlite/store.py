@@ -18,7 +18,7 @@ import asyncio
 import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
@@ -26,18 +26,17 @@ import aiosqlite
 
 from hub.clock import now_ms
 from hub.errors import Conflict, StoreUnavailable
+from hub.ingest.tracks import Chunk
+from hub.state.accounts import Audit, Users
+from hub.state.beneficiaries import Beneficiaries
+from hub.state.clients import Clients, Plans
+from hub.state.db import Row
+from hub.state.dialect import SQLITE
+from hub.state.events import Attendances, Events
 from hub.state.idempotency import IdempotencyKeys
 from hub.state.migrations import scripts
-from hub.state.sqlite.accounts import SqliteAudit, SqliteUsers
+from hub.state.providers import Providers, Tracks
 from hub.state.sqlite.dispatch import SqliteDispatch
-from hub.state.sqlite.operations import (
-    SqliteAttendances,
-    SqliteBeneficiaries,
-    SqliteClients,
-    SqliteEvents,
-    SqlitePlans,
-)
-from hub.state.sqlite.registry import SqliteProviders, SqliteTracks
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -49,6 +48,8 @@ _CHECKPOINT = "PRAGMA wal_checkpoint(PASSIVE)"
 
 
 class SqliteRecords:
+    dialect = SQLITE
+
     def __init__(
         self,
         path: str,
@@ -63,15 +64,15 @@ class SqliteRecords:
         self._reader: aiosqlite.Connection | None = None
         self._checkpoints: asyncio.Task[None] | None = None
         self._write_lock = asyncio.Lock()
-        self.providers = SqliteProviders(self)
-        self.tracks = SqliteTracks(self)
-        self.users = SqliteUsers(self)
-        self.audit = SqliteAudit(self)
-        self.clients = SqliteClients(self)
-        self.plans = SqlitePlans(self)
-        self.beneficiaries = SqliteBeneficiaries(self)
-        self.events = SqliteEvents(self)
-        self.attendances = SqliteAttendances(self)
+        self.providers = Providers(self)
+        self.tracks = Tracks(self, self._append_chunks)
+        self.users = Users(self)
+        self.audit = Audit(self)
+        self.clients = Clients(self)
+        self.plans = Plans(self)
+        self.beneficiaries = Beneficiaries(self)
+        self.events = Events(self)
+        self.attendances = Attendances(self)
         self.dispatch = SqliteDispatch(self)
         self.idempotency = IdempotencyKeys(self.fetch, self.execute)
 
@@ -79,6 +80,7 @@ class SqliteRecords:
         try:
             # used from the loop's thread too (``at_once``), never by two at a time
             db = await aiosqlite.connect(self.path, isolation_level=None, check_same_thread=False)
+            db.row_factory = sqlite3.Row  # columns by name
             await db.execute("PRAGMA journal_mode=WAL")
             await db.execute("PRAGMA synchronous=FULL")
             await db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -86,6 +88,7 @@ class SqliteRecords:
             await db.execute("PRAGMA wal_autocheckpoint=0")
             await db.execute(f"PRAGMA journal_size_limit={int(self.wal_limit_bytes)}")
             reader = await aiosqlite.connect(self.path, isolation_level=None)
+            reader.row_factory = sqlite3.Row
             await reader.execute("PRAGMA query_only=ON")
             await reader.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         except sqlite3.Error as exc:
@@ -144,11 +147,11 @@ class SqliteRecords:
                 raise StoreUnavailable(f"SQLite failed: {exc}") from None
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[_Tx]:
         async with self.writing() as db:
             await db.execute("BEGIN IMMEDIATE")
             try:
-                yield db
+                yield _Tx(db)
             except BaseException:
                 await db.execute("ROLLBACK")
                 raise
@@ -199,7 +202,11 @@ class SqliteRecords:
         """One statement as its own transaction, in one trip; the rows it changed."""
         return await self.atomically(_rowcount, sql, args)
 
-    async def fetch(self, sql: str, *args: Any) -> list[Any]:
+    async def _append_chunks(self, chunks: Sequence[Chunk]) -> None:
+        rows = [(c.provider_id, c.t_first_ms, c.t_last_ms, c.count, c.data) for c in chunks]
+        await self.atomically(_insert_chunks, rows)
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
         """Rows of a query, read outside any transaction (what is committed)."""
         reader = self._reader
         if reader is None:
@@ -218,18 +225,17 @@ class SqliteRecords:
         for name, sql in scripts("sqlite"):
             if name in applied:
                 continue
-            async with self.transaction() as db:
+            async with self.transaction() as tx:
                 for statement in _statements(sql):
-                    await db.execute(statement)
-                await db.execute("INSERT INTO schema_migrations VALUES (?, ?)", (name, now_ms()))
+                    await tx.execute(statement)
+                await tx.execute("INSERT INTO schema_migrations VALUES (?, ?)", name, now_ms())
             done.append(name)
         return done
 
     async def secret(self, name: str, candidate: str) -> str:
-        async with self.transaction() as db:
-            await db.execute("INSERT OR IGNORE INTO secrets VALUES (?, ?)", (name, candidate))
+        await self.execute("INSERT OR IGNORE INTO secrets VALUES (?, ?)", name, candidate)
         rows = await self.fetch("SELECT value FROM secrets WHERE name = ?", name)
-        return str(rows[0][0])
+        return str(rows[0]["value"])
 
     async def ping(self) -> None:
         await self.fetch("SELECT 1")
@@ -241,6 +247,31 @@ class SqliteRecords:
             if db is not None:
                 await db.close()
         self._db = self._reader = None
+
+
+class _Tx:
+    """Statements inside the single writer's transaction (hub/state/db.py)."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self.db = db
+
+    async def fetch(self, sql: str, *args: Any) -> list[Row]:
+        return list(await self.db.execute_fetchall(sql, args))
+
+    async def execute(self, sql: str, *args: Any) -> int:
+        cursor = await self.db.execute(sql, args)
+        return int(cursor.rowcount)
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        await self.db.executemany(sql, rows)
+
+
+def _insert_chunks(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    conn.executemany(
+        "INSERT INTO track_chunks (provider_id, t_first_ms, t_last_ms, points, data)"
+        " VALUES (?, ?, ?, ?, ?)",
+        rows,
+    )
 
 
 def _size(path: str) -> int:
