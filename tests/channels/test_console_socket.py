@@ -11,7 +11,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from hub.channels import dashboard as dashboard_channel
+from hub.channels import console_socket
 from tests.conftest import engine_settings, serve
 from tests.dispatch.scene import Scene, admin_client, scene_on
 from tests.shut_window import ShutWindow
@@ -204,7 +204,7 @@ async def test_a_console_that_stops_reading_is_cut_off_alone(engine_kind, tmp_pa
 async def test_a_console_whose_window_is_shut_is_dropped_and_unsubscribed(tmp_path, monkeypatch):
     """A console that stops reading is cut off; one that never reads the close frame
     either is dropped once the close has gone unanswered, its subscriptions with it."""
-    monkeypatch.setattr(dashboard_channel, "CLOSE_TIMEOUT_S", 0.5)
+    monkeypatch.setattr(console_socket, "CLOSE_TIMEOUT_S", 0.5)
     async with scene_on("embedded", tmp_path, dashboard_queue_bytes=1024) as scene:
         hub = scene.hub
         token = hub.tokens.admin_token("console", int(time.time()))
