@@ -24,7 +24,7 @@ CLIENT_FRAMES: tuple[type[wire.Base] | type[wire.FixData], ...] = (
     wire.Ping,
     wire.Accept,
     wire.Refuse,
-    wire.Step,
+    wire.StepFrame,
 )
 HUB_FRAMES: tuple[type[wire.Base], ...] = (
     wire.Welcome,
@@ -33,7 +33,7 @@ HUB_FRAMES: tuple[type[wire.Base], ...] = (
     wire.Error,
     wire.Pong,
     wire.Duty,
-    wire.Offer,
+    wire.OfferFrame,
     wire.OfferClosed,
     wire.Assignment,
     wire.Status,
@@ -46,7 +46,7 @@ CONSOLE_FRAMES: tuple[type[wire.Base], ...] = (
 )
 DASHBOARD_FRAMES: tuple[type[wire.Base], ...] = (
     wire.SignedIn,
-    wire.Snapshot,
+    wire.SnapshotFrame,
     wire.Update,
     wire.Error,
     wire.Pong,
@@ -59,13 +59,20 @@ def _tag(frame: type) -> str:
     return str(info.tag)
 
 
+def message_name(frame: type) -> str:
+    """A frame's message name: its type tag in TitleCase (``offer_closed`` -> OfferClosed),
+    whatever the class is called in the code (``wire.OfferFrame`` beside the domain's
+    ``Offer``)."""
+    return "".join(part.capitalize() for part in _tag(frame).split("_"))
+
+
 def document(version: str = "1") -> dict[str, Any]:
     frames = list(dict.fromkeys(CLIENT_FRAMES + HUB_FRAMES + CONSOLE_FRAMES + DASHBOARD_FRAMES))
     schemas = components(frames)
     messages = {
-        frame.__name__: {
+        message_name(frame): {
             "name": _tag(frame),
-            "title": frame.__name__,
+            "title": message_name(frame),
             "summary": inspect.cleandoc(frame.__doc__ or frame.__name__).splitlines()[0],
             "contentType": "application/json",
             "payload": {"$ref": f"#/components/schemas/{frame.__name__}"},
@@ -74,10 +81,10 @@ def document(version: str = "1") -> dict[str, Any]:
     }
 
     def refs(channel: str, group: tuple[type, ...]) -> list[dict[str, str]]:
-        return [{"$ref": f"#/channels/{channel}/messages/{f.__name__}"} for f in group]
+        return [{"$ref": f"#/channels/{channel}/messages/{message_name(f)}"} for f in group]
 
     def channel(address: str, *groups: tuple[type, ...]) -> dict[str, Any]:
-        names = dict.fromkeys(f.__name__ for group in groups for f in group)
+        names = dict.fromkeys(message_name(f) for group in groups for f in group)
         return {
             "address": address,
             "messages": {name: {"$ref": f"#/components/messages/{name}"} for name in names},

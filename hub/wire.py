@@ -89,7 +89,7 @@ class Refuse(Base, tag="refuse"):
     reason: Annotated[str, msgspec.Meta(max_length=40)] = "other"
 
 
-class Step(Base, tag="step"):
+class StepFrame(Base, tag="step"):
     """Report progress on an assigned attendance: depart, arrive, start, complete, gone
     (nobody at the origin) or fail; gone and fail need a reason."""
 
@@ -98,7 +98,7 @@ class Step(Base, tag="step"):
     reason: Text = ""
 
 
-ClientFrame = Hello | Fix | Fixes | Duty | Ping | Accept | Refuse | Step
+ClientFrame = Hello | Fix | Fixes | Duty | Ping | Accept | Refuse | StepFrame
 
 
 # --- hub -> provider -------------------------------------------------------------------------
@@ -148,7 +148,7 @@ class Pong(Base, tag="pong"):
     server_time: EpochMs
 
 
-class Offer(Base, tag="offer"):
+class OfferFrame(Base, tag="offer"):
     """A job offered to this provider until ``deadline``.  Only where and what: who the
     beneficiary is comes with the assignment."""
 
@@ -194,7 +194,9 @@ class Status(Base, tag="status"):
     reason: str = ""
 
 
-HubFrame = Welcome | Ack | Notice | Error | Pong | Duty | Offer | OfferClosed | Assignment | Status
+HubFrame = (
+    Welcome | Ack | Notice | Error | Pong | Duty | OfferFrame | OfferClosed | Assignment | Status
+)
 
 
 # --- the dashboard stream (/ws/dashboard) -----------------------------------------------------
@@ -278,7 +280,7 @@ class SignedIn(Base, tag="signed_in"):
     server_time: EpochMs
 
 
-class Snapshot(Base, tag="snapshot"):
+class SnapshotFrame(Base, tag="snapshot"):
     """A topic's whole current state, valid as of ``offset``."""
 
     topic: str
@@ -301,7 +303,7 @@ class Update(Base, tag="update"):
     line: LogLine | None = None
 
 
-DashboardFrame = SignedIn | Snapshot | Update | Error | Pong
+DashboardFrame = SignedIn | SnapshotFrame | Update | Error | Pong
 
 
 # --- codecs, built once ------------------------------------------------------------------------

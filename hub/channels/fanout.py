@@ -137,7 +137,7 @@ class Dashboards:
     ) -> str:
         streams = self.streams
         if kind == MAP:
-            snapshot = wire.Snapshot(
+            snapshot = wire.SnapshotFrame(
                 topic=topic, offset=f"0-{self.map_seq}", points=self.points(None)
             )
             _send(who, snapshot)
@@ -158,12 +158,12 @@ class Dashboards:
                 )
                 for e in await self.records.attendances.log(ref)
             ]
-            snapshot = wire.Snapshot(
+            snapshot = wire.SnapshotFrame(
                 topic=topic, offset=offset, resync=since is not None, log=lines
             )
         else:
             found = await self.records.attendances.in_states(sorted(s.value for s in PANELS[kind]))
-            snapshot = wire.Snapshot(
+            snapshot = wire.SnapshotFrame(
                 topic=topic, offset=offset, resync=since is not None, rows=await self.rows(found)
             )
         _send(who, snapshot)

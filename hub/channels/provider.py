@@ -250,10 +250,10 @@ class ProviderSession:
                 self.reply(wire.Pong(id=ping_id, server_time=now_ms()))
             case wire.Hello():
                 self.reply(error("already_authenticated"))
-            case wire.Accept() | wire.Refuse() | wire.Step():
+            case wire.Accept() | wire.Refuse() | wire.StepFrame():
                 await self.answer(frame)
 
-    async def answer(self, frame: wire.Accept | wire.Refuse | wire.Step) -> None:
+    async def answer(self, frame: wire.Accept | wire.Refuse | wire.StepFrame) -> None:
         """An answer to an offer, or a step on an assigned attendance."""
         dispatcher, pid = self.context.answers, self.provider_id
         actor = f"provider:{pid}"
@@ -266,13 +266,13 @@ class ProviderSession:
                     self.reply(
                         wire.OfferClosed(offer_id=refused.id, state="refused", reason=reason)
                     )
-                case wire.Step(attendance_id=aid, step=name, reason=reason):
+                case wire.StepFrame(attendance_id=aid, step=name, reason=reason):
                     done = await dispatcher.step(
                         aid, provider_step(name), actor, provider_id=pid, reason=reason
                     )
                     self.reply(wire.Status(attendance_id=aid, state=done.state.value))
         except HubError as exc:
-            ref = frame.attendance_id if isinstance(frame, wire.Step) else frame.offer_id
+            ref = frame.attendance_id if isinstance(frame, wire.StepFrame) else frame.offer_id
             self.reply(wire.Error(code=exc.code, message=exc.message, ref=ref))
 
     async def take_fixes(self, fixes: list[wire.FixData]) -> None:

@@ -39,9 +39,9 @@ STATUS_STREAM = "status"  # live-state stream: each decision's attendance-log en
 
 def offer_frame(
     offer: Offer, attendance: Attendance, here: tuple[float, float] | None
-) -> wire.Offer:
+) -> wire.OfferFrame:
     origin, code = assistance(attendance)
-    return wire.Offer(
+    return wire.OfferFrame(
         offer_id=offer.id,
         attendance_id=attendance.id,
         service=code,
