@@ -32,6 +32,7 @@ from hub.api import (
 from hub.api.idempotency import Idempotency
 from hub.api.openapi import Operation
 from hub.api.responses import error_handlers
+from hub.api.routes import routes_of
 from hub.channels.console_socket import DASHBOARD_PATH, dashboard_endpoint
 from hub.config import Settings, load_settings
 from hub.lifespan import lifespan
@@ -79,23 +80,12 @@ def routes(settings: Settings | None = None) -> list[BaseRoute]:
         return Response(document, media_type="application/json")
 
     return [
-        *health.routes,
-        *auth.routes,
-        *admin.routes,
-        *clients.routes,
-        *beneficiaries.routes,
-        *events.routes,
-        *attendances.routes,
-        *dispatch.routes,
-        *portal.routes,
-        *osmand.routes,
-        *match.routes,
-        *places.routes,
+        *routes_of(rest_operations()),
         Route(OPENAPI.path, openapi_json),
         # Reached only when HubApp does not take the socket first (same handler).
         WebSocketRoute(PROVIDER_PATH, provider_socket),
         WebSocketRoute(DASHBOARD_PATH, dashboard_socket),
-        *console.routes(settings or Settings()),
+        *console.mounts(settings or Settings()),
     ]
 
 

@@ -8,12 +8,10 @@ from __future__ import annotations
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from hub.api.auth import require
+from hub.api.auth import actor_of
 from hub.api.openapi import PAGE_PARAMS, ErrorDetail, Operation, Param
 from hub.api.responses import JSON, body_as, csv_body, int_param, page_params, path_id
-from hub.auth import Actor
 from hub.clock import now_ms
 from hub.ingest.tracks import TrackPoint
 from hub.operations import accounts, registry
@@ -55,12 +53,8 @@ class TrackPage(msgspec.Struct):
 TRACK_COLUMNS = list(TrackPoint.__struct_fields__)
 
 
-async def admin(request: Request) -> Actor:
-    return await require(request, Role.ADMIN)
-
-
 async def providers(request: Request) -> Response:
-    actor = await admin(request)
+    actor = actor_of(request)
     records = services_of(request).records
     if request.method == "POST":
         created = await registry.register(records, await body_as(request, NewProvider))
@@ -73,7 +67,7 @@ async def providers(request: Request) -> Response:
 
 async def import_providers(request: Request) -> Response:
     """Register every provider of a CSV file (the body), or none: 422 lists every error."""
-    actor = await admin(request)
+    actor = actor_of(request)
     made = await registry.import_csv(services_of(request).records, await csv_body(request))
     for provider in made:
         await services_of(request).matching_feed.provider_changed(provider)
@@ -88,7 +82,6 @@ async def import_providers(request: Request) -> Response:
 
 
 async def export_providers(request: Request) -> Response:
-    await admin(request)
     text = await registry.export_csv(services_of(request).records)
     return Response(
         text,
@@ -98,7 +91,7 @@ async def export_providers(request: Request) -> Response:
 
 
 async def one_provider(request: Request) -> Response:
-    actor = await admin(request)
+    actor = actor_of(request)
     records = services_of(request).records
     if request.method == "PATCH":
         patch = await body_as(request, ProviderPatch)
@@ -119,7 +112,7 @@ async def one_provider(request: Request) -> Response:
 
 async def profile(request: Request) -> Response:
     """Replace the dispatch profile (services, prices, channels, hours, client relations)."""
-    actor = await admin(request)
+    actor = actor_of(request)
     new = await body_as(request, DispatchProfile)
     updated = await registry.set_profile(
         services_of(request).records, path_id(request, "provider_id"), new
@@ -132,7 +125,7 @@ async def profile(request: Request) -> Response:
 
 
 async def token(request: Request) -> Response:
-    actor = await admin(request)
+    actor = actor_of(request)
     hub = services_of(request)
     issued = await registry.issue_token(hub.records, hub.tokens, path_id(request, "provider_id"))
     await accounts.audit(
@@ -143,7 +136,7 @@ async def token(request: Request) -> Response:
 
 async def revoke(request: Request) -> Response:
     """Revoke every token issued so far and close the provider's open session now."""
-    actor = await admin(request)
+    actor = actor_of(request)
     revoked = await registry.revoke_tokens(
         services_of(request).records, path_id(request, "provider_id")
     )
@@ -156,7 +149,6 @@ async def revoke(request: Request) -> Response:
 
 async def live(request: Request) -> Response:
     """Presence (connectivity, duty, owner node) and live position of one provider."""
-    await admin(request)
     hub = services_of(request)
     found = await registry.provider(hub.records, path_id(request, "provider_id"))
     view = await hub.live.presence.view(found.id, now_ms())
@@ -165,7 +157,6 @@ async def live(request: Request) -> Response:
 
 
 async def track(request: Request) -> Response:
-    await admin(request)
     hub = services_of(request)
     found = await registry.provider(hub.records, path_id(request, "provider_id"))
     since = int_param(request, "since_ms", 0, 0, 2**53)
@@ -183,7 +174,7 @@ class AuditPage(msgspec.Struct):
 
 
 async def users(request: Request) -> Response:
-    actor = await admin(request)
+    actor = actor_of(request)
     records = services_of(request).records
     if request.method == "POST":
         created = await accounts.add_user(records, await body_as(request, NewUser))
@@ -196,24 +187,9 @@ async def users(request: Request) -> Response:
 
 
 async def audit_log(request: Request) -> Response:
-    await admin(request)
     limit = int_param(request, "limit", 100, 1, 1000)
     return JSON(AuditPage(await services_of(request).records.audit.recent(limit=limit)))
 
-
-routes = [
-    Route("/admin/users", users, methods=["GET", "POST"]),
-    Route("/admin/audit", audit_log),
-    Route("/admin/providers", providers, methods=["GET", "POST"]),
-    Route("/admin/providers/import", import_providers, methods=["POST"]),
-    Route("/admin/providers/export", export_providers),
-    Route("/admin/providers/{provider_id}", one_provider, methods=["GET", "PATCH"]),
-    Route("/admin/providers/{provider_id}/profile", profile, methods=["PUT"]),
-    Route("/admin/providers/{provider_id}/token", token, methods=["POST"]),
-    Route("/admin/providers/{provider_id}/revoke", revoke, methods=["POST"]),
-    Route("/admin/providers/{provider_id}/live", live),
-    Route("/admin/providers/{provider_id}/track", track),
-]
 
 _ONE = "/admin/providers/{provider_id}"
 operations = [
@@ -224,24 +200,27 @@ operations = [
         User,
         201,
         NewUser,
-        admin=True,
         errors=(409,),
+        endpoint=users,
+        role=Role.ADMIN,
     ),
     Operation(
         "GET",
         "/admin/users",
         "List console users by id",
         UserPage,
-        admin=True,
         query=PAGE_PARAMS,
+        endpoint=users,
+        role=Role.ADMIN,
     ),
     Operation(
         "GET",
         "/admin/audit",
         "Who did what, newest first",
         AuditPage,
-        admin=True,
         query=(Param("limit", "at most this many", 1, 1000),),
+        endpoint=audit_log,
+        role=Role.ADMIN,
     ),
     Operation(
         "POST",
@@ -249,37 +228,50 @@ operations = [
         "Register the providers of a CSV file (text/csv body), all or none",
         ImportReport,
         201,
-        admin=True,
         request_media_type="text/csv",
         refusals={422: ImportRefusedBody},
+        endpoint=import_providers,
+        role=Role.ADMIN,
     ),
     Operation(
         "GET",
         "/admin/providers/export",
         "All providers as CSV, in the import format",
-        admin=True,
         media_type="text/csv",
+        endpoint=export_providers,
+        role=Role.ADMIN,
     ),
     Operation(
-        "POST", "/admin/providers", "Register a provider", Provider, 201, NewProvider, admin=True
+        "POST",
+        "/admin/providers",
+        "Register a provider",
+        Provider,
+        201,
+        NewProvider,
+        endpoint=providers,
+        role=Role.ADMIN,
     ),
     Operation(
         "GET",
         "/admin/providers",
         "List providers by id",
         ProviderPage,
-        admin=True,
         query=PAGE_PARAMS,
+        endpoint=providers,
+        role=Role.ADMIN,
     ),
-    Operation("GET", _ONE, "One provider", Provider, admin=True, errors=(404,)),
+    Operation(
+        "GET", _ONE, "One provider", Provider, errors=(404,), endpoint=one_provider, role=Role.ADMIN
+    ),
     Operation(
         "PATCH",
         _ONE,
         "Activate or deactivate (closes an open session)",
         Provider,
         body=ProviderPatch,
-        admin=True,
         errors=(404,),
+        endpoint=one_provider,
+        role=Role.ADMIN,
     ),
     Operation(
         "PUT",
@@ -287,33 +279,49 @@ operations = [
         "Replace the dispatch profile",
         Provider,
         body=DispatchProfile,
-        admin=True,
         errors=(404,),
+        endpoint=profile,
+        role=Role.ADMIN,
     ),
     Operation(
-        "POST", _ONE + "/token", "Issue an app token", IssuedToken, 201, admin=True, errors=(404,)
+        "POST",
+        _ONE + "/token",
+        "Issue an app token",
+        IssuedToken,
+        201,
+        errors=(404,),
+        endpoint=token,
+        role=Role.ADMIN,
     ),
     Operation(
         "POST",
         _ONE + "/revoke",
         "Revoke every token (closes an open session)",
         Provider,
-        admin=True,
         errors=(404,),
+        endpoint=revoke,
+        role=Role.ADMIN,
     ),
     Operation(
-        "GET", _ONE + "/live", "Presence and live position", LiveView, admin=True, errors=(404,)
+        "GET",
+        _ONE + "/live",
+        "Presence and live position",
+        LiveView,
+        errors=(404,),
+        endpoint=live,
+        role=Role.ADMIN,
     ),
     Operation(
         "GET",
         _ONE + "/track",
         "Stored GPS history, oldest first",
         TrackPage,
-        admin=True,
         errors=(404,),
         query=(
             Param("since_ms", "device time from (Unix ms)"),
             Param("limit", "at most this many points", 1, 10_000),
         ),
+        endpoint=track,
+        role=Role.ADMIN,
     ),
 ]

@@ -5,9 +5,8 @@ from __future__ import annotations
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from hub.api.auth import require
+from hub.api.auth import actor_of
 from hub.api.openapi import Operation
 from hub.api.responses import JSON, body_as, path_id
 from hub.clock import now_ms
@@ -50,13 +49,11 @@ class ServiceList(msgspec.Struct):
 
 async def services(request: Request) -> Response:
     """The service catalogue (the form offers avulso services from it)."""
-    await require(request, Role.OPERATOR)
     return JSON(ServiceList(sorted(CATALOGUE.values(), key=lambda s: s.code)))
 
 
 async def plan_usage(request: Request) -> Response:
     """Every service of the beneficiary's plan, with its limit, what was used and remains."""
-    await require(request, Role.OPERATOR)
     records = services_of(request).records
     beneficiary = await records.beneficiaries.get(path_id(request, "beneficiary_id"))
     if beneficiary is None:
@@ -72,7 +69,7 @@ async def plan_usage(request: Request) -> Response:
 
 
 async def register(request: Request) -> Response:
-    actor = await require(request, Role.OPERATOR)
+    actor = actor_of(request)
     records = services_of(request).records
     event = await records.events.get(path_id(request, "event_id"))
     if event is None:
@@ -104,20 +101,17 @@ async def register(request: Request) -> Response:
 
 async def of_beneficiary(request: Request) -> Response:
     """The beneficiary's attendances, newest first: the history the form shows."""
-    await require(request, Role.OPERATOR)
     records = services_of(request).records
     found = await records.attendances.of_beneficiary(path_id(request, "beneficiary_id"))
     return JSON(AttendanceList(found))
 
 
 async def of_event(request: Request) -> Response:
-    await require(request, Role.OPERATOR)
     records = services_of(request).records
     return JSON(AttendanceList(await records.attendances.of_event(path_id(request, "event_id"))))
 
 
 async def one(request: Request) -> Response:
-    await require(request, Role.OPERATOR)
     records = services_of(request).records
     found = await records.attendances.get(path_id(request, "attendance_id"))
     if found is None:
@@ -126,31 +120,31 @@ async def one(request: Request) -> Response:
     return JSON(AttendanceView(found, await records.attendances.log(found.id), timing))
 
 
-routes = [
-    Route("/services", services),
-    Route("/beneficiaries/{beneficiary_id}/usage", plan_usage),
-    Route("/beneficiaries/{beneficiary_id}/attendances", of_beneficiary),
-    Route("/events/{event_id}/attendances", register, methods=["POST"]),
-    Route("/events/{event_id}/attendances", of_event, methods=["GET"]),
-    Route("/attendances/{attendance_id}", one),
-]
-
 operations = [
-    Operation("GET", "/services", "The service catalogue", ServiceList, admin=True),
+    Operation(
+        "GET",
+        "/services",
+        "The service catalogue",
+        ServiceList,
+        endpoint=services,
+        role=Role.OPERATOR,
+    ),
     Operation(
         "GET",
         "/beneficiaries/{beneficiary_id}/usage",
         "The plan's services with limits, used and remaining",
         UsageList,
-        admin=True,
         errors=(404,),
+        endpoint=plan_usage,
+        role=Role.OPERATOR,
     ),
     Operation(
         "GET",
         "/beneficiaries/{beneficiary_id}/attendances",
         "The beneficiary's attendances, newest first",
         AttendanceList,
-        admin=True,
+        endpoint=of_beneficiary,
+        role=Role.OPERATOR,
     ),
     Operation(
         "POST",
@@ -159,22 +153,25 @@ operations = [
         Attendance,
         201,
         NewAttendance,
-        admin=True,
         errors=(404, 409),
+        endpoint=register,
+        role=Role.OPERATOR,
     ),
     Operation(
         "GET",
         "/events/{event_id}/attendances",
         "The event's attendances",
         AttendanceList,
-        admin=True,
+        endpoint=of_event,
+        role=Role.OPERATOR,
     ),
     Operation(
         "GET",
         "/attendances/{attendance_id}",
         "An attendance with its log",
         AttendanceView,
-        admin=True,
         errors=(404,),
+        endpoint=one,
+        role=Role.OPERATOR,
     ),
 ]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from hub.api.openapi import Operation
 from hub.api.responses import JSON, body_as
@@ -32,8 +31,16 @@ def bearer_token(request: Request, what: str = "token") -> str:
 
 
 async def require(request: Request, needed: Role) -> Actor:
-    """The caller, if its token is valid and its role at least ``needed``."""
+    """The caller, if its token is valid and its role at least ``needed`` (hub/api/routes.py
+    asks before every operation that declares a role)."""
     return await services_of(request).auth.actor(bearer_token(request), needed)
+
+
+def actor_of(request: Request) -> Actor:
+    """Who called an operation that declares a role (checked before it ran)."""
+    actor = request.state.actor
+    assert isinstance(actor, Actor), "actor_of is for operations that declare a role"
+    return actor
 
 
 async def login(request: Request) -> Response:
@@ -49,13 +56,8 @@ async def login(request: Request) -> Response:
 
 
 async def me(request: Request) -> Response:
-    return JSON(await require(request, Role.OPERATOR))
+    return JSON(actor_of(request))
 
-
-routes = [
-    Route("/auth/login", login, methods=["POST"]),
-    Route("/auth/me", me),
-]
 
 operations = [
     Operation(
@@ -65,8 +67,15 @@ operations = [
         accounts.Session,
         body=Credentials,
         errors=(400, 401),
+        endpoint=login,
     ),
     Operation(
-        "GET", "/auth/me", "Who the token belongs to, and its role", Actor, errors=(401, 403)
+        "GET",
+        "/auth/me",
+        "Who the token belongs to, and its role",
+        Actor,
+        errors=(401, 403),
+        endpoint=me,
+        role=Role.OPERATOR,
     ),
 ]

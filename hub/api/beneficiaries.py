@@ -5,9 +5,8 @@ from __future__ import annotations
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from hub.api.auth import require
+from hub.api.auth import actor_of
 from hub.api.openapi import Operation, Param
 from hub.api.responses import JSON, body_as, csv_body, int_param, path_id
 from hub.errors import BadRequest, NotFound
@@ -42,7 +41,7 @@ class SearchResult(msgspec.Struct):
 
 
 async def plans(request: Request) -> Response:
-    actor = await require(request, Role.ADMIN)
+    actor = actor_of(request)
     hub = services_of(request)
     created = await hub.records.plans.add(checked_plan(await body_as(request, NewPlan)))
     await accounts.audit(hub.records, actor.subject, "plan.add", f"plan:{created.id}")
@@ -50,7 +49,6 @@ async def plans(request: Request) -> Response:
 
 
 async def plans_of_client(request: Request) -> Response:
-    await require(request, Role.OPERATOR)
     client_id = path_id(request, "client_id")
     return JSON(PlanList(await services_of(request).records.plans.of_client(client_id)))
 
@@ -60,7 +58,7 @@ async def covered(request: Request, beneficiary: Beneficiary) -> Covered:
 
 
 async def beneficiaries(request: Request) -> Response:
-    actor = await require(request, Role.SUPERVISOR)
+    actor = actor_of(request)
     hub = services_of(request)
     new = checked_beneficiary(await body_as(request, NewBeneficiary))
     plan = await hub.records.plans.get(new.plan_id)
@@ -72,7 +70,6 @@ async def beneficiaries(request: Request) -> Response:
 
 
 async def one_beneficiary(request: Request) -> Response:
-    await require(request, Role.OPERATOR)
     found = await services_of(request).records.beneficiaries.get(path_id(request, "beneficiary_id"))
     if found is None:
         raise NotFound("no such beneficiary")
@@ -81,7 +78,6 @@ async def one_beneficiary(request: Request) -> Response:
 
 async def search(request: Request) -> Response:
     """Name (any piece, accents and case ignored), plate (either format) or CPF."""
-    await require(request, Role.OPERATOR)
     kind, term = search_kind(request.query_params.get("q", ""))
     raw_client = request.query_params.get("client_id")
     client_id = int_param(request, "client_id", 0, 1, 2**63 - 1) if raw_client else None
@@ -99,7 +95,7 @@ class BaseFileReport(msgspec.Struct):
 
 async def import_base_file(request: Request) -> Response:
     """A client's base file (CSV body): every beneficiary with vehicles, or none (422)."""
-    actor = await require(request, Role.SUPERVISOR)
+    actor = actor_of(request)
     hub = services_of(request)
     client_id = path_id(request, "client_id")
     if await hub.records.clients.get(client_id) is None:
@@ -111,15 +107,6 @@ async def import_base_file(request: Request) -> Response:
     return JSON(BaseFileReport(len(made), [b.id for b in made]), status_code=201)
 
 
-routes = [
-    Route("/clients/{client_id}/beneficiaries/import", import_base_file, methods=["POST"]),
-    Route("/plans", plans, methods=["POST"]),
-    Route("/clients/{client_id}/plans", plans_of_client),
-    Route("/beneficiaries", beneficiaries, methods=["POST"]),
-    Route("/beneficiaries/search", search),
-    Route("/beneficiaries/{beneficiary_id}", one_beneficiary),
-]
-
 operations = [
     Operation(
         "POST",
@@ -127,8 +114,9 @@ operations = [
         "A client's base file (CSV body, see hub/operations/beneficiary_csv.py): all or none",
         BaseFileReport,
         201,
-        admin=True,
         errors=(400, 404, 422),
+        endpoint=import_base_file,
+        role=Role.SUPERVISOR,
     ),
     Operation(
         "POST",
@@ -137,10 +125,18 @@ operations = [
         Plan,
         201,
         NewPlan,
-        admin=True,
         errors=(409,),
+        endpoint=plans,
+        role=Role.ADMIN,
     ),
-    Operation("GET", "/clients/{client_id}/plans", "A client's plans", PlanList, admin=True),
+    Operation(
+        "GET",
+        "/clients/{client_id}/plans",
+        "A client's plans",
+        PlanList,
+        endpoint=plans_of_client,
+        role=Role.OPERATOR,
+    ),
     Operation(
         "POST",
         "/beneficiaries",
@@ -148,27 +144,30 @@ operations = [
         Covered,
         201,
         NewBeneficiary,
-        admin=True,
         errors=(409,),
+        endpoint=beneficiaries,
+        role=Role.SUPERVISOR,
     ),
     Operation(
         "GET",
         "/beneficiaries/search",
         "Search by name (any piece), plate (either format) or CPF",
         SearchResult,
-        admin=True,
         query=(
             Param("q", "the search box (at least 3 characters)", kind="string"),
             Param("client_id", "only this client's beneficiaries", 1),
             Param("limit", "at most this many", 1, 100),
         ),
+        endpoint=search,
+        role=Role.OPERATOR,
     ),
     Operation(
         "GET",
         "/beneficiaries/{beneficiary_id}",
         "One beneficiary with the plan",
         Covered,
-        admin=True,
         errors=(404,),
+        endpoint=one_beneficiary,
+        role=Role.OPERATOR,
     ),
 ]

@@ -5,9 +5,8 @@ from __future__ import annotations
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from hub.api.auth import require
+from hub.api.auth import actor_of
 from hub.api.openapi import PAGE_PARAMS, Operation
 from hub.api.responses import JSON, body_as, page_params, path_id
 from hub.clock import now_ms
@@ -29,33 +28,34 @@ class ClientPage(msgspec.Struct):
     clients: list[Client]
 
 
+async def add_client(request: Request) -> Response:
+    hub, actor = services_of(request), actor_of(request)
+    new = checked_client(await body_as(request, NewClient))
+    created = await hub.records.clients.add(new, now_ms())
+    await hub.matching_feed.client_changed(created)
+    await accounts.audit(hub.records, actor.subject, "client.add", f"client:{created.id}")
+    return JSON(created, status_code=201)
+
+
 async def clients(request: Request) -> Response:
-    hub = services_of(request)
-    if request.method == "POST":
-        actor = await require(request, Role.ADMIN)
-        new = checked_client(await body_as(request, NewClient))
-        created = await hub.records.clients.add(new, now_ms())
-        await hub.matching_feed.client_changed(created)
-        await accounts.audit(hub.records, actor.subject, "client.add", f"client:{created.id}")
-        return JSON(created, status_code=201)
-    await require(request, Role.OPERATOR)
     after, limit = page_params(request)
-    return JSON(ClientPage(await hub.records.clients.page(after_id=after, limit=limit)))
+    records = services_of(request).records
+    return JSON(ClientPage(await records.clients.page(after_id=after, limit=limit)))
+
+
+async def replace_client(request: Request) -> Response:
+    hub, actor = services_of(request), actor_of(request)
+    new = checked_client(await body_as(request, NewClient))
+    found = await hub.records.clients.replace(path_id(request, "client_id"), new)
+    if found is None:
+        raise NotFound(f"no client {path_id(request, 'client_id')}")
+    await hub.matching_feed.client_changed(found)
+    await accounts.audit(hub.records, actor.subject, "client.replace", f"client:{found.id}")
+    return JSON(found)
 
 
 async def one_client(request: Request) -> Response:
-    hub = services_of(request)
-    if request.method == "PUT":
-        actor = await require(request, Role.ADMIN)
-        new = checked_client(await body_as(request, NewClient))
-        found = await hub.records.clients.replace(path_id(request, "client_id"), new)
-        if found is None:
-            raise NotFound(f"no client {path_id(request, 'client_id')}")
-        await hub.matching_feed.client_changed(found)
-        await accounts.audit(hub.records, actor.subject, "client.replace", f"client:{found.id}")
-        return JSON(found)
-    await require(request, Role.OPERATOR)
-    found = await hub.records.clients.get(path_id(request, "client_id"))
+    found = await services_of(request).records.clients.get(path_id(request, "client_id"))
     if found is None:
         raise NotFound(f"no client {path_id(request, 'client_id')}")
     return JSON(found)
@@ -65,26 +65,21 @@ class PartnerList(msgspec.Struct):
     partners: list[Partner]
 
 
-async def partners(request: Request) -> Response:
-    hub = services_of(request)
+async def add_partner(request: Request) -> Response:
+    hub, actor = services_of(request), actor_of(request)
     client_id = path_id(request, "client_id")
-    if request.method == "POST":
-        actor = await require(request, Role.ADMIN)
-        new = checked_partner(await body_as(request, NewPartner))
-        if await hub.records.clients.get(client_id) is None:
-            raise NotFound(f"no client {client_id}")
-        created = await hub.records.clients.add_partner(client_id, new)
-        await accounts.audit(hub.records, actor.subject, "partner.add", f"partner:{created.id}")
-        return JSON(created, status_code=201)
-    await require(request, Role.OPERATOR)
-    return JSON(PartnerList(await hub.records.clients.partners(client_id)))
+    new = checked_partner(await body_as(request, NewPartner))
+    if await hub.records.clients.get(client_id) is None:
+        raise NotFound(f"no client {client_id}")
+    created = await hub.records.clients.add_partner(client_id, new)
+    await accounts.audit(hub.records, actor.subject, "partner.add", f"partner:{created.id}")
+    return JSON(created, status_code=201)
 
 
-routes = [
-    Route("/clients", clients, methods=["GET", "POST"]),
-    Route("/clients/{client_id}", one_client, methods=["GET", "PUT"]),
-    Route("/clients/{client_id}/partners", partners, methods=["GET", "POST"]),
-]
+async def partners(request: Request) -> Response:
+    client_id = path_id(request, "client_id")
+    return JSON(PartnerList(await services_of(request).records.clients.partners(client_id)))
+
 
 operations = [
     Operation(
@@ -94,25 +89,36 @@ operations = [
         Client,
         201,
         NewClient,
-        admin=True,
+        endpoint=add_client,
+        role=Role.ADMIN,
     ),
     Operation(
         "GET",
         "/clients",
         "List clients by id",
         ClientPage,
-        admin=True,
         query=PAGE_PARAMS,
+        endpoint=clients,
+        role=Role.OPERATOR,
     ),
-    Operation("GET", "/clients/{client_id}", "One client", Client, admin=True, errors=(404,)),
+    Operation(
+        "GET",
+        "/clients/{client_id}",
+        "One client",
+        Client,
+        errors=(404,),
+        endpoint=one_client,
+        role=Role.OPERATOR,
+    ),
     Operation(
         "PUT",
         "/clients/{client_id}",
         "Replace a client (admin)",
         Client,
         body=NewClient,
-        admin=True,
         errors=(404,),
+        endpoint=replace_client,
+        role=Role.ADMIN,
     ),
     Operation(
         "POST",
@@ -121,14 +127,16 @@ operations = [
         Partner,
         201,
         NewPartner,
-        admin=True,
         errors=(404,),
+        endpoint=add_partner,
+        role=Role.ADMIN,
     ),
     Operation(
         "GET",
         "/clients/{client_id}/partners",
         "The client's partner establishments, by name",
         PartnerList,
-        admin=True,
+        endpoint=partners,
+        role=Role.OPERATOR,
     ),
 ]

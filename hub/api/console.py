@@ -8,7 +8,7 @@ from pathlib import Path
 import msgspec
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from hub.api.openapi import Operation
@@ -52,12 +52,10 @@ def web_dir(settings: Settings) -> Path:
     return Path(settings.web_dir) if settings.web_dir else Path(__file__).parents[2] / "web"
 
 
-def routes(settings: Settings) -> list[BaseRoute]:
+def mounts(settings: Settings) -> list[BaseRoute]:
+    """The console's files, and Leaflet's (its routes are ``operations``)."""
     folder = web_dir(settings)
-    made: list[BaseRoute] = [
-        Route("/", home),
-        Route("/console/config.json", config),
-    ]
+    made: list[BaseRoute] = []
     if folder.is_dir():
         made.append(Mount("/console", StaticFiles(directory=folder, html=True)))
         leaflet = folder / "node_modules" / "leaflet" / "dist"
@@ -67,11 +65,12 @@ def routes(settings: Settings) -> list[BaseRoute]:
 
 
 operations = [
-    Operation("GET", "/", "Redirects to the operator console", None, 307),
+    Operation("GET", "/", "Redirects to the operator console", None, 307, endpoint=home),
     Operation(
         "GET",
         "/console/config.json",
         "What the console needs to know (map tiles, the close codes)",
         ConsoleConfig,
+        endpoint=config,
     ),
 ]

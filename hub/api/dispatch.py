@@ -7,9 +7,8 @@ from typing import Annotated
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from hub.api.auth import require
+from hub.api.auth import actor_of
 from hub.api.openapi import PAGE_PARAMS, Operation
 from hub.api.responses import JSON, body_as, page_params, path_id
 from hub.dispatch.lifecycle import OPERATOR_STEPS, Step
@@ -50,13 +49,13 @@ class NotificationList(msgspec.Struct):
 
 
 async def automatic(request: Request) -> Response:
-    actor = await require(request, Role.OPERATOR)
+    actor = actor_of(request)
     hub = services_of(request)
     return JSON(await hub.dispatcher.automatic(path_id(request, "attendance_id"), actor.subject))
 
 
 async def offer(request: Request) -> Response:
-    actor = await require(request, Role.OPERATOR)
+    actor = actor_of(request)
     body = await body_as(request, OfferRequest)
     made = await services_of(request).dispatcher.offer(
         path_id(request, "attendance_id"), body.provider_id, body.mode, actor.subject
@@ -65,7 +64,7 @@ async def offer(request: Request) -> Response:
 
 
 async def verbal(request: Request) -> Response:
-    actor = await require(request, Role.OPERATOR)
+    actor = actor_of(request)
     body = await body_as(request, VerbalRequest)
     won = await services_of(request).dispatcher.verbal(
         path_id(request, "attendance_id"), body.provider_id, body.eta_min, actor.subject
@@ -74,7 +73,7 @@ async def verbal(request: Request) -> Response:
 
 
 async def step(request: Request) -> Response:
-    actor = await require(request, Role.OPERATOR)
+    actor = actor_of(request)
     body = await body_as(request, StepRequest)
     if body.step not in OPERATOR_STEPS:
         raise BadRequest(f"{body.step.value} is dispatch's own step, not an operator's")
@@ -85,26 +84,15 @@ async def step(request: Request) -> Response:
 
 
 async def offers(request: Request) -> Response:
-    await require(request, Role.OPERATOR)
     hub = services_of(request)
     return JSON(OfferList(await hub.records.dispatch.offers_of(path_id(request, "attendance_id"))))
 
 
 async def notifications(request: Request) -> Response:
-    await require(request, Role.OPERATOR)
     after, limit = page_params(request)
     found = await services_of(request).records.dispatch.notifications(after_id=after, limit=limit)
     return JSON(NotificationList(found))
 
-
-routes = [
-    Route("/attendances/{attendance_id}/auto", automatic, methods=["POST"]),
-    Route("/attendances/{attendance_id}/offers", offer, methods=["POST"]),
-    Route("/attendances/{attendance_id}/offers", offers, methods=["GET"]),
-    Route("/attendances/{attendance_id}/verbal", verbal, methods=["POST"]),
-    Route("/attendances/{attendance_id}/steps", step, methods=["POST"]),
-    Route("/notifications", notifications),
-]
 
 operations = [
     Operation(
@@ -112,8 +100,9 @@ operations = [
         "/attendances/{attendance_id}/auto",
         "Dispatch automatically by the client's rules (at the schedule minus its lead time)",
         Attendance,
-        admin=True,
         errors=(404, 409),
+        endpoint=automatic,
+        role=Role.OPERATOR,
     ),
     Operation(
         "POST",
@@ -122,15 +111,17 @@ operations = [
         Offer,
         201,
         OfferRequest,
-        admin=True,
         errors=(404, 409),
+        endpoint=offer,
+        role=Role.OPERATOR,
     ),
     Operation(
         "GET",
         "/attendances/{attendance_id}/offers",
         "Every offer of the attendance, oldest first",
         OfferList,
-        admin=True,
+        endpoint=offers,
+        role=Role.OPERATOR,
     ),
     Operation(
         "POST",
@@ -139,8 +130,9 @@ operations = [
         Offer,
         201,
         VerbalRequest,
-        admin=True,
         errors=(404, 409),
+        endpoint=verbal,
+        role=Role.OPERATOR,
     ),
     Operation(
         "POST",
@@ -148,8 +140,9 @@ operations = [
         "Move the attendance along its lifecycle (cancel, or a step phoned in)",
         Attendance,
         body=StepRequest,
-        admin=True,
         errors=(403, 404, 409),
+        endpoint=step,
+        role=Role.OPERATOR,
     ),
     Operation(
         "GET",
@@ -157,6 +150,7 @@ operations = [
         "SMS and e-mail sent or kept in the outbox, oldest first",
         NotificationList,
         query=PAGE_PARAMS,
-        admin=True,
+        endpoint=notifications,
+        role=Role.OPERATOR,
     ),
 ]

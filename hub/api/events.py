@@ -8,9 +8,8 @@ from collections.abc import Awaitable, Callable
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from hub.api.auth import require
+from hub.api.auth import actor_of
 from hub.api.openapi import Operation
 from hub.api.responses import JSON, body_as, path_id
 from hub.auth import Actor
@@ -46,7 +45,7 @@ class EventList(msgspec.Struct):
 
 
 async def open_event(request: Request) -> Response:
-    actor = await require(request, Role.OPERATOR)
+    actor = actor_of(request)
     records = services_of(request).records
     new = await body_as(request, NewEvent)
     beneficiary = await records.beneficiaries.get(new.beneficiary_id)
@@ -69,7 +68,6 @@ async def _event(request: Request) -> Event:
 
 
 async def one_event(request: Request) -> Response:
-    await require(request, Role.OPERATOR)
     event = await _event(request)
     log = await services_of(request).records.events.log(event.id)
     return JSON(EventView(event, tma_ms(event, now_ms()), log))
@@ -90,7 +88,7 @@ async def _act(request: Request, action: EventAction, actor: Actor, reason: str)
 
 def action_route(action: EventAction) -> Callable[[Request], Awaitable[Response]]:
     async def handler(request: Request) -> Response:
-        actor = await require(request, Role.OPERATOR)
+        actor = actor_of(request)
         change = await body_as(request, Change) if await request.body() else Change()
         return await _act(request, action, actor, change.reason)
 
@@ -98,7 +96,6 @@ def action_route(action: EventAction) -> Callable[[Request], Awaitable[Response]
 
 
 async def events_of_beneficiary(request: Request) -> Response:
-    await require(request, Role.OPERATOR)
     records = services_of(request).records
     return JSON(
         EventList(
@@ -108,14 +105,6 @@ async def events_of_beneficiary(request: Request) -> Response:
 
 
 _ONE = "/events/{event_id}"
-routes = [
-    Route("/events", open_event, methods=["POST"]),
-    Route(_ONE, one_event),
-    Route(_ONE + "/finish-intake", action_route(EventAction.FINISH_INTAKE), methods=["POST"]),
-    Route(_ONE + "/close", action_route(EventAction.CLOSE), methods=["POST"]),
-    Route(_ONE + "/reopen", action_route(EventAction.REOPEN), methods=["POST"]),
-    Route("/beneficiaries/{beneficiary_id}/events", events_of_beneficiary),
-]
 
 operations = [
     Operation(
@@ -125,18 +114,26 @@ operations = [
         Opened,
         201,
         NewEvent,
-        admin=True,
+        endpoint=open_event,
+        role=Role.OPERATOR,
     ),
     Operation(
-        "GET", _ONE, "An event with its TMA and its log", EventView, admin=True, errors=(404,)
+        "GET",
+        _ONE,
+        "An event with its TMA and its log",
+        EventView,
+        errors=(404,),
+        endpoint=one_event,
+        role=Role.OPERATOR,
     ),
     Operation(
         "POST",
         _ONE + "/finish-intake",
         "Stop the TMA clock",
         EventView,
-        admin=True,
         errors=(404, 409),
+        endpoint=action_route(EventAction.FINISH_INTAKE),
+        role=Role.OPERATOR,
     ),
     Operation(
         "POST",
@@ -144,8 +141,9 @@ operations = [
         "Close, with a reason",
         EventView,
         body=Change,
-        admin=True,
         errors=(404, 409),
+        endpoint=action_route(EventAction.CLOSE),
+        role=Role.OPERATOR,
     ),
     Operation(
         "POST",
@@ -153,14 +151,16 @@ operations = [
         "Reopen, with a reason",
         EventView,
         body=Change,
-        admin=True,
         errors=(404, 409),
+        endpoint=action_route(EventAction.REOPEN),
+        role=Role.OPERATOR,
     ),
     Operation(
         "GET",
         "/beneficiaries/{beneficiary_id}/events",
         "A beneficiary's events",
         EventList,
-        admin=True,
+        endpoint=events_of_beneficiary,
+        role=Role.OPERATOR,
     ),
 ]

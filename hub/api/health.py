@@ -5,7 +5,6 @@ from __future__ import annotations
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from hub.api.openapi import Operation
 from hub.api.responses import JSON
@@ -52,14 +51,16 @@ async def metrics(request: Request) -> Response:
     )
 
 
-routes = [
-    Route("/healthz", healthz),
-    Route("/readyz", readyz),
-    Route("/metrics", metrics),
-]
-
 operations = [
-    Operation("GET", "/healthz", "The process answers", Health),
-    Operation("GET", "/readyz", "Both engines answer a query", Readiness, errors=(503,)),
-    Operation("GET", "/metrics", "Prometheus exposition", media_type="text/plain; version=0.0.4"),
+    Operation("GET", "/healthz", "The process answers", Health, endpoint=healthz),
+    Operation(
+        "GET", "/readyz", "Both engines answer a query", Readiness, errors=(503,), endpoint=readyz
+    ),
+    Operation(
+        "GET",
+        "/metrics",
+        "Prometheus exposition",
+        media_type="text/plain; version=0.0.4",
+        endpoint=metrics,
+    ),
 ]

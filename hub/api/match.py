@@ -10,9 +10,7 @@ import logging
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from hub.api.auth import require
 from hub.api.openapi import Operation
 from hub.api.responses import JSON, body_as
 from hub.clock import now_ms
@@ -32,7 +30,6 @@ log = logging.getLogger(__name__)
 
 
 async def candidates(request: Request) -> Response:
-    await require(request, Role.OPERATOR)
     hub = services_of(request)
     query = checked_query(await body_as(request, MatchQuery))
     page = hub.matching.candidates(query, now_ms())
@@ -48,15 +45,9 @@ async def candidates(request: Request) -> Response:
 
 
 async def explain(request: Request) -> Response:
-    await require(request, Role.OPERATOR)
     query = await body_as(request, ExplainQuery)
     return JSON(services_of(request).matching.explain(query, now_ms()))
 
-
-routes = [
-    Route("/match", candidates, methods=["POST"]),
-    Route("/match/explain", explain, methods=["POST"]),
-]
 
 operations = [
     Operation(
@@ -65,7 +56,8 @@ operations = [
         "Ranked candidates for a job: nearest eligible first, then by score, paginated",
         CandidatePage,
         body=MatchQuery,
-        admin=True,
+        endpoint=candidates,
+        role=Role.OPERATOR,
     ),
     Operation(
         "POST",
@@ -73,7 +65,8 @@ operations = [
         "Why one provider is, or is not, a candidate (every failed rule)",
         Explanation,
         body=ExplainQuery,
-        admin=True,
         errors=(404,),
+        endpoint=explain,
+        role=Role.OPERATOR,
     ),
 ]

@@ -1,19 +1,24 @@
 """The REST API as an OpenAPI 3.1 document, generated from the routes' own declarations.
 
-Each routes module lists an ``Operation`` per route, with the msgspec types it reads and
-writes; ``/openapi.json`` serves the document, docs/openapi.json is its committed copy, and
-a test keeps both equal and checks that every route is declared, so it cannot drift.
+Each routes module declares an ``Operation`` per route, once: its path and method, the
+msgspec types it reads and writes, its endpoint and the least role it needs.  The routes
+are made from them (hub/api/routes.py) and so is this document: ``/openapi.json`` serves
+it, docs/openapi.json is its committed copy, and a test keeps both equal.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
 
 from hub.errors import CODES
+from hub.operations.users import Role
 from hub.schemas import components
 
 
@@ -48,6 +53,9 @@ PAGE_PARAMS = (
 )
 
 
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
 @dataclass(frozen=True)
 class Operation:
     method: str
@@ -57,11 +65,12 @@ class Operation:
     status: int = 200
     body: Any = None
     query: tuple[Param, ...] = ()
-    admin: bool = False
     errors: tuple[int, ...] = ()
     media_type: str = "application/json"
     request_media_type: str = "application/json"
     refusals: dict[int, Any] | None = None  # statuses whose body is not ErrorBody
+    endpoint: Endpoint | None = None  # what answers it (hub/api/routes.py serves it)
+    role: Role | None = None  # the least role a console token needs; None: no console token
 
 
 def document(operations: list[Operation], version: str = "1") -> dict[str, Any]:
@@ -87,7 +96,13 @@ def document(operations: list[Operation], version: str = "1") -> dict[str, Any]:
         "components": {
             "schemas": schemas,
             "securitySchemes": {
-                "admin": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                "console": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "bearerFormat": "JWT",
+                    "description": "A console session token (POST /auth/login) or a CLI admin"
+                    " token (hub admin token); each operation names the least role it needs.",
+                }
             },
         },
     }
@@ -118,7 +133,7 @@ def _operation(op: Operation) -> dict[str, Any]:
         else {op.media_type: {"schema": {"type": "string"}}}
     )
     responses: dict[str, Any] = {str(op.status): {"description": "OK", "content": content}}
-    for status in sorted({*op.errors, *((400, 401) if op.admin else ())}):
+    for status in sorted({*op.errors, *((401, 403) if op.role is not None else ())}):
         responses[str(status)] = {
             "description": "Error",
             "content": {"application/json": {"schema": _ref(ErrorBody)}},
@@ -129,6 +144,11 @@ def _operation(op: Operation) -> dict[str, Any]:
             "content": {"application/json": {"schema": _ref(kind)}},
         }
     entry: dict[str, Any] = {"summary": op.summary, "responses": responses}
+    if op.role is not None:
+        entry["description"] = (
+            f"Needs a console token (Authorization: Bearer) of the {op.role.value} role or"
+            " above, or a CLI admin token."
+        )
     if parameters:
         entry["parameters"] = parameters
     if op.body is not None:
@@ -141,8 +161,8 @@ def _operation(op: Operation) -> dict[str, Any]:
             "required": True,
             "content": {op.request_media_type: {"schema": {"type": "string"}}},
         }
-    if op.admin:
-        entry["security"] = [{"admin": []}]
+    if op.role is not None:
+        entry["security"] = [{"console": []}]
     return entry
 
 

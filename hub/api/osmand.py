@@ -18,7 +18,6 @@ from urllib.parse import parse_qsl
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from hub.api.openapi import Operation
 from hub.api.responses import JSON
@@ -152,10 +151,10 @@ async def _filter_for(hub: Services, provider_id: int) -> FixFilter:
     return found
 
 
-routes = [Route("/ingest/osmand", osmand, methods=["GET", "POST"])]
-
 _SUMMARY = "OsmAnd / Traccar Client position report (query string or url-encoded form)"
 operations = [
-    Operation(method, "/ingest/osmand", _SUMMARY, Stored, errors=(400, 401, 403, 503))
+    Operation(
+        method, "/ingest/osmand", _SUMMARY, Stored, errors=(400, 401, 403, 503), endpoint=osmand
+    )
     for method in ("GET", "POST")
 ]

@@ -9,9 +9,7 @@ from urllib.parse import urlparse
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from hub.api.auth import require
 from hub.api.openapi import Operation, Param
 from hub.api.responses import JSON, body_as
 from hub.errors import BadRequest, NotFound
@@ -42,7 +40,6 @@ class CepAnswer(msgspec.Struct):
 
 
 async def from_maps_url(request: Request) -> Response:
-    await require(request, Role.OPERATOR)
     body = await body_as(request, MapsUrl)
     hub: Services = services_of(request)
     url = body.url.strip()
@@ -60,7 +57,6 @@ def _geocoder(hub: Services) -> Nominatim:
 
 
 async def search(request: Request) -> Response:
-    await require(request, Role.OPERATOR)
     q = request.query_params
     fields = {
         name: q.get(name, "").strip()[:200]
@@ -82,7 +78,6 @@ async def search(request: Request) -> Response:
 
 
 async def by_cep(request: Request) -> Response:
-    await require(request, Role.OPERATOR)
     hub: Services = services_of(request)
     digits = cep_digits(request.path_params["cep"])
     if hub.cep is None:
@@ -94,12 +89,6 @@ async def by_cep(request: Request) -> Response:
     return JSON(CepAnswer(address, results))
 
 
-routes = [
-    Route("/places/maps-url", from_maps_url, methods=["POST"]),
-    Route("/places/search", search),
-    Route("/places/cep/{cep}", by_cep),
-]
-
 operations = [
     Operation(
         "POST",
@@ -107,8 +96,9 @@ operations = [
         "Coordinates out of a Google Maps URL as operators paste it (short links followed)",
         Coordinates,
         body=MapsUrl,
-        admin=True,
         errors=(400, 503),
+        endpoint=from_maps_url,
+        role=Role.OPERATOR,
     ),
     Operation(
         "GET",
@@ -119,15 +109,17 @@ operations = [
             Param(name, f"the address's {name}", kind="string")
             for name in ("street", "number", "district", "city", "state", "cep")
         ),
-        admin=True,
         errors=(400, 503),
+        endpoint=search,
+        role=Role.OPERATOR,
     ),
     Operation(
         "GET",
         "/places/cep/{cep}",
         "The address of a CEP, and the geocoder's candidates for it",
         CepAnswer,
-        admin=True,
         errors=(400, 404, 503),
+        endpoint=by_cep,
+        role=Role.OPERATOR,
     ),
 ]

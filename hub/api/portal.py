@@ -15,7 +15,6 @@ from typing import Annotated
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from hub import wire
 from hub.api.auth import bearer_token
@@ -221,17 +220,6 @@ def _step(name: str) -> Step:
 
 LINK = LINK_PATH + "{token}"
 
-routes = [
-    Route("/portal/login", portal_login, methods=["POST"]),
-    Route("/portal/offers", portal_offers),
-    Route("/portal/offers/{offer_id}/accept", portal_accept, methods=["POST"]),
-    Route("/portal/offers/{offer_id}/refuse", portal_refuse, methods=["POST"]),
-    Route("/portal/attendances/{attendance_id}/steps", portal_step, methods=["POST"]),
-    Route(LINK, link_view),
-    Route(LINK + "/accept", link_accept, methods=["POST"]),
-    Route(LINK + "/refuse", link_refuse, methods=["POST"]),
-    Route(LINK + "/steps", link_step, methods=["POST"]),
-]
 
 operations = [
     Operation(
@@ -241,13 +229,14 @@ operations = [
         PortalSession,
         body=PortalLogin,
         errors=(400, 401),
+        endpoint=portal_login,
     ),
     Operation(
         "GET",
         "/portal/offers",
         "The provider's pending app and portal offers (provider token)",
         OfferViews,
-        admin=True,
+        endpoint=portal_offers,
     ),
     Operation(
         "POST",
@@ -255,8 +244,8 @@ operations = [
         "Accept an offer with an ETA; the assignment comes back (provider token)",
         OfferView,
         body=AcceptBody,
-        admin=True,
         errors=(404, 409, 410),
+        endpoint=portal_accept,
     ),
     Operation(
         "POST",
@@ -264,8 +253,8 @@ operations = [
         "Refuse an offer with a reason from the catalogue (provider token)",
         OfferView,
         body=RefuseBody,
-        admin=True,
         errors=(400, 404, 409, 410),
+        endpoint=portal_refuse,
     ),
     Operation(
         "POST",
@@ -273,11 +262,16 @@ operations = [
         "Report a step on an assigned attendance (provider token)",
         wire.Status,
         body=StepBody,
-        admin=True,
         errors=(403, 404, 409),
+        endpoint=portal_step,
     ),
     Operation(
-        "GET", LINK, "An offer behind a link; opening it changes nothing", OfferView, errors=(404,)
+        "GET",
+        LINK,
+        "An offer behind a link; opening it changes nothing",
+        OfferView,
+        errors=(404,),
+        endpoint=link_view,
     ),
     Operation(
         "POST",
@@ -286,6 +280,7 @@ operations = [
         OfferView,
         body=AcceptBody,
         errors=(404, 409, 410),
+        endpoint=link_accept,
     ),
     Operation(
         "POST",
@@ -294,6 +289,7 @@ operations = [
         OfferView,
         body=RefuseBody,
         errors=(400, 404, 409, 410),
+        endpoint=link_refuse,
     ),
     Operation(
         "POST",
@@ -302,5 +298,6 @@ operations = [
         wire.Status,
         body=StepBody,
         errors=(403, 404, 409),
+        endpoint=link_step,
     ),
 ]
