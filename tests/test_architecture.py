@@ -7,6 +7,7 @@ one in the design."""
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -127,3 +128,15 @@ def test_packages_that_once_imported_each_other_import_one_way():
         ("hub.state", "hub.matching"),
     ]:
         assert not ((one, other) in pairs and (other, one) in pairs), f"{one} <-> {other}"
+
+
+def test_the_lifespan_state_is_read_in_one_typed_place():
+    """Routes and sockets reach what the lifespan built through ``services_of`` (typed, so
+    mypy checks every call they make); nothing else reads the ASGI state."""
+    pattern = re.compile(r"""scope\[["']state["']\]|\.state\.(hub|services)\b""")
+    readers = sorted(
+        str(path.relative_to(HUB.parent))
+        for path in HUB.rglob("*.py")
+        if pattern.search(path.read_text())
+    )
+    assert readers == ["hub/services.py"]

@@ -14,16 +14,11 @@ import asyncpg
 
 from hub.errors import Conflict, StoreUnavailable
 from hub.ingest.tracks import Chunk
-from hub.state.accounts import Audit, Users
-from hub.state.beneficiaries import Beneficiaries
-from hub.state.clients import Clients, Plans
 from hub.state.db import Row
 from hub.state.dialect import POSTGRES, numbered
-from hub.state.events import Attendances, Events
-from hub.state.idempotency import IdempotencyKeys
 from hub.state.migrations import scripts
 from hub.state.postgres.dispatch import PostgresDispatch
-from hub.state.providers import Providers, Tracks
+from hub.state.roles import RecordRoles
 
 _MIGRATION_LOCK = 7_201_004
 # Chunks in one statement from column arrays: one round trip and one plan for the lot.
@@ -43,7 +38,7 @@ async def _reset(conn: asyncpg.Connection) -> None:
         await conn.execute("ROLLBACK")
 
 
-class PostgresRecords:
+class PostgresRecords(RecordRoles):
     dialect = POSTGRES
 
     def __init__(self, url: str, *, schema: str = "public", pool_size: int = 10) -> None:
@@ -51,17 +46,8 @@ class PostgresRecords:
         self.schema = schema
         self.pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
-        self.providers = Providers(self)
-        self.tracks = Tracks(self, self._append_chunks)
-        self.users = Users(self)
-        self.audit = Audit(self)
-        self.clients = Clients(self)
-        self.plans = Plans(self)
-        self.beneficiaries = Beneficiaries(self)
-        self.events = Events(self)
-        self.attendances = Attendances(self)
+        super().__init__(self, self._append_chunks)
         self.dispatch = PostgresDispatch(self)
-        self.idempotency = IdempotencyKeys(self.fetch, self.execute)
 
     async def open(self) -> PostgresRecords:
         try:

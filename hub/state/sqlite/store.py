@@ -27,15 +27,10 @@ import aiosqlite
 from hub.clock import now_ms
 from hub.errors import Conflict, StoreUnavailable
 from hub.ingest.tracks import Chunk
-from hub.state.accounts import Audit, Users
-from hub.state.beneficiaries import Beneficiaries
-from hub.state.clients import Clients, Plans
 from hub.state.db import Row
 from hub.state.dialect import SQLITE
-from hub.state.events import Attendances, Events
-from hub.state.idempotency import IdempotencyKeys
 from hub.state.migrations import scripts
-from hub.state.providers import Providers, Tracks
+from hub.state.roles import RecordRoles
 from hub.state.sqlite.dispatch import SqliteDispatch
 
 T = TypeVar("T")
@@ -47,7 +42,7 @@ BUSY_TIMEOUT_MS = 5000  # how long a write waits for another process's write loc
 _CHECKPOINT = "PRAGMA wal_checkpoint(PASSIVE)"
 
 
-class SqliteRecords:
+class SqliteRecords(RecordRoles):
     dialect = SQLITE
 
     def __init__(
@@ -64,17 +59,8 @@ class SqliteRecords:
         self._reader: aiosqlite.Connection | None = None
         self._checkpoints: asyncio.Task[None] | None = None
         self._write_lock = asyncio.Lock()
-        self.providers = Providers(self)
-        self.tracks = Tracks(self, self._append_chunks)
-        self.users = Users(self)
-        self.audit = Audit(self)
-        self.clients = Clients(self)
-        self.plans = Plans(self)
-        self.beneficiaries = Beneficiaries(self)
-        self.events = Events(self)
-        self.attendances = Attendances(self)
+        super().__init__(self, self._append_chunks)
         self.dispatch = SqliteDispatch(self)
-        self.idempotency = IdempotencyKeys(self.fetch, self.execute)
 
     async def open(self) -> SqliteRecords:
         try:
