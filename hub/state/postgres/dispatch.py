@@ -3,8 +3,9 @@
 A snapshot is one query.  A commit is one statement (``one_statement``) outside any
 explicit transaction: PostgreSQL runs it whole or not at all, so a decision costs one
 round trip and one WAL flush, like a single UPDATE.  ``locked`` takes the attendance row
-with ``SELECT ... FOR UPDATE``; the sweeper passes ``skip_locked`` so that a node never
-waits on an attendance another node is working on.
+with ``SELECT ... FOR UPDATE``, then reads it with its offers in a statement of its own
+(which sees every decision committed before the lock was granted); the sweeper passes
+``skip_locked`` so that a node never waits on an attendance another node is working on.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from hub.state.postgres.conn import PostgresConn
 
 _READ = snapshot_sql(POSTGRES)
+_LOCK = "SELECT id FROM attendances WHERE id = $1 FOR UPDATE"
 _OFFER_IDS = "SELECT nextval(pg_get_serial_sequence('offers', 'id')) FROM generate_series(1, $1)"
 _STALE, _LOST = "stale", "lost"  # hub_abort's reasons (migration 0014)
 
@@ -91,8 +93,13 @@ class PostgresDispatch(DispatchQueries):
             await transaction.start()
             held = None
             try:
-                rows = await conn.fetch(_READ + " FOR UPDATE" + skip, attendance_id)
-                held = _Held(conn, transaction, snapshot_from(rows[0])) if rows else None
+                # The lock first, the read after, in a statement of its own: under READ
+                # COMMITTED each statement reads what was committed when it began, so the
+                # read sees every decision committed before the lock was granted (a
+                # subquery of the locking statement would not).
+                if await conn.fetchval(_LOCK + skip, attendance_id) is not None:
+                    rows = await conn.fetch(_READ, attendance_id)
+                    held = _Held(conn, transaction, snapshot_from(rows[0]))
                 yield held
             finally:
                 if held is None or not held.done:
