@@ -1,38 +1,110 @@
-"""The lifespan's background work: housekeeping ticks and what other nodes stream."""
+"""The lifespan's background work, supervised: housekeeping ticks and what other nodes
+stream.
+
+No loop dies silently.  Every exception is counted (``hub_background_failures_total{task}``)
+and survived: a store outage is logged when it starts, every ``OUTAGE_LOG_EVERY_S`` while
+it lasts and when it ends (a tick every 50 ms would otherwise log hundreds of lines); any
+other exception is logged with its traceback each time.  A loop that fails again waits
+longer before it tries again (doubling, up to ``BACKOFF_MAX_S`` or its own period), and
+while its last run failed it marks ``/readyz`` (``failing``).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from hub.clock import now_ms
 from hub.errors import StoreUnavailable
 from hub.matching.service import MatchService
+from hub.metrics import Metrics
 from hub.state.live import Positions, Presence
 from hub.state.records import Records
 
 log = logging.getLogger(__name__)
 
+OUTAGE_LOG_EVERY_S = 30.0
+BACKOFF_FIRST_S = 1.0
+# Back-off doubles up to this (or the loop's own period, if longer): short enough that a
+# node's heartbeat (every 2 s, lapsing after 6) and its bus subscriptions come back within
+# seconds of the store.
+BACKOFF_MAX_S = 5.0
+STEADY_S = 2.0  # a stream follower running this long has subscribed
 
-async def every(seconds: float, work: Callable[[], Awaitable[None]]) -> None:
-    while True:
-        await asyncio.sleep(seconds)
+Work = Callable[[], Awaitable[None]]
+
+
+class Supervisor:
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+        self.failing: dict[str, str] = {}  # task -> what its last run failed with
+        self._outage_logged: dict[str, float] = {}  # task -> when the outage was last logged
+
+    async def every(self, task: str, seconds: float, work: Work) -> None:
+        """Run ``work`` every ``seconds`` for as long as the hub runs."""
+        delay = seconds
+        while True:
+            await asyncio.sleep(delay)
+            delay = seconds if await self._ran(task, work) else self._longer(delay, seconds)
+
+    async def following(self, task: str, follow: Work) -> None:
+        """Follow a stream for as long as the hub runs, subscribing again after a failure
+        (or after the stream ended), with back-off.  A follower still running after
+        ``STEADY_S`` has subscribed: it no longer counts as failing."""
+        delay = BACKOFF_FIRST_S
+        while True:
+            run = asyncio.ensure_future(self._ran(task, follow))
+            try:
+                done, _ = await asyncio.wait({run}, timeout=STEADY_S)
+                if not done:
+                    self._recovered(task)
+                    delay = BACKOFF_FIRST_S
+                ok = await run
+            except asyncio.CancelledError:
+                run.cancel()
+                raise
+            delay = BACKOFF_FIRST_S if ok else self._longer(delay, BACKOFF_FIRST_S)
+            await asyncio.sleep(delay)
+
+    async def _ran(self, task: str, work: Work) -> bool:
+        """Run once; whether it succeeded (a failure is counted, logged and survived)."""
         try:
             await work()
+        except asyncio.CancelledError:
+            raise
         except StoreUnavailable as exc:
-            log.warning("housekeeping failed", extra={"err": exc.message})
+            self._failed(task, exc.message)
+            self._outage(task, exc.message)
+            return False
+        except Exception as exc:
+            self._failed(task, f"{type(exc).__name__}: {exc}")
+            log.exception("background task failed; it goes on", extra={"task": task})
+            return False
+        self._recovered(task)
+        return True
 
+    def _recovered(self, task: str) -> None:
+        if self.failing.pop(task, None) is not None:
+            log.warning("background task recovered", extra={"task": task})
+            self._outage_logged.pop(task, None)
 
-async def resubscribing(follow: Callable[[], Awaitable[None]]) -> None:
-    """Follow a stream of the live state for as long as the hub runs, subscribing again
-    a second after the engine fails."""
-    while True:
-        try:
-            await follow()
-        except StoreUnavailable as exc:
-            log.warning("stream follower failed; resubscribing", extra={"err": exc.message})
-            await asyncio.sleep(1.0)
+    def _failed(self, task: str, why: str) -> None:
+        self.failing[task] = why
+        self.metrics.background_failures.labels(task).inc()
+
+    def _outage(self, task: str, why: str) -> None:
+        now = time.monotonic()
+        last = self._outage_logged.get(task)
+        if last is None or now - last >= OUTAGE_LOG_EVERY_S:
+            self._outage_logged[task] = now
+            what = "store unavailable" if last is None else "store still unavailable"
+            log.warning(f"background task: {what}", extra={"task": task, "err": why})
+
+    @staticmethod
+    def _longer(delay: float, base: float) -> float:
+        return min(max(delay, base) * 2, max(BACKOFF_MAX_S, base))
 
 
 async def forget_keys(records: Records, ttl_s: int) -> None:

@@ -134,7 +134,6 @@ REST_ONLY = frozenset(
         "conflict",
         "idempotency_key_reused",
         "idempotency_key_in_flight",
-        "store_unavailable",
         "forbidden",
         "device_key_unknown",
         "unknown_service",

@@ -8,17 +8,16 @@ import asyncio
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from typing import Any
 
 from hub.auth import Authenticator
 from hub.background import (
+    Supervisor,
     cancel,
-    every,
     follow_positions,
     follow_presence,
     forget_keys,
-    resubscribing,
 )
 from hub.channels.fanout import Dashboards
 from hub.channels.provider import SessionContext
@@ -175,6 +174,7 @@ async def build(settings: Settings, stack: contextlib.AsyncExitStack) -> Service
         notifier=links,
         geocoder=geocoder,
         cep=cep,
+        supervisor=Supervisor(metrics),
     )
 
 
@@ -189,28 +189,39 @@ def _where(matching: MatchService) -> Where:
 
 
 def background(services: Services) -> list[asyncio.Task[None]]:
-    """The work the hub does besides answering: heartbeats, sweepers, followers."""
+    """The work the hub does besides answering, each loop supervised (hub/background.py):
+    heartbeats, sweepers, followers."""
     s, live, settings = services, services.live, services.settings
+    supervised = s.supervisor
 
-    def beat() -> Any:
+    def beat() -> Awaitable[None]:
         return live.presence.heartbeat(s.node, HEARTBEAT_S * 3)
 
-    work = {
-        "node-bus": resubscribing(s.session_router.follow),
-        "other-positions": resubscribing(lambda: follow_positions(live.positions, s.matching)),
-        "other-presence": resubscribing(lambda: follow_presence(live.presence, s.matching)),
-        "registry-notes": resubscribing(s.matching_feed.follow),
-        "node-heartbeat": every(HEARTBEAT_S, beat),
-        "idle-sweeper": every(1.0, s.sessions.sweep),
-        "deadline-sweeper": every(settings.sweep_interval_s, s.dispatcher.sweep),
-        "status-follower": s.dashboards.follow_status(),
-        "map-ticks": s.dashboards.map_ticks(),
-        "idempotency-expiry": every(
-            3600, lambda: forget_keys(s.records, settings.idempotency_ttl_s)
-        ),
+    def expire_keys() -> Awaitable[None]:
+        return forget_keys(s.records, settings.idempotency_ttl_s)
+
+    follow: dict[str, Callable[[], Awaitable[None]]] = {
+        "node-bus": s.session_router.follow,
+        "other-positions": lambda: follow_positions(live.positions, s.matching),
+        "other-presence": lambda: follow_presence(live.presence, s.matching),
+        "registry-notes": s.matching_feed.follow,
+        "status-follower": s.dashboards.follow_status,
+        "map-ticks": s.dashboards.map_ticks,
+    }
+    ticks: dict[str, tuple[float, Callable[[], Awaitable[None]]]] = {
+        "node-heartbeat": (HEARTBEAT_S, beat),
+        "idle-sweeper": (1.0, s.sessions.sweep),
+        "deadline-sweeper": (settings.sweep_interval_s, s.dispatcher.sweep),
+        "idempotency-expiry": (3600, expire_keys),
+    }
+    work: dict[str, Coroutine[Any, Any, None]] = {
+        **{name: supervised.following(name, run) for name, run in follow.items()},
+        **{name: supervised.every(name, period, run) for name, (period, run) in ticks.items()},
     }
     if settings.demo:
-        work["demo-gps"] = simulate(s.matching, s.positions)
+        work["demo-gps"] = supervised.following(
+            "demo-gps", lambda: simulate(s.matching, s.positions)
+        )
     return [asyncio.create_task(coro, name=name) for name, coro in work.items()]
 
 

@@ -77,6 +77,12 @@ class Metrics:
             ["path"],
             registry=r,
         )
+        self.background_failures = Counter(
+            "hub_background_failures",
+            "Failed runs of a background task (it goes on), by task.",
+            ["task"],
+            registry=r,
+        )
         self.deadline_lag = Histogram(
             "hub_deadline_lag_seconds",
             "Due time of a dispatch deadline to the moment it was acted on.",

@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import Scope
 
 from hub.auth import Authenticator
+from hub.background import Supervisor
 from hub.channels.fanout import Dashboards
 from hub.channels.routing import SessionRouter
 from hub.channels.sessions import SessionRegistry
@@ -55,6 +56,7 @@ class Services:
     notifier: Notifier
     geocoder: Nominatim | None
     cep: ViaCep | None
+    supervisor: Supervisor  # the background loops, and which of them is failing now
     http_filters: dict[int, FixFilter] = field(default_factory=dict)  # OsmAnd ingest
 
 

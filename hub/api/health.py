@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
@@ -16,10 +19,14 @@ class Health(msgspec.Struct):
     status: str
 
 
+READY_TIMEOUT_S = 2.0  # an engine that has not answered by then is not ready
+
+
 class Readiness(msgspec.Struct):
     status: str  # "ready" or "unavailable"
     node: str
-    checks: dict[str, str]  # engine -> "ok" or what failed
+    # records, live: "ok" or what failed; background: "ok" or the loops failing now
+    checks: dict[str, str]
 
 
 async def healthz(request: Request) -> Response:
@@ -27,16 +34,31 @@ async def healthz(request: Request) -> Response:
     return JSON(Health("ok"))
 
 
+async def _answers(ping: Callable[[], Awaitable[None]]) -> str:
+    """ "ok", or why the engine did not answer (always within READY_TIMEOUT_S)."""
+    try:
+        async with asyncio.timeout(READY_TIMEOUT_S):
+            await ping()
+    except TimeoutError:
+        return f"no answer within {READY_TIMEOUT_S:g} s"
+    except StoreUnavailable as exc:
+        return exc.message
+    except Exception as exc:  # a driver's own failure is still a failing check
+        return f"{type(exc).__name__}: {exc}"
+    return "ok"
+
+
 async def readyz(request: Request) -> Response:
-    """Both engines answer a query; 503 naming the one that does not."""
+    """Both engines answer a query within READY_TIMEOUT_S and no background loop is
+    failing; else 503 (always JSON) naming what is not."""
     hub = services_of(request)
-    checks: dict[str, str] = {}
-    for name, engine in (("records", hub.records), ("live", hub.live)):
-        try:
-            await engine.ping()
-            checks[name] = "ok"
-        except StoreUnavailable as exc:
-            checks[name] = exc.message
+    records, live = await asyncio.gather(_answers(hub.records.ping), _answers(hub.live.ping))
+    failing = hub.supervisor.failing
+    checks = {
+        "records": records,
+        "live": live,
+        "background": "; ".join(f"{task}: {why}" for task, why in failing.items()) or "ok",
+    }
     ready = all(v == "ok" for v in checks.values())
     return JSON(
         Readiness("ready" if ready else "unavailable", hub.node, checks),
@@ -54,7 +76,12 @@ async def metrics(request: Request) -> Response:
 operations = [
     Operation("GET", "/healthz", "The process answers", Health, endpoint=healthz),
     Operation(
-        "GET", "/readyz", "Both engines answer a query", Readiness, errors=(503,), endpoint=readyz
+        "GET",
+        "/readyz",
+        "Both engines answer within 2 s and no background loop is failing",
+        Readiness,
+        errors=(503,),
+        endpoint=readyz,
     ),
     Operation(
         "GET",

@@ -13,6 +13,7 @@ everything on another ASGI server, comes through ``receive()`` (``run``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
@@ -325,27 +326,54 @@ def bearer_header(scope: Scope) -> str:
     return ""
 
 
-async def authenticate(auth: Authenticator, timeout_s: float, websocket: WebSocket) -> Provider:
-    """The provider behind the header token, or behind the first hello frame."""
-    header = bearer_header(websocket.scope)
-    if header:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise TokenError("Authorization must be 'Bearer <token>'", code="token_missing")
-        return await auth.provider(token.strip())
-    async with asyncio.timeout(timeout_s):
-        while True:
-            message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                raise WebSocketDisconnect(message.get("code", 1000))
-            try:
-                frame = wire.decode(payload(message))
-            except FrameError as exc:
-                await websocket.send_text(wire.encode_json(error(exc.code)).decode())
-                continue
-            if not isinstance(frame, wire.Hello):
-                await websocket.send_text(wire.encode_json(error("not_authenticated")).decode())
-                continue
-            if not frame.token:
-                raise TokenError(CODES["token_missing"].meaning, code="token_missing")
-            return await auth.provider(frame.token)
+class Hello:
+    """Authenticating a provider socket: by the header token, or by the first hello frame.
+    ``binary`` is how the client spoke last (replies use the same encoding)."""
+
+    def __init__(self, auth: Authenticator, timeout_s: float) -> None:
+        self.auth = auth
+        self.timeout_s = timeout_s
+        self.binary = False
+
+    async def provider(self, websocket: WebSocket) -> Provider:
+        header = bearer_header(websocket.scope)
+        if header:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                raise TokenError("Authorization must be 'Bearer <token>'", code="token_missing")
+            return await self.auth.provider(token.strip())
+        async with asyncio.timeout(self.timeout_s):
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    raise WebSocketDisconnect(message.get("code", 1000))
+                data = payload(message)
+                self.binary = isinstance(data, bytes)
+                try:
+                    frame = wire.decode(data)
+                except FrameError as exc:
+                    await send_quietly(websocket, error(exc.code), self.binary)
+                    continue
+                if not isinstance(frame, wire.Hello):
+                    await send_quietly(websocket, error("not_authenticated"), self.binary)
+                    continue
+                if not frame.token:
+                    raise TokenError(CODES["token_missing"].meaning, code="token_missing")
+                return await self.auth.provider(frame.token)
+
+
+async def send_quietly(websocket: WebSocket, frame: wire.HubFrame, binary: bool) -> None:
+    """Send a frame to a client that may be gone already (it closed, or never read): a
+    client's misbehaviour is not the hub's failure, and is not logged as one."""
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+        if binary:
+            await websocket.send_bytes(wire.encode_msgpack(frame))
+        else:
+            await websocket.send_text(wire.encode_json(frame).decode())
+
+
+async def refuse(websocket: WebSocket, frame: wire.Error, code: Close, binary: bool) -> None:
+    """Answer a socket that cannot have a session with an error frame, then close it."""
+    await send_quietly(websocket, frame, binary)
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+        await websocket.close(code)

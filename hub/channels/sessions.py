@@ -17,11 +17,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from hub import wire
 from hub.auth import Authenticator
-from hub.channels.provider import ProviderSession, SessionContext, authenticate
+from hub.channels.provider import Hello, ProviderSession, SessionContext, refuse
 from hub.channels.routing import Kick, SessionRouter
 from hub.clock import now_ms
 from hub.config import Settings
-from hub.errors import Close, TokenError
+from hub.errors import Close, FrameError, HubError, StoreUnavailable, TokenError
 from hub.ingest.acks import AckWindow
 from hub.ingest.filter import FilterRules
 from hub.ingest.filter_in_use import FixFilter
@@ -58,28 +58,32 @@ class SessionRegistry:
         self.local = router.local
 
     async def serve(self, websocket: WebSocket) -> None:
-        """``/ws/provider``: authenticate, open the session, read it until it ends."""
+        """``/ws/provider``: authenticate, open the session, read it until it ends.  A
+        socket that cannot have a session gets an error frame and a close code: the
+        token's (4001-4003), 4000 without authentication in time, or 1011 with
+        ``store_unavailable`` while a store is down (retry later, with back-off)."""
         metrics = self.context.metrics
         await websocket.accept()
+        hello = Hello(self.auth, self.settings.auth_timeout_s)
         try:
-            provider = await authenticate(self.auth, self.settings.auth_timeout_s, websocket)
+            provider = await hello.provider(websocket)
         except TokenError as exc:
             metrics.auth_failures.labels(exc.code).inc()
-            await websocket.send_text(
-                wire.encode_json(error(exc.code, message=exc.message)).decode()
-            )
-            await websocket.close(exc.close_code)
-            return
+            return await self._refuse(websocket, exc, exc.close_code, hello.binary)
         except TimeoutError:
-            await websocket.send_text(wire.encode_json(error("not_authenticated")).decode())
-            await websocket.close(Close.AUTH_TIMEOUT)
-            return
+            unauthenticated = FrameError("no hello in time", code="not_authenticated")
+            return await self._refuse(websocket, unauthenticated, Close.AUTH_TIMEOUT, False)
+        except StoreUnavailable as exc:
+            return await self._refuse(websocket, exc, Close.INTERNAL_ERROR, hello.binary)
         except WebSocketDisconnect:
-            return
+            return None
         # Authenticated: the handshake headers (~1 KiB) are never read again, and this
         # socket may be held for hours alongside ten thousand others.
         websocket.scope["headers"] = []
-        session = await self.open(websocket, provider)
+        try:
+            session = await self.open(websocket, provider, binary=hello.binary)
+        except StoreUnavailable as exc:
+            return await self._refuse(websocket, exc, Close.INTERNAL_ERROR, hello.binary)
         del provider  # the session keeps the id; the record would be held for nothing
         try:
             await session.run()
@@ -87,8 +91,18 @@ class SessionRegistry:
             pass
         finally:
             await self.closed(session)
+        return None
 
-    async def open(self, websocket: WebSocket, provider: Provider) -> ProviderSession:
+    async def _refuse(self, websocket: WebSocket, exc: HubError, code: Close, binary: bool) -> None:
+        self.context.metrics.closes.labels(code.name.lower()).inc()
+        log.info("provider socket refused", extra={"err": exc.code, "close": int(code)})
+        await refuse(websocket, error(exc.code, message=exc.message), code, binary)
+
+    async def open(
+        self, websocket: WebSocket, provider: Provider, *, binary: bool = False
+    ) -> ProviderSession:
+        """Take the provider over from any older session and welcome it (in the encoding
+        it spoke).  StoreUnavailable leaves nothing of the session behind."""
         context, settings = self.context, self.settings
         position = await self.positions.get(provider.id)
         anchor = (position.t_ms, position.lat, position.lng) if position else None
@@ -101,13 +115,20 @@ class SessionRegistry:
             ),
         )
         session = ProviderSession(context, websocket, provider.id, intake)
+        session.outbox.binary = binary
         previous_here = self.local.get(provider.id)
         self.local[provider.id] = session
+        try:
+            previous = await context.presence.claim(
+                provider.id, Owner(session.session_id, context.node), now_ms()
+            )
+        except StoreUnavailable:
+            if self.local.get(provider.id) is session:
+                del self.local[provider.id]
+            session.outbox.stop()
+            raise
         if previous_here is not None:
             previous_here.close_soon(Close.SESSION_REPLACED, error("session_replaced"))
-        previous = await context.presence.claim(
-            provider.id, Owner(session.session_id, context.node), now_ms()
-        )
         if previous is not None and previous.node != context.node:
             await self.router.kick(Kick(provider.id, previous.session_id), previous.node)
         # The record was just read to authenticate: matching takes it too, so a provider

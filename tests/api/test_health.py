@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 
 import httpx
@@ -23,7 +24,7 @@ async def test_health_ready_and_metrics(engine_kind, tmp_path):
                 assert (await http.get("/healthz")).json() == {"status": "ok"}
                 ready = (await http.get("/readyz")).json()
                 assert ready["status"] == "ready"
-                assert ready["checks"] == {"records": "ok", "live": "ok"}
+                assert ready["checks"] == {"records": "ok", "live": "ok", "background": "ok"}
                 text = (await http.get("/metrics")).text
         assert "hub_provider_connections 1.0" in text
         assert 'hub_fixes_accepted_total{kind="live"} 4.0' in text
@@ -47,3 +48,22 @@ async def test_what_startup_built_is_frozen_while_the_hub_serves(tmp_path):
         # modules, routes, the engines: out of the full collections' way
         assert gc.get_freeze_count() > 10_000
     assert gc.get_freeze_count() == 0  # given back when the hub stops
+
+
+async def test_readyz_names_a_background_loop_that_is_failing(tmp_path):
+    """The store goes away under a running hub: the deadline sweeper fails, is counted, and
+    /readyz says so (JSON 503) until it runs well again."""
+    async with (
+        engine_settings("embedded", tmp_path, sweep_interval_s=0.05) as settings,
+        serve(settings) as running,
+    ):
+        await running.hub.records.close()
+        async with httpx.AsyncClient(base_url=running.http) as http:
+            async with asyncio.timeout(10):
+                while "deadline-sweeper" not in running.hub.supervisor.failing:
+                    await asyncio.sleep(0.02)
+            response = await http.get("/readyz")
+            text = (await http.get("/metrics")).text
+        assert response.status_code == 503
+        assert "deadline-sweeper" in response.json()["checks"]["background"]
+        assert 'hub_background_failures_total{task="deadline-sweeper"}' in text
