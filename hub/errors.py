@@ -73,7 +73,10 @@ CODES: dict[str, CodeInfo] = {
         "notice", 200, "Sequence number seen before; acked, not stored twice."
     ),
     "fix_out_of_order": CodeInfo(
-        "notice", 200, "Older than the live position: stored in history, live position kept."
+        "notice",
+        200,
+        "Not newer than the live position: live position kept; stored in history unless a"
+        " fix of the same device time is (the first stored wins).",
     ),
     "speed_jump": CodeInfo(
         "notice", 200, "Implies an impossible speed: stored flagged, live position kept."

@@ -411,3 +411,19 @@ async def test_a_client_that_stops_reading_is_cut_off(tmp_path):
             # the other session is unaffected
             await ok.welcome()
             await ok.alive()
+
+
+async def test_a_fix_as_old_as_the_live_position_is_noticed_and_not_stored_twice(tmp_path):
+    async with engine_settings("embedded", tmp_path) as settings, serve(settings) as running:
+        pid, token = await new_provider(running)
+        async with ProviderClient.connect(running.ws, token) as app:
+            await app.welcome()
+            first = fixes(1, 1)[0]
+            await app.send({"type": "fix", **first})
+            await app.acked(1)
+            await app.send({"type": "fix", **first, "seq": 2, "lat": first["lat"] + 0.001})
+            notice = await app.notice("fix_out_of_order")
+            assert notice["seq"] == 2
+            await app.acked(2)
+        history = await running.hub.records.tracks.history(pid)
+        assert [(p.t_ms, p.lat) for p in history] == [(first["t"], first["lat"])]
