@@ -91,7 +91,12 @@ CODES: dict[str, CodeInfo] = {
     "illegal_transition": CodeInfo(
         "error", 409, "The attendance's state does not allow this step."
     ),
-    "not_your_attendance": CodeInfo("error", 403, "The attendance is assigned to someone else."),
+    "not_your_attendance": CodeInfo(
+        "error",
+        403,
+        "The attendance is not assigned to this provider (someone else has it, or there is no"
+        " such attendance).",
+    ),
     "link_invalid": CodeInfo("error", 404, "The link is malformed, tampered with or for no offer."),
     "provider_unreachable": CodeInfo(
         "error", 409, "The provider cannot receive an offer by this mode now."

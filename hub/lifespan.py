@@ -50,6 +50,7 @@ from hub.services import STATE_KEY, Services
 log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 2.0
+SESSION_RECHECK_S = 5.0  # open sessions checked against their provider's record
 
 
 @contextlib.contextmanager
@@ -141,6 +142,7 @@ async def build(settings: Settings, stack: contextlib.AsyncExitStack) -> Service
         limits=limits(settings),
         settings=settings,
         auth=auth,
+        providers=records.providers,
         on_open=dispatcher.resend,
     )
     stack.push_async_callback(sessions.close_all, Close.GOING_AWAY)
@@ -211,6 +213,7 @@ def background(services: Services) -> list[asyncio.Task[None]]:
     ticks: dict[str, tuple[float, Callable[[], Awaitable[None]]]] = {
         "node-heartbeat": (HEARTBEAT_S, beat),
         "idle-sweeper": (1.0, s.sessions.sweep),
+        "session-recheck": (SESSION_RECHECK_S, s.sessions.recheck),
         "deadline-sweeper": (settings.sweep_interval_s, s.dispatcher.sweep),
         "idempotency-expiry": (3600, expire_keys),
     }

@@ -95,6 +95,7 @@ class ProviderSession:
         "protocol",
         "provider_id",
         "session_id",
+        "token_version",
         "websocket",
     )
 
@@ -104,6 +105,7 @@ class ProviderSession:
         self.context = context
         self.websocket = websocket
         self.provider_id = provider_id  # the id only: the record is not needed after auth
+        self.token_version = 0  # the token's, once authenticated (SessionRegistry.recheck)
         self.session_id = secrets.token_hex(8)
         self.intake = intake
         self.protocol = frame_writer(websocket)

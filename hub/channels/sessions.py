@@ -28,6 +28,7 @@ from hub.ingest.filter_in_use import FixFilter
 from hub.ingest.flood import FloodGuard
 from hub.ingest.intake import FixIntake, error
 from hub.operations.providers import Provider
+from hub.operations.records import ProviderRecords
 from hub.presence import Owner, PresenceNote
 from hub.state.live import Positions
 
@@ -45,10 +46,12 @@ class SessionRegistry:
         limits: wire.Limits,
         settings: Settings,
         auth: Authenticator,
+        providers: ProviderRecords,
         on_open: Callable[[int], Awaitable[None]],
     ) -> None:
         self.context = context
         self.auth = auth
+        self.providers = providers
         self.router = router
         self.positions = positions
         self.filter_rules = filter_rules
@@ -115,6 +118,7 @@ class SessionRegistry:
             ),
         )
         session = ProviderSession(context, websocket, provider.id, intake)
+        session.token_version = provider.token_version
         session.outbox.binary = binary
         previous_here = self.local.get(provider.id)
         self.local[provider.id] = session
@@ -168,6 +172,26 @@ class SessionRegistry:
         await context.presence.note(
             PresenceNote(context.node, pid, session.session_id, opened=False)
         )
+
+    async def recheck(self) -> None:
+        """Close the sessions whose provider was deactivated or whose tokens were revoked
+        since they opened, however that happened (the REST API closes them at once; the
+        CLI, or another process on the same records, only changes the store)."""
+        sessions = list(self.local.values())
+        if not sessions:
+            return
+        standing = await self.providers.standing([s.provider_id for s in sessions])
+        for session in sessions:
+            version, active = standing.get(session.provider_id, (None, False))
+            if not active:
+                session.close_soon(Close.PROVIDER_INACTIVE, error("provider_inactive"))
+            elif version != session.token_version:
+                session.close_soon(Close.TOKEN_REVOKED, error("token_revoked"))
+            else:
+                continue
+            changed = await self.providers.get(session.provider_id)
+            if changed is not None:  # this node's matching follows the store too
+                self.context.matching.provider_changed(changed)
 
     async def sweep(self) -> None:
         """Close every session that has been silent past idle_timeout_s."""

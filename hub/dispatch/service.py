@@ -148,12 +148,20 @@ class Dispatcher:
         """Move an attendance along its lifecycle (a provider's report or an operator's)."""
         if step in NEEDS_REASON and not reason.strip():
             raise BadRequest(f"{step.value} needs a reason")
-        return await self._decide(
-            attendance_id,
-            lambda book, out, facts: decisions.step(
-                book, out, facts, step, actor, provider_id, reason
-            ),
-        )
+        try:
+            return await self._decide(
+                attendance_id,
+                lambda book, out, facts: decisions.step(
+                    book, out, facts, step, actor, provider_id, reason
+                ),
+            )
+        except NotFound:
+            if provider_id is None:
+                raise
+            # a provider is told what it may know: the attendance is not one of its own
+            raise Forbidden(
+                f"attendance {attendance_id} is not assigned to you", code="not_your_attendance"
+            ) from None
 
     async def arrived(self, provider_id: int, attendance_id: int) -> None:
         """The provider's GPS reached the origin (hub/dispatch/arrivals.py): on site,

@@ -58,7 +58,8 @@ class Known:
     provider: Provider
     session_id: str | None = None  # the open session, wherever it lives
     on_duty: bool = False
-    last_fix_ms: int | None = None
+    last_fix_ms: int | None = None  # hub time the newest fix arrived
+    fix_t_ms: int | None = None  # device time of the position the index holds
     engaged: bool = False
     # From dispatch history (hub/dispatch/records.py Kpis); None: the profile's figures stand.
     acceptance_pct: float | None = None
@@ -96,17 +97,26 @@ class MatchService:
         self.index.set_services(provider.id, provider.profile.services)
         here = self.index.positions.get(provider.id)
         base = provider.profile.base
-        if (here is None or not here.live) and base is not None:
-            self.index.move(provider.id, base[0], base[1], live=False)
+        if here is None or not here.live:  # placed at its base, if it has one now
+            if base is not None:
+                self.index.move(provider.id, base[0], base[1], live=False)
+            elif here is not None:
+                self.index.remove(provider.id)
 
     def client_changed(self, client: Client) -> None:
         self.clients[client.id] = client
 
     def position(self, position: LivePosition) -> None:
+        """A provider's live position, from this node's ingest or another node's: the
+        newest device time wins, whichever arrives last (as in the live state)."""
         known = self.known.get(position.provider_id)
         if known is None:
             return  # not in the registry (yet): nothing to match
-        known.last_fix_ms = position.received_ms
+        if known.last_fix_ms is None or position.received_ms > known.last_fix_ms:
+            known.last_fix_ms = position.received_ms
+        if known.fix_t_ms is not None and position.t_ms <= known.fix_t_ms:
+            return  # older than the position held
+        known.fix_t_ms = position.t_ms
         self.index.move(position.provider_id, position.lat, position.lng, live=True)
         self.moved.add(position.provider_id)
 

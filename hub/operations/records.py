@@ -46,6 +46,10 @@ class ProviderRecords(Protocol):
     async def set_profile(self, provider_id: int, profile: DispatchProfile) -> Provider | None:
         """Replace the dispatch profile whole; the updated provider or None if unknown."""
 
+    async def standing(self, provider_ids: Sequence[int]) -> dict[int, tuple[int, bool]]:
+        """Each known provider's token version and active flag (what its open sessions
+        rest on)."""
+
 
 class UserRecords(Protocol):
     async def add(self, new: NewUser, password_hash: str, now_ms: int) -> User:

@@ -11,6 +11,8 @@ from hub.operations.providers import DispatchProfile, NewProvider, Provider
 from hub.state.db import Db
 from hub.state.rows import encode_json, provider_from
 
+IDS_AT_ONCE = 500  # ids in one IN (...) list
+
 
 class Providers:
     def __init__(self, db: Db) -> None:
@@ -65,6 +67,18 @@ class Providers:
             limit,
         )
         return [provider_from(row) for row in rows]
+
+    async def standing(self, provider_ids: Sequence[int]) -> dict[int, tuple[int, bool]]:
+        found: dict[int, tuple[int, bool]] = {}
+        for start in range(0, len(provider_ids), IDS_AT_ONCE):
+            part = provider_ids[start : start + IDS_AT_ONCE]
+            rows = await self.db.fetch(
+                "SELECT id, token_version, active FROM providers"
+                f" WHERE id IN ({','.join('?' * len(part))})",
+                *part,
+            )
+            found.update({r["id"]: (r["token_version"], bool(r["active"])) for r in rows})
+        return found
 
     async def _changed(self, provider_id: int, sql: str, *args: Any) -> Provider | None:
         await self.db.execute(sql, *args)

@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import subprocess
+import sys
 
 import msgspec
+import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from hub import lifespan
 from hub.errors import Close
 from tests.channels.test_provider_socket import new_provider
+from tests.client import ProviderClient
 from tests.conftest import engine_settings, serve
 
 
@@ -67,3 +73,35 @@ async def test_clients_that_leave_before_the_answer_leave_no_traceback(tmp_path,
         await asyncio.sleep(0.3)
     tracebacks = [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
     assert tracebacks == []
+
+
+@pytest.mark.parametrize(
+    ("action", "close"),
+    [
+        (("revoke",), Close.TOKEN_REVOKED),
+        (("active", "off"), Close.PROVIDER_INACTIVE),
+    ],
+)
+async def test_the_cli_ends_an_open_session_too(engine_kind, tmp_path, monkeypatch, action, close):
+    """`hub provider revoke` and `hub provider active off` change the store from another
+    process: the hub holding the session closes it within the recheck period."""
+    monkeypatch.setattr(lifespan, "SESSION_RECHECK_S", 0.1)
+    async with engine_settings(engine_kind, tmp_path) as settings, serve(settings) as running:
+        pid, token = await new_provider(running)
+        env = {
+            "HUB_SQLITE_PATH": settings.sqlite_path,
+            "HUB_DATABASE_URL": settings.database_url,
+            "HUB_POSTGRES_SCHEMA": settings.postgres_schema,
+        }
+        async with ProviderClient.connect(running.ws, token) as app:
+            await app.welcome()
+            done = await asyncio.to_thread(
+                subprocess.run,
+                [sys.executable, "-m", "hub", "provider", *action[:1], str(pid), *action[1:]],
+                env={**os.environ, **{k: v for k, v in env.items() if v}},
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
+            assert done.returncode == 0, done.stderr
+            assert await app.closed(timeout=10) == close

@@ -195,3 +195,24 @@ def test_pick_takes_the_best_ranked_over_every_mode_and_names_the_mode():
     assert matching.pick(query(), (Channel.APP,), {1, 3}, NOW) is None
     best = matching.candidates(query(client_id=7), NOW).candidates[0]
     assert best.provider_id == 3  # the same order candidates() gives
+
+
+def test_the_newest_device_time_wins_whichever_position_comes_last():
+    """Two nodes take one provider's fixes: an older fix that arrives later (through the
+    other node's batch) does not move the index back."""
+    matching = service_with(provider(7))
+    online(matching, 7, -23.56, -46.63)  # device time NOW - 1000
+    matching.position(LivePosition(7, -23.60, -46.70, NOW - 5000, NOW))  # older, later
+    here = matching.index.positions[7]
+    assert (round(here.lat, 4), round(here.lng, 4)) == (-23.56, -46.63)
+    matching.position(LivePosition(7, -23.57, -46.64, NOW, NOW))  # newer
+    here = matching.index.positions[7]
+    assert (round(here.lat, 4), round(here.lng, 4)) == (-23.57, -46.64)
+
+
+def test_a_base_removed_leaves_the_index_at_once():
+    matching = service_with(provider(8, base=(-23.552, -46.63)))
+    assert [c.provider_id for c in matching.candidates(query(mode=Channel.LINK), NOW).candidates]
+    matching.provider_changed(provider(8, base=None))
+    assert matching.candidates(query(mode=Channel.LINK), NOW).candidates == []
+    assert 8 not in matching.index.positions
