@@ -183,7 +183,7 @@ BAD_FRAMES = [
     ({"type": "refuse", "offer_id": 1, "reason": "meh"}, "unknown_refusal_reason"),
     ({"type": "step", "attendance_id": 1, "step": "teleport"}, "invalid_frame"),
     ({"type": "step", "attendance_id": 1, "step": "cancel", "reason": "x"}, "invalid_frame"),
-    ({"type": "step", "attendance_id": 424242, "step": "depart"}, "not_found"),
+    ({"type": "step", "attendance_id": 424242, "step": "depart"}, "not_your_attendance"),
 ]
 
 
