@@ -125,6 +125,14 @@ async def follow_presence(presence: Presence, matching: MatchService) -> None:
         matching.presence(note)
 
 
+async def watch_nodes(node: str, presence: Presence, matching: MatchService) -> None:
+    """The other nodes holding sessions this node matches: those whose heartbeat lapsed
+    (killed, stopped) leave matching at once, not when their fixes go stale."""
+    others = matching.session_nodes() - {node}
+    alive = await presence.alive(others) if others else set()
+    matching.nodes_down(others - alive)
+
+
 async def cancel(tasks: list[asyncio.Task[None]]) -> None:
     for task in tasks:
         task.cancel()

@@ -108,7 +108,7 @@ async def load_matching(settings: Settings, records: Records, live: LiveState) -
         for pid, view in (await live.presence.views(ids, now)).items():
             matching.duty(pid, view.on_duty)
             if view.owner is not None and view.connectivity is not Connectivity.OFFLINE:
-                matching.session(pid, view.owner.session_id, True)
+                matching.session(pid, view.owner.session_id, True, view.owner.node)
         after = page[-1].id
     return matching
 

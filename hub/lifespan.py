@@ -18,6 +18,7 @@ from hub.background import (
     follow_positions,
     follow_presence,
     forget_keys,
+    watch_nodes,
 )
 from hub.channels.fanout import Dashboards
 from hub.channels.provider import SessionContext
@@ -212,6 +213,7 @@ def background(services: Services) -> list[asyncio.Task[None]]:
     }
     ticks: dict[str, tuple[float, Callable[[], Awaitable[None]]]] = {
         "node-heartbeat": (HEARTBEAT_S, beat),
+        "node-watch": (HEARTBEAT_S, lambda: watch_nodes(s.node, live.presence, s.matching)),
         "idle-sweeper": (1.0, s.sessions.sweep),
         "session-recheck": (SESSION_RECHECK_S, s.sessions.recheck),
         "deadline-sweeper": (settings.sweep_interval_s, s.dispatcher.sweep),

@@ -138,7 +138,7 @@ class SessionRegistry:
         # The record was just read to authenticate: matching takes it too, so a provider
         # registered elsewhere (the CLI, another node) is matchable from its first session.
         context.matching.provider_changed(provider)
-        context.matching.session(provider.id, session.session_id, True)
+        context.matching.session(provider.id, session.session_id, True, context.node)
         await context.presence.note(
             PresenceNote(context.node, provider.id, session.session_id, opened=True)
         )

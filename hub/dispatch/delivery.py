@@ -128,7 +128,7 @@ class Delivery:
             )
         if mode in SESSION_MODES:
             known = self.matching.known.get(provider_id)
-            if known is None or known.session_id is None:
+            if known is None or not self.matching.in_session(known):
                 raise Conflict(
                     f"provider {provider_id} has no open session for a {mode.value} offer",
                     code="provider_unreachable",

@@ -57,6 +57,7 @@ class Known:
 
     provider: Provider
     session_id: str | None = None  # the open session, wherever it lives
+    node: str | None = None  # the node holding that session
     on_duty: bool = False
     last_fix_ms: int | None = None  # hub time the newest fix arrived
     fix_t_ms: int | None = None  # device time of the position the index holds
@@ -84,6 +85,7 @@ class MatchService:
         self.zone = ZoneInfo(timezone)
         self.weights = weights or Weights()
         self.moved: set[int] = set()  # providers whose map point changed (dashboards take it)
+        self.down: set[str] = set()  # nodes whose heartbeat lapsed (their sessions are off)
 
     # --- feeding -------------------------------------------------------------------------
 
@@ -120,23 +122,26 @@ class MatchService:
         self.index.move(position.provider_id, position.lat, position.lng, live=True)
         self.moved.add(position.provider_id)
 
-    def session(self, provider_id: int, session_id: str, opened: bool) -> None:
-        """A session opened or closed; a close of an older session changes nothing (the
-        close of a replaced session may arrive after the open of its successor)."""
+    def session(
+        self, provider_id: int, session_id: str, opened: bool, node: str | None = None
+    ) -> None:
+        """A session opened (on ``node``) or closed; a close of an older session changes
+        nothing (the close of a replaced session may arrive after the open of its
+        successor)."""
         known = self.known.get(provider_id)
         if known is None:
             return
         if opened:
-            known.session_id = session_id
+            known.session_id, known.node = session_id, node
         elif known.session_id == session_id:
-            known.session_id = None
+            known.session_id = known.node = None
         self._flag(known)
         self.moved.add(provider_id)
 
     def presence(self, note: PresenceNote) -> None:
         """A note from another node."""
         if note.opened is not None:
-            self.session(note.provider_id, note.session_id, note.opened)
+            self.session(note.provider_id, note.session_id, note.opened, note.node)
         if note.on_duty is not None:
             self.duty(note.provider_id, note.on_duty)
 
@@ -161,13 +166,31 @@ class MatchService:
             self._flag(known)
             self.moved.add(provider_id)
 
+    def nodes_down(self, down: set[str]) -> None:
+        """The nodes whose heartbeat has lapsed: their sessions count as closed (offline,
+        out of app-mode matching) until the node beats again or the provider opens a
+        session elsewhere."""
+        changed, self.down = self.down ^ down, set(down)
+        if changed:
+            for known in self.known.values():
+                if known.node in changed:
+                    self._flag(known)
+                    self.moved.add(known.provider.id)
+
+    def session_nodes(self) -> set[str]:
+        """The nodes holding sessions this node knows of."""
+        return {k.node for k in self.known.values() if k.node is not None}
+
+    def in_session(self, known: Known) -> bool:
+        return known.session_id is not None and known.node not in self.down
+
     def _flag(self, known: Known) -> None:
         """Tell the index what rules out this provider in some modes (``Flag``)."""
         flag = flags(
             active=known.provider.active,
             engaged=known.engaged,
             on_duty=known.on_duty,
-            in_session=known.session_id is not None,
+            in_session=self.in_session(known),
         )
         self.index.set_state(known.provider.id, flag)
 
@@ -179,7 +202,7 @@ class MatchService:
     # --- queries -------------------------------------------------------------------------
 
     def connectivity(self, known: Known, now_ms: int) -> Connectivity:
-        if known.session_id is None:
+        if not self.in_session(known):
             return Connectivity.OFFLINE
         fresh = known.last_fix_ms is not None and now_ms - known.last_fix_ms <= self.stale_after_ms
         return Connectivity.ONLINE if fresh else Connectivity.STALE

@@ -6,7 +6,7 @@ Both implementations pass tests/state/test_live_contract.py.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from typing import Protocol
 
 import msgspec
@@ -62,6 +62,9 @@ class Presence(Protocol):
 
     async def heartbeat(self, node: str, ttl_s: float) -> None:
         """Mark ``node`` alive for ``ttl_s``; owners on nodes not alive are offline."""
+
+    async def alive(self, nodes: Collection[str]) -> set[str]:
+        """Those of ``nodes`` whose heartbeat has not lapsed (pipelined)."""
 
     async def views(self, provider_ids: list[int], now_ms: int) -> dict[int, PresenceView]:
         """``view`` of many providers at once (pipelined): rebuilding a node's state."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 
 from hub.presence import LivePosition, Owner, PresenceNote, PresenceView, connectivity
 from hub.state.live import STREAM_KEPT, StreamEntry, offset_key
@@ -84,6 +84,10 @@ class MemoryPresence:
     async def heartbeat(self, node: str, ttl_s: float) -> None:
         # Wall-clock expiry, so view() can compare it with now_ms.
         self.nodes[node] = time.time() + ttl_s
+
+    async def alive(self, nodes: Collection[str]) -> set[str]:
+        now = time.time()
+        return {node for node in nodes if self.nodes.get(node, 0.0) > now}
 
 
 class MemoryBus:

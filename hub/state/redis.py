@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from typing import Any
 
 import msgspec
@@ -241,6 +241,10 @@ class RedisPresence:
 
     async def heartbeat(self, node: str, ttl_s: float) -> None:
         await call(self.client.set(self.keys.node(node), 1, px=int(ttl_s * 1000)))
+
+    async def alive(self, nodes: Collection[str]) -> set[str]:
+        asked = list(nodes)
+        return {node for node, up in zip(asked, await self._alive(asked), strict=True) if up}
 
 
 class RedisLive:

@@ -10,10 +10,12 @@ import signal
 import httpx
 import pytest
 
+from tests.client import ProviderClient, fixes
 from tests.conftest import engine_settings, serve
 from tests.dispatch.scene import Scene, admin_client, link_path
 from tests.processes import environment, free_port, start, stop
 
+ORIGIN_LAT = -23.5614
 FAST_SWEEP = {"HUB_SWEEP_INTERVAL_S": "0.2", "HUB_SWEEP_GRACE_S": "0.2"}
 
 
@@ -168,3 +170,39 @@ async def test_offers_outlive_a_restart(engine_kind, tmp_path):
                 ):
                     await asyncio.sleep(0.1)
             assert (await scene.attendance(tow_kept["id"]))["attendance"]["state"] == "assigned"
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGSTOP])
+async def test_a_dead_nodes_providers_leave_app_matching_when_its_heartbeat_lapses(tmp_path, how):
+    """The app's session is on node B; B is killed (or stopped): node A stops matching the
+    provider in app mode once B's heartbeat lapses, not 60 s later when its fixes go
+    stale."""
+    async with two_nodes(tmp_path, {}) as (scene, node_b, _, port):
+        pid = await scene.provider("App", channels=["app"])
+        query = {
+            "origin": {"lat": ORIGIN_LAT, "lng": -46.63},
+            "service": "light_tow",
+            "mode": "app",
+        }
+
+        async def matched() -> bool:
+            found = (await scene.http.post("/match", json=query)).json()["candidates"]
+            return pid in [c["provider_id"] for c in found]
+
+        token = await scene.token(pid)
+        async with ProviderClient.connect(f"ws://127.0.0.1:{port}/ws/provider", token) as app:
+            await app.welcome()
+            await app.send({"type": "duty", "on": True})
+            await app.send({"type": "fixes", "fixes": fixes(1, 1, lat=ORIGIN_LAT)})
+            await app.acked(1)
+            async with asyncio.timeout(5):
+                while not await matched():
+                    await asyncio.sleep(0.1)
+            node_b.send_signal(how)
+            try:
+                async with asyncio.timeout(15):  # a 6 s lapse, then the next 2 s tick
+                    while await matched():
+                        await asyncio.sleep(0.2)
+            finally:
+                if how is signal.SIGSTOP:
+                    node_b.send_signal(signal.SIGCONT)

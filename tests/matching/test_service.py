@@ -216,3 +216,18 @@ def test_a_base_removed_leaves_the_index_at_once():
     matching.provider_changed(provider(8, base=None))
     assert matching.candidates(query(mode=Channel.LINK), NOW).candidates == []
     assert 8 not in matching.index.positions
+
+
+def test_sessions_on_a_node_whose_heartbeat_lapsed_count_as_closed():
+    matching = service_with(provider(9))
+    matching.position(LivePosition(9, -23.56, -46.63, NOW - 1000, NOW - 1000))
+    matching.session(9, "s9", True, node="b")
+    matching.duty(9, True)
+    assert [c.provider_id for c in matching.candidates(query(), NOW).candidates] == [9]
+    assert matching.session_nodes() == {"b"}
+    matching.nodes_down({"b"})
+    assert matching.candidates(query(), NOW).candidates == []  # app mode needs a session
+    offline = matching.candidates(query(mode=Channel.LINK), NOW).candidates[0]
+    assert offline.connectivity is Connectivity.OFFLINE
+    matching.nodes_down(set())  # b beats again (it was only stopped)
+    assert [c.provider_id for c in matching.candidates(query(), NOW).candidates] == [9]

@@ -137,6 +137,15 @@ async def test_views_of_many_providers_match_single_views(live):
     assert list(many) == [1]
 
 
+async def test_alive_names_the_nodes_whose_heartbeat_has_not_lapsed(live):
+    await live.presence.heartbeat("node-a", 5)
+    await live.presence.heartbeat("node-b", 0.05)
+    assert await live.presence.alive(["node-a", "node-b", "node-c"]) == {"node-a", "node-b"}
+    await asyncio.sleep(0.2)
+    assert await live.presence.alive(["node-a", "node-b", "node-c"]) == {"node-a"}
+    assert await live.presence.alive([]) == set()
+
+
 async def _first(stream, timeout: float):
     async with asyncio.timeout(timeout):
         return await anext(stream)
