@@ -82,6 +82,8 @@ class Supervisor:
             self._failed(task, f"{type(exc).__name__}: {exc}")
             log.exception("background task failed; it goes on", extra={"task": task})
             return False
+        finally:
+            _stop_if_cancelled()
         self._recovered(task)
         return True
 
@@ -105,6 +107,15 @@ class Supervisor:
     @staticmethod
     def _longer(delay: float, base: float) -> float:
         return min(max(delay, base) * 2, max(BACKOFF_MAX_S, base))
+
+
+def _stop_if_cancelled() -> None:
+    """End the loop if it was asked to stop while its work ran: a client library that
+    swallows the cancellation (redis-py's pipelines can) must not keep it running past
+    the hub's shutdown."""
+    current = asyncio.current_task()
+    if current is not None and current.cancelling():
+        raise asyncio.CancelledError
 
 
 async def forget_keys(records: Records, ttl_s: int) -> None:

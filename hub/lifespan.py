@@ -213,6 +213,7 @@ def background(services: Services) -> list[asyncio.Task[None]]:
     }
     ticks: dict[str, tuple[float, Callable[[], Awaitable[None]]]] = {
         "node-heartbeat": (HEARTBEAT_S, beat),
+        "presence-reassert": (HEARTBEAT_S, s.sessions.reassert),
         "node-watch": (HEARTBEAT_S, lambda: watch_nodes(s.node, live.presence, s.matching)),
         "idle-sweeper": (1.0, s.sessions.sweep),
         "session-recheck": (SESSION_RECHECK_S, s.sessions.recheck),

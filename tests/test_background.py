@@ -92,3 +92,22 @@ async def test_a_stream_follower_that_fails_subscribes_again(monkeypatch):
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+async def test_a_loop_stops_when_cancelled_even_if_its_work_swallows_the_cancellation():
+    """Some client libraries catch CancelledError inside a call; the loop must still end
+    when the hub stops, not sleep on forever."""
+    supervisor, started = Supervisor(Metrics()), asyncio.Event()
+
+    async def swallowing() -> None:
+        started.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            return  # swallowed, as a library might
+
+    task = asyncio.create_task(supervisor.every("reassert", 0.001, swallowing))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 2)

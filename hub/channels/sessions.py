@@ -58,6 +58,7 @@ class SessionRegistry:
         self.limits = limits
         self.settings = settings
         self.on_open = on_open  # a provider's session opened (its pending offers, again)
+        self.epoch: str | None = None  # of the live state's contents, as last seen
         self.local = router.local
 
     async def serve(self, websocket: WebSocket) -> None:
@@ -172,6 +173,41 @@ class SessionRegistry:
         await context.presence.note(
             PresenceNote(context.node, pid, session.session_id, opened=False)
         )
+
+    async def reassert(self) -> None:
+        """If the live state lost its data (Redis restarted empty), assert again what this
+        node holds: its sessions' ownership and their duty (unless a newer session claimed
+        a provider since: then this one is replaced), and tell the other nodes."""
+        context = self.context
+        epoch = await context.presence.epoch()
+        if epoch == self.epoch:
+            return
+        first, self.epoch = self.epoch is None, epoch
+        sessions = list(self.local.values())
+        if first or not sessions:
+            return
+        log.warning(
+            "the live state lost its data: asserting this node's sessions again",
+            extra={"sessions": len(sessions)},
+        )
+        known = context.matching.known
+        held = [
+            (
+                s.provider_id,
+                Owner(s.session_id, context.node),
+                p.on_duty if (p := known.get(s.provider_id)) is not None else False,
+            )
+            for s in sessions
+        ]
+        for session, (pid, mine, _), owner in zip(
+            sessions, held, await context.presence.reassert(held), strict=True
+        ):
+            if owner != mine:  # a newer session took the provider over meanwhile
+                session.close_soon(Close.SESSION_REPLACED, error("session_replaced"))
+                continue
+            await context.presence.note(
+                PresenceNote(context.node, pid, session.session_id, opened=True)
+            )
 
     async def recheck(self) -> None:
         """Close the sessions whose provider was deactivated or whose tokens were revoked

@@ -24,6 +24,10 @@ class Keys:
         """String with a TTL: present while the node is alive."""
         return f"{self.prefix}:node:{node}"
 
+    def epoch(self) -> str:
+        """String: an id of the store's contents, set when first asked (Presence.epoch)."""
+        return f"{self.prefix}:epoch"
+
     def stream(self, name: str) -> str:
         """Redis Stream of a named log (the attendance status stream)."""
         return f"{self.prefix}:stream:{{{name}}}"
@@ -38,6 +42,30 @@ CLAIM = """
 local previous = redis.call('HMGET', KEYS[1], 'session', 'node')
 redis.call('HSET', KEYS[1], 'session', ARGV[1], 'node', ARGV[2], 'opened', ARGV[3])
 return previous
+"""
+
+# KEYS[1] provider hash; ARGV session, node, opened, duty.  A node asserting a session it
+# holds after the store lost its data: the owner is set only if none is recorded (a newer
+# session may have claimed the provider meanwhile), the duty only if none is.  Returns the
+# owner now.
+REASSERT = """
+local held = redis.call('HMGET', KEYS[1], 'session', 'node')
+if not held[1] then
+  redis.call('HSET', KEYS[1], 'session', ARGV[1], 'node', ARGV[2], 'opened', ARGV[3])
+  held = {ARGV[1], ARGV[2]}
+end
+redis.call('HSETNX', KEYS[1], 'duty', ARGV[4])
+return held
+"""
+
+# KEYS[1] the epoch key; ARGV a fresh id.  The stored id, set to ARGV[1] if there was none.
+EPOCH = """
+local stored = redis.call('GET', KEYS[1])
+if not stored then
+  redis.call('SET', KEYS[1], ARGV[1])
+  return ARGV[1]
+end
+return stored
 """
 
 # KEYS[1] provider hash; ARGV session.  Clears the owner only if it is still that session.

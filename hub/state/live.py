@@ -6,7 +6,7 @@ Both implementations pass tests/state/test_live_contract.py.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Protocol
 
 import msgspec
@@ -65,6 +65,16 @@ class Presence(Protocol):
 
     async def alive(self, nodes: Collection[str]) -> set[str]:
         """Those of ``nodes`` whose heartbeat has not lapsed (pipelined)."""
+
+    async def epoch(self) -> str:
+        """An id of what the store holds, made when first asked; a different answer later
+        means the store lost its data (restarted empty), and every node must assert again
+        what it owns (``reassert``)."""
+
+    async def reassert(self, held: Sequence[tuple[int, Owner, bool]]) -> list[Owner]:
+        """For each (provider, owner, on duty) a node holds: make ``owner`` the provider's
+        session unless another is recorded (a newer one may have claimed it since), and
+        record its duty unless one is.  The owner each provider has after (pipelined)."""
 
     async def views(self, provider_ids: list[int], now_ms: int) -> dict[int, PresenceView]:
         """``view`` of many providers at once (pipelined): rebuilding a node's state."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Sequence
 
 from hub.presence import LivePosition, Owner, PresenceNote, PresenceView, connectivity
 from hub.state.live import STREAM_KEPT, StreamEntry, offset_key
@@ -84,6 +84,15 @@ class MemoryPresence:
     async def heartbeat(self, node: str, ttl_s: float) -> None:
         # Wall-clock expiry, so view() can compare it with now_ms.
         self.nodes[node] = time.time() + ttl_s
+
+    async def epoch(self) -> str:
+        return "memory"  # held by this process: lost only with it
+
+    async def reassert(self, held: Sequence[tuple[int, Owner, bool]]) -> list[Owner]:
+        for pid, owner, on_duty in held:
+            self.owners.setdefault(pid, owner)
+            self.duty.setdefault(pid, on_duty)
+        return [self.owners[pid] for pid, _, _ in held]
 
     async def alive(self, nodes: Collection[str]) -> set[str]:
         now = time.time()

@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Collection
+import secrets
+import time
+from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any
 
 import msgspec
@@ -22,7 +24,7 @@ from redis.exceptions import RedisError
 from hub.errors import StoreUnavailable
 from hub.matching.cells import cell_of, parent_of
 from hub.presence import LivePosition, Owner, PresenceNote, PresenceView, connectivity
-from hub.state.keys import CLAIM, MOVE, RELEASE, Keys
+from hub.state.keys import CLAIM, EPOCH, MOVE, REASSERT, RELEASE, Keys
 from hub.state.live import PositionBatch
 from hub.state.redis_bus import RedisBus, RedisStreams, call, subscribe
 
@@ -168,6 +170,8 @@ class RedisPresence:
         self.stale_after_ms = stale_after_ms
         self._claim = client.register_script(CLAIM)
         self._release = client.register_script(RELEASE)
+        self._reassert = client.register_script(REASSERT)
+        self._epoch = client.register_script(EPOCH)
 
     async def claim(self, provider_id: int, owner: Owner, now_ms: int) -> Owner | None:
         session, node = await call(
@@ -241,6 +245,25 @@ class RedisPresence:
 
     async def heartbeat(self, node: str, ttl_s: float) -> None:
         await call(self.client.set(self.keys.node(node), 1, px=int(ttl_s * 1000)))
+
+    async def epoch(self) -> str:
+        stored = await call(self._epoch(keys=[self.keys.epoch()], args=[secrets.token_hex(8)]))
+        return str(stored.decode() if isinstance(stored, bytes) else stored)
+
+    async def reassert(self, held: Sequence[tuple[int, Owner, bool]]) -> list[Owner]:
+        owners: list[Owner] = []
+        now = int(time.time() * 1000)
+        for start in range(0, len(held), 1000):
+            async with self.client.pipeline(transaction=False) as pipe:
+                for pid, owner, on_duty in held[start : start + 1000]:
+                    await self._reassert(  # queued on the pipeline
+                        keys=[self.keys.provider(pid)],
+                        args=[owner.session_id, owner.node, now, int(on_duty)],
+                        client=pipe,
+                    )
+                for session, node in await call(pipe.execute()):
+                    owners.append(Owner(_str(session), _str(node)))
+        return owners
 
     async def alive(self, nodes: Collection[str]) -> set[str]:
         asked = list(nodes)
