@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import struct
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from starlette.websockets import WebSocket
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+log = logging.getLogger(__name__)
 
 
 class FrameWriter(Protocol):
@@ -44,6 +47,7 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
 
     def send_receive_event_to_app(self) -> None:
         listener = self.listener
+        text = self.curr_msg_data_type == "text"
         # Not while a message queued earlier waits for the app (reading is paused until
         # the queue is empty): messages are handled in the order they came.
         if (
@@ -53,15 +57,25 @@ class LeanWebSocketProtocol(WebSocketsSansIOProtocol):
             and len(self.frames) == 1
         ):
             data: str | bytes = self.frames[0]
-            if self.curr_msg_data_type == "text":
+            if text:
                 try:
                     data = self.frames[0].decode()
-                except UnicodeDecodeError:  # the ASGI way closes with 1007
-                    return super().send_receive_event_to_app()
+                except UnicodeDecodeError:
+                    return self._not_utf8()
             if listener(data):
                 self.frames = []
                 return
+        elif text and not self.close_sent and not _utf8(self.frames):
+            return self._not_utf8()
         super().send_receive_event_to_app()
+
+    def _not_utf8(self) -> None:
+        """A text message that is not UTF-8: closed with 1007, as uvicorn would, but as a
+        client's fault (one debug line), not with a traceback."""
+        log.debug("a websocket client sent text that is not UTF-8: closed with 1007")
+        self.frames = []
+        self.conn.send_close(1007)
+        self.handle_parser_exception()
 
     async def send(self, message: Any) -> None:
         await super().send(message)
@@ -122,6 +136,14 @@ def _frame(first: int, payload: bytes) -> bytes:
     else:
         head = struct.pack("!BBQ", first, 127, size)
     return head + payload
+
+
+def _utf8(frames: list[bytes]) -> bool:
+    try:
+        (frames[0] if len(frames) == 1 else b"".join(frames)).decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def frame_writer(websocket: WebSocket) -> LeanWebSocketProtocol | None:

@@ -37,6 +37,8 @@ SEAMS = {
     "self.response": "dropped after the handshake",
     "self.transport": "pre-framed console updates are written to it",
     "self.disconnected": "no frame is written once the peer is gone",
+    "self.conn.send_close(": "a text message that is not UTF-8 is closed with 1007",
+    "def handle_parser_exception(self)": "the close after that, as uvicorn does it",
 }
 
 

@@ -13,6 +13,7 @@ import msgspec
 import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
 
 from hub import lifespan
 from hub.errors import Close
@@ -105,3 +106,21 @@ async def test_the_cli_ends_an_open_session_too(engine_kind, tmp_path, monkeypat
             )
             assert done.returncode == 0, done.stderr
             assert await app.closed(timeout=10) == close
+
+
+@pytest.mark.parametrize("authenticated", [False, True])
+async def test_text_that_is_not_utf8_is_closed_with_1007_and_no_traceback(
+    tmp_path, caplog, authenticated
+):
+    caplog.set_level(logging.INFO)
+    not_utf8 = Frame(Opcode.TEXT, b'{"type":"ping","id":1,"x":"' + b"\xff\xfe" + b'"}')
+    async with engine_settings("embedded", tmp_path) as settings, serve(settings) as running:
+        _, token = await new_provider(running)
+        async with ProviderClient.connect(running.ws, token if authenticated else None) as app:
+            if authenticated:
+                await app.welcome()
+                await app.alive()  # frames are taken as they are parsed
+            app.ws.transport.write(not_utf8.serialize(mask=True, extensions=[]))
+            assert await app.closed() == 1007
+    tracebacks = [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    assert tracebacks == []
