@@ -117,7 +117,7 @@ def hub_process(env: dict[str, str], port: int) -> Iterator[subprocess.Popen[byt
     """`hub serve` as a child process on loopback, stopped at the end."""
     process = subprocess.Popen(
         [sys.executable, "-m", "hub", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env={**os.environ, "HUB_LOG_LEVEL": "warning", **env},
+        env={**os.environ, "HUB_LOG_LEVEL": "warning", "HUB_DRAIN_S": "0", **env},
         stdout=subprocess.DEVNULL,
     )
     try:

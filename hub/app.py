@@ -47,7 +47,7 @@ async def provider_socket(websocket: WebSocket) -> None:
 
 async def dashboard_socket(websocket: WebSocket) -> None:
     found = services_of(websocket)
-    await dashboard_endpoint(websocket, found.dashboards, found.auth, found.settings)
+    await dashboard_endpoint(websocket, found.dashboards, found.auth, found.settings, found.drain)
 
 
 OPENAPI = Operation("GET", "/openapi.json", "This document", dict[str, Any])

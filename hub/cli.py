@@ -70,7 +70,9 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = msgspec.structs.replace(settings, **overrides)
     logs.configure(settings.log_level)
-    uvicorn.Server(uvicorn_config(settings)).run()
+    from hub.serving import HubServer
+
+    HubServer(uvicorn_config(settings), settings.drain_s).run()
 
 
 def migrate(settings: Settings, args: argparse.Namespace) -> None:

@@ -55,6 +55,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     idle_timeout_s: Annotated[
         float, _doc("A provider socket silent for this long is closed.", gt=0)
     ] = 60.0
+    drain_s: Annotated[
+        float,
+        _doc(
+            "On SIGTERM, open sockets are closed with 1001 spread over this long (readiness"
+            " is 503 meanwhile), then the process stops.",
+            ge=0,
+            le=600,
+        ),
+    ] = 10.0
     ws_ping_interval_s: Annotated[
         float,
         _doc(

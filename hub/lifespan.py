@@ -30,6 +30,7 @@ from hub.dispatch.arrivals import Arrivals
 from hub.dispatch.delivery import Delivery
 from hub.dispatch.punctuality import Forecast, Where
 from hub.dispatch.service import Dispatcher
+from hub.drain import Drain
 from hub.engines import (
     build_live,
     filter_rules,
@@ -96,6 +97,7 @@ async def build(settings: Settings, stack: contextlib.AsyncExitStack) -> Service
     if settings.cep_url:
         cep = ViaCep(settings.cep_url, settings.outside_timeout_s)
         stack.push_async_callback(cep.close)
+    drain = Drain()
     links = notifier(settings, records)
     stack.push_async_callback(links.close)
     tokens = await token_issuer(settings, records)
@@ -144,6 +146,7 @@ async def build(settings: Settings, stack: contextlib.AsyncExitStack) -> Service
         settings=settings,
         auth=auth,
         providers=records.providers,
+        drain=drain,
         on_open=dispatcher.resend,
     )
     stack.push_async_callback(sessions.close_all, Close.GOING_AWAY)
@@ -178,6 +181,7 @@ async def build(settings: Settings, stack: contextlib.AsyncExitStack) -> Service
         geocoder=geocoder,
         cep=cep,
         supervisor=Supervisor(metrics),
+        drain=drain,
     )
 
 

@@ -19,6 +19,7 @@ from hub.config import Settings
 from hub.dispatch.notify import Notifier
 from hub.dispatch.punctuality import Forecast
 from hub.dispatch.service import Dispatcher
+from hub.drain import Drain
 from hub.feeds import MatchingFeed, PositionFeed
 from hub.geocoders import Nominatim, ViaCep
 from hub.ingest.filter import FilterRules, FixFilter
@@ -57,6 +58,7 @@ class Services:
     geocoder: Nominatim | None
     cep: ViaCep | None
     supervisor: Supervisor  # the background loops, and which of them is failing now
+    drain: Drain  # stopping: whether the node is draining, and its consoles' sockets
     http_filters: dict[int, FixFilter] = field(default_factory=dict)  # OsmAnd ingest
 
 

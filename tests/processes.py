@@ -25,6 +25,7 @@ def environment(settings: Any, **extra: str) -> dict[str, str]:
         if value:
             env[f"HUB_{name.upper()}"] = str(value)
     env["HUB_LOG_LEVEL"] = "warning"
+    env["HUB_DRAIN_S"] = "0"  # stopped at once unless a test drains on purpose
     env.update(extra)
     return env
 

@@ -16,13 +16,13 @@ HUB = Path(__file__).parents[1] / "hub"
 # Top to bottom.  A package (hub/<name>/) or top-level module may import from its own layer
 # and the layers below it.
 LAYERS: list[tuple[str, set[str]]] = [
-    ("entry points", {"hub.__main__", "hub.cli", "hub.asyncapi", "hub.readme"}),
+    ("entry points", {"hub.__main__", "hub.cli", "hub.asyncapi", "hub.readme", "hub.serving"}),
     ("the ASGI app", {"hub.app"}),
     ("the composition root", {"hub.lifespan", "hub.engines", "hub.demo"}),
     ("REST routes", {"hub.api"}),
     ("what routes and sockets reach", {"hub.services"}),
     ("sockets", {"hub.channels"}),
-    ("cross-node feeds and background work", {"hub.feeds", "hub.background"}),
+    ("cross-node feeds, background work, draining", {"hub.feeds", "hub.background", "hub.drain"}),
     ("engines", {"hub.state"}),
     ("dispatch: pure decisions, and their shell over Protocols it owns", {"hub.dispatch"}),
     (

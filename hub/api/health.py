@@ -23,7 +23,7 @@ READY_TIMEOUT_S = 2.0  # an engine that has not answered by then is not ready
 
 
 class Readiness(msgspec.Struct):
-    status: str  # "ready" or "unavailable"
+    status: str  # "ready", "unavailable", or "draining" (stopping: HUB_DRAIN_S)
     node: str
     # records, live: "ok" or what failed; background: "ok" or the loops failing now
     checks: dict[str, str]
@@ -60,6 +60,8 @@ async def readyz(request: Request) -> Response:
         "background": "; ".join(f"{task}: {why}" for task, why in failing.items()) or "ok",
     }
     ready = all(v == "ok" for v in checks.values())
+    if hub.drain.draining:  # stopping: take it out of rotation, whatever else holds
+        return JSON(Readiness("draining", hub.node, checks), status_code=503)
     return JSON(
         Readiness("ready" if ready else "unavailable", hub.node, checks),
         status_code=200 if ready else 503,

@@ -23,6 +23,7 @@ from hub.channels.panels import TOPIC_ROLES, topic_kind
 from hub.channels.provider import payload
 from hub.clock import now_ms
 from hub.config import Settings
+from hub.drain import Drain
 from hub.errors import Close, FrameError, HubError, TokenError
 from hub.operations.users import Role
 
@@ -84,6 +85,10 @@ class DashboardSession:
         self.send((data,), text_frame(data))
 
     def _overflow(self, code: Close) -> None:
+        self.close_soon(code)
+
+    def close_soon(self, code: Close) -> None:
+        """Start closing without waiting for it (the session owns the task)."""
         if self.closer is None:
             self.closer = asyncio.get_running_loop().create_task(self.close(code))
 
@@ -146,13 +151,21 @@ async def _send_error(websocket: WebSocket, exc: HubError) -> None:
 
 
 async def dashboard_endpoint(
-    websocket: WebSocket, dashboards: Dashboards, auth: Authenticator, settings: Settings
+    websocket: WebSocket,
+    dashboards: Dashboards,
+    auth: Authenticator,
+    settings: Settings,
+    drain: Drain,
 ) -> None:
-    """``/ws/dashboard``: check the Origin, sign in, then serve subscriptions."""
+    """``/ws/dashboard``: check the Origin, sign in, then serve subscriptions (not while
+    the node drains: 1001, dial again)."""
     if not origin_allowed(settings, websocket):
         await websocket.close(Close.FORBIDDEN)  # before accept: the handshake gets 403
         return
     await websocket.accept()
+    if drain.draining:
+        await websocket.close(Close.GOING_AWAY)
+        return
     try:
         actor = await sign_in(auth, settings.auth_timeout_s, websocket)
     except HubError as exc:
@@ -168,10 +181,12 @@ async def dashboard_endpoint(
         return
     session = DashboardSession(dashboards, websocket, actor, settings.dashboard_queue_bytes)
     session.reply(wire.SignedIn(user=actor.subject, role=actor.role.value, server_time=now_ms()))
+    drain.sockets.add(session)
     try:
         await session.run()
     except WebSocketDisconnect:
         pass
     finally:
+        drain.sockets.discard(session)
         dashboards.drop(session)
         session.outbox.stop()

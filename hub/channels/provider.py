@@ -377,5 +377,10 @@ async def send_quietly(websocket: WebSocket, frame: wire.HubFrame, binary: bool)
 async def refuse(websocket: WebSocket, frame: wire.Error, code: Close, binary: bool) -> None:
     """Answer a socket that cannot have a session with an error frame, then close it."""
     await send_quietly(websocket, frame, binary)
+    await refuse_quietly(websocket, code)
+
+
+async def refuse_quietly(websocket: WebSocket, code: Close) -> None:
+    """Close a socket the peer may have left already."""
     with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
         await websocket.close(code)

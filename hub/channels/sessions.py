@@ -17,10 +17,17 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from hub import wire
 from hub.auth import Authenticator
-from hub.channels.provider import Hello, ProviderSession, SessionContext, refuse
+from hub.channels.provider import (
+    Hello,
+    ProviderSession,
+    SessionContext,
+    refuse,
+    refuse_quietly,
+)
 from hub.channels.routing import Kick, SessionRouter
 from hub.clock import now_ms
 from hub.config import Settings
+from hub.drain import Drain
 from hub.errors import Close, FrameError, HubError, StoreUnavailable, TokenError
 from hub.ingest.acks import AckWindow
 from hub.ingest.filter import FilterRules
@@ -47,8 +54,10 @@ class SessionRegistry:
         settings: Settings,
         auth: Authenticator,
         providers: ProviderRecords,
+        drain: Drain,
         on_open: Callable[[int], Awaitable[None]],
     ) -> None:
+        self.drain = drain
         self.context = context
         self.auth = auth
         self.providers = providers
@@ -68,6 +77,9 @@ class SessionRegistry:
         ``store_unavailable`` while a store is down (retry later, with back-off)."""
         metrics = self.context.metrics
         await websocket.accept()
+        if self.drain.draining:  # this node is stopping: dial another
+            metrics.closes.labels(Close.GOING_AWAY.name.lower()).inc()
+            return await refuse_quietly(websocket, Close.GOING_AWAY)
         hello = Hello(self.auth, self.settings.auth_timeout_s)
         try:
             provider = await hello.provider(websocket)
