@@ -112,21 +112,8 @@ def offer(
     """An operator's pick: offer the job to this provider by this mode."""
     rules, now = _rules(facts), facts.now_ms
     _within_cap(book.attendance, provider_id, facts)
-    secret = facts.new_secret() if mode is Channel.LINK else None
-    made = _make(
-        book,
-        out,
-        now,
-        NewOffer(
-            provider_id=provider_id,
-            mode=mode,
-            deadline_ms=now + rules.offer_deadline_s * 1000,
-            radius_km=0.0,
-            created_by=actor,
-            link_hash=None if secret is None else link_hash(secret),
-        ),
-        secret,
-    )
+    deadline_ms = now + rules.offer_deadline_s * 1000
+    made = _offer_to(book, out, facts, provider_id, mode, deadline_ms, 0.0, actor)
     _schedule(book, now)
     return made
 
@@ -141,19 +128,8 @@ def verbal(
     if a.state not in DISPATCHABLE:
         raise Conflict(f"attendance {a.id} is {a.state.value}", code="illegal_transition")
     _within_cap(a, provider_id, facts)
-    made = _make(
-        book,
-        out,
-        now,
-        NewOffer(
-            provider_id=provider_id,
-            mode=Channel.VERBAL,
-            deadline_ms=now + VERBAL_DEADLINE_MS,
-            radius_km=0.0,
-            created_by=actor,
-        ),
-        None,
-    )
+    deadline_ms = now + VERBAL_DEADLINE_MS
+    made = _offer_to(book, out, facts, provider_id, Channel.VERBAL, deadline_ms, 0.0, actor)
     return _assign(book, out, facts, made, eta_min, actor)
 
 
@@ -256,20 +232,15 @@ def _continue(book: OfferBook, out: Outcome, facts: Facts) -> None:
             decision = cascade.decide(rules, book.offers, now, find)
             if not isinstance(decision, cascade.MakeOffer):
                 break
-            secret = facts.new_secret() if decision.mode is Channel.LINK else None
-            _make(
+            _offer_to(
                 book,
                 out,
-                now,
-                NewOffer(
-                    provider_id=decision.provider_id,
-                    mode=decision.mode,
-                    deadline_ms=decision.deadline_ms,
-                    radius_km=decision.radius_km,
-                    created_by=SYSTEM,
-                    link_hash=None if secret is None else link_hash(secret),
-                ),
-                secret,
+                facts,
+                decision.provider_id,
+                decision.mode,
+                decision.deadline_ms,
+                decision.radius_km,
+                SYSTEM,
             )
         if isinstance(decision, cascade.GiveUp):
             _no_taker(book, now, decision.reason)
@@ -300,6 +271,29 @@ def _no_taker(book: OfferBook, now: int, reason: str) -> None:
         msgspec.structs.replace(a, state=state, automatic=False, due_ms=None, dispatch_note=reason)
     )
     book.log("no_provider", SYSTEM, reason, now)
+
+
+def _offer_to(
+    book: OfferBook,
+    out: Outcome,
+    facts: Facts,
+    provider_id: int,
+    mode: Channel,
+    deadline_ms: int,
+    radius_km: float,
+    actor: str,
+) -> Offer:
+    """A new offer, with a link's secret when it goes by link."""
+    secret = facts.new_secret() if mode is Channel.LINK else None
+    new = NewOffer(
+        provider_id=provider_id,
+        mode=mode,
+        deadline_ms=deadline_ms,
+        radius_km=radius_km,
+        created_by=actor,
+        link_hash=None if secret is None else link_hash(secret),
+    )
+    return _make(book, out, facts.now_ms, new, secret)
 
 
 def _make(book: OfferBook, out: Outcome, now: int, new: NewOffer, secret: str | None) -> Offer:
