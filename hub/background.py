@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 
 from hub.clock import now_ms
 from hub.errors import StoreUnavailable
+from hub.logs import Outages
 from hub.matching.service import MatchService
 from hub.metrics import Metrics
 from hub.state.live import Positions, Presence
@@ -40,7 +40,7 @@ class Supervisor:
     def __init__(self, metrics: Metrics) -> None:
         self.metrics = metrics
         self.failing: dict[str, str] = {}  # task -> what its last run failed with
-        self._outage_logged: dict[str, float] = {}  # task -> when the outage was last logged
+        self.outages = Outages(log, OUTAGE_LOG_EVERY_S)
 
     async def every(self, task: str, seconds: float, work: Work) -> None:
         """Run ``work`` every ``seconds`` for as long as the hub runs."""
@@ -76,7 +76,7 @@ class Supervisor:
             raise
         except StoreUnavailable as exc:
             self._failed(task, exc.message)
-            self._outage(task, exc.message)
+            self.outages.failed(task, "background task: store unavailable", exc.message)
             return False
         except Exception as exc:
             self._failed(task, f"{type(exc).__name__}: {exc}")
@@ -89,20 +89,11 @@ class Supervisor:
 
     def _recovered(self, task: str) -> None:
         if self.failing.pop(task, None) is not None:
-            log.warning("background task recovered", extra={"task": task})
-            self._outage_logged.pop(task, None)
+            self.outages.ended(task, "background task recovered")
 
     def _failed(self, task: str, why: str) -> None:
         self.failing[task] = why
         self.metrics.background_failures.labels(task).inc()
-
-    def _outage(self, task: str, why: str) -> None:
-        now = time.monotonic()
-        last = self._outage_logged.get(task)
-        if last is None or now - last >= OUTAGE_LOG_EVERY_S:
-            self._outage_logged[task] = now
-            what = "store unavailable" if last is None else "store still unavailable"
-            log.warning(f"background task: {what}", extra={"task": task, "err": why})
 
     @staticmethod
     def _longer(delay: float, base: float) -> float:

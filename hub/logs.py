@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,3 +44,25 @@ def configure(level: str) -> None:
         logger.handlers[:] = []
         logger.propagate = True
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+
+
+class Outages:
+    """Warnings about a failure that repeats (a store down for a while): one line when it
+    starts, one every ``every_s`` while it lasts, one when it ends, per ``what``."""
+
+    def __init__(self, logger: logging.Logger, every_s: float = 30.0) -> None:
+        self.logger = logger
+        self.every_s = every_s
+        self._since: dict[str, float] = {}  # what -> when it was last logged
+
+    def failed(self, what: str, message: str, err: str) -> None:
+        now = time.monotonic()
+        last = self._since.get(what)
+        if last is None or now - last >= self.every_s:
+            self._since[what] = now
+            still = "" if last is None else " (still)"
+            self.logger.warning(f"{message}{still}", extra={"what": what, "err": err})
+
+    def ended(self, what: str, message: str) -> None:
+        if self._since.pop(what, None) is not None:
+            self.logger.warning(message, extra={"what": what})

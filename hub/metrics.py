@@ -83,6 +83,13 @@ class Metrics:
             ["task"],
             registry=r,
         )
+        self.after_commit_failures = Counter(
+            "hub_after_commit_failures",
+            "What a committed decision could not tell (a store down), by what: status-stream,"
+            " push, link, engaged, kpis.",
+            ["what"],
+            registry=r,
+        )
         self.deadline_lag = Histogram(
             "hub_deadline_lag_seconds",
             "Due time of a dispatch deadline to the moment it was acted on.",

@@ -209,11 +209,12 @@ async def engine_settings(kind: str, tmp_path: Path, **overrides: Any) -> AsyncI
         base.setdefault("sqlite_path", str(tmp_path / "hub.sqlite3"))
         yield Settings(**base)
         return
+    redis_url = base.pop("redis_url", None) or need("redis")  # a private instance, say
     async with postgres_schema() as schema, redis_prefix() as prefix:
         yield Settings(
             database_url=need("postgres"),
             postgres_schema=schema,
-            redis_url=need("redis"),
+            redis_url=redis_url,
             redis_prefix=prefix,
             live_flush_ms=20,
             **base,

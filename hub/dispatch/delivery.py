@@ -10,6 +10,7 @@ providers' new acceptance and on-time figures.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Protocol
 
 import msgspec
@@ -20,8 +21,9 @@ from hub.dispatch.jobs import assistance
 from hub.dispatch.links import LINK_PAGE, link_text, link_token
 from hub.dispatch.notify import Notifier
 from hub.dispatch.offers import Offer, OfferState
-from hub.errors import Conflict, NotFound
+from hub.errors import Conflict, NotFound, StoreUnavailable
 from hub.geo import distance_m
+from hub.logs import Outages
 from hub.matching.service import MatchService
 from hub.metrics import Metrics
 from hub.operations.attendances import Attendance
@@ -115,6 +117,7 @@ class Delivery:
         self.providers = providers
         self.metrics = metrics
         self.link_base = public_url.rstrip("/") + LINK_PAGE
+        self.outages = Outages(log)
 
     async def reachable(self, provider_id: int, mode: Channel) -> None:
         """Refuse an operator's offer the provider cannot receive by this mode now."""
@@ -141,38 +144,40 @@ class Delivery:
     async def tell(self, out: Outcome) -> None:
         """The status stream and the providers' sessions, in the decision's order (the
         dispatcher holds the attendance's turn meanwhile, so decisions are told in the
-        order they were made)."""
+        order they were made).  The decision is committed: a store failing now loses
+        what it was to carry (counted, logged), never the decision."""
         offers = self.metrics.offers
         a = out.attendance
         if out.changes:  # one stream entry per decision: its log entries, in order
-            await self.stream.append(STATUS_STREAM, msgspec.json.encode(out.changes))
+            payload = msgspec.json.encode(out.changes)
+            await self._carried("status-stream", self.stream.append(STATUS_STREAM, payload))
         if a is None:
             return
         for offer, secret in out.made:
             offers.labels("made").inc()
             if offer.mode in SESSION_MODES:
-                await self.push(
-                    offer.provider_id, offer_frame(offer, a, self.here(offer.provider_id))
-                )
+                frame = offer_frame(offer, a, self.here(offer.provider_id))
+                await self._carried("push", self.push(offer.provider_id, frame))
             elif offer.mode is Channel.LINK and secret is not None:
-                await self.send_link(offer, a, secret)
+                await self._carried("link", self.send_link(offer, a, secret))
         for offer in out.closed:
             offers.labels(offer.state.value).inc()
             if offer.mode in SESSION_MODES:
                 state = "taken" if offer.reason == "taken" else offer.state.value
-                await self.push(offer.provider_id, wire.OfferClosed(offer_id=offer.id, state=state))
+                closed = wire.OfferClosed(offer_id=offer.id, state=state)
+                await self._carried("push", self.push(offer.provider_id, closed))
         # The assignment answers an accept the app is waiting on: it leaves at once, not
         # at the end of the loop iteration.
         if out.assigned is not None:
             offers.labels(OfferState.ACCEPTED.value).inc()
-            await self.push(out.assigned.provider_id, assignment_frame(out.assigned, a), now=True)
+            assignment = assignment_frame(out.assigned, a)
+            await self._carried("push", self.push(out.assigned.provider_id, assignment, now=True))
         if out.again is not None:
-            await self.push(out.again.provider_id, assignment_frame(out.again, a), now=True)
+            again = assignment_frame(out.again, a)
+            await self._carried("push", self.push(out.again.provider_id, again, now=True))
         for provider_id, changed, reason in out.told:
-            await self.push(
-                provider_id,
-                wire.Status(attendance_id=changed.id, state=changed.state.value, reason=reason),
-            )
+            status = wire.Status(attendance_id=changed.id, state=changed.state.value, reason=reason)
+            await self._carried("push", self.push(provider_id, status))
 
     async def follow(self, out: Outcome) -> None:
         """What follows a decision and needs no order: matching learns who is engaged
@@ -182,13 +187,24 @@ class Delivery:
         if a is None:
             return
         if out.assigned is not None:
-            await notes.engaged(out.assigned.provider_id, a)
+            await self._carried("engaged", notes.engaged(out.assigned.provider_id, a))
         if out.moved and a.provider_id is not None:
-            await notes.engaged(a.provider_id, a)
+            await self._carried("engaged", notes.engaged(a.provider_id, a))
         if out.released is not None:
-            await notes.engaged(out.released, None)
+            await self._carried("engaged", notes.engaged(out.released, None))
         for provider_id in out.kpis:
-            await notes.kpis_changed(provider_id)
+            await self._carried("kpis", notes.kpis_changed(provider_id))
+
+    async def _carried(self, what: str, work: Awaitable[object]) -> None:
+        """Carry out one thing a committed decision must tell; a store failure is counted
+        (``hub_after_commit_failures_total{what}``) and logged once an outage, not raised."""
+        try:
+            await work
+        except StoreUnavailable as exc:
+            self.metrics.after_commit_failures.labels(what).inc()
+            self.outages.failed(what, "a committed decision could not be told", exc.message)
+        else:
+            self.outages.ended(what, "committed decisions are told again")
 
     async def push(self, provider_id: int, frame: wire.HubFrame, *, now: bool = False) -> None:
         await self.sessions.push(provider_id, frame, now=now)
