@@ -56,3 +56,63 @@ async def private_redis() -> AsyncIterator[PrivateRedis]:
         yield instance
     finally:
         await instance.kill()
+
+
+class TcpProxy:
+    """A TCP proxy of the tests' own between a hub and a service (this kernel has no netem):
+    ``mode`` "pass" forwards, "silent" keeps every connection open and forwards nothing
+    either way (a link gone quiet), "reset" drops every connection, "refuse" closes new
+    ones at once.  ``delay_s`` adds latency to every chunk forwarded."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.mode = "pass"
+        self.delay_s = 0.0
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._links: set[asyncio.StreamWriter] = set()
+
+    async def __aenter__(self) -> TcpProxy:
+        self._server = await asyncio.start_server(self._link, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.reset()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    def reset(self) -> None:
+        for writer in list(self._links):
+            writer.transport.abort()
+        self._links.clear()
+
+    async def _link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.mode in ("refuse", "reset"):
+            writer.transport.abort()
+            return
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._links.update((writer, up_writer))
+        await asyncio.gather(
+            self._pipe(reader, up_writer), self._pipe(up_reader, writer), return_exceptions=True
+        )
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                while self.mode == "silent":
+                    await asyncio.sleep(0.05)
+                if self.mode == "reset":
+                    break
+                if self.delay_s:
+                    await asyncio.sleep(self.delay_s)
+                writer.write(data)
+                await writer.drain()
+        finally:
+            writer.transport.abort()
+            self._links.discard(writer)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
+from urllib.parse import urlsplit
 
 import httpx
 
 from tests.channels.test_provider_socket import new_provider
 from tests.client import ProviderClient, fixes
-from tests.conftest import engine_settings, serve
+from tests.conftest import engine_settings, need, serve
+from tests.faults import TcpProxy
 
 
 async def test_health_ready_and_metrics(engine_kind, tmp_path):
@@ -67,3 +70,26 @@ async def test_readyz_names_a_background_loop_that_is_failing(tmp_path):
         assert response.status_code == 503
         assert "deadline-sweeper" in response.json()["checks"]["background"]
         assert 'hub_background_failures_total{task="deadline-sweeper"}' in text
+
+
+async def test_readyz_answers_in_bounded_time_when_the_redis_link_goes_silent(tmp_path):
+    """Not a hang of ~10 s (the socket timeout): JSON 503 naming the live state, within
+    the readiness timeout."""
+    target = urlsplit(need("redis"))
+    async with TcpProxy(target.hostname or "127.0.0.1", target.port or 6379) as proxy:
+        url = f"redis://127.0.0.1:{proxy.port}/0"
+        async with (
+            engine_settings("distributed", tmp_path, redis_url=url) as settings,
+            serve(settings) as running,
+            httpx.AsyncClient(base_url=running.http, timeout=10) as http,
+        ):
+            assert (await http.get("/readyz")).status_code == 200
+            proxy.mode = "silent"
+            started = time.monotonic()
+            response = await http.get("/readyz")
+            took = time.monotonic() - started
+            proxy.mode = "pass"
+            proxy.reset()  # the hub's connections were cut mid-reply: it reconnects
+    assert response.status_code == 503
+    assert response.json()["checks"]["live"] == "no answer within 2 s"
+    assert took < 3.5
