@@ -209,10 +209,12 @@ async def engine_settings(kind: str, tmp_path: Path, **overrides: Any) -> AsyncI
         base.setdefault("sqlite_path", str(tmp_path / "hub.sqlite3"))
         yield Settings(**base)
         return
-    redis_url = base.pop("redis_url", None) or need("redis")  # a private instance, say
+    # a test's private instances (tests/faults.py), or the shared ones
+    redis_url = base.pop("redis_url", None) or need("redis")
+    database_url = base.pop("database_url", None) or need("postgres")
     async with postgres_schema() as schema, redis_prefix() as prefix:
         yield Settings(
-            database_url=need("postgres"),
+            database_url=database_url,
             postgres_schema=schema,
             redis_url=redis_url,
             redis_prefix=prefix,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import subprocess
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import redis.asyncio as aioredis
 
@@ -116,3 +118,51 @@ class TcpProxy:
         finally:
             writer.transport.abort()
             self._links.discard(writer)
+
+
+POSTGRESQL_ETC = Path("/etc/postgresql")  # Debian's clusters, one folder per version
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of this test's own (pg_createcluster, trust on loopback), on
+    its own port, that a test may stop and start again; dropped at the end."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.name = f"hubfault{self.port}"
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        self.version = sorted(p.name for p in POSTGRESQL_ETC.iterdir())[-1]
+
+    async def _run(self, *command: str) -> None:
+        done = await asyncio.to_thread(
+            subprocess.run, list(command), capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, f"{' '.join(command)}: {done.stderr}"
+
+    async def create(self) -> None:
+        await self._run(
+            "pg_createcluster", self.version, self.name, "-p", str(self.port),
+            "--", "--auth=trust",
+        )  # fmt: skip
+        await self.start()
+
+    async def start(self) -> None:
+        await self._run("pg_ctlcluster", self.version, self.name, "start")
+
+    async def stop(self) -> None:
+        await self._run("pg_ctlcluster", self.version, self.name, "stop", "-m", "fast")
+
+    async def drop(self) -> None:
+        await self._run("pg_dropcluster", "--stop", self.version, self.name)
+
+
+@contextlib.asynccontextmanager
+async def private_postgres() -> AsyncIterator[PrivatePostgres]:
+    if shutil.which("pg_createcluster") is None:
+        _lacking("pg_createcluster", "Debian's postgresql-common is not installed")
+    instance = PrivatePostgres()
+    await instance.create()
+    try:
+        yield instance
+    finally:
+        await instance.drop()
