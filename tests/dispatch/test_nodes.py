@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import time
 
 import httpx
 import pytest
@@ -206,3 +207,36 @@ async def test_a_dead_nodes_providers_leave_app_matching_when_its_heartbeat_laps
             finally:
                 if how is signal.SIGSTOP:
                     node_b.send_signal(signal.SIGCONT)
+
+
+async def test_fixes_through_two_nodes_at_once_leave_every_index_at_the_newest(tmp_path):
+    """A provider's app on node A and an OsmAnd report with an older device time on node B,
+    inside the propagation window: both nodes match it where /live says it is."""
+    async with two_nodes(tmp_path, {}) as (scene, _, http_b, _):
+        pid = await scene.provider("Dois", channels=["app"])
+        key = (await scene.http.get(f"/admin/providers/{pid}")).json()["device_key"]
+        token = await scene.token(pid)
+        now_s = time.time()
+        async with ProviderClient.connect(scene.running.ws, token) as app:
+            await app.welcome()
+            await app.send({"type": "duty", "on": True})
+            newer = {**fixes(1, 1)[0], "t": int(now_s * 1000), "lat": -23.5614, "lng": -46.6559}
+            older = {"id": key, "lat": -23.60, "lon": -46.70, "timestamp": int(now_s) - 5}
+            await asyncio.gather(
+                app.send({"type": "fixes", "fixes": [newer]}),
+                http_b.get("/ingest/osmand", params=older),
+            )
+            await app.acked(1)
+            query = {"origin": {"lat": -23.56, "lng": -46.65}, "service": "light_tow"}
+
+            async def where(http: httpx.AsyncClient) -> tuple[float, float] | None:
+                found = (await http.post("/match", json=query)).json()["candidates"]
+                mine = [c for c in found if c["provider_id"] == pid]
+                return (round(mine[0]["lat"], 4), round(mine[0]["lng"], 4)) if mine else None
+
+            await asyncio.sleep(0.5)  # past the propagation window (live_flush_ms 20)
+            live = (await scene.http.get(f"/admin/providers/{pid}/live")).json()["position"]
+            expected = (round(live["lat"], 4), round(live["lng"], 4))
+            assert expected == (-23.5614, -46.6559)
+            assert await where(scene.http) == expected
+            assert await where(http_b) == expected
