@@ -21,10 +21,11 @@ FAST_SWEEP = {"HUB_SWEEP_INTERVAL_S": "0.2", "HUB_SWEEP_GRACE_S": "0.2"}
 
 
 @contextlib.asynccontextmanager
-async def two_nodes(tmp_path, rules):
+async def two_nodes(tmp_path, rules, **settings):
     """Node A in process (its hub is inspectable), node B a real `hub serve` process."""
+    fast = {"sweep_grace_s": 0.2, "sweep_interval_s": 0.2, **settings}
     async with (
-        engine_settings("distributed", tmp_path, sweep_grace_s=0.2, sweep_interval_s=0.2) as st,
+        engine_settings("distributed", tmp_path, **fast) as st,
         serve(st) as running,
         admin_client(running) as http,
     ):
