@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import signal
 import time
 
 import httpx
+import uvicorn
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
@@ -75,3 +77,11 @@ async def test_sigterm_drains_the_sockets_over_the_window_then_exits(tmp_path):
                 await process.wait()
         finally:
             await stop(process)
+
+
+def test_the_uvicorn_seams_the_drain_uses_are_still_there():
+    """hub/serving.py overrides Server.handle_exit and appends to its captured signals (so
+    uvicorn raises them again once stopped); pyproject.toml bounds uvicorn for this."""
+    source = inspect.getsource(uvicorn.Server)
+    assert "def handle_exit(self, sig" in source
+    assert "self._captured_signals" in source, "uvicorn no longer re-raises captured signals"
