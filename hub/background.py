@@ -5,8 +5,8 @@ No loop dies silently.  Every exception is counted (``hub_background_failures_to
 and survived: a store outage is logged when it starts, every ``OUTAGE_LOG_EVERY_S`` while
 it lasts and when it ends (a tick every 50 ms would otherwise log hundreds of lines); any
 other exception is logged with its traceback each time.  A loop that fails again waits
-longer before it tries again (doubling, up to ``BACKOFF_MAX_S`` or its own period), and
-while its last run failed it marks ``/readyz`` (``failing``).
+longer before it tries again (doubling, up to ``BACKOFF_MAX_S``; a tick never waits longer
+than its period), and while its last run failed it marks ``/readyz`` (``failing``).
 """
 
 from __future__ import annotations
@@ -43,11 +43,16 @@ class Supervisor:
         self.outages = Outages(log, OUTAGE_LOG_EVERY_S)
 
     async def every(self, task: str, seconds: float, work: Work) -> None:
-        """Run ``work`` every ``seconds`` for as long as the hub runs."""
-        delay = seconds
+        """Run ``work`` every ``seconds`` for as long as the hub runs; after a failure, try
+        again sooner (an hourly task is not left failing, and /readyz 503, for an hour):
+        after 1 s, doubling up to ``BACKOFF_MAX_S``, never later than its period."""
+        delay, retry = seconds, BACKOFF_FIRST_S
         while True:
             await asyncio.sleep(delay)
-            delay = seconds if await self._ran(task, work) else self._longer(delay, seconds)
+            if await self._ran(task, work):
+                delay, retry = seconds, BACKOFF_FIRST_S
+            else:
+                delay, retry = min(retry, seconds), min(retry * 2, BACKOFF_MAX_S)
 
     async def following(self, task: str, follow: Work) -> None:
         """Follow a stream for as long as the hub runs, subscribing again after a failure

@@ -111,3 +111,23 @@ async def test_a_loop_stops_when_cancelled_even_if_its_work_swallows_the_cancell
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 2)
+
+
+async def test_a_failed_tick_is_tried_again_sooner_than_its_period(monkeypatch):
+    """An hourly task that fails is not left failing (and /readyz 503) for an hour."""
+    monkeypatch.setattr(background, "BACKOFF_FIRST_S", 0.01)
+    supervisor, runs = Supervisor(Metrics()), []
+    loop = asyncio.get_running_loop()
+
+    async def work() -> None:
+        runs.append(loop.time())
+        if len(runs) == 1:
+            raise StoreUnavailable("down for a moment")
+
+    task = asyncio.create_task(supervisor.every("hourly", 0.5, work))
+    try:
+        await until(lambda: len(runs) >= 2)
+        assert runs[1] - runs[0] < 0.25  # retried after the back-off, not the period
+        assert supervisor.failing == {}
+    finally:
+        task.cancel()
