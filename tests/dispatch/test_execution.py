@@ -115,6 +115,19 @@ async def test_arrival_is_detected_from_gps(scene):
     assert view["punctuality"]["verdict"] == "on_time"
 
 
+async def matchable_again(scene, query, pid):
+    """The provider's candidate once matching has it free again (within 5 s); otherwise
+    fail with why /match/explain says it is not."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 5
+    while not (found := (await scene.http.post("/match", json=query)).json()["candidates"]):
+        if loop.time() > deadline:
+            explain = await scene.http.post("/match/explain", json={**query, "provider_id": pid})
+            raise AssertionError(f"provider {pid} is not matchable again: {explain.text}")
+        await asyncio.sleep(0.05)
+    return found[0]
+
+
 async def test_refusals_and_expiries_lower_the_acceptance_matching_ranks_by(scene):
     pid = await scene.provider("Recusa")
     query = {"origin": {"lat": ORIGIN["lat"], "lng": ORIGIN["lng"]}, "service": "light_tow"}
@@ -140,7 +153,7 @@ async def test_refusals_and_expiries_lower_the_acceptance_matching_ranks_by(scen
         await app.send({"type": "step", "attendance_id": tow["id"], "step": "arrive"})
         await app.send({"type": "step", "attendance_id": tow["id"], "step": "complete"})
         await app.until(lambda f: f["type"] == "status" and f["state"] == "completed")
-        after = (await scene.http.post("/match", json=query)).json()["candidates"][0]
+        after = await matchable_again(scene, query, pid)
     assert after["acceptance_pct"] == pytest.approx(33.3)  # 1 of 3; expired counts as refused
     assert after["on_time_pct"] == 100.0
     assert after["score"] > before["score"]  # lower ranks first
