@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from hub.operations.beneficiaries import Beneficiary, NewBeneficiary, SearchKind
-from hub.state.db import Db
+from hub.state.db import IDS_AT_ONCE, Db, marks
 from hub.state.rows import (
     BENEFICIARY_COLUMNS,
     VEHICLE_COLUMNS,
@@ -16,12 +16,6 @@ from hub.state.rows import (
     merged_names,
     vehicle_rows,
 )
-
-IDS_AT_ONCE = 500  # ids in one IN (...) list
-
-
-def marks(count: int) -> str:
-    return ",".join("?" * count) or "NULL"
 
 
 class Beneficiaries:

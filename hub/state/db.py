@@ -11,6 +11,14 @@ from typing import Any, Protocol
 
 from hub.state.dialect import Dialect
 
+IDS_AT_ONCE = 500  # values in one IN (...) list
+
+
+def marks(count: int) -> str:
+    """The placeholders of an IN (...) list of ``count`` values (NULL for none: matches
+    nothing, and stays valid SQL)."""
+    return ",".join("?" * count) or "NULL"
+
 
 class Row(Protocol):
     """A result row (sqlite3.Row, asyncpg.Record): columns by name, or by position."""

@@ -18,7 +18,7 @@ import msgspec
 from hub.dispatch.book import Change, DispatchSnapshot
 from hub.dispatch.offers import Offer, OfferState
 from hub.dispatch.records import KPI_WINDOW_MS, Kpis, Notification
-from hub.state.db import Db, Row
+from hub.state.db import Db, Row, marks
 from hub.state.dialect import Dialect
 from hub.state.rows import (
     ATTENDANCE_READ,
@@ -181,10 +181,9 @@ class DispatchQueries:
     async def offer_counts(self, attendance_ids: Sequence[int]) -> dict[int, int]:
         if not attendance_ids:
             return {}
-        marks = ",".join("?" * len(attendance_ids))
         rows = await self.fetch(
             "SELECT attendance_id, COUNT(*) AS offers FROM offers"
-            f" WHERE attendance_id IN ({marks}) GROUP BY attendance_id",
+            f" WHERE attendance_id IN ({marks(len(attendance_ids))}) GROUP BY attendance_id",
             *attendance_ids,
         )
         return {int(r["attendance_id"]): int(r["offers"]) for r in rows}

@@ -12,7 +12,7 @@ from hub.operations.attendances import (
     NewAttendance,
 )
 from hub.operations.events import Event, EventLogEntry, NewEvent
-from hub.state.db import Db
+from hub.state.db import Db, marks
 from hub.state.rows import (
     ATTENDANCE_COLUMNS,
     ATTENDANCE_READ,
@@ -141,8 +141,9 @@ class Attendances:
         )
 
     async def in_states(self, states: Sequence[str], *, limit: int = 1000) -> list[Attendance]:
-        marks = ",".join("?" * len(states)) or "NULL"
-        return await self._attendances(f"state IN ({marks}) ORDER BY id LIMIT ?", *states, limit)
+        return await self._attendances(
+            f"state IN ({marks(len(states))}) ORDER BY id LIMIT ?", *states, limit
+        )
 
     async def covered_uses(self, beneficiary_id: int, service: str) -> list[int]:
         rows = await self.db.fetch(

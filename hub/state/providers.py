@@ -8,10 +8,8 @@ from typing import Any
 
 from hub.ingest.tracks import Chunk, TrackPoint, distinct_count, merged
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
-from hub.state.db import Db
+from hub.state.db import IDS_AT_ONCE, Db, marks
 from hub.state.rows import encode_json, provider_from
-
-IDS_AT_ONCE = 500  # ids in one IN (...) list
 
 
 class Providers:
@@ -73,8 +71,7 @@ class Providers:
         for start in range(0, len(provider_ids), IDS_AT_ONCE):
             part = provider_ids[start : start + IDS_AT_ONCE]
             rows = await self.db.fetch(
-                "SELECT id, token_version, active FROM providers"
-                f" WHERE id IN ({','.join('?' * len(part))})",
+                f"SELECT id, token_version, active FROM providers WHERE id IN ({marks(len(part))})",
                 *part,
             )
             found.update({r["id"]: (r["token_version"], bool(r["active"])) for r in rows})
@@ -136,7 +133,7 @@ class Tracks:
     async def count(self, provider_ids: Sequence[int] | None = None) -> int:
         where, args = "", tuple[int, ...]()
         if provider_ids is not None:
-            where = f" WHERE provider_id IN ({','.join('?' * len(provider_ids)) or 'NULL'})"
+            where = f" WHERE provider_id IN ({marks(len(provider_ids))})"
             args = tuple(provider_ids)
         rows = await self.db.fetch(
             f"SELECT provider_id, data FROM track_chunks{where} ORDER BY provider_id, id", *args

@@ -19,10 +19,6 @@ class SqliteConn(Db, Protocol):
         """The single writer's turn (no transaction begun yet), SQLite errors mapped."""
         ...
 
-    async def atomically(self, work: Callable[..., T], *args: Any) -> T:
-        """``work(sqlite3.Connection, *args)`` as one transaction, in one trip."""
-        ...
-
     async def at_once(self, work: Callable[..., T], *args: Any) -> T:
         """``work`` as one transaction on the event loop's own thread (a decision)."""
         ...
