@@ -14,6 +14,7 @@ offers already exclude.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -86,6 +87,7 @@ class MatchService:
         self.weights = weights or Weights()
         self.moved: set[int] = set()  # providers whose map point changed (dashboards take it)
         self.down: set[str] = set()  # nodes whose heartbeat lapsed (their sessions are off)
+        self.held: Counter[str] = Counter()  # node -> sessions it holds, as known here
 
     # --- feeding -------------------------------------------------------------------------
 
@@ -132,8 +134,11 @@ class MatchService:
         if known is None:
             return
         if opened:
+            self._held(known, -1)
             known.session_id, known.node = session_id, node
+            self._held(known, +1)
         elif known.session_id == session_id:
+            self._held(known, -1)
             known.session_id = known.node = None
         self._flag(known)
         self.moved.add(provider_id)
@@ -178,8 +183,16 @@ class MatchService:
                     self.moved.add(known.provider.id)
 
     def session_nodes(self) -> set[str]:
-        """The nodes holding sessions this node knows of."""
-        return {k.node for k in self.known.values() if k.node is not None}
+        """The nodes holding sessions this node knows of (kept as sessions come and go:
+        watched every heartbeat, it must not walk every provider)."""
+        return set(self.held)
+
+    def _held(self, known: Known, change: int) -> None:
+        node = known.node
+        if node is not None and known.session_id is not None:
+            self.held[node] += change
+            if self.held[node] <= 0:
+                del self.held[node]
 
     def in_session(self, known: Known) -> bool:
         return known.session_id is not None and known.node not in self.down

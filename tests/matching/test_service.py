@@ -231,3 +231,17 @@ def test_sessions_on_a_node_whose_heartbeat_lapsed_count_as_closed():
     assert offline.connectivity is Connectivity.OFFLINE
     matching.nodes_down(set())  # b beats again (it was only stopped)
     assert [c.provider_id for c in matching.candidates(query(), NOW).candidates] == [9]
+
+
+def test_the_nodes_holding_sessions_follow_opens_takeovers_and_closes():
+    matching = service_with(provider(10), provider(11))
+    matching.session(10, "s10", True, node="b")
+    matching.session(11, "s11", True, node="b")
+    assert matching.session_nodes() == {"b"}
+    matching.session(10, "s10c", True, node="c")  # taken over on node c
+    assert matching.session_nodes() == {"b", "c"}
+    matching.session(10, "s10", False)  # the replaced session's late close: no change
+    matching.session(11, "s11", False)
+    assert matching.session_nodes() == {"c"}
+    matching.session(10, "s10c", False)
+    assert matching.session_nodes() == set()
