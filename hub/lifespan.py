@@ -26,6 +26,7 @@ from hub.channels.routing import SessionRouter
 from hub.channels.sessions import SessionRegistry
 from hub.config import Settings
 from hub.demo import simulate
+from hub.dispatch.after_commit import AfterCommit
 from hub.dispatch.arrivals import Arrivals
 from hub.dispatch.delivery import Delivery
 from hub.dispatch.punctuality import Forecast, Where
@@ -53,6 +54,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 2.0
 SESSION_RECHECK_S = 5.0  # open sessions checked against their provider's record
+AFTER_COMMIT_RETRY_S = 0.5  # committed decisions waiting on a store: tried again this often
 
 
 @contextlib.contextmanager
@@ -107,6 +109,8 @@ async def build(settings: Settings, stack: contextlib.AsyncExitStack) -> Service
     arrivals = Arrivals(settings.arrival_radius_m)
     matching_feed = MatchingFeed(matching, live.bus, records, arrivals)
     session_router = SessionRouter(node, live.presence, live.bus)
+    after_commit = AfterCommit(metrics)
+    stack.push_async_callback(after_commit.finish)  # after the dispatcher's decisions end
     delivery = Delivery(
         sessions=session_router,
         stream=live.streams,
@@ -115,6 +119,7 @@ async def build(settings: Settings, stack: contextlib.AsyncExitStack) -> Service
         notes=matching_feed,
         providers=records.providers,
         metrics=metrics,
+        after=after_commit,
         public_url=settings.public_url,
     )
     dispatcher = Dispatcher(
@@ -176,6 +181,7 @@ async def build(settings: Settings, stack: contextlib.AsyncExitStack) -> Service
         sessions=sessions,
         session_router=session_router,
         dispatcher=dispatcher,
+        after_commit=after_commit,
         dashboards=dashboards,
         notifier=links,
         geocoder=geocoder,
@@ -222,6 +228,7 @@ def background(services: Services) -> list[asyncio.Task[None]]:
         "idle-sweeper": (1.0, s.sessions.sweep),
         "session-recheck": (SESSION_RECHECK_S, s.sessions.recheck),
         "deadline-sweeper": (settings.sweep_interval_s, s.dispatcher.sweep),
+        "after-commit": (AFTER_COMMIT_RETRY_S, s.after_commit.retry),
         "idempotency-expiry": (3600, expire_keys),
     }
     work: dict[str, Coroutine[Any, Any, None]] = {
@@ -242,6 +249,7 @@ async def lifespan(settings: Settings) -> AsyncIterator[dict[str, Any]]:
         await services.matching_feed.load()
         await services.dispatcher.resume()
         await services.live.presence.heartbeat(services.node, HEARTBEAT_S * 3)
+        await services.sessions.reassert()  # the store's epoch, known before any session
         stack.push_async_callback(cancel, background(services))
         stack.enter_context(settled_heap())
         log.info(

@@ -85,8 +85,20 @@ class Metrics:
         )
         self.after_commit_failures = Counter(
             "hub_after_commit_failures",
-            "What a committed decision could not tell (a store down), by what: status-stream,"
-            " push, link, engaged, kpis.",
+            "What a committed decision could not tell at once (a store down; it waits and is"
+            " tried again), by what: status-stream, push, link, engaged, kpis.",
+            ["what"],
+            registry=r,
+        )
+        self.after_commit_waiting = Gauge(
+            "hub_after_commit_waiting",
+            "Steps of committed decisions waiting for a store to come back (this node).",
+            registry=r,
+        )
+        self.after_commit_lost = Counter(
+            "hub_after_commit_lost",
+            "Steps of committed decisions never told: the queue was full, or the node"
+            " stopped while they waited; by what.",
             ["what"],
             registry=r,
         )

@@ -16,6 +16,7 @@ from hub.channels.fanout import Dashboards
 from hub.channels.routing import SessionRouter
 from hub.channels.sessions import SessionRegistry
 from hub.config import Settings
+from hub.dispatch.after_commit import AfterCommit
 from hub.dispatch.notify import Notifier
 from hub.dispatch.punctuality import Forecast
 from hub.dispatch.service import Dispatcher
@@ -53,6 +54,7 @@ class Services:
     sessions: SessionRegistry
     session_router: SessionRouter
     dispatcher: Dispatcher
+    after_commit: AfterCommit  # what committed decisions still have to tell
     dashboards: Dashboards
     notifier: Notifier
     geocoder: Nominatim | None

@@ -28,6 +28,7 @@ from hub.dispatch.book import LogEntry
 from hub.dispatch.delivery import STATUS_STREAM
 from hub.dispatch.punctuality import Forecast
 from hub.errors import StoreUnavailable
+from hub.logs import Outages
 from hub.matching.service import MatchService
 from hub.operations.attendances import Attendance
 from hub.state.live import StreamEntry, Streams, offset_key
@@ -68,6 +69,7 @@ class Dashboards:
         self.map_seq = 0
         self.batches: dict[str, list[tuple[bytes, bytes]]] = {}  # not yet written
         self.flush_s = settings.dashboard_flush_ms / 1000
+        self.outages = Outages(log)
 
     # --- subscriptions ------------------------------------------------------------------
 
@@ -244,16 +246,23 @@ class Dashboards:
     # --- the feeds ----------------------------------------------------------------------
 
     async def follow_status(self) -> None:
-        """Every status-stream entry, as panel and attendance updates on this node."""
+        """Every status-stream entry, as panel and attendance updates on this node; after
+        a store failure, resumed after the last entry delivered, so what was appended
+        meanwhile (committed decisions told late) is not skipped."""
         streams = self.streams
+        seen: str | None = None
         while True:
             try:
-                async for entry in streams.follow(STATUS_STREAM, await streams.last(STATUS_STREAM)):
+                if seen is None:
+                    seen = await streams.last(STATUS_STREAM)
+                async for entry in streams.follow(STATUS_STREAM, seen):
                     if self.topics:
                         for frame in await self.updates(entry):
                             self.deliver(frame.topic, entry.offset, frame)
+                    seen = entry.offset
+                    self.outages.ended("status-follower", "status stream followed again")
             except StoreUnavailable as exc:
-                log.warning("status stream follower failed; resuming", extra={"err": exc.message})
+                self.outages.failed("status-follower", "status stream follower failed", exc.message)
                 await asyncio.sleep(1.0)
 
     async def map_ticks(self) -> None:

@@ -81,8 +81,9 @@ class SessionRouter:
             session.close_soon(KICK_CLOSE[kick.reason], error(kick.reason))
 
     async def push(self, provider_id: int, frame: wire.HubFrame, *, now: bool = False) -> bool:
-        """Send a frame on the provider's session wherever it is; False when it has none
-        (the frame is not kept: offers are re-sent from the records when it reconnects).
+        """Send a frame on the provider's session wherever it is; False when it has none,
+        or its node does not listen on the bus now (the frame is not kept here: offers are
+        re-sent from the records when it reconnects).
         ``now``: a session here writes it at once, not at the end of the loop iteration."""
         session = self.local.get(provider_id)
         if session is not None:
@@ -92,8 +93,7 @@ class SessionRouter:
         if owner is None or owner.node == self.node:
             return False
         message = msgspec.json.encode(Push(provider_id, frame))
-        await self.bus.publish(node_channel(owner.node), message)
-        return True
+        return await self.bus.publish(node_channel(owner.node), message) > 0
 
     async def follow(self) -> None:
         """Kicks and pushes other nodes address to this node's sessions, until cancelled."""

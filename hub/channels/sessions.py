@@ -68,6 +68,7 @@ class SessionRegistry:
         self.settings = settings
         self.on_open = on_open  # a provider's session opened (its pending offers, again)
         self.epoch: str | None = None  # of the live state's contents, as last seen
+        self.unreleased: dict[int, str] = {}  # provider -> session closed while Redis was down
         self.local = router.local
 
     async def serve(self, websocket: WebSocket) -> None:
@@ -181,22 +182,32 @@ class SessionRegistry:
         if self.local.get(pid) is session:
             del self.local[pid]
         context.matching.session(pid, session.session_id, False)
-        await context.presence.release(pid, session.session_id)
-        await context.presence.note(
-            PresenceNote(context.node, pid, session.session_id, opened=False)
-        )
+        try:
+            await self._release(pid, session.session_id)
+        except StoreUnavailable:  # released by the next reassert tick that reaches the store
+            self.unreleased[pid] = session.session_id
+
+    async def _release(self, provider_id: int, session_id: str) -> None:
+        presence = self.context.presence
+        await presence.release(provider_id, session_id)
+        await presence.note(PresenceNote(self.context.node, provider_id, session_id, opened=False))
 
     async def reassert(self) -> None:
         """If the live state lost its data (Redis restarted empty), assert again what this
         node holds: its sessions' ownership and their duty (unless a newer session claimed
-        a provider since: then this one is replaced), and tell the other nodes."""
+        a provider since: then this one is replaced), and tell the other nodes.  Sessions
+        that closed while the store was down are released first."""
         context = self.context
+        for pid, session_id in list(self.unreleased.items()):
+            await self._release(pid, session_id)
+            if self.unreleased.get(pid) == session_id:
+                del self.unreleased[pid]
         epoch = await context.presence.epoch()
         if epoch == self.epoch:
             return
-        first, self.epoch = self.epoch is None, epoch
+        self.epoch = epoch  # also the first time: the sessions may have opened before a loss
         sessions = list(self.local.values())
-        if first or not sessions:
+        if not sessions:
             return
         log.warning(
             "the live state lost its data: asserting this node's sessions again",

@@ -9,21 +9,20 @@ providers' new acceptance and on-time figures.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable
+from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
 from hub import wire
 from hub.clock import now_ms
+from hub.dispatch.after_commit import AfterCommit
 from hub.dispatch.jobs import assistance
 from hub.dispatch.links import LINK_PAGE, link_text, link_token
 from hub.dispatch.notify import Notifier
 from hub.dispatch.offers import Offer, OfferState
-from hub.errors import Conflict, NotFound, StoreUnavailable
+from hub.errors import Conflict, NotFound
 from hub.geo import distance_m
-from hub.logs import Outages
 from hub.matching.service import MatchService
 from hub.metrics import Metrics
 from hub.operations.attendances import Attendance
@@ -33,8 +32,6 @@ from hub.operations.services import service
 
 if TYPE_CHECKING:
     from hub.dispatch.decisions import Outcome
-
-log = logging.getLogger(__name__)
 
 STATUS_STREAM = "status"  # live-state stream: each decision's attendance-log entries
 
@@ -107,6 +104,7 @@ class Delivery:
         notes: MatchingNotes,
         providers: ProviderRecords,
         metrics: Metrics,
+        after: AfterCommit,
         public_url: str,
     ) -> None:
         self.sessions = sessions
@@ -116,8 +114,8 @@ class Delivery:
         self.notes = notes
         self.providers = providers
         self.metrics = metrics
+        self.after = after
         self.link_base = public_url.rstrip("/") + LINK_PAGE
-        self.outages = Outages(log)
 
     async def reachable(self, provider_id: int, mode: Channel) -> None:
         """Refuse an operator's offer the provider cannot receive by this mode now."""
@@ -144,70 +142,68 @@ class Delivery:
     async def tell(self, out: Outcome) -> None:
         """The status stream and the providers' sessions, in the decision's order (the
         dispatcher holds the attendance's turn meanwhile, so decisions are told in the
-        order they were made).  The decision is committed: a store failing now loses
-        what it was to carry (counted, logged), never the decision."""
+        order they were made).  The decision is committed: a store failing now delays
+        what it was to carry until the store is back (hub/dispatch/after_commit.py)."""
         offers = self.metrics.offers
+        carry = self.after.carry
         a = out.attendance
         if out.changes:  # one stream entry per decision: its log entries, in order
             payload = msgspec.json.encode(out.changes)
-            await self._carried("status-stream", self.stream.append(STATUS_STREAM, payload))
+            append = partial(self.stream.append, STATUS_STREAM, payload)
+            await carry("status-stream", STATUS_STREAM, append)
         if a is None:
             return
         for offer, secret in out.made:
             offers.labels("made").inc()
             if offer.mode in SESSION_MODES:
                 frame = offer_frame(offer, a, self.here(offer.provider_id))
-                await self._carried("push", self.push(offer.provider_id, frame))
+                await self.push(offer.provider_id, frame)
             elif offer.mode is Channel.LINK and secret is not None:
-                await self._carried("link", self.send_link(offer, a, secret))
+                await carry("link", offer.id, partial(self.send_link, offer, a, secret))
         for offer in out.closed:
             offers.labels(offer.state.value).inc()
             if offer.mode in SESSION_MODES:
                 state = "taken" if offer.reason == "taken" else offer.state.value
                 closed = wire.OfferClosed(offer_id=offer.id, state=state)
-                await self._carried("push", self.push(offer.provider_id, closed))
+                await self.push(offer.provider_id, closed)
         # The assignment answers an accept the app is waiting on: it leaves at once, not
         # at the end of the loop iteration.
         if out.assigned is not None:
             offers.labels(OfferState.ACCEPTED.value).inc()
             assignment = assignment_frame(out.assigned, a)
-            await self._carried("push", self.push(out.assigned.provider_id, assignment, now=True))
+            await self.push(out.assigned.provider_id, assignment, now=True)
         if out.again is not None:
             again = assignment_frame(out.again, a)
-            await self._carried("push", self.push(out.again.provider_id, again, now=True))
+            await self.push(out.again.provider_id, again, now=True)
         for provider_id, changed, reason in out.told:
             status = wire.Status(attendance_id=changed.id, state=changed.state.value, reason=reason)
-            await self._carried("push", self.push(provider_id, status))
+            await self.push(provider_id, status)
 
     async def follow(self, out: Outcome) -> None:
         """What follows a decision and needs no order: matching learns who is engaged
         (here and on the other nodes) and the providers' new figures."""
-        notes = self.notes
         a = out.attendance
         if a is None:
             return
         if out.assigned is not None:
-            await self._carried("engaged", notes.engaged(out.assigned.provider_id, a))
+            await self.engaged(out.assigned.provider_id, a)
         if out.moved and a.provider_id is not None:
-            await self._carried("engaged", notes.engaged(a.provider_id, a))
+            await self.engaged(a.provider_id, a)
         if out.released is not None:
-            await self._carried("engaged", notes.engaged(out.released, None))
+            await self.engaged(out.released, None)
         for provider_id in out.kpis:
-            await self._carried("kpis", notes.kpis_changed(provider_id))
-
-    async def _carried(self, what: str, work: Awaitable[object]) -> None:
-        """Carry out one thing a committed decision must tell; a store failure is counted
-        (``hub_after_commit_failures_total{what}``) and logged once an outage, not raised."""
-        try:
-            await work
-        except StoreUnavailable as exc:
-            self.metrics.after_commit_failures.labels(what).inc()
-            self.outages.failed(what, "a committed decision could not be told", exc.message)
-        else:
-            self.outages.ended(what, "committed decisions are told again")
+            kpis = partial(self.notes.kpis_changed, provider_id)
+            await self.after.carry("kpis", ("notes", provider_id), kpis)
 
     async def push(self, provider_id: int, frame: wire.HubFrame, *, now: bool = False) -> None:
-        await self.sessions.push(provider_id, frame, now=now)
+        """Send a frame to the provider's session, in order with its other frames."""
+        push = partial(self.sessions.push, provider_id, frame, now=now)
+        await self.after.carry("push", ("push", provider_id), push)
+
+    async def engaged(self, provider_id: int, attendance: Attendance | None) -> None:
+        """Tell matching whether the provider is engaged, in order with its other notes."""
+        note = partial(self.notes.engaged, provider_id, attendance)
+        await self.after.carry("engaged", ("notes", provider_id), note)
 
     async def send_link(self, offer: Offer, attendance: Attendance, secret: str) -> None:
         provider = await self.providers.get(offer.provider_id)

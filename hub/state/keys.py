@@ -92,12 +92,14 @@ redis.call('HSET', KEYS[1], 't', ARGV[1], 'lat', ARGV[2], 'lng', ARGV[3], 'rcv',
 return previous
 """
 
-# KEYS[1] stream; ARGV payload, kept.  Appends with the id "0-<n>", n one more than the
-# newest entry's, trimming to ``kept``; returns n.  Consecutive ids let a reader tell
-# exactly whether entries after its offset were trimmed.
+# KEYS[1] stream; ARGV payload, kept, floor.  Appends with the id "0-<n>", n one more than
+# the newest entry's, trimming to ``kept``; returns n.  Consecutive ids let a reader tell
+# exactly whether entries after its offset were trimmed.  An empty stream (a Redis that
+# came back empty) starts at ``floor``, the appending node's newest offset + 1, so the
+# offsets the nodes and consoles hold stay valid.
 STREAM_APPEND = """
 local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-local n = 1
+local n = tonumber(ARGV[3])
 if top[1] then n = tonumber(string.match(top[1][1], '-(%d+)$')) + 1 end
 redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], '0-' .. n, 'd', ARGV[1])
 return n

@@ -87,8 +87,10 @@ class Presence(Protocol):
 
 
 class Bus(Protocol):
-    async def publish(self, channel: str, payload: bytes) -> None:
-        """Deliver to current listeners of ``channel``; at-most-once, no replay."""
+    async def publish(self, channel: str, payload: bytes) -> int:
+        """Deliver to current listeners of ``channel``; at-most-once, no replay.  How many
+        listeners it reached (0: nobody listens now, e.g. a node subscribing again after
+        the store came back)."""
 
     def listen(self, channel: str) -> AsyncIterator[bytes]:
         """Messages published to ``channel`` from now on, in publish order per publisher."""

@@ -103,9 +103,11 @@ class MemoryBus:
     def __init__(self) -> None:
         self.listeners: defaultdict[str, set[asyncio.Queue[bytes]]] = defaultdict(set)
 
-    async def publish(self, channel: str, payload: bytes) -> None:
-        for queue in self.listeners.get(channel, ()):
+    async def publish(self, channel: str, payload: bytes) -> int:
+        listeners = self.listeners.get(channel, ())
+        for queue in listeners:
             queue.put_nowait(payload)
+        return len(listeners)
 
     async def listen(self, channel: str) -> AsyncIterator[bytes]:
         queue: asyncio.Queue[bytes] = asyncio.Queue()

@@ -22,6 +22,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from hub.errors import StoreUnavailable
+from hub.logs import Outages
 from hub.matching.cells import cell_of, parent_of
 from hub.presence import LivePosition, Owner, PresenceNote, PresenceView, connectivity
 from hub.state.keys import CLAIM, EPOCH, MOVE, REASSERT, RELEASE, Keys
@@ -308,6 +309,7 @@ class RedisLive:
         self.bus = RedisBus(self.client, keys)
         self.streams = RedisStreams(self.client, keys)
         self._flusher: asyncio.Task[None] | None = None
+        self.outages = Outages(log)  # one line when flushes start failing, not one per tick
 
     async def start(self) -> None:
         await self.ping()
@@ -319,9 +321,9 @@ class RedisLive:
             try:
                 await self.positions.flush()
             except StoreUnavailable as exc:
-                log.warning(
-                    "live position flush failed; retrying next tick", extra={"err": str(exc)}
-                )
+                self.outages.failed("position-flush", "live position flush failed", str(exc))
+            else:
+                self.outages.ended("position-flush", "live positions flushed again")
 
     async def ping(self) -> None:
         try:

@@ -43,11 +43,8 @@ class RedisBus:
         self.client = client
         self.keys = keys
 
-    async def publish(self, channel: str, payload: bytes) -> None:
-        try:
-            await self.client.publish(self.keys.channel(channel), payload)
-        except RedisError as exc:
-            raise StoreUnavailable(f"Redis failed: {exc}") from None
+    async def publish(self, channel: str, payload: bytes) -> int:
+        return int(await call(self.client.publish(self.keys.channel(channel), payload)))
 
     async def listen(self, channel: str) -> AsyncIterator[bytes]:
         async for data in subscribe(self.client, self.keys.channel(channel)):
@@ -64,10 +61,20 @@ class RedisStreams:
         self.keys = keys
         self.kept = kept
         self._append = client.register_script(STREAM_APPEND)
+        self.newest: dict[str, int] = {}  # per stream: the newest offset seen here
+
+    def _saw(self, name: str, offset: str) -> None:
+        n = offset_key(offset)[1]
+        if n > self.newest.get(name, 0):
+            self.newest[name] = n
 
     async def append(self, name: str, payload: bytes) -> str:
-        n = await call(self._append(keys=[self.keys.stream(name)], args=[payload, self.kept]))
-        return f"0-{int(n)}"
+        floor = self.newest.get(name, 0) + 1
+        key = self.keys.stream(name)
+        n = await call(self._append(keys=[key], args=[payload, self.kept, floor]))
+        offset = f"0-{int(n)}"
+        self._saw(name, offset)
+        return offset
 
     async def after(self, name: str, offset: str, *, limit: int = 1000) -> list[StreamEntry] | None:
         key = self.keys.stream(name)
@@ -87,7 +94,9 @@ class RedisStreams:
 
     async def last(self, name: str) -> str:
         newest = await call(self.client.xrevrange(self.keys.stream(name), "+", "-", 1))
-        return str(newest[0][0].decode()) if newest else "0-0"
+        offset = str(newest[0][0].decode()) if newest else f"0-{self.newest.get(name, 0)}"
+        self._saw(name, offset)
+        return offset
 
     async def follow(self, name: str, offset: str) -> AsyncIterator[StreamEntry]:
         key, seen = self.keys.stream(name), offset
@@ -96,4 +105,5 @@ class RedisStreams:
             for _, entries in found or []:
                 for entry_id, fields in entries:
                     seen = entry_id.decode()
+                    self._saw(name, seen)
                     yield StreamEntry(seen, fields[b"d"])

@@ -4,9 +4,14 @@ retry gets the first answer back, not a second effect."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from hub import lifespan
+from tests.channels.test_console_socket import console
 from tests.dispatch.scene import link_path, scene_on
+from tests.dispatch.test_nodes import two_nodes
 from tests.faults import private_redis
 
 
@@ -41,3 +46,65 @@ async def test_decisions_committed_while_redis_is_down_are_answered_as_done(tmp_
         assert len(offers) == 1
         text = (await scene.http.get("/metrics")).text
         assert 'hub_after_commit_failures_total{what="status-stream"}' in text
+
+
+@pytest.mark.postgres
+async def test_what_committed_decisions_tell_reaches_apps_and_consoles_once_redis_is_back(
+    tmp_path, monkeypatch
+):
+    """Two nodes, the apps on B, the console and the operator on A; Redis is killed during
+    an accept and an operator's offer, and comes back empty: the console on A gets the
+    accept B decided, and the app on B gets the offer A made."""
+    monkeypatch.setattr(lifespan, "HEARTBEAT_S", 0.5)
+    async with (
+        private_redis() as redis,
+        two_nodes(tmp_path, {"offer_deadline_s": 60}, redis_url=redis.url) as (
+            scene,
+            _,
+            http_b,
+            port_b,
+        ),
+    ):
+        url_b = f"ws://127.0.0.1:{port_b}/ws/provider"
+        winner, loser = await scene.provider("Um"), await scene.provider("Dois")
+        first, second = await scene.tow(), await scene.tow()
+        async with (
+            scene.app(winner, url=url_b) as app,
+            scene.app(loser, url=url_b) as other,
+            console(scene) as panel,
+        ):
+            await panel.subscribe(f"attendance:{first['id']}")
+            for pid in (winner, loser):
+                made = await scene.http.post(
+                    f"/attendances/{first['id']}/offers", json={"provider_id": pid, "mode": "app"}
+                )
+                assert made.status_code == 201, made.text
+            offer = await app.until(lambda f: f["type"] == "offer")
+            await other.until(lambda f: f["type"] == "offer")
+
+            await redis.kill()
+            await app.send({"type": "accept", "offer_id": offer["offer_id"], "eta_min": 12})
+            assigned = await app.until(lambda f: f["type"] == "assignment")  # B: local
+            assert assigned["attendance_id"] == first["id"]
+            await other.until(lambda f: f["type"] == "offer_closed")
+            key = {"Idempotency-Key": "outage-app-offer"}
+            body = {"provider_id": loser, "mode": "app"}
+            path = f"/attendances/{second['id']}/offers"
+            made = await scene.http.post(path, json=body, headers=key)  # on A, for B's app
+            again = await scene.http.post(path, json=body, headers=key)
+            assert (made.status_code, again.status_code) == (201, 201), made.text
+            assert again.json()["id"] == made.json()["id"]
+
+            await redis.start()  # back, and empty
+            late = await other.until(lambda f: f["type"] == "offer", timeout=20)
+            assert late["offer_id"] == made.json()["id"]
+            told = await panel.until(
+                lambda f: f["type"] == "update" and f["line"]["action"] == "assign", timeout=20
+            )
+            assert told["line"]["state"] == "assigned"
+            offers = (await scene.http.get(f"{path}")).json()["offers"]
+            assert [o["id"] for o in offers] == [made.json()["id"]]
+
+            async with asyncio.timeout(10):
+                while "hub_after_commit_waiting 0.0" not in (await http_b.get("/metrics")).text:
+                    await asyncio.sleep(0.2)
