@@ -163,6 +163,7 @@ class Close(IntEnum):
 
     NORMAL = 1000
     GOING_AWAY = 1001  # hub shutting down
+    INVALID_PAYLOAD = 1007  # a text message that is not UTF-8 (the websocket layer)
     FRAME_TOO_LARGE = 1009  # set by the server before the app sees the frame
     INTERNAL_ERROR = 1011
     AUTH_TIMEOUT = 4000
@@ -179,6 +180,7 @@ class Close(IntEnum):
 RECONNECT: dict[Close, bool] = {
     Close.NORMAL: False,
     Close.GOING_AWAY: True,
+    Close.INVALID_PAYLOAD: True,
     Close.FRAME_TOO_LARGE: True,
     Close.INTERNAL_ERROR: True,
     Close.AUTH_TIMEOUT: True,

@@ -6,6 +6,8 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from hub.errors import Close
+
 PENDING_MAX = 4096  # ack latencies held before they are handed to the histogram
 ACK_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -22,7 +24,8 @@ class Metrics:
         )
         self.closes = Counter(
             "hub_provider_closes",
-            "Provider sockets closed by the hub, by code.",
+            "Provider sockets closed by the hub, by code (its name: going_away,"
+            " frame_too_large, invalid_payload, ...).",
             ["code"],
             registry=r,
         )
@@ -117,6 +120,14 @@ class Metrics:
         # takes a lock, and ingest makes tens of thousands a second.
         self._accepted = [0, 0, 0]
         self._ack_latencies: list[float] = []
+
+    def closed(self, code: int) -> None:
+        """A provider socket the hub (or its websocket layer) closed, by the code's name."""
+        try:
+            name = Close(code).name.lower()
+        except ValueError:  # a protocol-level code the hub does not name (1002, say)
+            name = str(code)
+        self.closes.labels(name).inc()
 
     def rejected(self, code: str, count: int = 1) -> None:
         child = self._rejected.get(code)

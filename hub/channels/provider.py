@@ -162,7 +162,7 @@ class ProviderSession:
             self.reply(frame)
         await self.outbox.flush(1.0)
         self.outbox.stop()
-        self.context.metrics.closes.labels(code.name.lower()).inc()
+        self.context.metrics.closed(code)
         await close_or_drop(self.websocket, self.protocol, code, CLOSE_TIMEOUT_S)
 
     # --- receiving -----------------------------------------------------------------------

@@ -17,6 +17,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from hub import wire
 from hub.auth import Authenticator
+from hub.channels.lean_ws import frame_writer
 from hub.channels.provider import (
     Hello,
     ProviderSession,
@@ -79,7 +80,7 @@ class SessionRegistry:
         metrics = self.context.metrics
         await websocket.accept()
         if self.drain.draining:  # this node is stopping: dial another
-            metrics.closes.labels(Close.GOING_AWAY.name.lower()).inc()
+            metrics.closed(Close.GOING_AWAY)
             return await refuse_quietly(websocket, Close.GOING_AWAY)
         hello = Hello(self.auth, self.settings.auth_timeout_s)
         try:
@@ -93,7 +94,7 @@ class SessionRegistry:
         except StoreUnavailable as exc:
             return await self._refuse(websocket, exc, Close.INTERNAL_ERROR, hello.binary)
         except WebSocketDisconnect:
-            return None
+            return self._counted(websocket)
         # Authenticated: the handshake headers (~1 KiB) are never read again, and this
         # socket may be held for hours alongside ten thousand others.
         websocket.scope["headers"] = []
@@ -107,11 +108,18 @@ class SessionRegistry:
         except WebSocketDisconnect:
             pass
         finally:
+            self._counted(websocket)
             await self.closed(session)
         return None
 
+    def _counted(self, websocket: WebSocket) -> None:
+        """A socket that ended: counted if the websocket layer closed it (1007, 1009)."""
+        protocol = frame_writer(websocket)
+        if protocol is not None and protocol.refused_with is not None:
+            self.context.metrics.closed(protocol.refused_with)
+
     async def _refuse(self, websocket: WebSocket, exc: HubError, code: Close, binary: bool) -> None:
-        self.context.metrics.closes.labels(code.name.lower()).inc()
+        self.context.metrics.closed(code)
         log.info("provider socket refused", extra={"err": exc.code, "close": int(code)})
         await refuse(websocket, error(exc.code, message=exc.message), code, binary)
 

@@ -17,7 +17,7 @@ from websockets.frames import Frame, Opcode
 
 from hub import lifespan
 from hub.errors import Close
-from tests.channels.test_provider_socket import new_provider
+from tests.channels.test_provider_socket import counted_close, new_provider
 from tests.client import ProviderClient
 from tests.conftest import engine_settings, serve
 
@@ -122,5 +122,6 @@ async def test_text_that_is_not_utf8_is_closed_with_1007_and_no_traceback(
                 await app.alive()  # frames are taken as they are parsed
             app.ws.transport.write(not_utf8.serialize(mask=True, extensions=[]))
             assert await app.closed() == 1007
+        await counted_close(running, "invalid_payload")
     tracebacks = [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
     assert tracebacks == []

@@ -23,6 +23,14 @@ from tests.conftest import RunningHub, engine_settings, serve
 from tests.shut_window import ShutWindow
 
 
+async def counted_close(running: RunningHub, name: str) -> None:
+    """Wait (2 s at most) for one close of that name in hub_provider_closes_total."""
+    sample = running.hub.metrics.registry.get_sample_value
+    async with asyncio.timeout(2):
+        while sample("hub_provider_closes_total", {"code": name}) != 1:
+            await asyncio.sleep(0.02)
+
+
 async def new_provider(running, name: str = "Guincho Silva") -> tuple[int, str]:
     hub = running.hub
     provider = await registry.register(hub.records, NewProvider(name=name, phone="+5511999990000"))
@@ -221,6 +229,7 @@ async def test_oversize_frame_closes_with_1009(tmp_path):
             await app.welcome()
             await app.send({"type": "fixes", "fixes": fixes(1, 200)})  # ~17 KiB of JSON
             assert await app.closed() == Close.FRAME_TOO_LARGE
+        await counted_close(running, "frame_too_large")
 
 
 async def test_flood_is_refused_then_closed_and_dropped_fixes_are_not_acked(tmp_path):
