@@ -202,8 +202,9 @@ class SessionRegistry:
 
     async def reassert(self) -> None:
         """If the live state lost its data (Redis restarted empty), assert again what this
-        node holds: its sessions' ownership and their duty (unless a newer session claimed
-        a provider since: then this one is replaced), and tell the other nodes.  Sessions
+        node holds: its sessions' ownership, their duty and their live positions (unless a
+        newer session claimed a provider since: then this one is replaced), and tell the
+        other nodes.  Sessions
         that closed while the store was down are released first."""
         context = self.context
         for pid, session_id in list(self.unreleased.items()):
@@ -230,15 +231,18 @@ class SessionRegistry:
             )
             for s in sessions
         ]
+        kept = []
         for session, (pid, mine, _), owner in zip(
             sessions, held, await context.presence.reassert(held), strict=True
         ):
             if owner != mine:  # a newer session took the provider over meanwhile
                 session.close_soon(Close.SESSION_REPLACED, error("session_replaced"))
                 continue
+            kept.append(pid)
             await context.presence.note(
                 PresenceNote(context.node, pid, session.session_id, opened=True)
             )
+        self.positions.restore(kept)  # online again on every node, not at the next fix
 
     async def recheck(self) -> None:
         """Close the sessions whose provider was deactivated or whose tokens were revoked

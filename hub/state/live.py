@@ -6,7 +6,7 @@ Both implementations pass tests/state/test_live_contract.py.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from typing import Protocol
 
 import msgspec
@@ -38,6 +38,10 @@ class Positions(Protocol):
 
     async def flush(self) -> None:
         """Write every position put so far; returns when they are visible to ``get``."""
+
+    def restore(self, provider_ids: Iterable[int]) -> None:
+        """Put again the newest position this node put for each of these providers (the
+        store lost its data; their sessions are here): written with the next flush."""
 
     def changes(self) -> AsyncIterator[list[LivePosition]]:
         """Positions other nodes flush, batch by batch, from now on.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict, deque
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 
 from hub.presence import LivePosition, Owner, PresenceNote, PresenceView, connectivity
 from hub.state.live import STREAM_KEPT, StreamEntry, offset_key
@@ -19,6 +19,9 @@ class MemoryPositions:
         current = self.live.get(position.provider_id)
         if current is None or position.t_ms > current.t_ms:
             self.live[position.provider_id] = position
+
+    def restore(self, provider_ids: Iterable[int]) -> None:
+        pass  # this store never loses what it holds while the node runs
 
     async def get(self, provider_id: int) -> LivePosition | None:
         return self.live.get(provider_id)

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from typing import Any
 
 import msgspec
@@ -56,11 +56,18 @@ class RedisPositions:
         self.resolution = resolution
         self.region_resolution = region_resolution
         self.pending: dict[int, LivePosition] = {}
+        self.newest: dict[int, LivePosition] = {}  # put here, per provider: for restore()
         self._move = client.register_script(MOVE)
         self._flush_lock = asyncio.Lock()
 
     def put(self, position: LivePosition) -> None:
-        self.pending[position.provider_id] = position
+        self.pending[position.provider_id] = self.newest[position.provider_id] = position
+
+    def restore(self, provider_ids: Iterable[int]) -> None:
+        newest, pending = self.newest, self.pending
+        for pid in provider_ids:
+            if pid in newest:
+                pending.setdefault(pid, newest[pid])
 
     async def get(self, provider_id: int) -> LivePosition | None:
         return (await self.get_many([provider_id])).get(provider_id)

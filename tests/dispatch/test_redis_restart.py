@@ -40,7 +40,9 @@ async def test_nodes_heal_presence_after_redis_restarts_empty(tmp_path, monkeypa
                 live = (await http_b.get(f"/admin/providers/{pid}/live")).json()["presence"]
                 owner = live["owner"]
                 ready = (await scene.http.get("/readyz")).status_code == 200  # subscribed
-                return ready and live["on_duty"] and owner is not None and owner["node"] == hub.node
+                online = live["connectivity"] == "online"  # its position is back too
+                mine = owner is not None and owner["node"] == hub.node
+                return ready and online and live["on_duty"] and mine
 
             async with asyncio.timeout(10):
                 while not await healed():
