@@ -75,6 +75,13 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
     HubServer(uvicorn_config(settings), settings.drain_s).run()
 
 
+def cluster(settings: Settings, args: argparse.Namespace) -> None:
+    from hub import cluster
+
+    logs.configure(settings.log_level)
+    cluster.run(settings, args.nodes, args.port, args.proxy_read_timeout)
+
+
 def migrate(settings: Settings, args: argparse.Namespace) -> None:
     async def work(records: Records) -> dict[str, Any]:
         return {"engine": settings.records_engine, "applied": await records.migrate()}
@@ -233,6 +240,33 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="interface to bind (default HUB_HOST, 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default HUB_PORT, 8000)")
     p.set_defaults(func=serve)
+
+    p = commands.add_parser(
+        "cluster",
+        help="run N nodes + nginx on loopback, on HUB_DATABASE_URL and HUB_REDIS_URL",
+    )
+    p.add_argument(
+        "--nodes",
+        type=int,
+        default=2,
+        choices=range(1, 17),
+        metavar="N",
+        help="hub nodes (1-16, default 2)",
+    )
+    p.add_argument(
+        "--port",
+        type=int,
+        default=8080,
+        help="the load balancer's port; nodes take the next N (default 8080)",
+    )
+    p.add_argument(
+        "--proxy-read-timeout",
+        type=int,
+        default=3600,
+        metavar="S",
+        help="nginx's proxy_read_timeout in seconds (default 3600)",
+    )
+    p.set_defaults(func=cluster)
 
     commands.add_parser("migrate", help="apply pending migrations").set_defaults(func=migrate)
     commands.add_parser("config", help="print the settings table").set_defaults(func=config)

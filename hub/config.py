@@ -184,6 +184,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     map_interval_s: Annotated[
         float, _doc("How often the live map gets the providers that moved.", gt=0)
     ] = 1.0
+    console_keepalive_s: Annotated[
+        float,
+        _doc(
+            "A console socket gets a `keepalive` frame this often, so a quiet panel is not"
+            " cut by a proxy's read timeout (keep it well under the proxy's).",
+            gt=0,
+        ),
+    ] = 20.0
     client_first: Annotated[
         bool, _doc("A new event starts by choosing the client (its script, a search within it).")
     ] = False

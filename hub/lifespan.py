@@ -229,6 +229,7 @@ def background(services: Services) -> list[asyncio.Task[None]]:
         "session-recheck": (SESSION_RECHECK_S, s.sessions.recheck),
         "deadline-sweeper": (settings.sweep_interval_s, s.dispatcher.sweep),
         "after-commit": (AFTER_COMMIT_RETRY_S, s.after_commit.retry),
+        "console-keepalive": (settings.console_keepalive_s, s.dashboards.keepalive),
         "idempotency-expiry": (3600, expire_keys),
     }
     work: dict[str, Coroutine[Any, Any, None]] = {

@@ -280,6 +280,13 @@ class SignedIn(Base, tag="signed_in"):
     server_time: EpochMs
 
 
+class Keepalive(Base, tag="keepalive"):
+    """Sent to every console every ``HUB_CONSOLE_KEEPALIVE_S``, so that a quiet socket is
+    not cut by a proxy's read timeout; needs no answer."""
+
+    server_time: EpochMs
+
+
 class SnapshotFrame(Base, tag="snapshot"):
     """A topic's whole current state, valid as of ``offset``."""
 
@@ -303,7 +310,7 @@ class Update(Base, tag="update"):
     line: LogLine | None = None
 
 
-DashboardFrame = SignedIn | SnapshotFrame | Update | Error | Pong
+DashboardFrame = SignedIn | SnapshotFrame | Update | Error | Pong | Keepalive
 
 
 # --- codecs, built once ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -54,6 +55,12 @@ def need(service: str) -> str:
         reason = f"{service} is not answering at {url}: start it, or these tests do not run"
         _lacking(service, reason)
     return url
+
+
+def need_program(name: str, what: str) -> None:
+    """Skip (fail under CI=true) when a program is not installed."""
+    if not (shutil.which(name) or os.access(f"/usr/sbin/{name}", os.X_OK)):
+        _lacking(name, f"{what} is not installed: its tests do not run")
 
 
 def need_compiled(built: bool, source: str) -> None:

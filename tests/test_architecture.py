@@ -16,7 +16,10 @@ HUB = Path(__file__).parents[1] / "hub"
 # Top to bottom.  A package (hub/<name>/) or top-level module may import from its own layer
 # and the layers below it.
 LAYERS: list[tuple[str, set[str]]] = [
-    ("entry points", {"hub.__main__", "hub.cli", "hub.asyncapi", "hub.readme", "hub.serving"}),
+    (
+        "entry points",
+        {"hub.__main__", "hub.cli", "hub.cluster", "hub.asyncapi", "hub.readme", "hub.serving"},
+    ),
     ("the ASGI app", {"hub.app"}),
     ("the composition root", {"hub.lifespan", "hub.engines", "hub.demo"}),
     ("REST routes", {"hub.api"}),

@@ -182,6 +182,7 @@ async def dashboard_endpoint(
     session = DashboardSession(dashboards, websocket, actor, settings.dashboard_queue_bytes)
     session.reply(wire.SignedIn(user=actor.subject, role=actor.role.value, server_time=now_ms()))
     drain.sockets.add(session)
+    dashboards.consoles.add(session)
     try:
         await session.run()
     except WebSocketDisconnect:

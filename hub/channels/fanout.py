@@ -70,6 +70,7 @@ class Dashboards:
         self.batches: dict[str, list[tuple[bytes, bytes]]] = {}  # not yet written
         self.flush_s = settings.dashboard_flush_ms / 1000
         self.outages = Outages(log)
+        self.consoles: set[Subscriber] = set()  # signed in on this node: for keepalive
 
     # --- subscriptions ------------------------------------------------------------------
 
@@ -98,8 +99,17 @@ class Dashboards:
                 del self.topics[topic]
 
     def drop(self, who: Subscriber) -> None:
+        self.consoles.discard(who)
         for topic in list(self.topics):
             self.close(who, topic)
+
+    async def keepalive(self) -> None:
+        """A keepalive frame to every console on this node (a background tick)."""
+        if self.consoles:
+            data = msgspec.json.encode(wire.Keepalive(server_time=now_ms()))
+            framed = text_frame(data)
+            for who in list(self.consoles):
+                who.send((data,), framed)
 
     def deliver(self, topic: str, offset: str, frame: wire.DashboardFrame) -> None:
         """Encode and frame once for every subscriber of the topic on this node.

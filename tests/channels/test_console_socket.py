@@ -217,3 +217,15 @@ async def test_a_console_whose_window_is_shut_is_dropped_and_unsubscribed(tmp_pa
             with pytest.raises(ConnectionError):  # the window shuts in ~1 s here
                 await peer.flood('{"type":"ping","id":1}', within_s=8)
         assert not hub.dashboards.topics.get("dispatch")
+
+
+async def test_a_quiet_console_gets_keepalive_frames(tmp_path):
+    async with (
+        scene_on("embedded", tmp_path, console_keepalive_s=0.2) as quiet,
+        console(quiet) as panel,
+    ):
+        started = time.monotonic()
+        first = await panel.until(lambda f: f["type"] == "keepalive", timeout=2)
+        await panel.until(lambda f: f["type"] == "keepalive", timeout=2)
+        assert time.monotonic() - started < 1.5
+        assert abs(first["server_time"] - time.time() * 1000) < 5000
