@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import connect
@@ -24,6 +25,8 @@ from tests.client import ProviderClient
 from tests.conftest import engine_settings, need_program, serve
 from tests.dispatch.scene import Scene, admin_client
 from tests.processes import environment, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
