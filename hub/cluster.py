@@ -137,7 +137,10 @@ def run(settings: Settings, nodes: int, port: int, read_timeout_s: int) -> None:
                     "HUB_PORT": str(node_port),
                 }
                 command = [sys.executable, "-m", "hub", "serve"]
-                started.append(Node(name, node_port, subprocess.Popen(command, env=env)))
+                # Its own session: a terminal's Ctrl-C reaches this process only, which then
+                # sends each node one SIGTERM (a second signal would stop it undrained).
+                process = subprocess.Popen(command, env=env, start_new_session=True)
+                started.append(Node(name, node_port, process))
             for node in started:
                 _wait_ready(node)
                 _say(f"{node.name} ready at http://127.0.0.1:{node.port} (pid {node.process.pid})")
@@ -148,7 +151,7 @@ def run(settings: Settings, nodes: int, port: int, read_timeout_s: int) -> None:
             )
             if checked.returncode != 0:
                 raise BadRequest(f"nginx refused the configuration: {checked.stderr.decode()}")
-            balancer = subprocess.Popen([nginx, "-c", str(conf)])
+            balancer = subprocess.Popen([nginx, "-c", str(conf)], start_new_session=True)
             while not _ready(port):
                 if balancer.poll() is not None:
                     log = (work / "error.log").read_text(errors="replace")
