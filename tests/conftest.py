@@ -12,7 +12,7 @@ import os
 import secrets
 import shutil
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,10 +106,14 @@ async def postgres_schema() -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def redis_prefix() -> AsyncIterator[str]:
-    """A fresh key prefix in the test Redis; its keys are deleted afterwards."""
-    url = need("redis")
+async def redis_prefix(private_url: str | None = None) -> AsyncIterator[str]:
+    """A fresh key prefix in the test Redis; its keys are deleted afterwards (not in a
+    private Redis, which goes with its test or session)."""
     prefix = f"t{secrets.token_hex(6)}"
+    if private_url is not None:
+        yield prefix
+        return
+    url = need("redis")
     yield prefix
     client = aioredis.from_url(url)
     try:
@@ -135,7 +139,20 @@ async def records(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         await store.close()
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(scope="session")
+def redis_cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real 3-primary Redis Cluster (tests/faults.py), started once for the session."""
+    from tests.faults import RedisCluster
+
+    cluster = RedisCluster(tmp_path_factory.mktemp("redis-cluster"))
+    try:
+        cluster.start()
+        yield cluster.url
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["memory", "redis", "redis-cluster"])
 async def live(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
     if request.param == "memory":
         engine: Any = MemoryLive(stale_after_ms=1000)
@@ -143,22 +160,24 @@ async def live(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
         yield engine
         await engine.close()
         return
-    async with redis_prefix() as prefix:
-        engine = redis_live(prefix, "test-node")
+    url = request.getfixturevalue("redis_cluster_url") if request.param == "redis-cluster" else None
+    async with redis_prefix(url) as prefix:
+        engine = redis_live(prefix, "test-node", url=url)
         await engine.start()
         yield engine
         await engine.close()
 
 
-def redis_live(prefix: str, node: str, **overrides: Any) -> RedisLive:
-    """A Redis live-state engine with the tests' timings, as node ``node`` (not started)."""
+def redis_live(prefix: str, node: str, url: str | None = None, **overrides: Any) -> RedisLive:
+    """A Redis live-state engine with the tests' timings, as node ``node`` (not started), on
+    the shared Redis or the one at ``url``."""
     settings: dict[str, Any] = {
         "stale_after_ms": 1000,
         "flush_interval_s": 0.02,
         "resolution": 9,
         "region_resolution": 3,
     }
-    return RedisLive(need("redis"), prefix=prefix, node=node, **{**settings, **overrides})
+    return RedisLive(url or need("redis"), prefix=prefix, node=node, **{**settings, **overrides})
 
 
 # --- a real hub --------------------------------------------------------------------------

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import shutil
+import socket
 import subprocess
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -31,16 +34,7 @@ class PrivateRedis:
             *("--appendonly", "no"),
             stdout=asyncio.subprocess.DEVNULL,
         )
-        client = aioredis.from_url(self.url)
-        try:
-            async with asyncio.timeout(10):
-                while True:
-                    with contextlib.suppress(OSError, aioredis.ConnectionError):
-                        if await client.ping():
-                            return
-                    await asyncio.sleep(0.02)
-        finally:
-            await client.aclose()
+        await _answering(self.url)
 
     async def kill(self) -> None:
         if self.process is not None and self.process.returncode is None:
@@ -58,6 +52,92 @@ async def private_redis() -> AsyncIterator[PrivateRedis]:
         yield instance
     finally:
         await instance.kill()
+
+
+class RedisCluster:
+    """A real Redis Cluster of the tests' own: ``size`` primaries (no replicas), each a
+    redis-server with --cluster-enabled on its own port and directory, joined by
+    ``redis-cli --cluster create``; ``url`` names one of them, as a hub is configured.
+    Started and stopped without an event loop, so one cluster can serve a whole session."""
+
+    def __init__(self, workdir: Path, size: int = 3) -> None:
+        self.workdir = workdir
+        self.ports = [cluster_port() for _ in range(size)]
+        self.url = f"redis://127.0.0.1:{self.ports[0]}/0"
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> None:
+        if shutil.which("redis-server") is None or shutil.which("redis-cli") is None:
+            _lacking("redis-server", "redis-server and redis-cli are not installed")
+        for port in self.ports:
+            home = self.workdir / f"redis-{port}"
+            home.mkdir(parents=True, exist_ok=True)
+            self.processes.append(
+                subprocess.Popen(
+                    [
+                        "redis-server",
+                        *("--port", str(port), "--bind", "127.0.0.1", "--save", ""),
+                        *("--appendonly", "no", "--cluster-enabled", "yes"),
+                        *("--cluster-config-file", str(home / "nodes.conf"), "--dir", str(home)),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                )
+            )
+        for port in self.ports:
+            self._until(port, "ping", "PONG")
+        nodes = [f"127.0.0.1:{port}" for port in self.ports]
+        subprocess.run(
+            ["redis-cli", "--cluster", "create", *nodes, "--cluster-replicas", "0"],
+            input=b"yes\n",
+            capture_output=True,
+            check=True,
+            timeout=30,
+        )
+        for port in self.ports:
+            self._until(port, "cluster info", "cluster_state:ok")
+
+    @staticmethod
+    def _until(port: int, command: str, answer: str, timeout_s: float = 20) -> None:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            said = subprocess.run(
+                ["redis-cli", "-p", str(port), *command.split()], capture_output=True, check=False
+            )
+            if answer in said.stdout.decode():
+                return
+            assert time.monotonic() < deadline, f"redis {port}: no {answer!r} to {command!r}"
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.kill()
+            process.wait()
+
+
+def cluster_port() -> int:
+    """A free port whose cluster bus port (+10000) is free too (and below 65536)."""
+    while True:
+        port = random.randrange(20000, 40000)
+        with contextlib.ExitStack() as held:
+            try:
+                for p in (port, port + 10000):
+                    held.enter_context(socket.create_server(("127.0.0.1", p)))
+            except OSError:
+                continue
+        return port
+
+
+async def _answering(url: str) -> None:
+    client = aioredis.from_url(url)
+    try:
+        async with asyncio.timeout(10):
+            while True:
+                with contextlib.suppress(OSError, aioredis.ConnectionError):
+                    if await client.ping():
+                        return
+                await asyncio.sleep(0.02)
+    finally:
+        await client.aclose()
 
 
 class TcpProxy:

@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from typing import Any
 
 import msgspec
-import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from hub.errors import StoreUnavailable
@@ -27,7 +26,8 @@ from hub.matching.cells import cell_of, parent_of
 from hub.presence import LivePosition, Owner, PresenceNote, PresenceView, connectivity
 from hub.state.keys import CLAIM, EPOCH, MOVE, REASSERT, RELEASE, Keys
 from hub.state.live import PositionBatch
-from hub.state.redis_bus import RedisBus, RedisStreams, call, subscribe
+from hub.state.redis_bus import RedisBus, RedisStreams, call
+from hub.state.redis_client import RedisClient, Scripts, connect, publish, subscribe
 
 log = logging.getLogger(__name__)
 SOCKET_TIMEOUT_S = 10.0  # redis-py's default (5 s) equals the follower's block (redis_bus.py)
@@ -43,21 +43,22 @@ _decode_note = msgspec.msgpack.Decoder(PresenceNote).decode
 class RedisPositions:
     def __init__(
         self,
-        client: aioredis.Redis,
+        scripts: Scripts,
         keys: Keys,
         *,
         node: str,
         resolution: int,
         region_resolution: int,
     ) -> None:
-        self.client = client
+        self.client = scripts.client
+        self.scripts = scripts
         self.keys = keys
         self.node = node
         self.resolution = resolution
         self.region_resolution = region_resolution
         self.pending: dict[int, LivePosition] = {}
         self.newest: dict[int, LivePosition] = {}  # put here, per provider: for restore()
-        self._move = client.register_script(MOVE)
+        self._move = scripts.register(MOVE)
         self._flush_lock = asyncio.Lock()
 
     def put(self, position: LivePosition) -> None:
@@ -118,9 +119,9 @@ class RedisPositions:
                     cell,
                     region,
                 )
-                await self._move(keys=[self.keys.provider(pid)], args=args, client=pipe)
+                await self.scripts.queue(self._move, pipe, [self.keys.provider(pid)], list(args))
                 moves.append((pid, pos, region))
-            applied = await pipe.execute()
+            applied = await self.scripts.execute(pipe)
         # Round trip 2: the GEO index of the moves that applied (the hash is the truth; a
         # provider's next flush repairs a GEO entry another node's race left behind), and
         # the batch on the position stream for the other nodes' matching indexes.
@@ -133,10 +134,10 @@ class RedisPositions:
                     pipe.zrem(self.keys.geo(int(previous)), pid)
                 pipe.geoadd(self.keys.geo(region), (pos.lng, pos.lat, pid))
                 moved.append(pos)
-            if moved:
-                stream = PositionBatch(self.node, moved)
-                pipe.publish(self.keys.channel("positions"), _encode(stream))
             await pipe.execute()
+        if moved:  # not in the pipeline: a cluster pipeline refuses PUBLISH
+            encoded = _encode(PositionBatch(self.node, moved))
+            await publish(self.client, self.keys.channel("positions"), encoded)
 
     async def changes(self) -> AsyncIterator[list[LivePosition]]:
         async for data in subscribe(self.client, self.keys.channel("positions")):
@@ -169,17 +170,16 @@ def _opt(text: str) -> float | None:
 
 
 class RedisPresence:
-    def __init__(
-        self, client: aioredis.Redis, keys: Keys, *, node: str, stale_after_ms: int
-    ) -> None:
-        self.client = client
+    def __init__(self, scripts: Scripts, keys: Keys, *, node: str, stale_after_ms: int) -> None:
+        self.client = scripts.client
+        self.scripts = scripts
         self.keys = keys
         self.node = node
         self.stale_after_ms = stale_after_ms
-        self._claim = client.register_script(CLAIM)
-        self._release = client.register_script(RELEASE)
-        self._reassert = client.register_script(REASSERT)
-        self._epoch = client.register_script(EPOCH)
+        self._claim = scripts.register(CLAIM)
+        self._release = scripts.register(RELEASE)
+        self._reassert = scripts.register(REASSERT)
+        self._epoch = scripts.register(EPOCH)
 
     async def claim(self, provider_id: int, owner: Owner, now_ms: int) -> Owner | None:
         session, node = await call(
@@ -239,7 +239,7 @@ class RedisPresence:
             return [bool(n) for n in await call(pipe.execute())]
 
     async def note(self, note: PresenceNote) -> None:
-        await call(self.client.publish(self.keys.channel("presence"), _encode(note)))
+        await call(publish(self.client, self.keys.channel("presence"), _encode(note)))
 
     async def changes(self) -> AsyncIterator[PresenceNote]:
         async for data in subscribe(self.client, self.keys.channel("presence")):
@@ -264,12 +264,13 @@ class RedisPresence:
         for start in range(0, len(held), 1000):
             async with self.client.pipeline(transaction=False) as pipe:
                 for pid, owner, on_duty in held[start : start + 1000]:
-                    await self._reassert(  # queued on the pipeline
-                        keys=[self.keys.provider(pid)],
-                        args=[owner.session_id, owner.node, now, int(on_duty)],
-                        client=pipe,
+                    await self.scripts.queue(
+                        self._reassert,
+                        pipe,
+                        [self.keys.provider(pid)],
+                        [owner.session_id, owner.node, now, int(on_duty)],
                     )
-                for session, node in await call(pipe.execute()):
+                for session, node in await call(self.scripts.execute(pipe)):
                     owners.append(Owner(_str(session), _str(node)))
         return owners
 
@@ -293,32 +294,42 @@ class RedisLive:
         resolution: int,
         region_resolution: int,
     ) -> None:
-        # A blocking pool: a burst of calls (many sessions closing at once) waits for a
-        # free connection rather than failing with "Too many connections".  The socket
-        # timeout stays above the stream follower's XREAD block.
-        pool = aioredis.BlockingConnectionPool.from_url(
-            url,
-            max_connections=pool_size,
-            timeout=SOCKET_TIMEOUT_S,
-            socket_timeout=SOCKET_TIMEOUT_S,
-        )
-        self.client: aioredis.Redis = aioredis.Redis.from_pool(pool)  # closes the pool too
-        keys = Keys(prefix)
+        self.url = url
+        self.pool_size = pool_size
+        self.keys = Keys(prefix)
+        self.node = node
+        self.stale_after_ms = stale_after_ms
         self.flush_interval_s = flush_interval_s
-        self.positions = RedisPositions(
-            self.client,
-            keys,
-            node=node,
-            resolution=resolution,
-            region_resolution=region_resolution,
-        )
-        self.presence = RedisPresence(self.client, keys, node=node, stale_after_ms=stale_after_ms)
-        self.bus = RedisBus(self.client, keys)
-        self.streams = RedisStreams(self.client, keys)
+        self.resolution = resolution
+        self.region_resolution = region_resolution
         self._flusher: asyncio.Task[None] | None = None
         self.outages = Outages(log)  # one line when flushes start failing, not one per tick
 
+    # Made by start(): the client depends on what the URL names (a server or a cluster).
+    client: RedisClient
+    positions: RedisPositions
+    presence: RedisPresence
+    bus: RedisBus
+    streams: RedisStreams
+
     async def start(self) -> None:
+        # The socket timeout stays above the stream follower's XREAD block.
+        self.client = await connect(self.url, pool_size=self.pool_size, timeout_s=SOCKET_TIMEOUT_S)
+        scripts = Scripts(self.client)
+        keys = self.keys
+        self.positions = RedisPositions(
+            scripts,
+            keys,
+            node=self.node,
+            resolution=self.resolution,
+            region_resolution=self.region_resolution,
+        )
+        self.presence = RedisPresence(
+            scripts, keys, node=self.node, stale_after_ms=self.stale_after_ms
+        )
+        self.bus = RedisBus(self.client, keys)
+        self.streams = RedisStreams(scripts, keys)
+        await scripts.load()
         await self.ping()
         self._flusher = asyncio.create_task(self._flush_forever(), name="redis-position-flush")
 

@@ -1,17 +1,18 @@
-"""The cross-node bus (pub/sub) and the status streams (Redis Streams) of the redis live
-state, and the two helpers every part of it uses: Redis errors become StoreUnavailable."""
+"""The cross-node bus (pub/sub; sharded on a cluster) and the status streams (Redis Streams)
+of the redis live state, and the helper every part of it uses: Redis errors become
+StoreUnavailable."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from typing import Any
 
-import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from hub.errors import StoreUnavailable
 from hub.state.keys import STREAM_APPEND, Keys
 from hub.state.live import STREAM_KEPT, StreamEntry, offset_key
+from hub.state.redis_client import RedisClient, Scripts, publish, subscribe
 
 FOLLOW_BLOCK_MS = 5000
 
@@ -24,27 +25,13 @@ async def call(awaitable: Any) -> Any:
         raise StoreUnavailable(f"Redis failed: {exc}") from None
 
 
-async def subscribe(client: aioredis.Redis, channel: str) -> AsyncIterator[bytes]:
-    """Messages of one pub/sub channel, from now on; Redis errors become StoreUnavailable."""
-    pubsub = client.pubsub(ignore_subscribe_messages=True)
-    try:
-        await pubsub.subscribe(channel)
-        async for message in pubsub.listen():
-            if message["type"] == "message":
-                yield message["data"]
-    except RedisError as exc:
-        raise StoreUnavailable(f"Redis subscription failed: {exc}") from None
-    finally:
-        await pubsub.aclose()
-
-
 class RedisBus:
-    def __init__(self, client: aioredis.Redis, keys: Keys) -> None:
+    def __init__(self, client: RedisClient, keys: Keys) -> None:
         self.client = client
         self.keys = keys
 
     async def publish(self, channel: str, payload: bytes) -> int:
-        return int(await call(self.client.publish(self.keys.channel(channel), payload)))
+        return int(await call(publish(self.client, self.keys.channel(channel), payload)))
 
     async def listen(self, channel: str) -> AsyncIterator[bytes]:
         async for data in subscribe(self.client, self.keys.channel(channel)):
@@ -56,11 +43,11 @@ class RedisStreams:
     the next id), so a reader knows exactly whether what followed its offset was trimmed.
     XADD trims to ``kept``; XRANGE resumes; XREAD follows."""
 
-    def __init__(self, client: aioredis.Redis, keys: Keys, kept: int = STREAM_KEPT) -> None:
-        self.client = client
+    def __init__(self, scripts: Scripts, keys: Keys, kept: int = STREAM_KEPT) -> None:
+        self.client = scripts.client
         self.keys = keys
         self.kept = kept
-        self._append = client.register_script(STREAM_APPEND)
+        self._append = scripts.register(STREAM_APPEND)
         self.newest: dict[str, int] = {}  # per stream: the newest offset seen here
 
     def _saw(self, name: str, offset: str) -> None:

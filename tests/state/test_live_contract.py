@@ -158,7 +158,7 @@ async def test_other_nodes_receive_flushed_positions_and_presence_notes(live):
         with pytest.raises(TimeoutError):
             await _first(live.positions.changes(), 0.1)
         return
-    other = redis_live(live.positions.keys.prefix, "other-node")
+    other = redis_live(live.positions.keys.prefix, "other-node", url=live.url)
     await other.start()
     try:
         positions = other.positions.changes()
