@@ -34,7 +34,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     postgres_schema: Annotated[str, _doc("PostgreSQL schema holding the hub's tables.")] = "public"
     postgres_pool_size: Annotated[int, _doc("Connections in the asyncpg pool.", ge=1)] = 10
     sqlite_path: Annotated[str, _doc("SQLite file of the embedded records store.")] = "hub.sqlite3"
-    redis_url: Annotated[str, _doc("Redis URL for live state; empty keeps it in memory.")] = ""
+    redis_url: Annotated[
+        str,
+        _doc(
+            "Redis URL for live state (one server, or any node of a Redis Cluster, database 0);"
+            " empty keeps it in memory."
+        ),
+    ] = ""
     redis_prefix: Annotated[str, _doc("Prefix of every Redis key this hub writes.")] = "hub"
     redis_pool_size: Annotated[
         int, _doc("Connections to Redis; a call waits for a free one when all are busy.", ge=1)

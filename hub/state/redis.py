@@ -96,9 +96,11 @@ class RedisPositions:
                 return
             try:
                 await self._write(batch)
-            except RedisError as exc:
+            except (RedisError, StoreUnavailable) as exc:  # kept for the next tick
                 for provider_id, position in batch.items():
                     self.pending.setdefault(provider_id, position)
+                if isinstance(exc, StoreUnavailable):
+                    raise
                 raise StoreUnavailable(f"Redis failed: {exc}") from None
 
     async def _write(self, batch: dict[int, LivePosition]) -> None:

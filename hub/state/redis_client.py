@@ -29,7 +29,13 @@ RedisClient = aioredis.Redis | RedisCluster
 
 async def connect(url: str, *, pool_size: int, timeout_s: float) -> RedisClient:
     """A client for the server or the cluster at ``url``."""
-    probe = aioredis.Redis.from_url(url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
+    parsed = urlparse(url)
+    database = parsed.path.strip("/") or "0"
+    probe = aioredis.Redis.from_url(  # database 0: a cluster refuses to SELECT another
+        parsed._replace(path="/0").geturl(),
+        socket_timeout=timeout_s,
+        socket_connect_timeout=timeout_s,
+    )
     try:
         clustered = bool((await probe.info("cluster")).get("cluster_enabled"))
     except (RedisError, OSError) as exc:
@@ -43,7 +49,6 @@ async def connect(url: str, *, pool_size: int, timeout_s: float) -> RedisClient:
             url, max_connections=pool_size, timeout=timeout_s, socket_timeout=timeout_s
         )
         return aioredis.Redis.from_pool(pool)  # closes the pool too
-    database = urlparse(url).path.strip("/") or "0"
     if database != "0":
         raise ConfigError(
             f"HUB_REDIS_URL names database {database}, but a Redis Cluster has database 0 only"
