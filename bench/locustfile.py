@@ -196,6 +196,7 @@ class ProviderApp(User):
         self.seq = 0
         self.unacked: dict[int, tuple[dict[str, Any], float]] = {}  # seq -> fix, sent at
         self.accepted: dict[int, float] = {}  # offer id -> accept sent at
+        self.answered: set[int] = set()  # offer ids
         self.ws: websocket.WebSocket | None = None
         self.backoff_s = 0.5
         self.connect()
@@ -255,7 +256,9 @@ class ProviderApp(User):
                 self.report.sample("WS", "fix->ack", (time.perf_counter() - sent) * 1000)
                 for s in done:
                     del self.unacked[s]
-        elif kind == "offer":
+        elif kind == "offer" and frame["offer_id"] not in self.answered:
+            # An offer comes again after a reconnect while it is pending: answered once.
+            self.answered.add(frame["offer_id"])
             self.report.sample("WS", "offer delivery", max(0, now_ms() - frame["server_time"]))
             gevent.spawn_later(random.uniform(1, 3), self.answer, frame["offer_id"])
         elif kind == "assignment":

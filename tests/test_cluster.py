@@ -24,7 +24,7 @@ from websockets.exceptions import ConnectionClosed
 from tests.client import ProviderClient
 from tests.conftest import engine_settings, need_program, serve
 from tests.dispatch.scene import Scene, admin_client
-from tests.processes import environment, free_port
+from tests.processes import environment, free_ports_in_a_row
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,10 +54,10 @@ class Cluster:
 
 
 @asynccontextmanager
-async def hub_cluster(settings, **env: str) -> AsyncIterator[Cluster]:
-    port = free_port()
-    while any(free_port() == port + i for i in (1, 2)):
-        port = free_port()
+async def hub_cluster(settings, read_timeout_s: int = 3600, **env: str) -> AsyncIterator[Cluster]:
+    """`hub cluster` with two nodes on the settings' engines, its nginx timing out quiet
+    sockets after ``read_timeout_s``."""
+    port = free_ports_in_a_row(3)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -68,7 +68,7 @@ async def hub_cluster(settings, **env: str) -> AsyncIterator[Cluster]:
         "--port",
         str(port),
         "--proxy-read-timeout",
-        "2",
+        str(read_timeout_s),
         env=environment(settings, **env),
         stdout=asyncio.subprocess.PIPE,
     )
@@ -92,7 +92,7 @@ async def test_hub_cluster_balances_apps_keeps_quiet_consoles_and_survives_a_nod
         engine_settings("distributed", tmp_path) as settings,
         serve(settings) as control,  # the records' side: providers and tokens
         admin_client(control) as http,
-        hub_cluster(settings, HUB_CONSOLE_KEEPALIVE_S="0.5") as cluster,
+        hub_cluster(settings, read_timeout_s=2, HUB_CONSOLE_KEEPALIVE_S="0.5") as cluster,
     ):
         scene = Scene(control, http)
         await scene.setup({})
