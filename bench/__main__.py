@@ -29,6 +29,8 @@ def main(argv: list[str] | None = None) -> None:
     p = scenarios.add_parser("fanout", help="status updates fanned out to console subscribers")
     p.add_argument("--subscribers", type=int, default=1000)
     p.add_argument("--quick", action="store_true", help="at most 200 subscribers, 200 changes")
+    p = scenarios.add_parser("cluster", help="GPS load through nginx to 1 node, then 2")
+    p.add_argument("--quick", action="store_true", help="50 sessions, 5 s per phase")
     p = scenarios.add_parser("fsync", help="a disk flush after an idle gap vs back to back")
     p.add_argument("--quick", action="store_true", help="100 flushes per gap, not 300")
     p = scenarios.add_parser("sessions", help="idle-but-alive sessions held by one hub")
@@ -51,6 +53,10 @@ def main(argv: list[str] | None = None) -> None:
         from bench import offer
 
         result = offer.main(args.engine, args.quick)
+    elif args.scenario == "cluster":
+        from bench import cluster
+
+        result = cluster.main(args.quick)
     elif args.scenario == "fsync":
         from bench import fsync
 

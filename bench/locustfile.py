@@ -55,6 +55,14 @@ UNHEALTHY_CLOSES = {
     4008: "slow_consumer",
 }
 COVERAGE = {"light_tow": {}}
+# An assigned job's steps, each from the state it applies to (docs/provider-protocol.md).
+STEPS = (
+    ("depart", "assigned"),
+    ("arrive", "en_route"),
+    ("start", "on_site"),
+    ("complete", "in_service"),
+)
+ENDED = {"completed", "cancelled", "gone_on_arrival", "unsuccessful"}
 GARAGE = {
     "address": {"street": "Rua Augusta", "number": "900", "city": "São Paulo"},
     "lat": -23.556,
@@ -197,6 +205,7 @@ class ProviderApp(User):
         self.unacked: dict[int, tuple[dict[str, Any], float]] = {}  # seq -> fix, sent at
         self.accepted: dict[int, float] = {}  # offer id -> accept sent at
         self.answered: set[int] = set()  # offer ids
+        self.jobs: dict[int, str] = {}  # attendance id -> its state, as the hub last said
         self.ws: websocket.WebSocket | None = None
         self.backoff_s = 0.5
         self.connect()
@@ -265,7 +274,12 @@ class ProviderApp(User):
             sent = self.accepted.pop(frame["offer_id"], None)
             if sent is not None:
                 self.report.sample("WS", "accept->assignment", (time.perf_counter() - sent) * 1000)
-            gevent.spawn_later(random.uniform(5, 10), self.finish, frame["attendance_id"])
+            job = frame["attendance_id"]
+            if job not in self.jobs:  # an assignment comes again after a reconnect
+                gevent.spawn_later(random.uniform(5, 10), self.finish, job)
+            self.jobs[job] = frame["state"]
+        elif kind == "status" and frame["attendance_id"] in self.jobs:
+            self.jobs[frame["attendance_id"]] = frame["state"]
         elif kind == "error" and frame.get("code") not in ("offer_closed", "offer_expired"):
             self.report.sample("error", frame.get("code", "?"), 0, frame.get("message", ""))
 
@@ -279,12 +293,18 @@ class ProviderApp(User):
             self.ws.send(json.dumps({"type": "refuse", "offer_id": offer_id, "reason": "busy"}))
 
     def finish(self, attendance_id: int) -> None:
-        """The job done at once: depart, arrive, start, complete, so it is free again."""
-        for step in ("depart", "arrive", "start", "complete"):
-            if self.ws is None:
-                return
-            self.ws.send(json.dumps({"type": "step", "attendance_id": attendance_id, "step": step}))
-            gevent.sleep(0.2)
+        """The job done at once, so the provider is free again: each step still ahead (the
+        hub may have seen the arrival itself, from the GPS), as the hub says the state is."""
+        for step, before in STEPS:
+            state = self.jobs.get(attendance_id)
+            if self.ws is None or state in ENDED:
+                break
+            if state == before:
+                self.ws.send(
+                    json.dumps({"type": "step", "attendance_id": attendance_id, "step": step})
+                )
+                gevent.sleep(0.3)
+        self.jobs.pop(attendance_id, None)
 
     @task
     def stream(self) -> None:

@@ -22,7 +22,7 @@ import msgspec
 from hub.dispatch import cascade
 from hub.dispatch.book import LogEntry, NewOffer, OfferBook
 from hub.dispatch.jobs import job_query
-from hub.dispatch.lifecycle import DISPATCHABLE, ENGAGED, FINAL, Step, after, already
+from hub.dispatch.lifecycle import DISPATCHABLE, ENGAGED, FINAL, GPS, Step, after, already
 from hub.dispatch.links import link_hash
 from hub.dispatch.offers import TAKEN, Offer, OfferState, judge_accept, offer_code
 from hub.errors import Conflict, Forbidden, NotFound
@@ -186,6 +186,8 @@ def step(
         changed = msgspec.structs.replace(changed, arrived_ms=now)
         if a.provider_id is not None:
             out.kpis.add(a.provider_id)
+            if actor == GPS:  # the hub saw it in the fixes: the app learns it is on site
+                out.told.append((a.provider_id, changed, GPS))
     if state in FINAL:
         changed = msgspec.structs.replace(changed, finished_ms=now, automatic=False, due_ms=None)
         for pending in book.pending():

@@ -19,6 +19,8 @@ from enum import StrEnum
 from hub.errors import Conflict, FrameError
 from hub.operations.attendances import AttendanceState as S
 
+GPS = "gps"  # the actor of an arrival the hub detected in the provider's fixes
+
 
 class Step(StrEnum):
     OFFER = "offer"  # the first offer went out

@@ -30,7 +30,7 @@ from hub.dispatch import decisions
 from hub.dispatch.book import DispatchSnapshot, LogEntry, OfferBook, OutOfIds
 from hub.dispatch.decisions import Facts, Outcome
 from hub.dispatch.delivery import Delivery, offer_frame
-from hub.dispatch.lifecycle import NEEDS_REASON, Step
+from hub.dispatch.lifecycle import GPS, NEEDS_REASON, Step
 from hub.dispatch.lookups import Lookups
 from hub.dispatch.offers import Offer, checked_reason
 from hub.dispatch.recent import Recent
@@ -167,7 +167,7 @@ class Dispatcher:
         """The provider's GPS reached the origin (hub/dispatch/arrivals.py): on site,
         unless the job moved on meanwhile."""
         try:
-            await self.step(attendance_id, Step.ARRIVE, "gps", provider_id=provider_id)
+            await self.step(attendance_id, Step.ARRIVE, GPS, provider_id=provider_id)
         except HubError as exc:  # already declared, cancelled, reassigned
             log.info(
                 "arrival not recorded", extra={"attendance": attendance_id, "err": exc.message}

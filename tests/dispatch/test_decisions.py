@@ -297,6 +297,13 @@ def test_an_arrival_is_timed_and_counts_for_the_providers_record():
     moved = decisions.step(b, out, facts(), Step.ARRIVE, "gps", 11, "")
     assert (moved.state, moved.arrived_ms) == (AttendanceState.ON_SITE, NOW)
     assert out.moved and out.kpis == {11}
+    assert out.told == [(11, moved, "gps")]  # the app learns what its fixes showed
+
+
+def test_an_arrival_the_provider_reports_is_not_told_back_to_it():
+    b, out = assigned(), Outcome()
+    decisions.step(b, out, facts(), Step.ARRIVE, "provider:11", 11, "")
+    assert out.told == []
 
 
 def test_a_replayed_step_changes_nothing_and_an_illegal_one_is_refused():
