@@ -241,14 +241,14 @@ async def run(quick: bool) -> dict[str, Any]:
     opts = {"seconds": seconds, "batch": 20, "window": 2, "step_ms": 1, "history_s": 100}
     async with engines("redis") as eng:
         env = {**eng.env, "HUB_MAX_FIXES_PER_S": "1000000", "HUB_FIX_BURST": "1000000"}
-        say(f"registering {sessions} providers")
-        providers = await providers_with_tokens(env, sessions)
+        say(f"registering {2 * sessions} providers (each phase its own)")
+        providers = await providers_with_tokens(env, 2 * sessions)
         async with bench_records(env) as records:
             admin = (await token_issuer(load_settings(env), records)).admin_token(
                 "bench", int(time.time())
             )
-        one = await phase(env, 1, providers, opts, admin)
-        two = await phase(env, 2, providers, opts, admin)
+        one = await phase(env, 1, providers[:sessions], opts, admin)
+        two = await phase(env, 2, providers[sessions:], opts, admin)
         say("checking every acked fix in the track store")
         async with bench_records(env) as records:
             stored = {pid: await records.tracks.count([pid]) for pid, _ in providers}
