@@ -1,5 +1,10 @@
 """``python -m bench fanout``: status changes fanned out to many console subscribers.
 
+Two phases against the hub: saturation (every change as fast as the hub takes it: its
+throughput against the bare baseline's, the latency then being queueing time), and paced
+(50 changes a second for 20 s, GPS streaming meanwhile: the latency an operator sees,
+``paced_update_p99_ms``).
+
 N consoles (default 1,000, their own process, picows) subscribe to the tracking panel of a
 hub process while GPS positions stream in; the driver assigns attendances by phone as fast
 as the hub takes them, and each assignment is one tracking update for every subscriber.
@@ -37,6 +42,8 @@ from bench.offer import DESTINATION, ORIGIN, admin_headers
 from bench.offer import intake as offer_intake
 from hub import wire
 
+PACE_PER_S = 50.0  # the paced phase: a busy call centre's changes a second, GPS streaming
+
 
 async def fan_clients(config: dict[str, Any], folder: Path) -> Child:
     """Start the subscriber process; returns once every console is in."""
@@ -52,7 +59,11 @@ async def finish(consoles: Child, folder: Path, sent: dict[str, float]) -> dict[
     return await consoles.stop()
 
 
-async def hub_run(subscribers: int, changes: int, seconds: float, folder: Path) -> dict[str, Any]:
+async def hub_run(
+    subscribers: int, changes: int, seconds: float, folder: Path, pace_per_s: float | None = None
+) -> dict[str, Any]:
+    """The hub's fan-out: ``changes`` assignments, as fast as the hub takes them or, with
+    ``pace_per_s``, at that steady pace (what an operator's panel sees in a busy hour)."""
     async with engines("memory") as eng:
         env = {**eng.env, "HUB_DASHBOARD_QUEUE_BYTES": str(64 * 1024 * 1024)}
         streams = await providers_with_tokens(env, 200)
@@ -76,7 +87,8 @@ async def hub_run(subscribers: int, changes: int, seconds: float, folder: Path) 
                     },
                     folder,
                 )
-                say("positions streaming; assigning by phone as fast as the hub takes it")
+                how = f"{pace_per_s:g} a second" if pace_per_s else "as fast as the hub takes it"
+                say(f"positions streaming; assigning by phone, {how}")
                 gps = asyncio.create_task(
                     drive(
                         f"ws://127.0.0.1:{port}/ws/provider",
@@ -96,13 +108,26 @@ async def hub_run(subscribers: int, changes: int, seconds: float, folder: Path) 
                         )
                         done.raise_for_status()
 
-                await asyncio.gather(*(assign(aid) for aid in ids))
+                if pace_per_s is None:
+                    await asyncio.gather(*(assign(aid) for aid in ids))
+                else:
+                    await paced(ids, pace_per_s, assign)
                 await asyncio.sleep(2.0)  # the last updates arrive
                 summary = await finish(consoles, folder, sent)
                 gps.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await gps
     return summary
+
+
+async def paced(ids: list[int], per_s: float, assign: Any) -> None:
+    """One assignment every 1/per_s seconds on a fixed schedule (a slow answer does not
+    delay the next)."""
+    start, calls = time.monotonic(), []
+    for i, aid in enumerate(ids):
+        await asyncio.sleep(max(0.0, start + i / per_s - time.monotonic()))
+        calls.append(asyncio.create_task(assign(aid)))
+    await asyncio.gather(*calls)
 
 
 async def intake(http: httpx.AsyncClient) -> tuple[int, int]:
@@ -214,6 +239,12 @@ async def run(quick: bool, subscribers: int) -> dict[str, Any]:
         say(f"bare: {bare['msgs_per_s']} msgs/s")
         hub = await hub_run(subscribers, changes, 10.0 if quick else 30.0, folder)
         say(f"hub: {hub['msgs_per_s']} msgs/s")
+        pace_s = 5.0 if quick else 20.0
+        say(f"paced: {PACE_PER_S} changes a second for {pace_s:g} s")
+        paced_hub = await hub_run(
+            subscribers, int(PACE_PER_S * pace_s), pace_s + 5, folder, PACE_PER_S
+        )
+        say(f"paced: update p99 {paced_hub['p99_ms']} ms")
     return {
         "scenario": "fanout",
         "subscribers": hub["subscribers"],
@@ -226,7 +257,12 @@ async def run(quick: bool, subscribers: int) -> dict[str, Any]:
         "bare_msgs_per_s": bare["msgs_per_s"],
         "ratio_vs_bare": round(hub["msgs_per_s"] / bare["msgs_per_s"], 3),
         "bare_update_p99_ms": bare["p99_ms"],
-        "slow_consumers_cut": hub["cut"],
+        "slow_consumers_cut": hub["cut"] + paced_hub["cut"],
+        "paced_changes_per_s": PACE_PER_S,
+        "paced_deliveries": paced_hub["deliveries"],
+        "paced_expected_deliveries": int(PACE_PER_S * pace_s) * paced_hub["subscribers"],
+        "paced_update_p50_ms": paced_hub["p50_ms"],
+        "paced_update_p99_ms": paced_hub["p99_ms"],
     }
 
 
