@@ -5,8 +5,7 @@ whose sessions are on the other.
 These machines have two cores, shared by the nodes, nginx, Redis, PostgreSQL and the load
 generator, so two nodes cannot be faster than one here: the figure is efficiency, the CPU
 one node spends per fix over what two spend (``efficiency_2_vs_1``: 1.0 means a second node
-costs nothing extra per fix; the cross-node traffic, the position stream every node
-follows, is what lowers it).  Every acked fix is looked up in the track store afterwards
+costs nothing extra per fix).  Every acked fix is looked up in the track store afterwards
 (``lost_acked_fixes``), and every cross-node offer must reach its app.
 """
 
