@@ -204,8 +204,7 @@ class SessionRegistry:
         """If the live state lost its data (Redis restarted empty), assert again what this
         node holds: its sessions' ownership, their duty and their live positions (unless a
         newer session claimed a provider since: then this one is replaced), and tell the
-        other nodes.  Sessions
-        that closed while the store was down are released first."""
+        other nodes.  Sessions that closed while the store was down are released first."""
         context = self.context
         for pid, session_id in list(self.unreleased.items()):
             await self._release(pid, session_id)
