@@ -1,10 +1,11 @@
-"""Live state on Redis: the distributed mode.
+"""Live state on Redis (one server or a cluster: hub/state/redis_client.py): the
+distributed mode.
 
 Positions are coalesced: ``put`` only records the newest position per provider, and a flush
 task writes them once per tick in two pipelines: the provider hashes (a script that applies
 only newer positions), then the GEO sets of the region cells (GEOADD, and ZREM from the
-previous region when the provider crossed one).  Redis errors
-are logged and retried on the next tick; they never reach a session.
+previous region when the provider crossed one); then the batch goes on the bus for the other
+nodes.  Redis errors are logged and retried on the next tick; they never reach a session.
 """
 
 from __future__ import annotations
