@@ -167,6 +167,10 @@ def provider_revoke(settings: Settings, args: argparse.Namespace) -> None:
     _run(settings, lambda records: registry.revoke_tokens(records, args.provider_id))
 
 
+def provider_rotate_key(settings: Settings, args: argparse.Namespace) -> None:
+    _run(settings, lambda records: registry.rotate_device_key(records, args.provider_id))
+
+
 def provider_active(settings: Settings, args: argparse.Namespace) -> None:
     active = args.state == "on"
     _run(settings, lambda records: registry.set_active(records, args.provider_id, active))
@@ -297,9 +301,14 @@ def parser() -> argparse.ArgumentParser:
     p = actions.add_parser("token", help="issue an app token")
     p.add_argument("provider_id", type=int)
     p.set_defaults(func=provider_token)
-    p = actions.add_parser("revoke", help="revoke every token issued so far")
+    p = actions.add_parser(
+        "revoke", help="revoke every token and the device key (prints the new key, once)"
+    )
     p.add_argument("provider_id", type=int)
     p.set_defaults(func=provider_revoke)
+    p = actions.add_parser("rotate-key", help="a new device key (printed once); tokens stay")
+    p.add_argument("provider_id", type=int)
+    p.set_defaults(func=provider_rotate_key)
     p = actions.add_parser("active", help="activate or deactivate")
     p.add_argument("provider_id", type=int)
     p.add_argument("state", choices=["on", "off"])

@@ -134,8 +134,19 @@ async def token(request: Request) -> Response:
     return JSON(issued, 201)
 
 
+async def rotate_key(request: Request) -> Response:
+    """A new device key for the provider, in the answer only."""
+    actor = actor_of(request)
+    hub = services_of(request)
+    rotated = await registry.rotate_device_key(hub.records, path_id(request, "provider_id"))
+    await accounts.audit(
+        hub.records, actor.subject, "provider.device_key", f"provider:{rotated.id}"
+    )
+    return JSON(rotated)
+
+
 async def revoke(request: Request) -> Response:
-    """Revoke every token issued so far and close the provider's open session now."""
+    """Revoke every credential (tokens and device key) and close the open session now."""
     actor = actor_of(request)
     revoked = await registry.revoke_tokens(
         services_of(request).records, path_id(request, "provider_id")
@@ -296,10 +307,20 @@ operations = [
     Operation(
         "POST",
         _ONE + "/revoke",
-        "Revoke every token (closes an open session)",
+        "Revoke every credential: every token and the device key (a new key is returned"
+        " this once; closes an open session)",
         Provider,
         errors=(404,),
         endpoint=revoke,
+        role=Role.ADMIN,
+    ),
+    Operation(
+        "POST",
+        _ONE + "/device-key",
+        "A new device key (returned this once); the old one stops working, tokens stay",
+        Provider,
+        errors=(404,),
+        endpoint=rotate_key,
         role=Role.ADMIN,
     ),
     Operation(

@@ -37,7 +37,7 @@ UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 STALE_MS = 60_000  # a claimed key whose request has not answered by then was orphaned
 # Answers with credentials in them: never kept, so the header does nothing there.
 CREDENTIALS = re.compile(
-    r"/auth/login|/portal/login|/admin/providers(/\d+(/token|/profile|/revoke)?)?"
+    r"/auth/login|/portal/login|/admin/providers(/\d+(/token|/profile|/revoke|/device-key)?)?"
 )
 
 

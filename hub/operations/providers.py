@@ -7,6 +7,7 @@ the token version that revokes every token issued before it, and the dispatch pr
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from enum import StrEnum
@@ -83,10 +84,12 @@ class Provider(msgspec.Struct, frozen=True, kw_only=True):
     name: str
     phone: str
     active: bool
-    device_key: str
     token_version: int
     created_ms: int
     profile: DispatchProfile = DispatchProfile()
+    # The device key in clear: only in the answer that created or rotated it (the records
+    # keep its hash), empty everywhere else.
+    device_key: str = ""
 
 
 class NewProvider(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -137,3 +140,9 @@ def checked_profile(profile: DispatchProfile) -> DispatchProfile:
 def new_device_key() -> str:
     """An unguessable key an off-the-shelf GPS app uses as its device id."""
     return secrets.token_urlsafe(18)
+
+
+def device_key_hash(key: str) -> str:
+    """What the records keep of a device key: its SHA-256 (the key is 144 random bits, so
+    no salt or stretching is needed to make the stored value useless to a reader)."""
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()

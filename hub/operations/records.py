@@ -32,13 +32,20 @@ class ProviderRecords(Protocol):
         """The provider, or None."""
 
     async def by_device_key(self, device_key: str) -> Provider | None:
-        """The provider owning this device key, or None. Keys are unique."""
+        """The provider owning this device key, or None (compared by hash). Keys are
+        unique."""
 
     async def page(self, *, after_id: int = 0, limit: int = 100) -> list[Provider]:
         """Providers with id > after_id in id order, at most ``limit``."""
 
     async def bump_token_version(self, provider_id: int) -> Provider | None:
         """Atomically increment the token version, revoking every earlier token."""
+
+    async def set_device_key(
+        self, provider_id: int, device_key: str, *, revoke_tokens: bool
+    ) -> Provider | None:
+        """Replace the device key (its hash is kept), and with ``revoke_tokens`` revoke every
+        token in the same write; the provider with the new key in clear, or None."""
 
     async def set_active(self, provider_id: int, active: bool) -> Provider | None:
         """Activate or deactivate; returns the updated provider or None if unknown."""

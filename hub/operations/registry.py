@@ -96,12 +96,26 @@ async def issue_token(
 
 
 async def revoke_tokens(records: OperationsRecords, provider_id: int) -> Provider:
-    """Revoke every token issued so far.
+    """Revoke every credential the provider holds: every token issued so far and the
+    device key (a new one is made, returned this once), in one write.
 
-    Reconnects are refused from now on; the admin API also closes the open session (the
-    CLI, which holds no session, cannot).
+    Reconnects, portal logins and OsmAnd fixes with the old ones are refused from now on;
+    the admin API also closes the open session (the CLI's change closes it within a
+    session recheck).
     """
-    return _found(await records.providers.bump_token_version(provider_id), provider_id)
+    changed = await records.providers.set_device_key(
+        provider_id, new_device_key(), revoke_tokens=True
+    )
+    return _found(changed, provider_id)
+
+
+async def rotate_device_key(records: OperationsRecords, provider_id: int) -> Provider:
+    """A new device key for the provider (the old one stops working), returned this once;
+    the app's tokens stay valid."""
+    changed = await records.providers.set_device_key(
+        provider_id, new_device_key(), revoke_tokens=False
+    )
+    return _found(changed, provider_id)
 
 
 async def set_active(records: OperationsRecords, provider_id: int, active: bool) -> Provider:

@@ -6,8 +6,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from itertools import islice
 from typing import Any
 
+import msgspec
+
 from hub.ingest.tracks import Chunk, TrackPoint, distinct_count, merged
-from hub.operations.providers import DispatchProfile, NewProvider, Provider
+from hub.operations.providers import DispatchProfile, NewProvider, Provider, device_key_hash
 from hub.state.db import IDS_AT_ONCE, Db, marks
 from hub.state.rows import encode_json, provider_from
 
@@ -17,7 +19,7 @@ class Providers:
         self.db = db
         d = db.dialect
         self.columns = (
-            "id, name, phone, active, device_key, token_version,"
+            "id, name, phone, active, token_version,"
             f" {d.read_ms('providers', 'created_ms')}, profile"
         )
         self.insert = (
@@ -27,14 +29,15 @@ class Providers:
         )
 
     def _values(self, new: NewProvider, device_key: str, now_ms: int) -> tuple[Any, ...]:
-        return (new.name, new.phone, new.active, device_key, now_ms, encode_json(new.profile))
+        kept = device_key_hash(device_key)
+        return (new.name, new.phone, new.active, kept, now_ms, encode_json(new.profile))
 
     async def add(self, new: NewProvider, device_key: str, now_ms: int) -> Provider:
         async with self.db.transaction() as tx:
             (row,) = await tx.fetch(self.insert, *self._values(new, device_key, now_ms))
         found = await self.get(int(row["id"]))
         assert found is not None
-        return found
+        return msgspec.structs.replace(found, device_key=device_key)
 
     async def add_many(
         self, news: Sequence[NewProvider], device_keys: Sequence[str], now_ms: int
@@ -46,7 +49,11 @@ class Providers:
                 ids.append(int(row["id"]))
         if not ids:
             return []
-        return await self.page(after_id=ids[0] - 1, limit=len(ids))
+        made = await self.page(after_id=ids[0] - 1, limit=len(ids))
+        return [
+            msgspec.structs.replace(p, device_key=key)
+            for p, key in zip(made, device_keys, strict=True)
+        ]
 
     async def _one(self, where: str, *args: Any) -> Provider | None:
         rows = await self.db.fetch(f"SELECT {self.columns} FROM providers WHERE {where}", *args)
@@ -56,7 +63,7 @@ class Providers:
         return await self._one("id = ?", provider_id)
 
     async def by_device_key(self, device_key: str) -> Provider | None:
-        return await self._one("device_key = ?", device_key)
+        return await self._one("device_key = ?", device_key_hash(device_key))
 
     async def page(self, *, after_id: int = 0, limit: int = 100) -> list[Provider]:
         rows = await self.db.fetch(
@@ -87,6 +94,18 @@ class Providers:
             "UPDATE providers SET token_version = token_version + 1 WHERE id = ?",
             provider_id,
         )
+
+    async def set_device_key(
+        self, provider_id: int, device_key: str, *, revoke_tokens: bool
+    ) -> Provider | None:
+        bump = ", token_version = token_version + 1" if revoke_tokens else ""
+        changed = await self._changed(
+            provider_id,
+            f"UPDATE providers SET device_key = ?{bump} WHERE id = ?",
+            device_key_hash(device_key),
+            provider_id,
+        )
+        return None if changed is None else msgspec.structs.replace(changed, device_key=device_key)
 
     async def set_active(self, provider_id: int, active: bool) -> Provider | None:
         return await self._changed(

@@ -41,7 +41,6 @@ def provider_from(row: Row) -> Provider:
         name=row["name"],
         phone=row["phone"],
         active=bool(row["active"]),
-        device_key=row["device_key"],
         token_version=row["token_version"],
         created_ms=row["created_ms"],
         profile=_decode_profile(row["profile"]),

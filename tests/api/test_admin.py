@@ -58,6 +58,46 @@ async def test_list_get_patch_and_revoke(admin):
     revoked = await admin.post(f"/admin/providers/{ids[1]}/revoke")
     assert revoked.json()["token_version"] == 2
     assert (await admin.get(f"/admin/providers/{ids[2]}")).json()["name"] == "P2"
+    listed = (await admin.get("/admin/providers")).json()["providers"]
+    one = (await admin.get(f"/admin/providers/{ids[0]}")).json()
+    assert {p["device_key"] for p in [*listed, one]} == {""}  # only when made or rotated
+
+
+async def test_revoking_ends_every_credential_and_a_rotated_key_replaces_the_old(admin):
+    phone = "+5511977770000"
+    made = (await admin.post("/admin/providers", json={"name": "Moto", "phone": phone})).json()
+    pid, key = made["id"], made["device_key"]
+    token = (await admin.post(f"/admin/providers/{pid}/token")).json()["token"]
+
+    async def portal(with_key: str) -> int:
+        return (
+            await admin.post("/portal/login", json={"phone": phone, "key": with_key})
+        ).status_code
+
+    async def osmand(with_key: str) -> int:
+        params = {
+            "id": with_key,
+            "lat": "-23.5",
+            "lon": "-46.6",
+            "timestamp": str(int(time.time())),
+        }
+        return (await admin.get("/ingest/osmand", params=params)).status_code
+
+    assert (await portal(key), await osmand(key)) == (200, 200)
+    revoked = (await admin.post(f"/admin/providers/{pid}/revoke")).json()
+    new_key = revoked["device_key"]
+    assert new_key and new_key != key  # the new key, this once
+    assert (await portal(key), await osmand(key)) == (401, 401)  # the old key is dead
+    async with ProviderClient.connect(admin.running.ws, token) as app:
+        await app.error("token_revoked")  # and so is every token issued before
+    assert (await portal(new_key), await osmand(new_key)) == (200, 200)
+
+    rotated = (await admin.post(f"/admin/providers/{pid}/device-key")).json()
+    assert rotated["device_key"] not in ("", new_key)
+    assert rotated["token_version"] == revoked["token_version"]  # tokens stay
+    assert (await portal(new_key), await portal(rotated["device_key"])) == (401, 200)
+    audit = (await admin.get("/admin/audit")).json()["entries"]
+    assert {"provider.revoke", "provider.device_key"} <= {e["action"] for e in audit}
 
 
 @pytest.mark.parametrize(

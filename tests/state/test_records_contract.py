@@ -2,6 +2,7 @@
 
 import asyncio
 
+import msgspec
 import pytest
 
 from hub.errors import Conflict
@@ -18,7 +19,13 @@ from hub.operations.beneficiaries import (
 from hub.operations.clients import Cascade, DispatchRules, NewClient
 from hub.operations.events import EventAction, EventState, EventType, NewEvent, apply
 from hub.operations.pricing import PriceRule
-from hub.operations.providers import Channel, DispatchProfile, NewProvider, WorkingHours
+from hub.operations.providers import (
+    Channel,
+    DispatchProfile,
+    NewProvider,
+    WorkingHours,
+    device_key_hash,
+)
 from hub.operations.users import AuditEntry, NewUser, Role
 
 NOW = 1_800_000_000_000
@@ -53,10 +60,26 @@ async def test_provider_round_trip_and_lookups(records):
         1,
         NOW,
     )
-    assert await records.providers.get(p.id) == p
-    assert await records.providers.by_device_key("k1") == p
+    assert p.device_key == "k1"  # in the answer that made it, and nowhere after
+    kept = msgspec.structs.replace(p, device_key="")
+    assert await records.providers.get(p.id) == kept
+    assert await records.providers.by_device_key("k1") == kept
     assert await records.providers.get(p.id + 1000) is None
     assert await records.providers.by_device_key("nope") is None
+
+
+async def test_device_keys_are_kept_as_hashes_and_rotate(records):
+    p = await add(records)
+    db = records.providers.db
+    (row,) = await db.fetch("SELECT device_key FROM providers WHERE id = ?", p.id)
+    assert row["device_key"] == device_key_hash("k1") != "k1"
+    rotated = await records.providers.set_device_key(p.id, "k2", revoke_tokens=False)
+    assert (rotated.device_key, rotated.token_version) == ("k2", 1)
+    assert await records.providers.by_device_key("k1") is None
+    assert (await records.providers.by_device_key("k2")).id == p.id
+    revoked = await records.providers.set_device_key(p.id, "k3", revoke_tokens=True)
+    assert (revoked.device_key, revoked.token_version) == ("k3", 2)
+    assert await records.providers.set_device_key(p.id + 99, "k4", revoke_tokens=True) is None
 
 
 async def test_device_keys_are_unique(records):
@@ -355,3 +378,14 @@ async def test_name_search_puts_names_starting_with_the_piece_first(records):
     assert (
         await records.beneficiaries.search(SearchKind.NAME, "silv", client_id=client.id + 1) == []
     )
+
+
+async def test_keys_stored_in_clear_before_are_hashed_by_the_migration(records):
+    p = await add(records)
+    db = records.providers.db
+    await db.execute("UPDATE providers SET device_key = ? WHERE id = ?", "k1", p.id)  # as before
+    await db.execute("DELETE FROM schema_migrations WHERE name = ?", "0015_device_key_hashes")
+    assert await records.migrate() == ["0015_device_key_hashes"]
+    (row,) = await db.fetch("SELECT device_key FROM providers WHERE id = ?", p.id)
+    assert row["device_key"] == device_key_hash("k1")
+    assert (await records.providers.by_device_key("k1")).id == p.id

@@ -15,6 +15,7 @@ about as much as the work itself, and more at the tail.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import sqlite3
@@ -40,6 +41,11 @@ WAL_LIMIT_BYTES = 64 * 1024 * 1024
 CATCH_UP_PASSES, CATCH_UP_S = 4, 0.01  # before the checkpoint that holds the writer
 BUSY_TIMEOUT_MS = 5000  # how long a write waits for another process's write lock
 _CHECKPOINT = "PRAGMA wal_checkpoint(PASSIVE)"
+
+
+def _sha256_hex(text: str) -> str:
+    """SQL ``hub_sha256(text)``, for the migration that hashes device keys."""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class SqliteRecords(RecordRoles):
@@ -71,6 +77,7 @@ class SqliteRecords(RecordRoles):
             await db.execute("PRAGMA synchronous=FULL")
             await db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             await db.execute("PRAGMA foreign_keys=ON")
+            await db.create_function("hub_sha256", 1, _sha256_hex, deterministic=True)
             await db.execute("PRAGMA wal_autocheckpoint=0")
             await db.execute(f"PRAGMA journal_size_limit={int(self.wal_limit_bytes)}")
             reader = await aiosqlite.connect(self.path, isolation_level=None)
