@@ -29,6 +29,7 @@ from hub.api import (
     places,
     portal,
 )
+from hub.api.body_limit import BodyLimit
 from hub.api.idempotency import Idempotency
 from hub.api.openapi import Operation
 from hub.api.responses import error_handlers
@@ -102,7 +103,7 @@ class HubApp:
     def __init__(self, settings: Settings) -> None:
         self.starlette = Starlette(
             routes=routes(settings),
-            middleware=[Middleware(Idempotency)],
+            middleware=[Middleware(BodyLimit), Middleware(Idempotency)],
             lifespan=lambda app: lifespan(settings),
             exception_handlers=error_handlers(),
         )

@@ -116,6 +116,7 @@ CODES: dict[str, CodeInfo] = {
     ),
     # REST and engines
     "bad_request": CodeInfo("error", 400, "The request cannot be used as sent."),
+    "body_too_large": CodeInfo("error", 413, "The request body is over the route's limit."),
     "unknown_service": CodeInfo("error", 400, "No service in the catalogue has this code."),
     "unknown_client": CodeInfo("error", 400, "No active client has this id."),
     "csv_rows_invalid": CodeInfo("error", 422, "Some CSV rows are wrong; nothing was imported."),
@@ -138,6 +139,7 @@ DASHBOARD_ONLY = frozenset({"unknown_topic"})
 REST_ONLY = frozenset(
     {
         "bad_request",
+        "body_too_large",
         "not_found",
         "conflict",
         "idempotency_key_reused",

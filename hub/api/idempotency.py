@@ -9,8 +9,9 @@ credentials that sent them.  The same key with another request (method, path, qu
 body) is ``idempotency_key_reused``; while the first request still runs, a second gets
 ``idempotency_key_in_flight``.  An answer of 5xx is not kept: the key is free for a retry.
 Requests without the header are untouched, and so are the routes whose answers carry
-credentials (logins, a provider's record with its device key, app tokens): their answers
-are never stored.
+credentials (logins, a provider's record with its new device key, app tokens): their
+answers are never stored; and so are requests whose credentials do not authenticate:
+nobody without a valid token makes the hub store anything.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ import re
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.api.responses import JSON, error_body
+from hub.auth import Authenticator
 from hub.clock import now_ms
 from hub.errors import CODES, HubError
+from hub.operations.users import Role
 from hub.services import services_in
 from hub.state.idempotency import IdempotencyRecords
 
@@ -68,8 +71,12 @@ class Idempotency:
                 f"Idempotency-Key must be 1 to {MAX_KEY_CHARS} printable ASCII characters",
             )
             return
+        authorization = headers.get(b"authorization", b"")
+        if not await authenticated(services_in(scope).auth, authorization):
+            await self.app(scope, receive, send)  # the route refuses it; nothing is kept
+            return
         body = await _whole_body(receive)
-        who = caller(headers.get(b"authorization", b""))
+        who = caller(authorization)
         request = fingerprint(scope["method"], scope["raw_path"], scope["query_string"], body)
         keys = services_in(scope).records.idempotency
         try:
@@ -111,6 +118,24 @@ async def _claim(keys: IdempotencyRecords, who: str, key: str, request: str, sen
     else:
         await _error(send, "idempotency_key_in_flight", CODES["idempotency_key_in_flight"].meaning)
     return True
+
+
+async def authenticated(auth: Authenticator, authorization: bytes) -> bool:
+    """Whether the request's credentials name a console user, a CLI admin or a provider:
+    keys of anyone else are never stored."""
+    scheme, _, token = authorization.decode("latin-1").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return False
+    try:
+        await auth.actor(token, Role.OPERATOR)
+        return True
+    except HubError:
+        pass
+    try:
+        await auth.provider(token)
+        return True
+    except HubError:
+        return False
 
 
 def caller(authorization: bytes) -> str:

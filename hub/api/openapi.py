@@ -133,7 +133,9 @@ def _operation(op: Operation) -> dict[str, Any]:
         else {op.media_type: {"schema": {"type": "string"}}}
     )
     responses: dict[str, Any] = {str(op.status): {"description": "OK", "content": content}}
-    for status in sorted({*op.errors, *((401, 403) if op.role is not None else ())}):
+    guarded = (401, 403) if op.role is not None else ()
+    bounded = (413,) if op.method in ("POST", "PUT", "PATCH") else ()  # hub/api/body_limit.py
+    for status in sorted({*op.errors, *guarded, *bounded}):
         responses[str(status)] = {
             "description": "Error",
             "content": {"application/json": {"schema": _ref(ErrorBody)}},

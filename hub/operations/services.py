@@ -97,8 +97,9 @@ def service(code: str) -> ServiceType:
     """The service type with this code; BadRequest naming the known codes otherwise."""
     found = CATALOGUE.get(code)
     if found is None:
+        shown = code if len(code) <= 40 else code[:40] + "..."  # never echoed back whole
         raise BadRequest(
-            f"unknown service {code!r}; known: {', '.join(sorted(CATALOGUE))}",
+            f"unknown service {shown!r}; known: {', '.join(sorted(CATALOGUE))}",
             code="unknown_service",
         )
     return found

@@ -285,6 +285,6 @@ async def test_csv_that_is_not_utf8_or_too_large_is_refused(admin):
     )
     assert latin1.status_code == 400
     assert "UTF-8" in latin1.json()["error"]["message"]
-    huge = await admin.post("/admin/providers/import", content=b"name;phone\n" + b"x" * 11 * 2**20)
-    assert huge.status_code == 400
-    assert "split the file" in huge.json()["error"]["message"]
+    huge = await admin.post("/admin/providers/import", content=b"name;phone\n" + b"x" * 10 * 2**20)
+    assert huge.status_code == 413
+    assert huge.json()["error"]["code"] == "body_too_large"

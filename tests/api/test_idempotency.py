@@ -122,3 +122,18 @@ async def test_answers_with_credentials_are_never_kept(scene):
     who = caller(scene.http.headers["authorization"].encode())
     for key in ("secret-1", "secret-2"):  # no row was claimed: nothing to leak
         assert await keys.claim(who, key, "probe", int(time.time() * 1000)) is None
+
+
+async def test_requests_that_do_not_authenticate_store_no_key(scene):
+    path = f"/events/{scene.event_id}/attendances"
+    forged = scene.hub.tokens.admin_token("x", int(time.time()))[:-4] + "AAAA"
+    for i, auth in enumerate(["", "Bearer x", f"Bearer {forged}", "Basic YWRtaW46eA=="] * 5):
+        answer = await scene.http.post(
+            path, json=TOW, headers={"Idempotency-Key": f"anon-{i}", "Authorization": auth}
+        )
+        assert answer.status_code == 401, answer.text
+    count = "SELECT count(*) AS n FROM idempotency_keys"
+    keys = scene.hub.records.idempotency
+    assert (await keys.fetch(count))[0]["n"] == 0
+    await scene.http.post(path, json=TOW, headers={"Idempotency-Key": "mine"})  # a real one
+    assert (await keys.fetch(count))[0]["n"] == 1
