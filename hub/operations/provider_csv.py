@@ -170,14 +170,29 @@ def _column_of(text: str) -> str:
 # --- fields ----------------------------------------------------------------------------
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula.  Exported text
+# cells that start so get a leading apostrophe (the usual rule: shown, not run), and an
+# import drops that one apostrophe again, so an export imports back as it was.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def inert(text: str) -> str:
+    """A text cell a spreadsheet will not run."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _unquoted(raw: str) -> str:
+    return raw[1:] if raw.startswith("'") and raw[1:].startswith(FORMULA_STARTS) else raw
+
+
 def _text(raw: str) -> str:
-    return raw
+    return _unquoted(raw)
 
 
 def _required(raw: str) -> str:
     if not raw:
         raise _Bad("required")
-    return raw
+    return _unquoted(raw)
 
 
 def _bool(raw: str) -> bool | None:
@@ -338,10 +353,10 @@ def render(providers: list[Provider]) -> str:
         writer.writerow(
             [
                 p.id,
-                p.name,
+                inert(p.name),
                 p.phone,
                 "true" if p.active else "false",
-                f.city,
+                inert(f.city),
                 "" if f.base is None else repr(f.base[0]),
                 "" if f.base is None else repr(f.base[1]),
                 "|".join(sorted(f.services)),
@@ -357,7 +372,7 @@ def render(providers: list[Provider]) -> str:
                 ""
                 if f.suspended_until_ms is None
                 else datetime.fromtimestamp(f.suspended_until_ms / 1000).astimezone().isoformat(),
-                f.suspension_reason,
+                inert(f.suspension_reason),
                 f"{f.on_time_pct:g}",
                 f"{f.acceptance_pct:g}",
             ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from hub.operations.provider_csv import parse, render
+from hub.operations.provider_csv import inert, parse, render
 from hub.operations.providers import Channel, Provider
 
 GOOD = """name;phone;active;city;base_lat;base_lng;services;prices;channels;preferred;\
@@ -115,3 +115,37 @@ def test_export_imports_back_to_the_same_providers():
     again, errors = parse(without_ids)
     assert errors == []
     assert again == made
+
+
+HOSTILE = ['=HYPERLINK("http://x","y")', "@SUM(1+1)*cmd|' /C calc'!A0", "+1", "-2"]
+
+
+def test_cells_a_spreadsheet_would_run_are_exported_inert_and_import_back_as_they_were():
+    made = [
+        msgspec.convert(
+            {
+                "id": i,
+                "name": text,
+                "phone": "11999990000",
+                "active": True,
+                "token_version": 1,
+                "created_ms": 0,
+                "profile": {"city": text, "suspension_reason": text},
+            },
+            Provider,
+        )
+        for i, text in enumerate(HOSTILE, start=1)
+    ]
+    exported = render(made)
+    for line in exported.splitlines()[1:]:
+        cells = line.split(";")
+        for cell in (cells[1].strip('"'), cells[4].strip('"')):
+            assert cell.startswith("'"), cell  # shown by a spreadsheet, never run
+    without_ids = "\n".join(
+        ";".join(["", *line.split(";")[1:]]) if n else line
+        for n, line in enumerate(exported.splitlines())
+    )
+    again, errors = parse(without_ids)
+    assert errors == []
+    assert [(p.name, p.profile.city) for p in again] == [(t, t) for t in HOSTILE]
+    assert (inert("\tx"), inert("\rx"), inert("ok=1")) == ("'\tx", "'\rx", "ok=1")
