@@ -106,6 +106,7 @@ async def one_provider(request: Request) -> Response:
         )
         if not updated.active:
             await services_of(request).session_router.end(updated.id, "provider_inactive")
+            await services_of(request).dispatcher.withdraw_pending(updated.id, "provider_inactive")
         return JSON(updated)
     return JSON(await registry.provider(records, path_id(request, "provider_id")))
 

@@ -26,7 +26,7 @@ from hub.dispatch.jobs import assistance
 from hub.dispatch.lifecycle import Step, provider_step
 from hub.dispatch.links import LINK_PATH, parse_link
 from hub.dispatch.offers import EtaMin, Offer, OfferState, RefusalReason
-from hub.errors import BadRequest, FrameError, NotFound, Unauthorized
+from hub.errors import BadRequest, Forbidden, FrameError, NotFound, Unauthorized
 from hub.operations.attendances import AttendanceState
 from hub.operations.providers import SESSION_MODES
 from hub.services import Services, services_of
@@ -163,11 +163,16 @@ async def portal_step(request: Request) -> Response:
 
 
 async def linked_offer(request: Request) -> Offer:
+    """The offer a link names, if its provider may still act on it (an inactive provider's
+    links are refused, as its portal and socket are)."""
     offer_id, digest = parse_link(request.path_params["token"])
     hub: Services = services_of(request)
     offer = await hub.records.dispatch.offer_by_link(offer_id, digest)
     if offer is None:
         raise NotFound("this link is not valid", code="link_invalid")
+    provider = await hub.records.providers.get(offer.provider_id)
+    if provider is None or not provider.active:
+        raise Forbidden("the provider is deactivated", code="provider_inactive")
     return offer
 
 
@@ -270,7 +275,7 @@ operations = [
         LINK,
         "An offer behind a link; opening it changes nothing",
         OfferView,
-        errors=(404,),
+        errors=(403, 404),
         endpoint=link_view,
     ),
     Operation(
@@ -279,7 +284,7 @@ operations = [
         "Accept the link's offer with an ETA",
         OfferView,
         body=AcceptBody,
-        errors=(404, 409, 410),
+        errors=(403, 404, 409, 410),
         endpoint=link_accept,
     ),
     Operation(
@@ -288,7 +293,7 @@ operations = [
         "Refuse the link's offer",
         OfferView,
         body=RefuseBody,
-        errors=(400, 404, 409, 410),
+        errors=(400, 403, 404, 409, 410),
         endpoint=link_refuse,
     ),
     Operation(

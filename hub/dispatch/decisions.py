@@ -163,6 +163,16 @@ def refuse(
     return refused
 
 
+def withdraw(book: OfferBook, out: Outcome, facts: Facts, offer_id: int, reason: str) -> None:
+    """Withdraw a pending offer (its provider was deactivated); the cascade goes on.  An
+    offer no longer pending is left as it is."""
+    current = _find(book, offer_id)
+    if current.state is not OfferState.PENDING:
+        return
+    _close(book, out, current, OfferState.WITHDRAWN, reason, facts.now_ms)
+    _continue(book, out, facts)
+
+
 def step(
     book: OfferBook,
     out: Outcome,

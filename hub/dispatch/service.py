@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TypeVar
 
 from hub.clock import now_ms
@@ -123,6 +124,13 @@ class Dispatcher:
             attendance_id,
             lambda book, out, facts: decisions.accept(book, out, facts, offer_id, eta_min, actor),
         )
+
+    async def withdraw_pending(self, provider_id: int, reason: str) -> None:
+        """Withdraw every pending offer of a provider (deactivated); each cascade goes on."""
+        for pending in await self.dispatch.pending_of(provider_id):
+            rules = await self.lookups.rules(pending.attendance_id)
+            withdraw = partial(decisions.withdraw, offer_id=pending.id, reason=reason)
+            await self._decide(pending.attendance_id, withdraw, rules=rules, missing_ok=True)
 
     async def refuse(
         self, offer_id: int, provider_id: int | None, reason: str, actor: str

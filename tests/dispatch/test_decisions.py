@@ -161,6 +161,19 @@ def test_a_refusal_in_an_automatic_cascade_offers_the_next_provider():
     assert [e.action for e in b.change().entries] == ["refused", "offer"]
 
 
+def test_a_withdrawn_offer_lets_an_automatic_cascade_go_on_and_a_settled_one_is_left():
+    market = Market(ranked=[11, 12])
+    b, out = offering(offer(1, 11), automatic=True), Outcome()
+    decisions.withdraw(b, out, facts(market, rules=RULES), 1, "provider_inactive")
+    assert [(o.id, o.state, o.reason) for o in out.closed] == [
+        (1, OfferState.WITHDRAWN, "provider_inactive")
+    ]
+    assert [(o.id, o.provider_id) for o, _ in out.made] == [(101, 12)]
+    settled, again = offering(offer(1, 11, OfferState.REFUSED)), Outcome()
+    decisions.withdraw(settled, again, facts(), 1, "provider_inactive")
+    assert again.closed == [] and not settled.changed
+
+
 def test_a_refused_manual_offer_sends_the_attendance_back_to_the_panel():
     b = offering(offer(1, 11))
     decisions.refuse(b, Outcome(), facts(rules=RULES), 1, "busy", "provider:11")

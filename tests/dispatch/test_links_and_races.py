@@ -171,3 +171,25 @@ async def test_bad_input_on_dispatch_routes(scene):
     assert cancel.json()["state"] == "cancelled"
     again = await scene.http.post(f"{base}/verbal", json={"provider_id": pid, "eta_min": 5})
     assert again.json()["error"]["code"] == "illegal_transition"
+
+
+async def test_a_deactivated_providers_link_cannot_win_and_its_offers_are_withdrawn(scene):
+    pid, other = await scene.provider("Link"), await scene.provider("Outro")
+    tow, second = await scene.tow(), await scene.tow()
+    _, path = await link_offer(scene, tow, pid)
+    _, kept = await link_offer(scene, second, other)
+    off = await scene.http.patch(f"/admin/providers/{pid}", json={"active": False})
+    assert off.status_code == 200
+    async with httpx.AsyncClient(base_url=scene.running.http) as anyone:
+        for answer in (
+            await anyone.get(path),
+            await anyone.post(path + "/accept", json={"eta_min": 10}),
+            await anyone.post(path + "/refuse", json={"reason": "busy"}),
+        ):
+            assert answer.status_code == 403, answer.text
+            assert answer.json()["error"]["code"] == "provider_inactive"
+        assert (await anyone.get(kept)).status_code == 200  # others' links are untouched
+    stored = (await scene.attendance(tow["id"]))["attendance"]
+    assert (stored["state"], stored["provider_id"]) == ("awaiting_dispatch", None)
+    offers = (await scene.http.get(f"/attendances/{tow['id']}/offers")).json()["offers"]
+    assert [(o["state"], o["reason"]) for o in offers] == [("withdrawn", "provider_inactive")]
