@@ -12,6 +12,7 @@ from hub.api.auth import actor_of
 from hub.api.openapi import PAGE_PARAMS, Operation
 from hub.api.responses import JSON, body_as, page_params, path_id
 from hub.dispatch.lifecycle import OPERATOR_STEPS, Step
+from hub.dispatch.links import redacted
 from hub.dispatch.offers import EtaMin, Offer
 from hub.dispatch.records import Notification
 from hub.errors import BadRequest
@@ -89,8 +90,11 @@ async def offers(request: Request) -> Response:
 
 
 async def notifications(request: Request) -> Response:
+    """Messages sent or kept; a link's secret (in the outbox) only for admins."""
     after, limit = page_params(request)
     found = await services_of(request).records.dispatch.notifications(after_id=after, limit=limit)
+    if not actor_of(request).role.allows(Role.ADMIN):
+        found = [msgspec.structs.replace(n, body=redacted(n.body)) for n in found]
     return JSON(NotificationList(found))
 
 
@@ -147,7 +151,8 @@ operations = [
     Operation(
         "GET",
         "/notifications",
-        "SMS and e-mail sent or kept in the outbox, oldest first",
+        "SMS and e-mail sent or kept in the outbox, oldest first (link secrets hidden, but"
+        " for admins while the message waits in the outbox)",
         NotificationList,
         query=PAGE_PARAMS,
         endpoint=notifications,

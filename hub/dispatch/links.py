@@ -1,12 +1,15 @@
 """Offer links: a single-use token sent by SMS or e-mail to a provider without the app.
 
 The token is the offer's id and a random secret; the store keeps only the secret's hash,
-so the link itself exists only in the provider's phone or mailbox.
+so the link itself exists only in the provider's phone or mailbox.  A message that was
+sent (or failed) is recorded with its link's secret hidden (``redacted``); one kept in the
+outbox (no gateway configured: somebody must pass it on) keeps it, for admins only.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -19,6 +22,15 @@ LINK_PAGE = "/console/link.html#"
 def link_hash(secret: str) -> str:
     """What the store keeps of a link's secret (the link itself is never stored)."""
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+_SECRET_IN_TEXT = re.compile(r"(#\d+\.)[\w-]{20,64}")
+HIDDEN = "[hidden]"
+
+
+def redacted(text: str) -> str:
+    """A message with every link's secret hidden (the offer id stays)."""
+    return _SECRET_IN_TEXT.sub(lambda m: m.group(1) + HIDDEN, text)
 
 
 def link_token(offer_id: int, secret: str) -> str:

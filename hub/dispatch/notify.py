@@ -3,9 +3,10 @@
 Two transports at the true outside boundary: an HTTP SMS gateway (JSON ``{"to", "text"}``
 POSTed with a bearer key; most gateways take that shape or sit behind a relay that does)
 and SMTP e-mail (aiosmtplib).  Without configuration a message is not sent anywhere: it is
-recorded in the notifications table with outcome ``outbox``, where the operator
-(``GET /notifications``) and ``hub outbox`` read it.  Every message, sent or not, is
-recorded with its outcome.
+recorded in the notifications table with outcome ``outbox``, where an admin
+(``GET /notifications``) and ``hub outbox`` read it to pass it on.  Every message, sent or
+not, is recorded with its outcome; a link's secret only while it waits in the outbox
+(hub/dispatch/links.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import httpx
 import msgspec
 
 from hub.clock import now_ms
+from hub.dispatch.links import redacted
 from hub.dispatch.records import DispatchRecords, Notification
 
 log = logging.getLogger(__name__)
@@ -90,7 +92,7 @@ class Notifier:
             channel=channel,
             recipient=to,
             subject=subject,
-            body=body,
+            body=body if outcome == OUTBOX else redacted(body),  # sent: the phone has it
             offer_id=offer_id,
             outcome=outcome,
         )

@@ -104,6 +104,9 @@ async def test_a_link_goes_out_by_sms_and_email_and_works(tmp_path):
         assert url in mail.get_payload(decode=True).decode()
         notes = (await http.get("/notifications")).json()["notifications"]
         assert [(n["channel"], n["outcome"]) for n in notes] == [("sms", "sent"), ("email", "sent")]
+        secret = url.rsplit(".", 1)[1]
+        for note in notes:  # sent: only the phone and the mailbox hold the secret
+            assert secret not in note["body"] and "[hidden]" in note["body"], note["body"]
         path = link_path(texts[0]["text"])
         won = await http.post(path + "/accept", json={"eta_min": 25})
         assert won.json()["assignment"]["eta_min"] == 25
@@ -160,3 +163,37 @@ async def test_without_a_gateway_links_wait_in_the_outbox_the_cli_reads(tmp_path
         ("email", "outbox", made.json()["id"]),
     ]
     assert "/console/link.html#" in notes[0]["body"]
+
+
+async def test_a_link_waiting_in_the_outbox_is_shown_whole_to_admins_only(tmp_path):
+    async with (
+        engine_settings("embedded", tmp_path) as settings,
+        serve(settings) as running,
+        admin_client(running) as http,
+    ):
+        scene = Scene(running, http)
+        await scene.setup()
+        pid = await scene.provider("Link")
+        await http.post(
+            f"/attendances/{(await scene.tow())['id']}/offers",
+            json={"provider_id": pid, "mode": "link"},
+        )
+        whole = (await http.get("/notifications")).json()["notifications"][0]["body"]
+        link_path(whole)  # an admin passes it on
+        made = await http.post(
+            "/admin/users",
+            json={
+                "login": "opera",
+                "name": "Opera",
+                "role": "operator",
+                "password": "s3nha-longa-ok",
+            },
+        )
+        assert made.status_code == 201, made.text
+        login = await http.post(
+            "/auth/login", json={"login": "opera", "password": "s3nha-longa-ok"}
+        )
+        operator = {"Authorization": f"Bearer {login.json()['token']}"}
+        seen = await http.get("/notifications", headers=operator)
+        body = seen.json()["notifications"][0]["body"]
+        assert body.rsplit(".", 1)[1] == "[hidden]" and body != whole
