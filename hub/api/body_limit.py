@@ -5,6 +5,9 @@ no idempotency row, no JSON decoding) ever holds more than a route's limit in me
 to ``DRAIN_BYTES`` more are read and dropped before the answer, so that a client still
 sending reads the 413 rather than a reset; past that the connection is closed.
 
+A query string or path with a NUL character (``%00``) is refused here too (400): no store
+keeps one.
+
 The limits: 4 KiB for the logins, 8 KiB for OsmAnd reports, the CSV limit for imports, 1 MiB
 for everything else.
 """
@@ -50,6 +53,10 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if b"%00" in scope["query_string"] or "\x00" in scope["path"]:
+            answer = JSON(error_body("bad_request", "NUL characters are not accepted"), 400)
+            await answer(scope, receive, send)
             return
         limit = limit_of(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")

@@ -17,11 +17,12 @@ from hub.dispatch.offers import EtaMin, Offer
 from hub.dispatch.records import Notification
 from hub.errors import BadRequest
 from hub.operations.attendances import Attendance
+from hub.operations.bounds import RecordId
 from hub.operations.providers import Channel
 from hub.operations.users import Role
 from hub.services import services_of
 
-ProviderId = Annotated[int, msgspec.Meta(ge=1)]
+ProviderId = RecordId
 
 
 class OfferRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

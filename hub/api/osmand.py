@@ -27,6 +27,7 @@ from hub.ingest import filter_in_use
 from hub.ingest.filter import FixFilter, Verdict, track_point
 from hub.ingest.intake import live_position
 from hub.ingest.tracks import chunk_of
+from hub.operations.bounds import MAX_EXACT
 from hub.services import services_of
 from hub.wire import FixData
 
@@ -74,9 +75,10 @@ def parse_timestamp_ms(raw: str | None, now_ms: int) -> int:
         if parsed.tzinfo is None:
             raise BadRequest("an ISO 8601 timestamp needs a time zone") from None
         return int(parsed.timestamp() * 1000)
-    if not math.isfinite(value) or value < 0:
+    ms = value if value > 1e12 else value * 1000
+    if not math.isfinite(value) or value < 0 or ms > MAX_EXACT:
         raise BadRequest(f"timestamp out of range: {raw!r}")
-    return int(value if value > 1e12 else value * 1000)
+    return int(ms)
 
 
 def fix_from(params: Mapping[str, str], now_ms: int) -> FixData:

@@ -9,6 +9,7 @@ attendance is done.
 
 from __future__ import annotations
 
+import string
 import time
 from typing import Annotated
 
@@ -30,6 +31,8 @@ from hub.errors import BadRequest, Forbidden, FrameError, NotFound, Unauthorized
 from hub.operations.attendances import AttendanceState
 from hub.operations.providers import SESSION_MODES
 from hub.services import Services, services_of
+
+DIGITS = frozenset(string.digits)  # ASCII only: str.isdigit also takes "²" and "٣"
 
 
 class OfferView(msgspec.Struct, kw_only=True):
@@ -102,8 +105,8 @@ async def portal_login(request: Request) -> Response:
     body = await body_as(request, PortalLogin)
     hub: Services = services_of(request)
     provider = await hub.records.providers.by_device_key(body.key.strip())
-    typed = "".join(ch for ch in body.phone if ch.isdigit())
-    stored = "" if provider is None else "".join(ch for ch in provider.phone if ch.isdigit())
+    typed = "".join(ch for ch in body.phone if ch in DIGITS)
+    stored = "" if provider is None else "".join(ch for ch in provider.phone if ch in DIGITS)
     # the country code may be left out: "11 98888-0000" is "+55 11 98888-0000"
     if provider is None or len(typed) < 10 or not stored.endswith(typed):
         raise Unauthorized("phone or access key is wrong", code="login_failed")

@@ -43,9 +43,13 @@ def error_handlers() -> dict[Any, Any]:
 
 
 async def body_as(request: Request, kind: type[T]) -> T:
-    """Decode a JSON body into ``kind``; BadRequest naming the bad field otherwise."""
+    """Decode a JSON body into ``kind``; BadRequest naming the bad field otherwise (a NUL
+    character in any string included: no store keeps one)."""
+    body = await request.body()
+    if b"\\u0000" in body or b"\x00" in body:
+        raise BadRequest("invalid body: NUL characters are not accepted")
     try:
-        return msgspec.json.decode(await request.body(), type=kind)
+        return msgspec.json.decode(body, type=kind)
     except msgspec.ValidationError as exc:
         raise BadRequest(f"invalid body: {exc}") from None
     except msgspec.DecodeError:
@@ -68,7 +72,7 @@ def int_param(request: Request, name: str, default: int, low: int, high: int) ->
 def path_id(request: Request, name: str) -> int:
     """A positive integer id from the path; BadRequest naming the parameter otherwise."""
     raw = request.path_params[name]
-    if not raw.isdigit() or not 1 <= int(raw) <= 2**63 - 1:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 2**53:
         raise BadRequest(f"{name} must be a positive integer, got {raw!r}")
     return int(raw)
 
@@ -84,6 +88,8 @@ MAX_CSV_BYTES = 10 * 1024 * 1024
 async def csv_body(request: Request) -> str:
     """The request body as CSV text: UTF-8 (at most MAX_CSV_BYTES: hub/api/body_limit.py)."""
     body = await request.body()
+    if b"\x00" in body:
+        raise BadRequest("the CSV has NUL characters")
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:

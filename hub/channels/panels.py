@@ -36,7 +36,7 @@ def topic_kind(topic: str) -> tuple[str, int | None]:
         if ref:
             raise BadRequest(f"topic {kind} takes no id", code="unknown_topic")
         return kind, None
-    if kind == ATTENDANCE and ref.isdigit():
+    if kind == ATTENDANCE and ref.isascii() and ref.isdigit():
         return kind, int(ref)
     known = ", ".join([*PANELS, MAP, "attendance:<id>"])
     raise BadRequest(f"no topic {topic!r}; topics: {known}", code="unknown_topic")

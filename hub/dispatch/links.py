@@ -40,7 +40,8 @@ def link_token(offer_id: int, secret: str) -> str:
 def parse_link(token: str) -> tuple[int, str]:
     """(offer id, secret hash) of a link token; link_invalid when it cannot be one."""
     raw_id, dot, secret = token.partition(".")
-    if not dot or not raw_id.isdigit() or not 20 <= len(secret) <= 64 or len(raw_id) > 15:
+    digits = raw_id.isascii() and raw_id.isdigit()  # "²" and "٣" are digits to Python
+    if not dot or not digits or not 20 <= len(secret) <= 64 or len(raw_id) > 15:
         raise NotFound("this link is not valid", code="link_invalid")
     return int(raw_id), link_hash(secret)
 

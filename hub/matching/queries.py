@@ -12,6 +12,7 @@ from hub.config import ConfigError
 from hub.errors import BadRequest
 from hub.geo import GEO_LAT_LIMIT
 from hub.matching.ranking import Weights
+from hub.operations.bounds import RecordId
 from hub.operations.providers import Channel
 from hub.presence import Connectivity
 
@@ -31,7 +32,7 @@ class MatchQuery(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     origin: Point
     service: str
     destination: Point | None = None
-    client_id: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    client_id: RecordId | None = None
     mode: Channel = Channel.APP
     # None: the client's dispatch radius (or DEFAULT_RADIUS_KM without a client)
     radius_km: Annotated[float, msgspec.Meta(gt=0, le=500)] | None = None
@@ -79,7 +80,7 @@ class Explanation(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ExplainQuery(MatchQuery, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    provider_id: Annotated[int, msgspec.Meta(ge=1)]
+    provider_id: RecordId
 
 
 def parse_weights(text: str) -> Weights:

@@ -16,6 +16,7 @@ import msgspec
 from hub.errors import BadRequest, Conflict
 from hub.geo import distance_m
 from hub.operations.beneficiaries import Address, Limit, Plan, check_street
+from hub.operations.bounds import Instant
 from hub.operations.providers import normalise_phone
 from hub.operations.services import service
 
@@ -60,8 +61,8 @@ class NewAttendance(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     requester_name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     requester_phone: Annotated[str, msgspec.Meta(min_length=8, max_length=32)]
     notes: Annotated[str, msgspec.Meta(max_length=4000)] = ""
-    at_ms: int | None = None  # when it happened; defaults to now
-    scheduled_ms: int | None = None
+    at_ms: Instant | None = None  # when it happened; defaults to now
+    scheduled_ms: Instant | None = None
     origin: Place | None = None
     destination: Place | None = None
     police_report: Annotated[str, msgspec.Meta(max_length=100)] = ""

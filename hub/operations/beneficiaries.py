@@ -15,7 +15,8 @@ from typing import Annotated
 import msgspec
 
 from hub.errors import BadRequest
-from hub.operations.documents import cpf_digits, folded, plate
+from hub.operations.bounds import Instant, RecordId
+from hub.operations.documents import address_cep, address_state, cpf_digits, folded, plate
 from hub.operations.services import service
 
 Cents = Annotated[int, msgspec.Meta(ge=0, le=10**9)]
@@ -31,7 +32,7 @@ class Limit(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tru
 
 
 class NewPlan(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    client_id: Annotated[int, msgspec.Meta(ge=1)]
+    client_id: RecordId
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     coverage: dict[str, Limit]
 
@@ -69,16 +70,16 @@ class Vehicle(NewVehicle, frozen=True, kw_only=True):
 
 
 class NewBeneficiary(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    client_id: Annotated[int, msgspec.Meta(ge=1)]
-    plan_id: Annotated[int, msgspec.Meta(ge=1)]
+    client_id: RecordId
+    plan_id: RecordId
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
     cpf: Annotated[str, msgspec.Meta(max_length=20)]
     phones: Annotated[
         list[Annotated[str, msgspec.Meta(max_length=32)]], msgspec.Meta(max_length=5)
     ] = []
     address: Address = Address()
-    active_from_ms: int | None = None
-    active_until_ms: int | None = None
+    active_from_ms: Instant | None = None
+    active_until_ms: Instant | None = None
     vehicles: Annotated[list[NewVehicle], msgspec.Meta(max_length=20)] = []
 
 
@@ -158,4 +159,9 @@ def checked_beneficiary(new: NewBeneficiary) -> NewBeneficiary:
     plates = [v.plate for v in vehicles]
     if len(set(plates)) != len(plates):
         raise BadRequest("the same plate twice")
-    return msgspec.structs.replace(new, name=name, cpf=cpf_digits(new.cpf), vehicles=vehicles)
+    address = msgspec.structs.replace(
+        new.address, state=address_state(new.address.state), cep=address_cep(new.address.cep)
+    )
+    return msgspec.structs.replace(
+        new, name=name, cpf=cpf_digits(new.cpf), vehicles=vehicles, address=address
+    )

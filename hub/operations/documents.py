@@ -18,8 +18,8 @@ _MERCOSUL_PLATE = re.compile(r"^[A-Z]{3}[0-9][A-Z][0-9]{2}$")  # ABC1D23
 def cpf_digits(raw: str) -> str:
     """The 11 digits of a valid CPF (check digits verified); BadRequest otherwise."""
     digits = re.sub(r"[\s.\-/]", "", raw)
-    if not digits.isdigit() or len(digits) != 11:
-        raise BadRequest(f"CPF {raw!r} must have 11 digits")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) != 11:
+        raise BadRequest(f"CPF {raw!r} must have 11 digits (0-9)")
     if digits == digits[0] * 11:
         raise BadRequest(f"CPF {raw!r} is not valid")
     for length in (9, 10):
@@ -30,6 +30,30 @@ def cpf_digits(raw: str) -> str:
         if check != int(digits[length]):
             raise BadRequest(f"CPF {raw!r} has wrong check digits")
     return digits
+
+
+# The 27 federative units (UF) of an address's ``state``.
+UFS = frozenset(
+    {"AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA"}
+    | {"PB", "PR", "PE", "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO"}
+)
+_CEP = re.compile(r"(\d{5})-?(\d{3})", re.ASCII)
+
+
+def address_state(raw: str) -> str:
+    """A UF code (upper case), or empty; BadRequest otherwise."""
+    code = raw.strip().upper()
+    if code and code not in UFS:
+        raise BadRequest(f"state {raw!r} is not a Brazilian UF (SP, RJ, ...)")
+    return code
+
+
+def address_cep(raw: str) -> str:
+    """A CEP as 01310-100, or empty; BadRequest (invalid_cep) otherwise."""
+    found = _CEP.fullmatch(raw.strip())
+    if raw.strip() and (found is None or found.group(1) + found.group(2) == "00000000"):
+        raise BadRequest(f"CEP {raw!r} is not 8 digits (as 01310-100)", code="invalid_cep")
+    return "" if found is None else f"{found.group(1)}-{found.group(2)}"
 
 
 def format_cpf(digits: str) -> str:

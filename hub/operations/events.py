@@ -14,6 +14,7 @@ from typing import Annotated
 import msgspec
 
 from hub.errors import BadRequest, Conflict
+from hub.operations.bounds import RecordId
 
 
 class EventType(StrEnum):
@@ -48,8 +49,8 @@ NEEDS_REASON = {EventAction.CLOSE, EventAction.REOPEN}
 
 
 class NewEvent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    beneficiary_id: Annotated[int, msgspec.Meta(ge=1)]
-    vehicle_id: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    beneficiary_id: RecordId
+    vehicle_id: RecordId | None = None
     type: EventType
     notes: Annotated[str, msgspec.Meta(max_length=2000)] = ""
 

@@ -28,8 +28,8 @@ class Found(msgspec.Struct, frozen=True, kw_only=True):
 def cep_digits(text: str) -> str:
     """The 8 digits of a CEP typed with or without the hyphen; BadRequest otherwise."""
     written = text.strip()
-    digits = re.sub(r"\D", "", written)
-    if not re.fullmatch(r"\d{2}\.?\d{3}-?\d{3}", written) or digits == "00000000":
+    digits = re.sub(r"\D", "", written, flags=re.ASCII)
+    if not re.fullmatch(r"\d{2}\.?\d{3}-?\d{3}", written, re.ASCII) or digits == "00000000":
         raise BadRequest(f"CEP {text!r} is not 8 digits (as 01310-100)", code="invalid_cep")
     return digits
 

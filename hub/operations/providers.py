@@ -17,6 +17,7 @@ import msgspec
 
 from hub.errors import BadRequest
 from hub.geo import GEO_LAT_LIMIT
+from hub.operations.bounds import Instant, RecordId
 from hub.operations.pricing import PriceRule
 from hub.operations.services import service
 
@@ -70,10 +71,10 @@ class DispatchProfile(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
     base: tuple[float, float] | None = None  # (lat, lng) of the base address
     channels: frozenset[Channel] = frozenset({Channel.APP})
     preferred: bool = False
-    partner_of: frozenset[int] = frozenset()  # client ids
-    excluded_by: frozenset[int] = frozenset()  # client ids
+    partner_of: frozenset[RecordId] = frozenset()  # client ids
+    excluded_by: frozenset[RecordId] = frozenset()  # client ids
     working_hours: WorkingHours | None = None
-    suspended_until_ms: int | None = None
+    suspended_until_ms: Instant | None = None
     suspension_reason: str = ""
     on_time_pct: Annotated[float, msgspec.Meta(ge=0, le=100)] = 100.0
     acceptance_pct: Annotated[float, msgspec.Meta(ge=0, le=100)] = 100.0
