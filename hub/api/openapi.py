@@ -108,6 +108,22 @@ def document(operations: list[Operation], version: str = "1") -> dict[str, Any]:
     }
 
 
+def implied(op: Operation) -> set[int]:
+    """The error statuses every operation of its shape may answer, whatever its own list
+    says: 401/403 behind a role, 413 with a body (hub/api/body_limit.py), 400 for a body,
+    a query or a path id that cannot be used, 404 for a path id that names nothing."""
+    statuses: set[int] = set()
+    if op.role is not None:
+        statuses |= {401, 403}
+    if op.method in ("POST", "PUT", "PATCH"):
+        statuses |= {400, 413}
+    if op.query or "{" in op.path:
+        statuses.add(400)
+    if re.search(r"{\w+_id}", op.path):
+        statuses.add(404)
+    return statuses
+
+
 def _operation(op: Operation) -> dict[str, Any]:
     parameters = [
         {
@@ -133,9 +149,7 @@ def _operation(op: Operation) -> dict[str, Any]:
         else {op.media_type: {"schema": {"type": "string"}}}
     )
     responses: dict[str, Any] = {str(op.status): {"description": "OK", "content": content}}
-    guarded = (401, 403) if op.role is not None else ()
-    bounded = (413,) if op.method in ("POST", "PUT", "PATCH") else ()  # hub/api/body_limit.py
-    for status in sorted({*op.errors, *guarded, *bounded}):
+    for status in sorted({*op.errors, *implied(op)}):
         responses[str(status)] = {
             "description": "Error",
             "content": {"application/json": {"schema": _ref(ErrorBody)}},

@@ -227,6 +227,7 @@ def _step(name: str) -> Step:
 
 
 LINK = LINK_PATH + "{token}"
+PROVIDER_TOKEN = (401, 403)  # the portal's routes: no valid provider token, an inactive provider
 
 
 operations = [
@@ -244,6 +245,7 @@ operations = [
         "/portal/offers",
         "The provider's pending app and portal offers (provider token)",
         OfferViews,
+        errors=PROVIDER_TOKEN,
         endpoint=portal_offers,
     ),
     Operation(
@@ -252,7 +254,7 @@ operations = [
         "Accept an offer with an ETA; the assignment comes back (provider token)",
         OfferView,
         body=AcceptBody,
-        errors=(404, 409, 410),
+        errors=(*PROVIDER_TOKEN, 404, 409, 410),
         endpoint=portal_accept,
     ),
     Operation(
@@ -261,7 +263,7 @@ operations = [
         "Refuse an offer with a reason from the catalogue (provider token)",
         OfferView,
         body=RefuseBody,
-        errors=(400, 404, 409, 410),
+        errors=(*PROVIDER_TOKEN, 400, 404, 409, 410),
         endpoint=portal_refuse,
     ),
     Operation(
@@ -270,7 +272,7 @@ operations = [
         "Report a step on an assigned attendance (provider token)",
         wire.Status,
         body=StepBody,
-        errors=(403, 404, 409),
+        errors=(*PROVIDER_TOKEN, 404, 409),
         endpoint=portal_step,
     ),
     Operation(
