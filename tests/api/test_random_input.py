@@ -85,7 +85,7 @@ def run(base: str, token: str, cases: int) -> None:
         one()
 
 
-async def test_random_input_at_every_route_gets_a_documented_answer(tmp_path):
-    async with scene_on("embedded", tmp_path) as scene:
+async def test_random_input_at_every_route_gets_a_documented_answer(engine_kind, tmp_path):
+    async with scene_on(engine_kind, tmp_path) as scene:
         token = scene.hub.tokens.admin_token("fuzz", int(time.time()))
         await asyncio.to_thread(run, scene.running.http, token, 400)
