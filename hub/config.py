@@ -55,6 +55,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     operator_token_ttl_s: Annotated[
         int, _doc("Lifetime of a console user's session token.", gt=0)
     ] = 12 * 3600
+    login_attempts: Annotated[
+        int,
+        _doc(
+            "Failed logins (per login name, and per client address) before a lockout of"
+            " /auth/login and /portal/login (429 with Retry-After).",
+            ge=1,
+        ),
+    ] = 5
+    login_lockout_s: Annotated[
+        float,
+        _doc("The first lockout; each one in a row doubles it, up to 5 minutes.", gt=0, le=300),
+    ] = 30.0
     auth_timeout_s: Annotated[
         float, _doc("A socket that has not authenticated by then is closed.", gt=0)
     ] = 10.0

@@ -50,6 +50,9 @@ CODES: dict[str, CodeInfo] = {
     "device_key_unknown": CodeInfo("error", 401, "No provider has this device key."),
     "forbidden": CodeInfo("error", 403, "These credentials may not do this."),
     "login_failed": CodeInfo("error", 401, "Login or password is wrong."),
+    "too_many_attempts": CodeInfo(
+        "error", 429, "Too many failed logins: wait the Retry-After seconds."
+    ),
     # session lifecycle (sent just before the matching close code)
     "session_replaced": CodeInfo("error", 409, "A newer session of this provider took over."),
     "idle_timeout": CodeInfo("error", 408, "Nothing received for idle_timeout_s."),
@@ -149,6 +152,7 @@ REST_ONLY = frozenset(
         "unknown_service",
         "csv_rows_invalid",
         "login_failed",
+        "too_many_attempts",
         "unknown_client",
         "link_invalid",
         "provider_unreachable",
@@ -216,6 +220,10 @@ class HubError(Exception):
 
     def details(self) -> dict[str, object]:
         """Fields a REST error body carries beside ``error`` (none by default)."""
+        return {}
+
+    def headers(self) -> dict[str, str]:
+        """Headers a REST error answer carries (none by default)."""
         return {}
 
 

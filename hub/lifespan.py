@@ -49,6 +49,7 @@ from hub.matching.routing import OsrmRouter
 from hub.matching.service import MatchService
 from hub.metrics import Metrics
 from hub.services import STATE_KEY, Services
+from hub.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +189,7 @@ async def build(settings: Settings, stack: contextlib.AsyncExitStack) -> Service
         cep=cep,
         supervisor=Supervisor(metrics),
         drain=drain,
+        logins=LoginThrottle(settings.login_attempts, settings.login_lockout_s),
     )
 
 

@@ -30,6 +30,7 @@ from hub.matching.service import MatchService
 from hub.metrics import Metrics
 from hub.state.live import LiveState
 from hub.state.records import Records
+from hub.throttle import LoginThrottle
 from hub.tokens import TokenIssuer
 
 STATE_KEY = "services"  # the lifespan state's key (ASGI scope["state"])
@@ -61,6 +62,7 @@ class Services:
     cep: ViaCep | None
     supervisor: Supervisor  # the background loops, and which of them is failing now
     drain: Drain  # stopping: whether the node is draining, and its consoles' sockets
+    logins: LoginThrottle  # failed logins, per name and address
     http_filters: dict[int, FixFilter] = field(default_factory=dict)  # OsmAnd ingest
 
 

@@ -34,7 +34,10 @@ LAYERS: list[tuple[str, set[str]]] = [
     ),
     ("the wire schema", {"hub.wire", "hub.schemas"}),
     ("the domain's values and rules", {"hub.operations"}),
-    ("leaves", {"hub.tokens", "hub.passwords", "hub.metrics", "hub.presence", "hub.logs"}),
+    (
+        "leaves",
+        {"hub.tokens", "hub.passwords", "hub.metrics", "hub.presence", "hub.logs", "hub.throttle"},
+    ),
     ("bottom", {"hub.errors", "hub.config", "hub.clock", "hub.geo", "hub"}),
 ]
 

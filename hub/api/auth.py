@@ -22,6 +22,12 @@ class Credentials(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     password: str
 
 
+def address_key(request: Request) -> str:
+    """The throttle's key for the client's address (the proxy's X-Forwarded-For when
+    uvicorn trusts it)."""
+    return f"addr:{request.client.host if request.client else '?'}"
+
+
 def bearer_token(request: Request, what: str = "token") -> str:
     """The token of an ``Authorization: Bearer`` header; token_missing without one."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -46,9 +52,16 @@ def actor_of(request: Request) -> Actor:
 async def login(request: Request) -> Response:
     credentials = await body_as(request, Credentials)
     hub = services_of(request)
-    session = await accounts.log_in(
-        hub.records, hub.tokens, credentials.login, credentials.password
-    )
+    keys = (f"login:{credentials.login.casefold()}", address_key(request))
+    hub.logins.check(*keys)
+    try:
+        session = await accounts.log_in(
+            hub.records, hub.tokens, credentials.login, credentials.password
+        )
+    except Unauthorized:
+        hub.logins.failed(*keys)
+        raise
+    hub.logins.succeeded(*keys)
     await accounts.audit(
         hub.records, f"user:{session.user.id}", "user.login", f"user:{session.user.id}"
     )
@@ -66,7 +79,7 @@ operations = [
         "A session token for a console user",
         accounts.Session,
         body=Credentials,
-        errors=(400, 401),
+        errors=(400, 401, 429),
         endpoint=login,
     ),
     Operation(

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hub import wire
-from hub.api.auth import bearer_token
+from hub.api.auth import address_key, bearer_token
 from hub.api.openapi import Operation
 from hub.api.responses import JSON, body_as, path_id
 from hub.clock import now_ms
@@ -104,12 +104,16 @@ class PortalSession(msgspec.Struct):
 async def portal_login(request: Request) -> Response:
     body = await body_as(request, PortalLogin)
     hub: Services = services_of(request)
-    provider = await hub.records.providers.by_device_key(body.key.strip())
     typed = "".join(ch for ch in body.phone if ch in DIGITS)
+    keys = (f"portal:{typed[-10:]}", address_key(request))
+    hub.logins.check(*keys)
+    provider = await hub.records.providers.by_device_key(body.key.strip())
     stored = "" if provider is None else "".join(ch for ch in provider.phone if ch in DIGITS)
     # the country code may be left out: "11 98888-0000" is "+55 11 98888-0000"
     if provider is None or len(typed) < 10 or not stored.endswith(typed):
+        hub.logins.failed(*keys)
         raise Unauthorized("phone or access key is wrong", code="login_failed")
+    hub.logins.succeeded(*keys)
     if not provider.active:
         raise Unauthorized("the provider is deactivated", code="provider_inactive")
     token = hub.tokens.provider_token(provider.id, provider.token_version, int(time.time()))
@@ -237,7 +241,7 @@ operations = [
         "A provider token for the web portal, from the phone and the access key",
         PortalSession,
         body=PortalLogin,
-        errors=(400, 401),
+        errors=(400, 401, 429),
         endpoint=portal_login,
     ),
     Operation(

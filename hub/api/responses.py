@@ -29,7 +29,7 @@ def error_body(code: str, message: str) -> dict[str, Any]:
 async def _hub_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HubError)
     body = {**error_body(exc.code, exc.message), **exc.details()}
-    return JSON(body, status_code=exc.http_status)
+    return JSON(body, status_code=exc.http_status, headers=exc.headers())
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
