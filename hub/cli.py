@@ -193,6 +193,40 @@ def user_add(settings: Settings, args: argparse.Namespace) -> None:
     _run(settings, work)
 
 
+def user_set(settings: Settings, args: argparse.Namespace) -> None:
+    role = None if args.role is None else Role(args.role)
+    active = None if args.active is None else args.active == "on"
+    patch = accounts.UserPatch(role=role, active=active)
+
+    async def work(records: Records) -> User:
+        changed = await accounts.change_user(records, args.user_id, patch)
+        detail = ",".join(
+            f"{k}={v}" for k, v in (("role", args.role), ("active", active)) if v is not None
+        )
+        await accounts.audit(records, "cli:local", "user.change", f"user:{changed.id}", detail)
+        return changed
+
+    _run(settings, work)
+
+
+def user_logout(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(records: Records) -> User:
+        ended = await accounts.end_sessions(records, args.user_id)
+        await accounts.audit(records, "cli:local", "user.logout", f"user:{ended.id}")
+        return ended
+
+    _run(settings, work)
+
+
+def user_delete(settings: Settings, args: argparse.Namespace) -> None:
+    async def work(records: Records) -> dict[str, Any]:
+        await accounts.delete_user(records, args.user_id)
+        await accounts.audit(records, "cli:local", "user.delete", f"user:{args.user_id}")
+        return {"deleted": args.user_id}
+
+    _run(settings, work)
+
+
 def demo(settings: Settings, args: argparse.Namespace) -> None:
     from hub.demo import load
 
@@ -345,6 +379,17 @@ def parser() -> argparse.ArgumentParser:
         help="read the password from standard input instead of prompting",
     )
     p.set_defaults(func=user_add)
+    p = user_actions.add_parser("set", help="change a user's role or active flag (off: logs out)")
+    p.add_argument("user_id", type=int)
+    p.add_argument("--role", choices=[r.value for r in Role])
+    p.add_argument("--active", choices=["on", "off"])
+    p.set_defaults(func=user_set)
+    p = user_actions.add_parser("logout", help="end every session of a user")
+    p.add_argument("user_id", type=int)
+    p.set_defaults(func=user_logout)
+    p = user_actions.add_parser("delete", help="remove a user (its audit entries stay)")
+    p.add_argument("user_id", type=int)
+    p.set_defaults(func=user_delete)
 
     admin = commands.add_parser("admin", help="admin credentials")
     admin_actions = admin.add_subparsers(dest="action", required=True)

@@ -20,6 +20,7 @@ from hub.background import (
     forget_keys,
     watch_nodes,
 )
+from hub.channels.console_socket import recheck_consoles
 from hub.channels.fanout import Dashboards
 from hub.channels.provider import SessionContext
 from hub.channels.routing import SessionRouter
@@ -232,6 +233,7 @@ def background(services: Services) -> list[asyncio.Task[None]]:
         "deadline-sweeper": (settings.sweep_interval_s, s.dispatcher.sweep),
         "after-commit": (AFTER_COMMIT_RETRY_S, s.after_commit.retry),
         "console-keepalive": (settings.console_keepalive_s, s.dashboards.keepalive),
+        "console-recheck": (SESSION_RECHECK_S, lambda: recheck_consoles(s.dashboards)),
         "idempotency-expiry": (3600, expire_keys),
     }
     work: dict[str, Coroutine[Any, Any, None]] = {

@@ -198,6 +198,26 @@ async def users(request: Request) -> Response:
     return JSON(UserPage(await records.users.page(after_id=after, limit=limit)))
 
 
+async def one_user(request: Request) -> Response:
+    """Change a user's role or active flag (PATCH), or remove the user (DELETE)."""
+    actor = actor_of(request)
+    records = services_of(request).records
+    user_id = path_id(request, "user_id")
+    if request.method == "DELETE":
+        await accounts.delete_user(records, user_id)
+        await accounts.audit(records, actor.subject, "user.delete", f"user:{user_id}")
+        return Response(status_code=204)
+    patch = await body_as(request, accounts.UserPatch)
+    changed = await accounts.change_user(records, user_id, patch)
+    detail = ",".join(
+        f"{name}={value}"
+        for name, value in (("role", patch.role), ("active", patch.active))
+        if value is not None
+    )
+    await accounts.audit(records, actor.subject, "user.change", f"user:{user_id}", detail)
+    return JSON(changed)
+
+
 async def audit_log(request: Request) -> Response:
     limit = int_param(request, "limit", 100, 1, 1000)
     return JSON(AuditPage(await services_of(request).records.audit.recent(limit=limit)))
@@ -205,6 +225,26 @@ async def audit_log(request: Request) -> Response:
 
 _ONE = "/admin/providers/{provider_id}"
 operations = [
+    Operation(
+        "PATCH",
+        "/admin/users/{user_id}",
+        "Change a user's role or active flag (deactivating ends its sessions; audited)",
+        User,
+        body=accounts.UserPatch,
+        errors=(400, 404),
+        endpoint=one_user,
+        role=Role.ADMIN,
+    ),
+    Operation(
+        "DELETE",
+        "/admin/users/{user_id}",
+        "Remove a user (its audit entries stay; audited)",
+        None,
+        204,
+        errors=(404,),
+        endpoint=one_user,
+        role=Role.ADMIN,
+    ),
     Operation(
         "POST",
         "/admin/users",

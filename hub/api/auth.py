@@ -11,7 +11,7 @@ from starlette.responses import Response
 from hub.api.openapi import Operation
 from hub.api.responses import JSON, body_as
 from hub.auth import Actor
-from hub.errors import Unauthorized
+from hub.errors import BadRequest, Unauthorized
 from hub.operations import accounts
 from hub.operations.users import Role
 from hub.services import services_of
@@ -68,6 +68,18 @@ async def login(request: Request) -> Response:
     return JSON(session)
 
 
+async def logout(request: Request) -> Response:
+    """End every session of the calling user (its tokens stop working at once)."""
+    actor = actor_of(request)
+    hub = services_of(request)
+    kind, _, user_id = actor.subject.partition(":")
+    if kind != "user":
+        raise BadRequest("a CLI admin token has no session to end: it expires on its own")
+    await accounts.end_sessions(hub.records, int(user_id))
+    await accounts.audit(hub.records, actor.subject, "user.logout", actor.subject)
+    return Response(status_code=204)
+
+
 async def me(request: Request) -> Response:
     return JSON(actor_of(request))
 
@@ -89,6 +101,17 @@ operations = [
         Actor,
         errors=(401, 403),
         endpoint=me,
+        role=Role.OPERATOR,
+    ),
+    Operation(
+        "POST",
+        "/auth/logout",
+        "End every session of the calling user: its tokens stop working, and its open"
+        " console sockets close within seconds",
+        None,
+        204,
+        errors=(400, 401),
+        endpoint=logout,
         role=Role.OPERATOR,
     ),
 ]

@@ -148,7 +148,11 @@ def _operation(op: Operation) -> dict[str, Any]:
         if op.response is not None
         else {op.media_type: {"schema": {"type": "string"}}}
     )
-    responses: dict[str, Any] = {str(op.status): {"description": "OK", "content": content}}
+    responses: dict[str, Any] = (
+        {"204": {"description": "Done; no content"}}
+        if op.status == 204
+        else {str(op.status): {"description": "OK", "content": content}}
+    )
     for status in sorted({*op.errors, *implied(op)}):
         responses[str(status)] = {
             "description": "Error",

@@ -24,7 +24,7 @@ from hub.channels.provider import payload
 from hub.clock import now_ms
 from hub.config import Settings
 from hub.drain import Drain
-from hub.errors import Close, FrameError, HubError, TokenError
+from hub.errors import Close, FrameError, HubError, StoreUnavailable, TokenError
 from hub.operations.users import Role
 
 CLOSE_TIMEOUT_S = 5.0
@@ -53,11 +53,20 @@ class DashboardSession:
     ``dashboard_queue_bytes`` pile up is cut off."""
 
     def __init__(
-        self, dashboards: Dashboards, websocket: WebSocket, actor: Actor, queue_bytes: int
+        self,
+        dashboards: Dashboards,
+        websocket: WebSocket,
+        actor: Actor,
+        queue_bytes: int,
+        *,
+        auth: Authenticator,
+        token: str,
     ) -> None:
         self.dashboards = dashboards
         self.websocket = websocket
         self.actor = actor
+        self.auth = auth
+        self.token = token  # read again on every subscribe and every recheck
         self.cap = queue_bytes
         self.writer = frame_writer(websocket)
         self.outbox = Outbox(self._send, self.cap, self._overflow)
@@ -111,10 +120,33 @@ class DashboardSession:
             except HubError as exc:
                 self.reply(wire.Error(code=exc.code, message=exc.message))
 
+    async def still_allowed(self) -> bool:
+        """Read the token again (expiry, the user's active flag, role and sessions): False,
+        and the socket closing with 4001 or 4002, when it no longer holds; topics the
+        user's role no longer reaches are closed too (4002)."""
+        try:
+            self.actor = await self.auth.actor(self.token, Role.OPERATOR)
+        except TokenError as exc:
+            revoked = exc.code == "token_revoked"  # deactivated, logged out: else expired
+            self.close_soon(Close.TOKEN_REVOKED if revoked else Close.AUTH_FAILED)
+            return False
+        except StoreUnavailable:  # cannot tell now: the next recheck will
+            return True
+        except HubError:  # no longer any console role
+            self.close_soon(Close.TOKEN_REVOKED)
+            return False
+        subscribed = self.dashboards.topics_of(self)
+        if any(not self.actor.role.allows(TOPIC_ROLES[topic_kind(t)[0]]) for t in subscribed):
+            self.close_soon(Close.TOKEN_REVOKED)
+            return False
+        return True
+
     async def handle(self, frame: wire.DashboardClientFrame) -> None:
         match frame:
             case wire.Subscribe(topic=topic, since=since):
                 kind, ref = topic_kind(topic)
+                if not await self.still_allowed():
+                    return
                 needed = TOPIC_ROLES[kind]
                 if not self.actor.role.allows(needed):
                     raise TokenError(f"{topic} needs the {needed.value} role", code="forbidden")
@@ -127,7 +159,8 @@ class DashboardSession:
                 raise FrameError("already signed in", code="already_authenticated")
 
 
-async def sign_in(auth: Authenticator, timeout_s: float, websocket: WebSocket) -> Actor:
+async def sign_in(auth: Authenticator, timeout_s: float, websocket: WebSocket) -> tuple[Actor, str]:
+    """The console user the first ``sign_in`` frame names, and its token."""
     async with asyncio.timeout(timeout_s):
         while True:
             message = await websocket.receive()
@@ -141,7 +174,15 @@ async def sign_in(auth: Authenticator, timeout_s: float, websocket: WebSocket) -
             if not isinstance(frame, wire.SignIn):
                 await _send_error(websocket, FrameError("sign in first", code="not_authenticated"))
                 continue
-            return await auth.actor(frame.token, Role.OPERATOR)
+            return await auth.actor(frame.token, Role.OPERATOR), frame.token
+
+
+async def recheck_consoles(dashboards: Dashboards) -> None:
+    """Every console on this node, its token read again (a background tick): a user
+    deactivated, demoted, logged out or whose token expired is closed within the tick."""
+    for who in list(dashboards.consoles):
+        if isinstance(who, DashboardSession) and not who.closing:
+            await who.still_allowed()
 
 
 async def _send_error(websocket: WebSocket, exc: HubError) -> None:
@@ -167,7 +208,7 @@ async def dashboard_endpoint(
         await websocket.close(Close.GOING_AWAY)
         return
     try:
-        actor = await sign_in(auth, settings.auth_timeout_s, websocket)
+        actor, token = await sign_in(auth, settings.auth_timeout_s, websocket)
     except HubError as exc:
         await _send_error(websocket, exc)
         forbidden = exc.code in ("forbidden", "token_audience")
@@ -179,7 +220,14 @@ async def dashboard_endpoint(
         return
     except WebSocketDisconnect:
         return
-    session = DashboardSession(dashboards, websocket, actor, settings.dashboard_queue_bytes)
+    session = DashboardSession(
+        dashboards,
+        websocket,
+        actor,
+        settings.dashboard_queue_bytes,
+        auth=auth,
+        token=token,
+    )
     session.reply(wire.SignedIn(user=actor.subject, role=actor.role.value, server_time=now_ms()))
     drain.sockets.add(session)
     dashboards.consoles.add(session)

@@ -98,6 +98,9 @@ class Dashboards:
             if not subscribers:
                 del self.topics[topic]
 
+    def topics_of(self, who: Subscriber) -> list[str]:
+        return [topic for topic, subscribers in self.topics.items() if who in subscribers]
+
     def drop(self, who: Subscriber) -> None:
         self.consoles.discard(who)
         for topic in list(self.topics):

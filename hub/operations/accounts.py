@@ -8,9 +8,9 @@ import time
 import msgspec
 
 from hub.clock import now_ms
-from hub.errors import Unauthorized
+from hub.errors import BadRequest, NotFound, Unauthorized
 from hub.operations.records import OperationsRecords
-from hub.operations.users import AuditEntry, NewUser, User, checked_user
+from hub.operations.users import AuditEntry, NewUser, Role, User, checked_user
 from hub.passwords import hash_password, verify_password
 from hub.tokens import TokenIssuer
 
@@ -29,6 +29,39 @@ async def add_user(records: OperationsRecords, new: NewUser) -> User:
     checked = checked_user(new)
     password_hash = await asyncio.to_thread(hash_password, checked.password)
     return await records.users.add(checked, password_hash, now_ms())
+
+
+class UserPatch(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What an admin changes of a user: its role, whether it may log in, or both."""
+
+    role: Role | None = None
+    active: bool | None = None
+
+
+async def change_user(records: OperationsRecords, user_id: int, patch: UserPatch) -> User:
+    """A new role takes effect at the user's next call and subscription; deactivating
+    also ends every session the user has (a later reactivation does not revive them)."""
+    if patch.role is None and patch.active is None:
+        raise BadRequest("nothing to change: send role and/or active")
+    changed = await records.users.change(user_id, role=patch.role, active=patch.active)
+    if changed is not None and patch.active is False:
+        changed = await records.users.end_sessions(user_id)
+    if changed is None:
+        raise NotFound(f"no user {user_id}")
+    return changed
+
+
+async def end_sessions(records: OperationsRecords, user_id: int) -> User:
+    """Log out: every session token of the user stops working at once."""
+    ended = await records.users.end_sessions(user_id)
+    if ended is None:
+        raise NotFound(f"no user {user_id}")
+    return ended
+
+
+async def delete_user(records: OperationsRecords, user_id: int) -> None:
+    if not await records.users.delete(user_id):
+        raise NotFound(f"no user {user_id}")
 
 
 async def log_in(

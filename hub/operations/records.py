@@ -16,7 +16,7 @@ from hub.operations.beneficiaries import Beneficiary, NewBeneficiary, NewPlan, P
 from hub.operations.clients import Client, NewClient, NewPartner, Partner
 from hub.operations.events import Event, EventLogEntry, NewEvent
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
-from hub.operations.users import AuditEntry, NewUser, User
+from hub.operations.users import AuditEntry, NewUser, Role, User
 
 
 class ProviderRecords(Protocol):
@@ -70,6 +70,17 @@ class UserRecords(Protocol):
 
     async def page(self, *, after_id: int = 0, limit: int = 100) -> list[User]:
         """Users with id > after_id in id order."""
+
+    async def change(
+        self, user_id: int, *, role: Role | None = None, active: bool | None = None
+    ) -> User | None:
+        """Set the role and/or the active flag; the user now, or None if unknown."""
+
+    async def end_sessions(self, user_id: int) -> User | None:
+        """Bump the token version: every session token issued so far stops working."""
+
+    async def delete(self, user_id: int) -> bool:
+        """Remove the user (its audit entries stay); False if unknown."""
 
 
 class ClientRecords(Protocol):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hub.operations.users import AuditEntry, NewUser, User
+from hub.operations.users import AuditEntry, NewUser, Role, User
 from hub.state.db import Db
 from hub.state.rows import user_from
 
@@ -44,6 +44,27 @@ class Users:
             f"SELECT {self.columns} FROM users WHERE id > ? ORDER BY id LIMIT ?", after_id, limit
         )
         return [user_from(row) for row in rows]
+
+    async def change(
+        self, user_id: int, *, role: Role | None = None, active: bool | None = None
+    ) -> User | None:
+        if role is not None:
+            await self.db.execute("UPDATE users SET role = ? WHERE id = ?", role.value, user_id)
+        if active is not None:
+            await self.db.execute("UPDATE users SET active = ? WHERE id = ?", active, user_id)
+        return await self.get(user_id)
+
+    async def end_sessions(self, user_id: int) -> User | None:
+        await self.db.execute(
+            "UPDATE users SET token_version = token_version + 1 WHERE id = ?", user_id
+        )
+        return await self.get(user_id)
+
+    async def delete(self, user_id: int) -> bool:
+        found = await self.get(user_id)
+        if found is not None:
+            await self.db.execute("DELETE FROM users WHERE id = ?", user_id)
+        return found is not None
 
 
 class Audit:
