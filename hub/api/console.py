@@ -3,6 +3,7 @@ settings."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import msgspec
@@ -52,12 +53,26 @@ def web_dir(settings: Settings) -> Path:
     return Path(settings.web_dir) if settings.web_dir else Path(__file__).parents[2] / "web"
 
 
+class ConsoleFiles(StaticFiles):
+    """The console's own pages, scripts and styles, and nothing else of its folder (not its
+    package.json, lock file or node_modules)."""
+
+    SERVED = frozenset({".html", ".js", ".css", ".png", ".svg", ".ico", ".woff2"})
+
+    def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
+        asked = Path(path)
+        hidden = asked.parts[:1] == ("node_modules",)
+        if hidden or (asked.suffix and asked.suffix not in self.SERVED):  # a folder: its index
+            return "", None  # as if it did not exist: 404
+        return super().lookup_path(path)
+
+
 def mounts(settings: Settings) -> list[BaseRoute]:
     """The console's files, and Leaflet's (its routes are ``operations``)."""
     folder = web_dir(settings)
     made: list[BaseRoute] = []
     if folder.is_dir():
-        made.append(Mount("/console", StaticFiles(directory=folder, html=True)))
+        made.append(Mount("/console", ConsoleFiles(directory=folder, html=True)))
         leaflet = folder / "node_modules" / "leaflet" / "dist"
         if leaflet.is_dir():
             made.append(Mount("/vendor/leaflet", StaticFiles(directory=leaflet)))
