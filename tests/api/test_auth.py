@@ -103,6 +103,7 @@ async def test_a_taken_login_conflicts_and_bad_login_bodies_are_refused(hub_http
         headers=hub_http.bootstrap,
     )
     assert again.status_code == 409
+    assert again.json()["error"]["message"] == "this login is taken"  # no SQL in it
     assert (await hub_http.post("/auth/login", content=b"{")).status_code == 400
     assert (await hub_http.post("/auth/login", json={"login": "ana"})).status_code == 400
 

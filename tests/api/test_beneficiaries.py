@@ -95,6 +95,8 @@ async def test_a_cpf_twice_for_one_client_conflicts(http):
     assert (await http.post("/beneficiaries", json={**BENEFICIARY, **http.ids})).status_code == 201
     again = await http.post("/beneficiaries", json={**BENEFICIARY, **http.ids})
     assert again.status_code == 409
+    message = again.json()["error"]["message"]
+    assert message == "a beneficiary with this CPF is already registered for this client"
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,9 @@ from typing import Any
 
 import asyncpg
 
-from hub.errors import Conflict, StoreUnavailable
+from hub.errors import StoreUnavailable
 from hub.ingest.tracks import Chunk
+from hub.state.conflicts import conflict
 from hub.state.db import Row
 from hub.state.dialect import POSTGRES, numbered
 from hub.state.migrations import scripts
@@ -74,9 +75,9 @@ class PostgresRecords(RecordRoles):
                 else:
                     yield conn
         except asyncpg.UniqueViolationError as exc:
-            raise Conflict(f"record conflicts with an existing one: {exc.detail}") from None
+            raise conflict(f"{exc.constraint_name} {exc.detail}") from None
         except asyncpg.ForeignKeyViolationError as exc:
-            raise Conflict(f"refers to a record that does not exist: {exc.detail}") from None
+            raise conflict(str(exc.detail), missing=True) from None
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             raise StoreUnavailable(f"PostgreSQL failed: {exc}") from None
 

@@ -26,8 +26,9 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from hub.clock import now_ms
-from hub.errors import Conflict, StoreUnavailable
+from hub.errors import StoreUnavailable
 from hub.ingest.tracks import Chunk
+from hub.state.conflicts import conflict
 from hub.state.db import Row
 from hub.state.dialect import SQLITE
 from hub.state.migrations import scripts
@@ -135,7 +136,7 @@ class SqliteRecords(RecordRoles):
             try:
                 yield self.db
             except sqlite3.IntegrityError as exc:
-                raise Conflict(f"record conflicts with an existing one: {exc}") from None
+                raise conflict(str(exc), missing="FOREIGN KEY" in str(exc)) from None
             except sqlite3.Error as exc:
                 raise StoreUnavailable(f"SQLite failed: {exc}") from None
 
