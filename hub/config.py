@@ -181,7 +181,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         str,
         _doc(
             "Comma-separated page origins allowed to open /ws/dashboard (browsers send"
-            " Origin); empty allows only pages the hub itself served (same host)."
+            " Origin), besides HUB_PUBLIC_URL's origin and pages served on loopback."
         ),
     ] = ""
     dashboard_queue_bytes: Annotated[

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -31,19 +32,24 @@ CLOSE_TIMEOUT_S = 5.0
 DASHBOARD_PATH = "/ws/dashboard"
 
 
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "[::1]"})
+
+
 def origin_allowed(settings: Settings, websocket: WebSocket) -> bool:
-    """No Origin (not a browser), one of HUB_DASHBOARD_ORIGINS, or, when none are set, the
-    page the hub itself served (its origin names the Host the socket was opened on)."""
+    """No Origin (not a browser), one of HUB_DASHBOARD_ORIGINS, HUB_PUBLIC_URL's origin,
+    or a page served on this machine's loopback (the Host, trusted only there: a Host
+    header is the client's to write)."""
     origin = websocket.headers.get("origin")
     if origin is None:
         return True
     origin = origin.rstrip("/")
-    configured = {o.strip().rstrip("/") for o in settings.dashboard_origins.split(",")}
-    configured.discard("")
-    if configured:
-        return origin in configured
+    allowed = {o.strip().rstrip("/") for o in settings.dashboard_origins.split(",")}
+    public = urlsplit(settings.public_url)
+    allowed |= {f"{public.scheme}://{public.netloc}", ""}
     host = websocket.headers.get("host", "")
-    return origin in (f"http://{host}", f"https://{host}")
+    if urlsplit(f"//{host}").hostname in {h.strip("[]") for h in LOOPBACK}:
+        allowed |= {f"http://{host}", f"https://{host}"}
+    return origin in allowed - {""}
 
 
 class DashboardSession:

@@ -40,6 +40,22 @@ class Console:
         return await self.until(lambda f: f["type"] == "snapshot" and f["topic"] == topic)
 
 
+async def handshake_status(scene, host: str) -> int:
+    """The status a dashboard handshake gets from a page of ``host`` claiming that Host."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", scene.running.port)
+    writer.write(
+        (
+            "GET /ws/dashboard HTTP/1.1\r\n"
+            f"Host: {host}\r\nOrigin: http://{host}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        ).encode()
+    )
+    status = int((await asyncio.wait_for(reader.readline(), 5)).split()[1])
+    writer.close()
+    return status
+
+
 @asynccontextmanager
 async def console(scene, token: str | None = None, origin: str | None = None):
     url = scene.running.ws.replace("/ws/provider", "/ws/dashboard")
@@ -136,6 +152,10 @@ async def test_bad_input_on_the_stream(scene):
         async with connect(url, additional_headers={"Origin": "https://evil.example"}):
             pass
     assert refused.value.response.status_code == 403
+    assert await handshake_status(scene, host="evil.example") == 403  # a Host is no proof
+    public = {"Origin": scene.hub.settings.public_url}  # HUB_PUBLIC_URL's pages are welcome
+    async with connect(url, additional_headers=public) as ws:
+        await ws.send('{"type":"ping","id":1}')
     async with console(scene, token=False) as anon:
         await anon.send({"type": "subscribe", "topic": "dispatch"})
         assert (await anon.until(lambda f: f["type"] == "error"))["code"] == "not_authenticated"
