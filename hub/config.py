@@ -55,6 +55,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     operator_token_ttl_s: Annotated[
         int, _doc("Lifetime of a console user's session token.", gt=0)
     ] = 12 * 3600
+    metrics_token: Annotated[
+        str,
+        _doc(
+            "A bearer token /metrics then requires (Prometheus: authorization credentials);"
+            " empty serves it to anyone who reaches the port."
+        ),
+    ] = ""
     login_attempts: Annotated[
         int,
         _doc(

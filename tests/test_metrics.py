@@ -32,3 +32,20 @@ def test_ack_latencies_are_handed_over_once_enough_wait():
     assert count_of(metrics, "hub_ack_latency_seconds_count") == 0
     metrics.ack_latency_s(0.01)
     assert count_of(metrics, "hub_ack_latency_seconds_count") == PENDING_MAX
+
+
+async def test_metrics_behind_a_token_when_one_is_set(tmp_path):
+    import httpx
+
+    from tests.conftest import engine_settings, serve
+
+    async with (
+        engine_settings("embedded", tmp_path, metrics_token="m" * 24) as settings,
+        serve(settings) as running,
+        httpx.AsyncClient(base_url=running.http) as http,
+    ):
+        assert (await http.get("/metrics")).status_code == 401
+        wrong = await http.get("/metrics", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        right = await http.get("/metrics", headers={"Authorization": "Bearer " + "m" * 24})
+        assert right.status_code == 200 and "hub_provider_connections" in right.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 from collections.abc import Awaitable, Callable
 
 import msgspec
@@ -11,7 +12,7 @@ from starlette.responses import Response
 
 from hub.api.openapi import Operation
 from hub.api.responses import JSON
-from hub.errors import StoreUnavailable
+from hub.errors import StoreUnavailable, Unauthorized
 from hub.services import services_of
 
 
@@ -69,6 +70,12 @@ async def readyz(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
+    """The exposition; behind ``HUB_METRICS_TOKEN`` when one is set."""
+    expected = services_of(request).settings.metrics_token
+    if expected:
+        given = request.headers.get("authorization", "")
+        if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+            raise Unauthorized("send Authorization: Bearer <HUB_METRICS_TOKEN>")
     return Response(
         services_of(request).metrics.exposition(),
         media_type="text/plain; version=0.0.4; charset=utf-8",
@@ -88,8 +95,9 @@ operations = [
     Operation(
         "GET",
         "/metrics",
-        "Prometheus exposition",
+        "Prometheus exposition (with HUB_METRICS_TOKEN set: Authorization: Bearer <it>)",
         media_type="text/plain; version=0.0.4",
+        errors=(401,),
         endpoint=metrics,
     ),
 ]
