@@ -11,10 +11,12 @@ from enum import StrEnum
 from typing import Annotated
 
 import msgspec
+from zxcvbn import zxcvbn
 
 from hub.errors import BadRequest
 
 _LOGIN = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+MIN_SCORE = 3  # zxcvbn's 0-4: 3 is "safely unguessable" against an online attack
 MIN_PASSWORD = 10
 
 
@@ -62,7 +64,18 @@ def checked_user(new: NewUser) -> NewUser:
         raise BadRequest("name must not be blank")
     if len(new.password) < MIN_PASSWORD:
         raise BadRequest(f"password must have at least {MIN_PASSWORD} characters")
+    guessable(new.password, login, name)
     return msgspec.structs.replace(new, login=login, name=name)
+
+
+def guessable(password: str, *personal: str) -> None:
+    """BadRequest for a password an attacker would try early: common ones, keyboard runs,
+    repeats, the user's login or name (the zxcvbn estimator; no composition rules, as
+    NIST SP 800-63B advises)."""
+    found = zxcvbn(password[:100], user_inputs=[p for p in personal if p])
+    if found["score"] < MIN_SCORE:
+        hint = found["feedback"].get("warning") or "it is too easy to guess"
+        raise BadRequest(f"password refused: {hint}; a few uncommon words work well")
 
 
 class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):

@@ -154,3 +154,23 @@ async def test_the_cli_sets_logs_out_and_deletes_users(admin):
     assert done.returncode == 0, done.stderr
     missing = await asyncio.to_thread(hub, "delete", str(user["id"]))
     assert missing.returncode == 2 and "not_found" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    ("login", "password"),
+    [
+        ("gil", "aaaaaaaaaa"),
+        ("gil", " " * 12),
+        ("gilberto10", "gilberto10"),
+        ("gil", "password123"),
+        ("gil", "Senha12345"),
+    ],
+)
+async def test_guessable_passwords_are_refused(admin, login, password):
+    made = await admin.post(
+        "/admin/users",
+        json={"login": login, "name": "Gil", "role": "operator", "password": password},
+        headers=admin.bootstrap,
+    )
+    assert made.status_code == 400, made.text
+    assert "password" in made.json()["error"]["message"]
