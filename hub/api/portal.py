@@ -24,7 +24,7 @@ from hub.api.responses import JSON, body_as, path_id
 from hub.clock import now_ms
 from hub.dispatch.delivery import assignment_frame
 from hub.dispatch.jobs import assistance
-from hub.dispatch.lifecycle import Step, provider_step
+from hub.dispatch.lifecycle import FINAL, Step, provider_step
 from hub.dispatch.links import LINK_PATH, parse_link
 from hub.dispatch.offers import EtaMin, Offer, OfferState, RefusalReason
 from hub.errors import BadRequest, Forbidden, FrameError, NotFound, Unauthorized
@@ -70,6 +70,11 @@ async def view(hub: Services, offer: Offer) -> OfferView:
     assert attendance is not None  # a foreign key
     origin, code = assistance(attendance)
     won = offer.state is OfferState.ACCEPTED and attendance.provider_id == offer.provider_id
+    assignment = assignment_frame(offer, attendance) if won else None
+    if assignment is not None and attendance.state in FINAL:  # the job is over: who and
+        assignment = msgspec.structs.replace(  # where to call is no longer the link's
+            assignment, requester_name="", requester_phone="", notes=""
+        )
     return OfferView(
         offer_id=offer.id,
         attendance_id=attendance.id,
@@ -80,7 +85,7 @@ async def view(hub: Services, offer: Offer) -> OfferView:
         deadline=offer.deadline_ms,
         server_time=now_ms(),
         attendance_state=attendance.state,
-        assignment=assignment_frame(offer, attendance) if won else None,
+        assignment=assignment,
     )
 
 

@@ -48,6 +48,14 @@ async def test_a_link_is_opened_by_a_scanner_then_accepted_then_steps(scene):
         assert refuse_after.json()["error"]["code"] == "offer_taken"
         step = await anyone.post(path + "/steps", json={"step": "depart"})
         assert step.json() == {"type": "status", "attendance_id": tow["id"], "state": "en_route"}
+        for name in ("arrive", "complete"):
+            await anyone.post(path + "/steps", json={"step": name})
+        done = (await anyone.get(path)).json()
+        assert done["attendance_state"] == "completed"  # the job is over: no one to call
+        assert (done["assignment"]["requester_name"], done["assignment"]["requester_phone"]) == (
+            "",
+            "",
+        )
         tampered = path[:-3] + ("aaa" if not path.endswith("aaa") else "bbb")
         assert (await anyone.get(tampered)).json()["error"]["code"] == "link_invalid"
         other = path.replace(f"/links/{offer['id']}.", f"/links/{offer['id'] + 1}.")
