@@ -9,6 +9,8 @@ as an admin, for bootstrapping.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import msgspec
 
 from hub.errors import Forbidden, TokenError
@@ -24,16 +26,27 @@ from hub.tokens import (
 )
 
 
+async def _first_version() -> int:
+    return 1
+
+
 class Actor(msgspec.Struct, frozen=True):
     subject: str  # "user:<id>" or "cli:<subject>": what the audit log records
     role: Role
 
 
 class Authenticator:
-    def __init__(self, tokens: TokenIssuer, providers: ProviderRecords, users: UserRecords):
+    def __init__(
+        self,
+        tokens: TokenIssuer,
+        providers: ProviderRecords,
+        users: UserRecords,
+        admin_version: Callable[[], Awaitable[int]] = _first_version,
+    ):
         self.tokens = tokens
         self.providers = providers
         self.users = users
+        self.admin_version = admin_version  # CLI admin tokens of another version are revoked
 
     async def provider(self, token: str) -> Provider:
         """The active provider a valid, unrevoked provider token names."""
@@ -52,6 +65,8 @@ class Authenticator:
         ``needed``."""
         claims = self.tokens.verify(token, [OPERATOR_AUDIENCE, ADMIN_AUDIENCE])
         if claims["aud"] == ADMIN_AUDIENCE:
+            if claims.get("ver", 1) != await self.admin_version():
+                raise TokenError("admin tokens were revoked", code="token_revoked")
             actor = Actor(f"cli:{claims['sub']}", Role.ADMIN)
         else:
             user_id, version = provider_claims(claims)

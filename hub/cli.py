@@ -242,13 +242,24 @@ def demo(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def admin_token(settings: Settings, args: argparse.Namespace) -> None:
-    from hub.engines import token_issuer
+    from hub.engines import admin_version, token_issuer
 
     async def work(records: Records) -> dict[str, Any]:
         tokens = await token_issuer(settings, records)
         now = int(time.time())
-        token = tokens.admin_token(args.subject, now)
+        token = tokens.admin_token(args.subject, now, await admin_version(records))
         return {"token": token, "expires_at_s": now + tokens.admin_ttl_s}
+
+    _run(settings, work)
+
+
+def admin_revoke(settings: Settings, args: argparse.Namespace) -> None:
+    from hub.engines import revoke_admin_tokens
+
+    async def work(records: Records) -> dict[str, Any]:
+        version = await revoke_admin_tokens(records)
+        await accounts.audit(records, "cli:local", "admin.revoke", "admin tokens", str(version))
+        return {"revoked": True, "admin_token_version": version}
 
     _run(settings, work)
 
@@ -396,6 +407,8 @@ def parser() -> argparse.ArgumentParser:
     p = admin_actions.add_parser("token", help="issue an admin token for the REST API")
     p.add_argument("--subject", default="cli")
     p.set_defaults(func=admin_token)
+    p = admin_actions.add_parser("revoke", help="revoke every admin token issued so far")
+    p.set_defaults(func=admin_revoke)
     return top
 
 

@@ -73,6 +73,21 @@ async def token_issuer(settings: Settings, records: Records) -> TokenIssuer:
     )
 
 
+ADMIN_VERSION = "admin_token_version"
+
+
+async def admin_version(records: Records) -> int:
+    """The version every admin token must carry (``hub admin revoke`` bumps it)."""
+    return int(await records.secret(ADMIN_VERSION, "1"))
+
+
+async def revoke_admin_tokens(records: Records) -> int:
+    """Every admin token issued so far stops working; the new version."""
+    version = await admin_version(records) + 1
+    await records.replace_secret(ADMIN_VERSION, str(version))
+    return version
+
+
 async def load_matching(settings: Settings, records: Records, live: LiveState) -> MatchService:
     """The matching index of every registered provider at its last known position."""
     if not COMPILED:

@@ -34,6 +34,7 @@ from hub.dispatch.punctuality import Forecast, Where
 from hub.dispatch.service import Dispatcher
 from hub.drain import Drain
 from hub.engines import (
+    admin_version,
     build_live,
     filter_rules,
     limits,
@@ -105,7 +106,9 @@ async def build(settings: Settings, stack: contextlib.AsyncExitStack) -> Service
     links = notifier(settings, records)
     stack.push_async_callback(links.close)
     tokens = await token_issuer(settings, records)
-    auth = Authenticator(tokens, records.providers, records.users)
+    auth = Authenticator(
+        tokens, records.providers, records.users, admin_version=lambda: admin_version(records)
+    )
 
     matching = await load_matching(settings, records, live)
     arrivals = Arrivals(settings.arrival_radius_m)

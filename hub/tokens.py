@@ -57,9 +57,16 @@ class TokenIssuer:
             }
         )
 
-    def admin_token(self, subject: str, now_s: int) -> str:
+    def admin_token(self, subject: str, now_s: int, version: int = 1) -> str:
+        """An admin token of the current admin version (``hub admin revoke`` bumps it)."""
         return self._sign(
-            {"sub": subject, "aud": ADMIN_AUDIENCE, "iat": now_s, "exp": now_s + self.admin_ttl_s}
+            {
+                "sub": subject,
+                "aud": ADMIN_AUDIENCE,
+                "iat": now_s,
+                "exp": now_s + self.admin_ttl_s,
+                "ver": version,
+            }
         )
 
     def verify(self, token: str, audience: str | list[str]) -> dict[str, Any]:

@@ -38,6 +38,9 @@ class Records(OperationsRecords, Protocol):
     async def secret(self, name: str, candidate: str) -> str:
         """The stored secret ``name``; stores ``candidate`` first if none exists (atomic)."""
 
+    async def replace_secret(self, name: str, value: str) -> None:
+        """Store ``value`` as the secret ``name``, whatever was there."""
+
     async def ping(self) -> None:
         """Raise StoreUnavailable unless the store answers a query."""
 

@@ -5,6 +5,7 @@ subscribe and every few seconds."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -174,3 +175,31 @@ async def test_guessable_passwords_are_refused(admin, login, password):
     )
     assert made.status_code == 400, made.text
     assert "password" in made.json()["error"]["message"]
+
+
+async def test_admin_tokens_are_revoked_by_the_cli_and_new_ones_work(admin):
+    env = {**os.environ, "HUB_SQLITE_PATH": admin.running.settings.sqlite_path}
+
+    def hub(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "hub", "admin", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+
+    assert (await admin.get("/admin/users")).status_code == 200
+    issued = json.loads((await asyncio.to_thread(hub, "token", "--subject", "ops")).stdout)
+    await asyncio.to_thread(hub, "revoke")
+    for token in (admin.bootstrap["Authorization"].split()[1], issued["token"]):
+        refused = await admin.get("/admin/users", headers=bearer(token))
+        assert (refused.status_code, refused.json()["error"]["code"]) == (401, "token_revoked")
+    fresh = json.loads((await asyncio.to_thread(hub, "token")).stdout)["token"]
+    assert (await admin.get("/admin/users", headers=bearer(fresh))).status_code == 200
+    actions = [
+        e["action"]
+        for e in (await admin.get("/admin/audit", headers=bearer(fresh))).json()["entries"]
+    ]
+    assert "admin.revoke" in actions

@@ -132,6 +132,14 @@ class PostgresRecords(RecordRoles):
             )
             return str(await conn.fetchval("SELECT value FROM secrets WHERE name = $1", name))
 
+    async def replace_secret(self, name: str, value: str) -> None:
+        await self.execute(
+            "INSERT INTO secrets VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = ?",
+            name,
+            value,
+            value,
+        )
+
     async def ping(self) -> None:
         await self.fetch("SELECT 1")
 

@@ -226,6 +226,9 @@ class SqliteRecords(RecordRoles):
             done.append(name)
         return done
 
+    async def replace_secret(self, name: str, value: str) -> None:
+        await self.execute("INSERT OR REPLACE INTO secrets VALUES (?, ?)", name, value)
+
     async def secret(self, name: str, candidate: str) -> str:
         await self.execute("INSERT OR IGNORE INTO secrets VALUES (?, ?)", name, candidate)
         rows = await self.fetch("SELECT value FROM secrets WHERE name = ?", name)
