@@ -8,6 +8,7 @@ import * as mapPage from "./pages/map.js";
 import * as intake from "./pages/intake.js";
 import * as eventPage from "./pages/event.js";
 import * as dispatchPage from "./pages/dispatch.js";
+import * as usersPage from "./pages/users.js";
 
 const main = document.getElementById("main");
 const status = document.getElementById("link-status");
@@ -17,6 +18,7 @@ const pages = {
   new: intake,
   event: eventPage,
   attendance: dispatchPage,
+  users: usersPage,
 };
 let stream = null;
 let leave = null;
@@ -33,6 +35,8 @@ async function route() {
   }
   document.getElementById("nav").hidden = false;
   document.getElementById("logout").hidden = false;
+  if (!config.me) config.me = await api("GET", "/auth/me").catch(() => null);
+  document.getElementById("nav-users").hidden = !(config.me && config.me.role === "admin");
   if (!stream) {
     const closes = config.closes || {};
     const signedOut = [closes.auth_failed, closes.token_revoked].map((c) => c && c.code);
@@ -54,8 +58,11 @@ async function route() {
   main.focus();
 }
 
-function logout() {
+async function logout() {
+  // The hub ends the user's sessions (every console it has open closes too).
+  if (token()) await api("POST", "/auth/logout").catch(() => {});
   setToken(null);
+  config.me = null;
   if (stream) stream.close();
   stream = null;
   location.hash = "";

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from hub.operations import accounts
+from hub.operations.users import NewUser, Role
 from tests.dispatch.scene import TOW
 from tests.web.conftest import page_for, shot
 
@@ -163,3 +165,39 @@ async def test_a_write_whose_answer_is_lost_is_sent_again_and_done_once(browser,
     assert len(keys) == 2 and keys[0] and keys[0] == keys[1]  # the same key, twice
     listed = await scene.http.get(path)
     assert [a["id"] for a in listed.json()["attendances"]] == [made["id"]]
+
+
+async def test_an_admin_manages_users_in_the_console_and_logging_out_ends_the_session(
+    browser, console_hub
+):
+    hub = console_hub.hub
+    await accounts.add_user(
+        hub.records,
+        NewUser(login="root", name="Rita Admin", role=Role.ADMIN, password="s3nha-forte-adm"),
+    )
+    operator = await page_for(browser, console_hub)  # ana: no Usuários for her
+    await operator.wait_for_selector("#link-status[data-up='true']")
+    assert await operator.locator("#nav-users").is_hidden()
+
+    page = await browser.new_page()
+    await page.goto(f"{console_hub.running.http}/console/")
+    await page.fill("#login", "root")
+    await page.fill("#password", "s3nha-forte-adm")
+    await page.click("form.login button")
+    await page.locator("#nav-users").wait_for()
+    await page.click("#nav-users")
+    ana = page.locator("tr", has_text="Ana Operadora")
+    await ana.wait_for()
+    await ana.locator("select").select_option("supervisor")
+    await ana.locator("button.toggle").click()
+    await page.locator("tr", has_text="Ana Operadora").filter(has_text="Não").wait_for()
+    users = {u["login"]: u for u in (await console_hub.http.get("/admin/users")).json()["users"]}
+    assert (users["ana"]["role"], users["ana"]["active"]) == ("supervisor", False)
+    await operator.locator("form.login").wait_for(timeout=10000)  # her console closed: signed out
+    await shot(page, "users")
+
+    token = await page.evaluate("sessionStorage.getItem('hub.token')")
+    await page.click("#logout")
+    await page.locator("form.login").wait_for()
+    after = await console_hub.http.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert after.status_code == 401  # the hub ended the session, not only the page
