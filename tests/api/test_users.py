@@ -37,6 +37,20 @@ async def admin(tmp_path, monkeypatch):
             yield http
 
 
+async def cli(admin, *args: str) -> subprocess.CompletedProcess[str]:
+    """``hub ARGS`` on the test hub's records store, in its own process."""
+    env = {**os.environ, "HUB_SQLITE_PATH": admin.running.settings.sqlite_path}
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "hub", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -133,27 +147,19 @@ async def test_every_subscribe_reads_the_token_again(tmp_path, monkeypatch):
 async def test_the_cli_sets_logs_out_and_deletes_users(admin):
     user = await add_user(admin, "duda", "operator")
     token = (await log_in(admin, "duda")).json()["token"]
-    env = {**os.environ, "HUB_SQLITE_PATH": admin.running.settings.sqlite_path}
 
-    def hub(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "hub", "user", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+    async def hub(*args: str) -> subprocess.CompletedProcess[str]:
+        return await cli(admin, "user", *args)
 
-    done = await asyncio.to_thread(hub, "set", str(user["id"]), "--role", "admin")
+    done = await hub("set", str(user["id"]), "--role", "admin")
     assert done.returncode == 0, done.stderr
     assert (await admin.get("/auth/me", headers=bearer(token))).json()["role"] == "admin"
-    done = await asyncio.to_thread(hub, "logout", str(user["id"]))
+    done = await hub("logout", str(user["id"]))
     assert done.returncode == 0, done.stderr
     assert (await admin.get("/auth/me", headers=bearer(token))).status_code == 401
-    done = await asyncio.to_thread(hub, "delete", str(user["id"]))
+    done = await hub("delete", str(user["id"]))
     assert done.returncode == 0, done.stderr
-    missing = await asyncio.to_thread(hub, "delete", str(user["id"]))
+    missing = await hub("delete", str(user["id"]))
     assert missing.returncode == 2 and "not_found" in missing.stderr
 
 
@@ -178,25 +184,19 @@ async def test_guessable_passwords_are_refused(admin, login, password):
 
 
 async def test_admin_tokens_are_revoked_by_the_cli_and_new_ones_work(admin):
-    env = {**os.environ, "HUB_SQLITE_PATH": admin.running.settings.sqlite_path}
 
-    def hub(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "hub", "admin", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
+    async def hub(*args: str) -> subprocess.CompletedProcess[str]:
+        done = await cli(admin, "admin", *args)
+        assert done.returncode == 0, done.stderr
+        return done
 
     assert (await admin.get("/admin/users")).status_code == 200
-    issued = json.loads((await asyncio.to_thread(hub, "token", "--subject", "ops")).stdout)
-    await asyncio.to_thread(hub, "revoke")
+    issued = json.loads((await hub("token", "--subject", "ops")).stdout)
+    await hub("revoke")
     for token in (admin.bootstrap["Authorization"].split()[1], issued["token"]):
         refused = await admin.get("/admin/users", headers=bearer(token))
         assert (refused.status_code, refused.json()["error"]["code"]) == (401, "token_revoked")
-    fresh = json.loads((await asyncio.to_thread(hub, "token")).stdout)["token"]
+    fresh = json.loads((await hub("token")).stdout)["token"]
     assert (await admin.get("/admin/users", headers=bearer(fresh))).status_code == 200
     actions = [
         e["action"]
