@@ -23,7 +23,7 @@ function send(frame) {
 function draw() {
   const share = h("input", { type: "checkbox", onchange: (ev) => shareLocation(ev.target.checked), checked: watch !== null });
   const duty = h("input", { type: "checkbox", onchange: (ev) => send({ type: "duty", on: ev.target.checked }), checked: true });
-  main.replaceChildren(
+  const parts = [
     h("div", { class: "card row" },
       field("duty", t("on_duty"), duty),
       field("share-location", t("share_location"), share)),
@@ -32,7 +32,10 @@ function draw() {
     ...[...offers.values()].map((offer) => offerCard(offer, {
       onAccept: (eta) => send({ type: "accept", offer_id: offer.offer_id, eta_min: eta }),
       onRefuse: (reason) => send({ type: "refuse", offer_id: offer.offer_id, reason }),
-    })));
+    })),
+  ];
+  // replaceChildren writes a null as the text "null": only the parts there are.
+  main.replaceChildren(...parts.filter(Boolean));
 }
 
 function connect() {

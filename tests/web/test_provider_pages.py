@@ -47,6 +47,7 @@ async def test_the_portal_gets_an_offer_with_its_countdown_accepts_and_reports(
     pid, key = await provider_with_key(scene, "Guincho do Portal")
     page = await portal(browser, scene, key)
     await page.wait_for_selector("#no-offers")
+    assert "null" not in await page.inner_text("main")  # no job yet, nothing in its place
     tow = await scene.tow()
     made = await scene.http.post(
         f"/attendances/{tow['id']}/offers", json={"provider_id": pid, "mode": "web"}
@@ -58,6 +59,7 @@ async def test_the_portal_gets_an_offer_with_its_countdown_accepts_and_reports(
     assert 0 < left <= 60
     assert "Bela Vista" in await card.inner_text()
     assert "Ana" not in await card.inner_text()  # who called comes with the assignment only
+    assert "null" not in await page.inner_text("main")
     await shot(page, "portal-offer")
     await card.locator("input[type=number]").fill("18")
     await card.locator("text=Aceitar").click()
