@@ -201,3 +201,28 @@ async def test_an_admin_manages_users_in_the_console_and_logging_out_ends_the_se
     await page.locator("form.login").wait_for()
     after = await console_hub.http.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert after.status_code == 401  # the hub ended the session, not only the page
+
+
+async def test_a_job_scheduled_for_tomorrow_is_not_late_and_comes_after_the_jobs_for_now(
+    browser, console_hub
+):
+    scene = console_hub
+    now_ms = int(time.time() * 1000)
+    path = f"/events/{scene.event_id}/attendances"
+    forty_ago = now_ms - 40 * 60_000
+    later = await scene.http.post(
+        path, json={**TOW, "at_ms": forty_ago, "scheduled_ms": now_ms + 86_400_000}
+    )
+    now = await scene.http.post(path, json={**TOW, "at_ms": forty_ago})
+    assert (later.status_code, now.status_code) == (201, 201), later.text
+    page = await page_for(browser, scene)
+    scheduled = await row_text(page, "dispatch", later.json()["id"])
+    assert "Agendado para" in scheduled and "min" not in scheduled
+    row = page.locator(f"#dispatch tr[data-attendance='{later.json()['id']}']")
+    assert await row.get_attribute("class") == "scheduled"  # not "late"
+    urgent = page.locator(f"#dispatch tr[data-attendance='{now.json()['id']}']")
+    assert await urgent.get_attribute("class") == "late"  # 40 min waiting
+    order = await page.locator("#dispatch tbody tr").evaluate_all(
+        "rows => rows.map(r => Number(r.dataset.attendance))"
+    )
+    assert order.index(now.json()["id"]) < order.index(later.json()["id"])

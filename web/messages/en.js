@@ -45,6 +45,7 @@ export default {
   col_deadline: "Deadline",
   no_rows: "No attendances.",
   minutes: "{n} min",
+  scheduled_for: "Scheduled for {when}",
   within: "Within deadline",
   late: "Late",
   at_risk: "At risk of being late",

@@ -44,6 +44,7 @@ export default {
   col_deadline: "Prazo",
   no_rows: "Nenhum atendimento.",
   minutes: "{n} min",
+  scheduled_for: "Agendado para {when}",
   within: "No prazo",
   late: "Atrasado",
   at_risk: "Risco de atraso",

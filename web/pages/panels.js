@@ -72,6 +72,22 @@ function averages(inProgress) {
   return `${t("avg_response")}: ${show(response)} · ${t("avg_arrival")}: ${show(arrival)}`;
 }
 
+// A scheduled job waits from its schedule, not from when it was registered; until then it
+// is shown with its schedule, after the jobs for now, and is never late.
+function waitingFrom(row) {
+  return row.scheduled_ms && row.scheduled_ms > row.at_ms ? row.scheduled_ms : row.at_ms;
+}
+
+function upcoming(row) {
+  return Boolean(row.scheduled_ms && row.scheduled_ms > Date.now());
+}
+
+function dateTime(ms) {
+  return new Date(ms).toLocaleString(document.documentElement.lang, {
+    day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit",
+  });
+}
+
 function minutesSince(ms) {
   return Math.max(0, Math.floor((Date.now() - ms) / 60000));
 }
@@ -97,7 +113,8 @@ function paint(tbody, panel, rows) {
     tbody.append(tr);
     return;
   }
-  for (const row of [...rows.values()].sort((a, b) => a.at_ms - b.at_ms)) {
+  const order = (a, b) => (upcoming(a) - upcoming(b)) || (waitingFrom(a) - waitingFrom(b));
+  for (const row of [...rows.values()].sort(order)) {
     const tr = document.createElement("tr");
     tr.dataset.attendance = row.attendance_id;
     const state = t(`state_${row.state}`);
@@ -110,10 +127,14 @@ function paint(tbody, panel, rows) {
       tr.append(
         link, cell(row.service || ""),
         cell([row.district, row.city].filter(Boolean).join(", ")),
-        cell(t("minutes", { n: minutesSince(row.at_ms) })), cell(String(row.attempts)),
+        cell(upcoming(row)
+          ? t("scheduled_for", { when: dateTime(row.scheduled_ms) })
+          : t("minutes", { n: minutesSince(waitingFrom(row)) })),
+        cell(String(row.attempts)),
         cell(row.dispatch_note ? `${state} — ${row.dispatch_note}` : state),
       );
-      if (minutesSince(row.at_ms) >= 15) tr.className = "late";
+      if (upcoming(row)) tr.className = "scheduled";
+      else if (minutesSince(waitingFrom(row)) >= 15) tr.className = "late";
     } else {
       const late = row.promised_ms && Date.now() > row.promised_ms && ["assigned", "en_route"].includes(row.state);
       tr.append(
