@@ -24,18 +24,24 @@ let stream = null;
 let leave = null;
 let config = {};
 
+let routing = 0; // the newest route() call: an older one still awaiting gives way
+
 async function route() {
+  const mine = ++routing;
   if (leave) leave();
   leave = null;
   if (!token()) {
     document.getElementById("nav").hidden = true;
     document.getElementById("logout").hidden = true;
-    login.render(main, { onLoggedIn: () => { location.hash = "#/panels"; route(); } });
+    login.render(main, { onLoggedIn: () => {
+      if (location.hash === "#/panels") route(); else location.hash = "#/panels"; // one route()
+    } });
     return;
   }
   document.getElementById("nav").hidden = false;
   document.getElementById("logout").hidden = false;
   if (!config.me) config.me = await api("GET", "/auth/me").catch(() => null);
+  if (mine !== routing) return; // a newer route() goes on from here
   document.getElementById("nav-users").hidden = !(config.me && config.me.role === "admin");
   if (!stream) {
     const closes = config.closes || {};
@@ -51,7 +57,12 @@ async function route() {
   const [name, ...params] = location.hash.replace(/^#\/?/, "").split("/");
   const page = pages[name] || panels;
   try {
-    leave = (await page.render(main, { stream, config, params })) || null;
+    const left = (await page.render(main, { stream, config, params })) || null;
+    if (mine !== routing) {  // another page was asked for meanwhile: this one goes
+      if (left) left();
+      return;
+    }
+    leave = left;
   } catch (error) {
     main.replaceChildren(Object.assign(document.createElement("p"), { className: "error", role: "alert", textContent: error.message }));
   }

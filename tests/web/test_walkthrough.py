@@ -63,6 +63,8 @@ async def test_the_seed_walkthrough(browser, console_hub):
     pid = await scene.provider("Guincho Paulista", services=["light_tow", "taxi"])
     watcher = await page_for(browser, scene)  # a second console, on the panels
     page = await page_for(browser, scene)
+    failures: list[str] = []
+    page.on("pageerror", lambda error: failures.append(str(error)))
     async with scene.app(pid) as app:
         # find the beneficiary by plate, typed the old way with a hyphen
         await page.click("nav a[href='#/new']")
@@ -119,6 +121,7 @@ async def test_the_seed_walkthrough(browser, console_hub):
         await page.click("text=Evento #")
         listed = await page.inner_text("#attendances")
         assert "light_tow" in listed and "taxi" in listed
+    assert failures == []  # no uncaught error (a pan still running as the form re-rendered)
 
 
 async def test_the_origin_from_an_address_search(browser, tmp_path):

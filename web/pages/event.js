@@ -142,7 +142,9 @@ function place(id, title, { who, partners }) {
         marker = window.L.marker([la, ln], { draggable: true, title }).addTo(mapRef);
         marker.on("dragend", () => { const p = marker.getLatLng(); lat.value = p.lat.toFixed(6); lng.value = p.lng.toFixed(6); });
       } else marker.setLatLng([la, ln]);
-      mapRef.setView([la, ln], 14);
+      // No animation: a pan still running when "Registrar" re-renders the page would touch
+      // the removed map (Leaflet's "_leaflet_pos" error).
+      mapRef.setView([la, ln], 14, { animate: false });
     }
   };
   const fill = (address) => {
