@@ -226,3 +226,24 @@ async def test_a_job_scheduled_for_tomorrow_is_not_late_and_comes_after_the_jobs
         "rows => rows.map(r => Number(r.dataset.attendance))"
     )
     assert order.index(now.json()["id"]) < order.index(later.json()["id"])
+
+
+async def test_a_mode_button_is_enabled_for_a_provider_outside_that_modes_first_20(
+    browser, console_hub
+):
+    scene = console_hub
+    for i in range(21):  # link-only providers right at the origin: the link list's first 20
+        await scene.provider(f"Link {i:02}", channels=["link"], base=[-23.5614, -46.6559])
+    target = await scene.provider("Alvo", channels=["app", "link"])
+    tow = await scene.tow()
+    async with scene.app(target, lat=-23.575, lng=-46.66):  # in session, 1.5 km away
+        page = await page_for(browser, scene)
+        await page.goto(page.url.split("#")[0] + f"#/attendance/{tow['id']}")
+        row = page.locator(f"#candidates tr[data-provider='{target}']")
+        await row.wait_for()
+        assert await row.locator("button:has-text('Link')").is_enabled()
+        assert await row.locator("button:has-text('GPS')").is_enabled()
+        await page.fill("#why-provider", str(target))
+        await page.click("text=Explicar")
+        await page.locator("#why li").wait_for()
+        assert await page.inner_text("#why") == "Elegível."  # listed: in the GPS list

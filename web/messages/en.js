@@ -128,6 +128,7 @@ export default {
   why_not_listed: "Why is prestador (id) not listed?",
   explain: "Explain",
   eligible: "Eligible.",
+  eligible_not_listed: "Eligible, but below the first 20 of the list.",
   eta_prompt: "Arrival the prestador promised (minutes)",
   offers: "Offers",
   no_offers: "No offers yet.",

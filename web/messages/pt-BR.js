@@ -127,6 +127,7 @@ export default {
   why_not_listed: "Por que o prestador (id) não aparece?",
   explain: "Explicar",
   eligible: "Elegível.",
+  eligible_not_listed: "Elegível, mas abaixo dos 20 primeiros da lista.",
   eta_prompt: "Previsão de chegada informada pelo prestador (minutos)",
   offers: "Ofertas",
   no_offers: "Nenhuma oferta ainda.",

@@ -65,6 +65,12 @@ async function candidates(a, event) {
     byId.set(c.provider_id, seen);
   }));
   const rows = [...byId.values()].sort((x, y) => x.score - y.score);
+  // A mode's list holds its best 20: a provider listed by another mode may still take the
+  // job by this one. Ask the hub for each mode a listed provider is missing from.
+  await Promise.all(rows.flatMap((c) => MODES.filter((mode) => !c.modes.has(mode)).map((mode) =>
+    api("POST", "/match/explain", { ...query, mode, provider_id: c.provider_id })
+      .then((found) => { if (found.eligible) c.modes.add(mode); })
+      .catch(() => {}))));
   const problem = h("p", { class: "error", role: "alert", hidden: true });
   const act = async (call) => {
     problem.hidden = true;
@@ -107,7 +113,10 @@ async function candidates(a, event) {
       why.replaceChildren();
       await act(async () => {
         const found = await api("POST", "/match/explain", { ...query, mode: "app", provider_id: Number(whoId.value) });
-        why.append(...(found.eligible ? [h("li", {}, t("eligible"))] : found.reasons.map((r) => h("li", {}, r.text))));
+        const listed = byId.has(Number(whoId.value));
+        why.append(...(found.eligible
+          ? [h("li", {}, t(listed ? "eligible" : "eligible_not_listed"))]
+          : found.reasons.map((r) => h("li", {}, r.text))));
       });
     } }, field("why-provider", t("why_not_listed"), whoId), h("button", { type: "submit", class: "secondary" }, t("explain"))),
     why);
