@@ -21,7 +21,7 @@ import re
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.api.osmand import MAX_BODY_BYTES as OSMAND_BYTES
-from hub.api.responses import JSON, MAX_CSV_BYTES, error_body
+from hub.api.responses import MAX_CSV_BYTES, send_error
 from hub.errors import HubError
 
 DEFAULT_BYTES = 1 << 20
@@ -55,8 +55,7 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         if b"%00" in scope["query_string"] or "\x00" in scope["path"]:
-            answer = JSON(error_body("bad_request", "NUL characters are not accepted"), 400)
-            await answer(scope, receive, send)
+            await send_error(send, "bad_request", "NUL characters are not accepted")
             return
         limit = limit_of(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
@@ -110,10 +109,5 @@ def _message(limit: int) -> str:
 
 
 async def _refuse(send: Send, limit: int) -> None:
-    answer = JSON(error_body("body_too_large", _message(limit)), status_code=413)
-    answer.headers["connection"] = "close"  # the rest of the body is not read
-    await answer({"type": "http"}, _no_receive, send)
-
-
-async def _no_receive() -> Message:
-    return {"type": "http.disconnect"}
+    # The rest of the body is not read: the connection goes with the answer.
+    await send_error(send, "body_too_large", _message(limit), {"connection": "close"})

@@ -23,7 +23,7 @@ import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.api.responses import JSON, error_body
+from hub.api.responses import send_error
 from hub.auth import Authenticator
 from hub.clock import now_ms
 from hub.errors import CODES, HubError
@@ -65,7 +65,7 @@ class Idempotency:
             return
         key = raw_key.decode("latin-1")
         if not (0 < len(key) <= MAX_KEY_CHARS and key.isascii() and key.isprintable()):
-            await _error(
+            await send_error(
                 send,
                 "bad_request",
                 f"Idempotency-Key must be 1 to {MAX_KEY_CHARS} printable ASCII characters",
@@ -82,7 +82,7 @@ class Idempotency:
         try:
             refusal = await _claim(keys, who, key, request, send)
         except HubError as exc:  # the store failed: say so, as the routes would
-            await _error(send, exc.code, exc.message)
+            await send_error(send, exc.code, exc.message)
             return
         if refusal:
             return
@@ -110,13 +110,15 @@ async def _claim(keys: IdempotencyRecords, who: str, key: str, request: str, sen
     if found is None:
         return False
     if found.fingerprint != request:
-        await _error(send, "idempotency_key_reused", CODES["idempotency_key_reused"].meaning)
+        await send_error(send, "idempotency_key_reused", CODES["idempotency_key_reused"].meaning)
     elif found.status is not None:
         await _replay(send, found.status, found.content_type, found.body)
     elif await keys.take_over(who, key, now, now - STALE_MS):
         return False
     else:
-        await _error(send, "idempotency_key_in_flight", CODES["idempotency_key_in_flight"].meaning)
+        await send_error(
+            send, "idempotency_key_in_flight", CODES["idempotency_key_in_flight"].meaning
+        )
     return True
 
 
@@ -200,15 +202,3 @@ async def _replay(send: Send, status: int, content_type: str, body: bytes) -> No
         headers.append((b"content-type", content_type.encode("latin-1")))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-async def _error(send: Send, code: str, message: str) -> None:
-    response = JSON(error_body(code, message), status_code=CODES[code].http_status)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": response.status_code,
-            "headers": response.raw_headers,
-        }
-    )
-    await send({"type": "http.response.body", "body": response.body})

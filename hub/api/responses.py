@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import msgspec
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Send
 
-from hub.errors import BadRequest, HubError
+from hub.errors import CODES, BadRequest, HubError
 
 _encoder = msgspec.json.Encoder()
 T = TypeVar("T")
@@ -24,6 +26,22 @@ class JSON(Response):
 
 def error_body(code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message}}
+
+
+async def send_error(
+    send: Send, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> None:
+    """An error answer written straight to an ASGI ``send``, for the middleware that
+    answers before any route: the same body and status the routes give (``_hub_error``)."""
+    response = JSON(error_body(code, message), CODES[code].http_status, headers=headers)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": response.status_code,
+            "headers": response.raw_headers,
+        }
+    )
+    await send({"type": "http.response.body", "body": response.body})
 
 
 async def _hub_error(request: Request, exc: Exception) -> Response:
