@@ -130,6 +130,7 @@ class DashboardSession:
         """Read the token again (expiry, the user's active flag, role and sessions): False,
         and the socket closing with 4001 or 4002, when it no longer holds; topics the
         user's role no longer reaches are closed too (4002)."""
+        before = self.actor.role
         try:
             self.actor = await self.auth.actor(self.token, Role.OPERATOR)
         except TokenError as exc:
@@ -141,7 +142,9 @@ class DashboardSession:
         except HubError:  # no longer any console role
             self.close_soon(Close.TOKEN_REVOKED)
             return False
-        subscribed = self.dashboards.topics_of(self)
+        if self.actor.role.allows(before):  # not demoted: every topic it held is still allowed
+            return True
+        subscribed = self.dashboards.topics_of(self)  # a walk over every topic: demoted only
         if any(not self.actor.role.allows(TOPIC_ROLES[topic_kind(t)[0]]) for t in subscribed):
             self.close_soon(Close.TOKEN_REVOKED)
             return False
