@@ -22,6 +22,7 @@ from hub.matching.service import MatchService
 from hub.metrics import Metrics
 from hub.state.live import Positions, Presence
 from hub.state.records import Records
+from hub.tasks import stop_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class Supervisor:
             log.exception("background task failed; it goes on", extra={"task": task})
             return False
         finally:
-            _stop_if_cancelled()
+            stop_if_cancelled()
         self._recovered(task)
         return True
 
@@ -103,15 +104,6 @@ class Supervisor:
     @staticmethod
     def _longer(delay: float, base: float) -> float:
         return min(max(delay, base) * 2, max(BACKOFF_MAX_S, base))
-
-
-def _stop_if_cancelled() -> None:
-    """End the loop if it was asked to stop while its work ran: a client library that
-    swallows the cancellation (redis-py's pipelines can) must not keep it running past
-    the hub's shutdown."""
-    current = asyncio.current_task()
-    if current is not None and current.cancelling():
-        raise asyncio.CancelledError
 
 
 async def forget_keys(records: Records, ttl_s: int) -> None:

@@ -36,7 +36,15 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("the domain's values and rules", {"hub.operations"}),
     (
         "leaves",
-        {"hub.tokens", "hub.passwords", "hub.metrics", "hub.presence", "hub.logs", "hub.throttle"},
+        {
+            "hub.tokens",
+            "hub.passwords",
+            "hub.metrics",
+            "hub.presence",
+            "hub.logs",
+            "hub.throttle",
+            "hub.tasks",
+        },
     ),
     ("bottom", {"hub.errors", "hub.config", "hub.clock", "hub.geo", "hub"}),
 ]

@@ -29,6 +29,7 @@ from hub.state.keys import CLAIM, EPOCH, MOVE, REASSERT, RELEASE, Keys
 from hub.state.live import PositionBatch
 from hub.state.redis_bus import RedisBus, RedisStreams, call
 from hub.state.redis_client import RedisClient, Scripts, connect, publish, subscribe
+from hub.tasks import stop_if_cancelled
 
 log = logging.getLogger(__name__)
 SOCKET_TIMEOUT_S = 10.0  # redis-py's default (5 s) equals the follower's block (redis_bus.py)
@@ -345,6 +346,8 @@ class RedisLive:
                 self.outages.failed("position-flush", "live position flush failed", str(exc))
             else:
                 self.outages.ended("position-flush", "live positions flushed again")
+            finally:
+                stop_if_cancelled()  # close() cancelled a flush whose pipeline swallowed it
 
     async def ping(self) -> None:
         try:

@@ -13,6 +13,7 @@ from hub.errors import StoreUnavailable
 from hub.state.keys import STREAM_APPEND, Keys
 from hub.state.live import STREAM_KEPT, StreamEntry, offset_key
 from hub.state.redis_client import RedisClient, Scripts, publish, subscribe
+from hub.tasks import stop_if_cancelled
 
 FOLLOW_BLOCK_MS = 5000
 
@@ -89,6 +90,7 @@ class RedisStreams:
         key, seen = self.keys.stream(name), offset
         while True:
             found = await call(self.client.xread({key: seen}, count=1000, block=FOLLOW_BLOCK_MS))
+            stop_if_cancelled()
             for _, entries in found or []:
                 for entry_id, fields in entries:
                     seen = entry_id.decode()
