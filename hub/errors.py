@@ -26,6 +26,7 @@ class CodeInfo:
     severity: str  # "error": input refused; "notice": input accepted with a remark
     http_status: int
     meaning: str
+    details: tuple[str, ...] = ()  # the keys of the REST answer's error.details
 
 
 CODES: dict[str, CodeInfo] = {
@@ -92,7 +93,10 @@ CODES: dict[str, CodeInfo] = {
     "offer_unknown": CodeInfo("error", 404, "No offer with this id was made to this provider."),
     "unknown_refusal_reason": CodeInfo("error", 400, "The refusal reason is not in the catalogue."),
     "illegal_transition": CodeInfo(
-        "error", 409, "The attendance's state does not allow this step."
+        "error",
+        409,
+        "The attendance's (or the event's) state does not allow this step.",
+        ("step", "state"),
     ),
     "not_your_attendance": CodeInfo(
         "error",
@@ -102,27 +106,54 @@ CODES: dict[str, CodeInfo] = {
     ),
     "link_invalid": CodeInfo("error", 404, "The link is malformed, tampered with or for no offer."),
     "provider_unreachable": CodeInfo(
-        "error", 409, "The provider cannot receive an offer by this mode now."
+        "error", 409, "The provider cannot receive an offer by this mode now.", ("mode",)
     ),
     # the dashboard stream
     "unknown_topic": CodeInfo("error", 400, "No topic has this name."),
     "over_km_limit": CodeInfo(
-        "error", 409, "The tow is longer than the plan covers; open it as avulso."
+        "error",
+        409,
+        "The tow is longer than the plan covers; open it as avulso.",
+        ("service", "km", "limit_km"),
     ),
     "over_value_cap": CodeInfo(
-        "error", 409, "The provider's price is over the plan's value cap; avulso, or another."
+        "error",
+        409,
+        "The provider's price is over the plan's value cap; avulso, or another.",
+        ("price_cents", "cap_cents"),
     ),
+    "service_not_covered": CodeInfo(
+        "error", 409, "The plan does not cover this service; open it as avulso.", ("service",)
+    ),
+    "service_used_up": CodeInfo(
+        "error",
+        409,
+        "The plan's uses of this service are used up for the period; open it as avulso.",
+        ("service",),
+    ),
+    "event_closed": CodeInfo("error", 409, "The event is closed: reopen it first."),
     # address search
     "invalid_cep": CodeInfo("error", 400, "A CEP has 8 digits (01310-100)."),
     "geocoder_unavailable": CodeInfo(
         "error", 503, "The geocoder or the CEP lookup did not answer; use another source."
     ),
     # REST and engines
-    "bad_request": CodeInfo("error", 400, "The request cannot be used as sent."),
+    "bad_request": CodeInfo(
+        "error",
+        400,
+        "The request cannot be used as sent.  When one field is at fault, ``field`` names it"
+        " (its path, as ``origin.street``) and ``problem`` says what is wrong: ``invalid``,"
+        " ``required``, ``has_number`` (a street holding its number), ``too_short`` (with"
+        " ``min_length``), ``in_past``, ``not_dispatched`` (with ``kind``), ``weak`` (a"
+        " password; with ``min_length``).",
+        ("field", "problem", "min_length", "kind"),
+    ),
     "body_too_large": CodeInfo("error", 413, "The request body is over the route's limit."),
     "unknown_service": CodeInfo("error", 400, "No service in the catalogue has this code."),
     "unknown_client": CodeInfo("error", 400, "No active client has this id."),
-    "csv_rows_invalid": CodeInfo("error", 422, "Some CSV rows are wrong; nothing was imported."),
+    "csv_rows_invalid": CodeInfo(
+        "error", 422, "Some CSV rows are wrong; nothing was imported.", ("rows",)
+    ),
     "not_found": CodeInfo("error", 404, "No such resource."),
     "conflict": CodeInfo("error", 409, "The resource changed or already exists."),
     "idempotency_key_reused": CodeInfo(
@@ -160,6 +191,9 @@ REST_ONLY = frozenset(
         "over_km_limit",
         "over_value_cap",
         "geocoder_unavailable",
+        "service_not_covered",
+        "service_used_up",
+        "event_closed",
     }
 )
 
@@ -204,11 +238,12 @@ RECONNECT: dict[Close, bool] = {
 class HubError(Exception):
     code = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: str, *, code: str | None = None, **details: object) -> None:
         super().__init__(message)
         if code is not None:
             self.code = code
         assert self.code in CODES, f"unregistered error code {self.code}"
+        self._details = details
 
     @property
     def message(self) -> str:
@@ -219,8 +254,9 @@ class HubError(Exception):
         return CODES[self.code].http_status
 
     def details(self) -> dict[str, object]:
-        """Fields a REST error body carries beside ``error`` (none by default)."""
-        return {}
+        """What the code's message is about, for a client to word it in its own language
+        (``error.details`` of a REST answer; the keys each code carries are in ``CODES``)."""
+        return self._details
 
     def headers(self) -> dict[str, str]:
         """Headers a REST error answer carries (none by default)."""

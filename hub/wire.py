@@ -256,7 +256,7 @@ class PanelRow(msgspec.Struct, kw_only=True):
 
 
 class MapPoint(msgspec.Struct, array_like=True):
-    """[provider id, lat, lng, connectivity, on duty, engaged]."""
+    """[provider id, lat, lng, connectivity, on duty, engaged, name]."""
 
     provider_id: int
     lat: float
@@ -264,6 +264,7 @@ class MapPoint(msgspec.Struct, array_like=True):
     connectivity: str
     on_duty: bool
     engaged: bool
+    name: str
 
 
 class LogLine(msgspec.Struct, kw_only=True):

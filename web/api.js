@@ -1,9 +1,10 @@
 // The REST API with the console user's session token.
 export class ApiError extends Error {
-  constructor(status, code, message) {
-    super(message);
+  constructor(status, code, message, details = {}) {
+    super(message); // the hub's English message: for the log, never for the screen
     this.status = status;
     this.code = code;
+    this.details = details;
   }
 }
 
@@ -39,7 +40,8 @@ export async function api(method, path, body) {
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
     const error = data.error || {};
-    throw new ApiError(response.status, error.code || "http_error", error.message || response.statusText);
+    throw new ApiError(response.status, error.code || "http_error", error.message || response.statusText,
+      error.details || {});
   }
   return data;
 }

@@ -1,6 +1,6 @@
 // The console: a hash router over pages, one dashboard stream, two languages.
 import { api, setToken, token } from "./api.js";
-import { language, onLanguage, setLanguage, t, translate } from "./i18n.js";
+import { explain, language, onLanguage, setLanguage, t, translate } from "./i18n.js";
 import { DashboardStream } from "./stream.js";
 import * as login from "./pages/login.js";
 import * as panels from "./pages/panels.js";
@@ -64,7 +64,7 @@ async function route() {
     }
     leave = left;
   } catch (error) {
-    main.replaceChildren(Object.assign(document.createElement("p"), { className: "error", role: "alert", textContent: error.message }));
+    main.replaceChildren(Object.assign(document.createElement("p"), { className: "error", role: "alert", textContent: explain(error) }));
   }
   main.focus();
 }

@@ -2,7 +2,7 @@
 // the job's steps through the same link.
 import { api } from "./api.js";
 import { h } from "./dom.js";
-import { language, setLanguage, t, translate } from "./i18n.js";
+import { explain, language, setLanguage, t, translate } from "./i18n.js";
 import { assignmentCard, offerCard } from "./offer_view.js";
 
 const main = document.getElementById("main");
@@ -15,12 +15,12 @@ window.addEventListener("hashchange", () => {
 async function show(view) {
   view = view || await api("GET", path).catch((error) => ({ error }));
   if (view.error) {
-    main.replaceChildren(h("p", { class: "error", role: "alert" }, view.error.message));
+    main.replaceChildren(h("p", { class: "error", role: "alert" }, explain(view.error)));
     return;
   }
   const act = async (call) => {
     try { await show(await call()); } catch (error) {
-      main.prepend(h("p", { class: "error", role: "alert" }, error.message));
+      main.prepend(h("p", { class: "error", role: "alert" }, explain(error)));
     }
   };
   if (view.assignment) {

@@ -1,10 +1,16 @@
 // What the portal and the link page share: an offer with its countdown, the answer form,
 // and the assignment with its status buttons.
 import { field, h } from "./dom.js";
-import { t } from "./i18n.js";
+import { serviceName, t } from "./i18n.js";
 
 export const REASONS = ["too_far", "busy", "vehicle_unsuitable", "outside_area", "price", "other"];
-export const STEPS = ["depart", "arrive", "start", "complete"];
+// The steps a provider may report from each state (hub/dispatch/lifecycle.py TRANSITIONS).
+const NEXT = {
+  assigned: ["depart", "arrive"],
+  en_route: ["arrive"],
+  on_site: ["start", "complete"],
+  in_service: ["complete"],
+};
 
 // A countdown that trusts the hub's clock: deadline and server_time come from the hub.
 export function countdown(deadline, serverTime) {
@@ -27,7 +33,7 @@ export function offerCard(offer, { onAccept, onRefuse }) {
   const clock = countdown(offer.deadline, offer.server_time);
   return h("div", { class: "card offer", dataset: { offer: offer.offer_id } },
     h("h2", {}, `${t("offer")} #${offer.offer_id}`),
-    h("p", {}, `${offer.service} · ${[offer.district, offer.city].filter(Boolean).join(", ")}`),
+    h("p", {}, [serviceName(offer.service), offer.district, offer.city].filter(Boolean).join(" · ")),
     h("p", {}, `${t("answer_within")} `, clock),
     h("form", { class: "row", onsubmit: (ev) => { ev.preventDefault(); onAccept(Number(eta.value)); } },
       field(`eta-${offer.offer_id}`, t("your_eta"), eta), h("button", { type: "submit" }, t("accept"))),
@@ -39,11 +45,12 @@ export function offerCard(offer, { onAccept, onRefuse }) {
 export function assignmentCard(job, state, onStep) {
   const where = (p) => p ? [p.address.street, p.address.number, p.address.district, p.address.city].filter(Boolean).join(", ") : "–";
   return h("div", { class: "card assignment", dataset: { attendance: job.attendance_id } },
-    h("h2", {}, `${t("job")} #${job.attendance_id} · ${job.service}`),
+    h("h2", {}, `${t("job")} #${job.attendance_id} · ${serviceName(job.service)}`),
     h("p", {}, `${t("requester")}: ${job.requester_name} · ${job.requester_phone}`),
     h("p", {}, `${t("origin")}: ${where(job.origin)}`),
     h("p", {}, `${t("destination")}: ${where(job.destination)}`),
     job.notes ? h("p", {}, `${t("notes")}: ${job.notes}`) : null,
     h("p", { class: "job-state" }, `${t("col_state")}: ${t(`state_${state}`)}`),
-    h("div", { class: "modes" }, STEPS.map((step) => h("button", { type: "button", onclick: () => onStep(step) }, t(`step_${step}`)))));
+    h("div", { class: "modes" }, (NEXT[state] || []).map((step) =>
+      h("button", { type: "button", onclick: () => onStep(step) }, t(`step_${step}`)))));
 }

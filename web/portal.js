@@ -3,7 +3,7 @@
 // steps, and optionally stream this browser's own location (watchPosition).
 import { api } from "./api.js";
 import { field, h } from "./dom.js";
-import { language, setLanguage, t, translate } from "./i18n.js";
+import { explain, language, setLanguage, t, translate } from "./i18n.js";
 import { assignmentCard, offerCard } from "./offer_view.js";
 
 const main = document.getElementById("main");
@@ -68,7 +68,7 @@ function connect() {
       sessionStorage.removeItem("hub.provider");
       location.reload();
     } else if (frame.type === "error") {
-      status.textContent = frame.message;
+      status.textContent = explain(frame);
     }
   };
 }
@@ -84,7 +84,7 @@ function shareLocation(on) {
     const c = position.coords;
     send({ type: "fix", seq, t: Math.round(position.timestamp), lat: c.latitude, lng: c.longitude,
       acc: c.accuracy, spd: c.speed ?? undefined, hdg: c.heading ?? undefined });
-  }, (error) => { status.textContent = error.message; }, { enableHighAccuracy: true });
+  }, () => { status.textContent = t("location_unavailable"); }, { enableHighAccuracy: true });
 }
 
 function login() {
@@ -99,7 +99,7 @@ function login() {
       sessionStorage.setItem("hub.provider", token);
       start();
     } catch (error) {
-      problem.textContent = error.status === 401 ? t("portal_login_failed") : error.message;
+      problem.textContent = error.status === 401 ? t("portal_login_failed") : explain(error);
       problem.hidden = false;
     }
   } }, h("h1", {}, t("portal_title")), field("phone", t("phone"), phone),

@@ -23,8 +23,10 @@ from hub.operations.attendances import (
     usage,
 )
 from hub.operations.events import EventState
+from hub.operations.providers import Provider
+from hub.operations.records import OperationsRecords
 from hub.operations.services import CATALOGUE, ServiceType
-from hub.operations.users import Role
+from hub.operations.users import Role, User
 from hub.services import services_of
 
 
@@ -37,6 +39,9 @@ class AttendanceView(msgspec.Struct):
     attendance: Attendance
     log: list[AttendanceLogEntry]
     punctuality: Punctuality | None = None  # once a provider has it
+    # Who the attendance and its log name, by actor: "user:<id>" and "provider:<id>" (its
+    # provider, and every provider_id in the log's facts) -> the name to show.
+    names: dict[str, str] = {}
 
 
 class AttendanceList(msgspec.Struct):
@@ -75,7 +80,7 @@ async def register(request: Request) -> Response:
     if event is None:
         raise NotFound("no such event")
     if event.state is not EventState.OPEN:
-        raise Conflict("the event is closed: reopen it first")
+        raise Conflict("the event is closed: reopen it first", code="event_closed")
     new = await body_as(request, NewAttendance)
     beneficiary = await records.beneficiaries.get(event.beneficiary_id)
     assert beneficiary is not None  # a foreign key
@@ -117,7 +122,31 @@ async def one(request: Request) -> Response:
     if found is None:
         raise NotFound("no such attendance")
     timing = services_of(request).forecast(found, now_ms())
-    return JSON(AttendanceView(found, await records.attendances.log(found.id), timing))
+    log = await records.attendances.log(found.id)
+    return JSON(AttendanceView(found, log, timing, await _names(records, found, log)))
+
+
+async def _names(
+    records: OperationsRecords, attendance: Attendance, log: list[AttendanceLogEntry]
+) -> dict[str, str]:
+    """The names of the users and providers an attendance's view mentions."""
+    actors = {entry.actor for entry in log}
+    actors |= {f"provider:{e.facts['provider_id']}" for e in log if "provider_id" in e.facts}
+    if attendance.provider_id is not None:
+        actors.add(f"provider:{attendance.provider_id}")
+    names: dict[str, str] = {}
+    for actor in sorted(actors):
+        kind, _, number = actor.partition(":")
+        if not number.isdigit():
+            continue
+        who: User | Provider | None = None
+        if kind == "user":
+            who = await records.users.get(int(number))
+        elif kind == "provider":
+            who = await records.providers.get(int(number))
+        if who is not None:
+            names[actor] = who.name
+    return names
 
 
 operations = [

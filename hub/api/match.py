@@ -11,14 +11,16 @@ import logging
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.api.openapi import Operation
-from hub.api.responses import JSON, body_as
+from hub.api.openapi import Operation, Param
+from hub.api.responses import JSON, body_as, int_param
 from hub.clock import now_ms
+from hub.errors import BadRequest
 from hub.matching.queries import (
     CandidatePage,
     ExplainQuery,
     Explanation,
     MatchQuery,
+    NamedProviders,
     checked_query,
     with_road_etas,
 )
@@ -27,6 +29,8 @@ from hub.operations.users import Role
 from hub.services import services_of
 
 log = logging.getLogger(__name__)
+
+MIN_NAME = 2  # characters of a provider's name to search by
 
 
 async def candidates(request: Request) -> Response:
@@ -44,6 +48,19 @@ async def candidates(request: Request) -> Response:
     return JSON(page)
 
 
+async def named(request: Request) -> Response:
+    piece = request.query_params.get("q", "")
+    if len(piece.strip()) < MIN_NAME:
+        raise BadRequest(
+            f"type at least {MIN_NAME} characters of the name",
+            field="q",
+            problem="too_short",
+            min_length=MIN_NAME,
+        )
+    limit = int_param(request, "limit", 20, 1, 100)
+    return JSON(services_of(request).matching.named(piece[:200], limit))
+
+
 async def explain(request: Request) -> Response:
     query = await body_as(request, ExplainQuery)
     return JSON(services_of(request).matching.explain(query, now_ms()))
@@ -57,6 +74,19 @@ operations = [
         CandidatePage,
         body=MatchQuery,
         endpoint=candidates,
+        role=Role.OPERATOR,
+    ),
+    Operation(
+        "GET",
+        "/match/providers",
+        "Active providers by a piece of their name (case and accents ignored), by name: to"
+        " pick one for /match/explain",
+        NamedProviders,
+        query=(
+            Param("q", f"a piece of the name (at least {MIN_NAME} characters)", kind="string"),
+            Param("limit", "at most this many (20 by default)", 1, 100),
+        ),
+        endpoint=named,
         role=Role.OPERATOR,
     ),
     Operation(

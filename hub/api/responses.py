@@ -1,7 +1,9 @@
-"""JSON responses and the mapping of hub errors to ``{"error": {"code", "message"}}``."""
+"""JSON responses and the mapping of hub errors to ``{"error": {"code", "message",
+"details"}}``."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -24,8 +26,14 @@ class JSON(Response):
         return _encoder.encode(content)
 
 
-def error_body(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}
+def error_body(
+    code: str, message: str, details: Mapping[str, object] | None = None
+) -> dict[str, Any]:
+    """``{"error": {"code", "message"}}``, with ``details`` when the code carries some."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    return {"error": error}
 
 
 async def send_error(
@@ -46,7 +54,7 @@ async def send_error(
 
 async def _hub_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HubError)
-    body = {**error_body(exc.code, exc.message), **exc.details()}
+    body = error_body(exc.code, exc.message, exc.details())
     return JSON(body, status_code=exc.http_status, headers=exc.headers())
 
 
@@ -69,9 +77,26 @@ async def body_as(request: Request, kind: type[T]) -> T:
     try:
         return msgspec.json.decode(body, type=kind)
     except msgspec.ValidationError as exc:
-        raise BadRequest(f"invalid body: {exc}") from None
+        raise invalid_field(exc) from None
     except msgspec.DecodeError:
         raise BadRequest("body is not valid JSON") from None
+
+
+_AT = re.compile(r" - at `\$(?:\.(?P<path>[^`]*))?`$")
+_MISSING = re.compile(r"^Object missing required field `(?P<name>[^`]+)`")
+
+
+def invalid_field(exc: msgspec.ValidationError) -> BadRequest:
+    """A decoding error as ``invalid_field`` (or ``field_required``) naming the field's path
+    (``origin.street``; list indexes dropped), the English message kept as msgspec said it."""
+    text = str(exc)
+    at = _AT.search(text)
+    path = re.sub(r"\[\d+\]", "", (at and at.group("path")) or "")
+    missing = _MISSING.match(text)
+    if missing is not None:
+        field = f"{path}.{missing.group('name')}" if path else missing.group("name")
+        return BadRequest(f"invalid body: {text}", problem="required", field=field)
+    return BadRequest(f"invalid body: {text}", problem="invalid", field=path or "body")
 
 
 def int_param(request: Request, name: str, default: int, low: int, high: int) -> int:

@@ -252,6 +252,7 @@ class Dashboards:
                     connectivity=matching.connectivity(known, now).value,
                     on_duty=known.on_duty,
                     engaged=known.engaged,
+                    name=known.provider.name,
                 )
             )
         return out

@@ -12,6 +12,7 @@ decision can be made twice).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import msgspec
 
@@ -47,6 +48,7 @@ class LogEntry(msgspec.Struct, frozen=True, kw_only=True):
     at_ms: int
     state: str
     provider_id: int | None
+    facts: dict[str, Any] = msgspec.field(default_factory=dict)  # what it is about
 
 
 class Change(msgspec.Struct, frozen=True, kw_only=True):
@@ -144,9 +146,9 @@ class OfferBook:
         self.attendance = after
         self.changed = True
 
-    def log(self, action: str, actor: str, detail: str, now_ms: int) -> None:
+    def log(self, action: str, actor: str, detail: str, now_ms: int, **facts: Any) -> None:
         """Append to the attendance log (its id, the status stream's offset, comes with
-        the commit)."""
+        the commit): ``detail`` in English, ``facts`` for a client to word it its way."""
         a = self.attendance
         self._entries.append(
             LogEntry(
@@ -157,6 +159,7 @@ class OfferBook:
                 at_ms=now_ms,
                 state=a.state.value,
                 provider_id=a.provider_id,
+                facts=facts,
             )
         )
         self.changed = True

@@ -39,9 +39,18 @@ class MakeOffer(msgspec.Struct, frozen=True):
 
 
 class GiveUp(msgspec.Struct, frozen=True):
-    """No provider found: the attendance returns to the dispatch panel."""
+    """No provider found: the attendance returns to the dispatch panel with ``note`` (its
+    ``dispatch_note``: one of NOTES) and ``reason`` (in English, for the log)."""
 
+    note: str
     reason: str
+
+
+# An attendance's dispatch_note: why it came back to the panel without a provider.
+NOT_TAKEN = "not_taken"  # an operator's offer was refused, expired or withdrawn
+MAX_ATTEMPTS = "max_attempts"  # the cascade made the client's maximum of offers
+NONE_ELIGIBLE = "none_eligible"  # no eligible provider left within the widest radius
+NOTES = (NOT_TAKEN, MAX_ATTEMPTS, NONE_ELIGIBLE)
 
 
 class Done(msgspec.Struct, frozen=True):
@@ -66,7 +75,7 @@ def decide(rules: DispatchRules, offers: list[Offer], now_ms: int, find: Find) -
     if len(offers) >= rules.max_attempts:
         if pending:
             return Wait(min(wake))
-        return GiveUp(f"no taker after {len(offers)} offers (the client's maximum)")
+        return GiveUp(MAX_ATTEMPTS, f"no taker after {len(offers)} offers (the client's maximum)")
     if pending:
         next_stagger = max(o.created_ms for o in offers) + rules.stagger_s * 1000
         if now_ms < next_stagger:
@@ -83,4 +92,4 @@ def decide(rules: DispatchRules, offers: list[Offer], now_ms: int, find: Find) -
     if pending:
         return Wait(min(wake))
     widest = radii(rules)[-1]
-    return GiveUp(f"no eligible provider left within {widest:g} km")
+    return GiveUp(NONE_ELIGIBLE, f"no eligible provider left within {widest:g} km")

@@ -95,12 +95,14 @@ def automatic(book: OfferBook, out: Outcome, facts: Facts, actor: str) -> Attend
         raise Conflict(
             f"attendance {a.id} is {a.state.value}: nothing to dispatch",
             code="illegal_transition",
+            step="dispatch",
+            state=a.state.value,
         )
     start = now
     if a.scheduled_ms is not None:
         start = max(now, a.scheduled_ms - rules.schedule_lead_min * 60_000)
     book.save(msgspec.structs.replace(a, automatic=True, due_ms=start))
-    book.log("auto", actor, f"starts at {start}", now)
+    book.log("auto", actor, f"starts at {start}", now, starts_ms=start)
     if start <= now:
         _continue(book, out, facts)
     return book.attendance
@@ -126,7 +128,12 @@ def verbal(
     if a.state in ENGAGED or a.state is AttendanceState.COMPLETED:
         raise Conflict(f"attendance {a.id} already has a provider", code="offer_taken")
     if a.state not in DISPATCHABLE:
-        raise Conflict(f"attendance {a.id} is {a.state.value}", code="illegal_transition")
+        raise Conflict(
+            f"attendance {a.id} is {a.state.value}",
+            code="illegal_transition",
+            step="dispatch",
+            state=a.state.value,
+        )
     _within_cap(a, provider_id, facts)
     deadline_ms = now + VERBAL_DEADLINE_MS
     made = _offer_to(book, out, facts, provider_id, Channel.VERBAL, deadline_ms, 0.0, actor)
@@ -158,7 +165,15 @@ def refuse(
     refused = book.decide(offer_id, OfferState.REFUSED, now, actor=actor, reason=reason)
     assert refused is not None  # pending in the book: the commit checks it again
     out.kpis.add(refused.provider_id)
-    book.log("refused", actor, f"offer {offer_id}: {reason}", now)
+    book.log(
+        "refused",
+        actor,
+        f"offer {offer_id}: {reason}",
+        now,
+        offer_id=offer_id,
+        provider_id=refused.provider_id,
+        reason=reason,
+    )
     _continue(book, out, facts)
     return refused
 
@@ -209,7 +224,7 @@ def step(
     elif state in ENGAGED:
         out.moved = True  # on site: no longer watched for the arrival
     book.save(changed)
-    book.log(to.value, actor, reason, now)
+    book.log(to.value, actor, reason, now, **({"reason": reason} if reason else {}))
     return changed
 
 
@@ -255,10 +270,10 @@ def _continue(book: OfferBook, out: Outcome, facts: Facts) -> None:
                 SYSTEM,
             )
         if isinstance(decision, cascade.GiveUp):
-            _no_taker(book, now, decision.reason)
+            _no_taker(book, now, decision.note, decision.reason)
             return
     elif a.state is AttendanceState.OFFERING and not book.pending():
-        _no_taker(book, now, "the offer was not taken")
+        _no_taker(book, now, cascade.NOT_TAKEN, "the offer was not taken")
         return
     _schedule(book, now, rules)
 
@@ -276,13 +291,13 @@ def _schedule(book: OfferBook, now: int, rules: DispatchRules | None = None) -> 
         book.save(msgspec.structs.replace(a, due_ms=due))
 
 
-def _no_taker(book: OfferBook, now: int, reason: str) -> None:
+def _no_taker(book: OfferBook, now: int, note: str, reason: str) -> None:
     a = book.attendance
     state = after(a.state, Step.NO_TAKER) if a.state is AttendanceState.OFFERING else a.state
     book.save(
-        msgspec.structs.replace(a, state=state, automatic=False, due_ms=None, dispatch_note=reason)
+        msgspec.structs.replace(a, state=state, automatic=False, due_ms=None, dispatch_note=note)
     )
-    book.log("no_provider", SYSTEM, reason, now)
+    book.log("no_provider", SYSTEM, reason, now, note=note)
 
 
 def _offer_to(
@@ -319,6 +334,9 @@ def _make(book: OfferBook, out: Outcome, now: int, new: NewOffer, secret: str | 
         new.created_by,
         f"offer {made.id} to provider {new.provider_id} by {new.mode.value}",
         now,
+        offer_id=made.id,
+        provider_id=new.provider_id,
+        mode=new.mode.value,
     )
     out.made.append((made, secret))
     return made
@@ -351,7 +369,14 @@ def _assign(
         )
     )
     book.log(
-        "assign", actor, f"provider {won.provider_id} by {won.mode.value}, ETA {eta_min} min", now
+        "assign",
+        actor,
+        f"provider {won.provider_id} by {won.mode.value}, ETA {eta_min} min",
+        now,
+        offer_id=won.id,
+        provider_id=won.provider_id,
+        mode=won.mode.value,
+        eta_min=eta_min,
     )
     out.assigned = won
     if won.mode is not Channel.VERBAL:  # acceptance counts answered offers only
@@ -365,7 +390,15 @@ def _close(
     closed = book.decide(offer.id, to, now, actor=SYSTEM, reason=reason)
     if closed is not None:
         out.closed.append(closed)
-        book.log(to.value, SYSTEM, f"offer {offer.id} {reason}".strip(), now)
+        book.log(
+            to.value,
+            SYSTEM,
+            f"offer {offer.id} {reason}".strip(),
+            now,
+            offer_id=offer.id,
+            provider_id=offer.provider_id,
+            **({"reason": reason} if reason else {}),
+        )
 
 
 def _within_cap(a: Attendance, provider_id: int, facts: Facts) -> None:
@@ -379,6 +412,8 @@ def _within_cap(a: Attendance, provider_id: int, facts: Facts) -> None:
             f"provider {provider_id} charges R$ {price / 100:.2f} for this job, over the"
             f" plan's cap of R$ {cap / 100:.2f}: choose another, or open it as avulso",
             code="over_value_cap",
+            price_cents=price,
+            cap_cents=cap,
         )
 
 

@@ -126,6 +126,7 @@ class Delivery:
             raise Conflict(
                 f"provider {provider_id} is not reached by {mode.value}",
                 code="provider_unreachable",
+                mode=mode.value,
             )
         if mode in SESSION_MODES:
             known = self.matching.known.get(provider_id)
@@ -133,6 +134,7 @@ class Delivery:
                 raise Conflict(
                     f"provider {provider_id} has no open session for a {mode.value} offer",
                     code="provider_unreachable",
+                    mode=mode.value,
                 )
 
     async def deliver(self, out: Outcome) -> None:

@@ -17,5 +17,10 @@ def job_query(a: Attendance) -> MatchQuery:
 def assistance(attendance: Attendance) -> tuple[Place, str]:
     """Origin and service of an attendance that can be dispatched (an assistance)."""
     if attendance.origin is None or attendance.service is None:
-        raise Conflict(f"attendance {attendance.id} is not dispatched", code="illegal_transition")
+        raise Conflict(
+            f"attendance {attendance.id} is not dispatched",
+            code="illegal_transition",
+            step="dispatch",
+            state=attendance.state.value,
+        )
     return attendance.origin, attendance.service

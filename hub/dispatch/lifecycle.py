@@ -85,7 +85,10 @@ def after(state: S, step: Step) -> S:
     target = TRANSITIONS.get((state, step))
     if target is None:
         raise Conflict(
-            f"cannot {step.value} an attendance that is {state.value}", code="illegal_transition"
+            f"cannot {step.value} an attendance that is {state.value}",
+            code="illegal_transition",
+            step=step.value,
+            state=state.value,
         )
     return target
 

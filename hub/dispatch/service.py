@@ -155,7 +155,7 @@ class Dispatcher:
     ) -> Attendance:
         """Move an attendance along its lifecycle (a provider's report or an operator's)."""
         if step in NEEDS_REASON and not reason.strip():
-            raise BadRequest(f"{step.value} needs a reason")
+            raise BadRequest(f"{step.value} needs a reason", problem="required", field="reason")
         try:
             return await self._decide(
                 attendance_id,

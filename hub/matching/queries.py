@@ -4,6 +4,7 @@ that check or complete them."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated
 
 import msgspec
@@ -77,6 +78,22 @@ class Explanation(msgspec.Struct, frozen=True, kw_only=True):
     eligible: bool
     reasons: list[Reason]
     distance_m: float | None  # None: the provider has no position (no GPS, no base)
+
+
+class NamedProvider(msgspec.Struct, frozen=True, kw_only=True):
+    provider_id: int
+    name: str
+    city: str
+
+
+class NamedProviders(msgspec.Struct, frozen=True, kw_only=True):
+    providers: list[NamedProvider]
+
+
+def folded(text: str) -> str:
+    """Lower case without accents: how a name is searched (São = sao)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 class ExplainQuery(MatchQuery, frozen=True, kw_only=True, forbid_unknown_fields=True):

@@ -42,7 +42,10 @@ from hub.matching.queries import (
     ExplainQuery,
     Explanation,
     MatchQuery,
+    NamedProvider,
+    NamedProviders,
     Reason,
+    folded,
 )
 from hub.matching.ranking import Factors, Weights, rank, straight_line_eta_min
 from hub.operations.clients import Client
@@ -387,6 +390,18 @@ class MatchService:
             channels=sorted(p.profile.channels),
             score=round(score, 3),
         )
+
+    def named(self, piece: str, limit: int) -> NamedProviders:
+        """Active providers whose name holds ``piece`` (case and accents ignored), by name:
+        how an operator picks one to ask about."""
+        wanted = folded(piece.strip())
+        found = [
+            NamedProvider(provider_id=pid, name=k.provider.name, city=k.provider.profile.city)
+            for pid, k in self.known.items()
+            if k.provider.active and wanted in folded(k.provider.name)
+        ]
+        ordered = sorted(found, key=lambda p: (folded(p.name), p.provider_id))
+        return NamedProviders(providers=ordered[:limit])
 
     def explain(self, query: ExplainQuery, now_ms: int) -> Explanation:
         """Why a provider is, or is not, a candidate for this query."""

@@ -9,7 +9,7 @@ thefts are registered without dispatch; a theft records the police report.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
@@ -96,15 +96,16 @@ class Attendance(msgspec.Struct, frozen=True, kw_only=True):
     finished_ms: int | None = None
     automatic: bool = False  # an automatic cascade is running
     due_ms: int | None = None  # when dispatch looks at it again (a deadline, a stagger)
-    dispatch_note: str = ""  # why no provider was found
+    dispatch_note: str = ""  # why no provider was found: one of dispatch/cascade.py NOTES
     price_cents: int | None = None  # avulso: the assigned provider's standard-table price
 
 
 class AttendanceLogEntry(msgspec.Struct, frozen=True, kw_only=True):
     at_ms: int
-    actor: str
-    action: str
-    detail: str = ""
+    actor: str  # user:<id>, provider:<id>, system, gps
+    action: str  # create, auto, offer, refused, expired, withdrawn, assign, no_provider, a step
+    detail: str = ""  # in English
+    facts: dict[str, Any] = msgspec.field(default_factory=dict)  # offer_id, provider_id, ...
 
 
 class Usage(msgspec.Struct, frozen=True, kw_only=True):
@@ -132,24 +133,30 @@ def checked_attendance(
     """
     name = " ".join(new.requester_name.split())
     if not name:
-        raise BadRequest("requester name is required")
+        raise BadRequest("requester name is required", problem="required", field="requester_name")
     phone = normalise_phone(new.requester_phone)
     for place in (new.origin, new.destination, new.last_seen):
         if place is not None:
             check_street(place.address)
     if new.kind is Kind.ASSISTANCE:
         if new.service is None:
-            raise BadRequest("an assistance needs a service")
+            raise BadRequest("an assistance needs a service", problem="required", field="service")
         kind = service(new.service)
         if new.origin is None:
-            raise BadRequest("an assistance needs an origin")
+            raise BadRequest("an assistance needs an origin", problem="required", field="origin")
         if kind.needs_destination and new.destination is None:
-            raise BadRequest(f"{new.service} needs a destination")
+            raise BadRequest(
+                f"{new.service} needs a destination", problem="required", field="destination"
+            )
         covered = new.service in plan.coverage
         exhausted = used is not None and used.remaining == 0
         if not new.avulso and (not covered or exhausted):
             why = "is not covered by the plan" if not covered else "is used up in the plan"
-            raise Conflict(f"{new.service} {why}: open it as avulso, with a reason")
+            raise Conflict(
+                f"{new.service} {why}: open it as avulso, with a reason",
+                code="service_not_covered" if not covered else "service_used_up",
+                service=new.service,
+            )
         limit = plan.coverage.get(new.service)
         if limit is not None and limit.km_limit is not None and new.destination is not None:
             km = job_km(new.origin, new.destination, road_factor)
@@ -158,16 +165,30 @@ def checked_attendance(
                     f"the {new.service} is about {km:.0f} km and the plan covers"
                     f" {limit.km_limit:g} km: open it as avulso, with a reason",
                     code="over_km_limit",
+                    service=new.service,
+                    km=round(km),
+                    limit_km=limit.km_limit,
                 )
         if new.avulso and not new.avulso_reason.strip():
-            raise BadRequest("an avulso attendance needs a reason")
+            raise BadRequest(
+                "an avulso attendance needs a reason", problem="required", field="avulso_reason"
+            )
     else:
         if new.service is not None or new.avulso:
-            raise BadRequest(f"a {new.kind.value} is not dispatched: no service, no avulso")
+            raise BadRequest(
+                f"a {new.kind.value} is not dispatched: no service, no avulso",
+                field="kind",
+                problem="not_dispatched",
+                kind=new.kind.value,
+            )
         if new.kind is Kind.THEFT and not new.police_report.strip():
-            raise BadRequest("a theft needs the police report number")
+            raise BadRequest(
+                "a theft needs the police report number",
+                problem="required",
+                field="police_report",
+            )
     if new.scheduled_ms is not None and new.scheduled_ms < now_ms - 60_000:
-        raise BadRequest("the schedule is in the past")
+        raise BadRequest("the schedule is in the past", field="scheduled_ms", problem="in_past")
     return msgspec.structs.replace(
         new,
         requester_name=name,

@@ -109,7 +109,12 @@ def search_kind(term: str) -> tuple[SearchKind, str]:
     """How to read the search box: (kind, canonical term)."""
     text = term.strip()
     if len(text) < MIN_SEARCH:
-        raise BadRequest(f"type at least {MIN_SEARCH} characters to search")
+        raise BadRequest(
+            f"type at least {MIN_SEARCH} characters to search",
+            field="q",
+            problem="too_short",
+            min_length=MIN_SEARCH,
+        )
     try:
         return SearchKind.CPF, cpf_digits(text)
     except BadRequest:
@@ -129,7 +134,9 @@ def check_street(address: Address) -> None:
     if _TRAILING_NUMBER.search(address.street):
         raise BadRequest(
             f"street {address.street!r} holds a number: put only the street's name in street"
-            " and the number in number"
+            " and the number in number",
+            field="street",
+            problem="has_number",
         )
 
 

@@ -19,16 +19,16 @@ def cpf_digits(raw: str) -> str:
     """The 11 digits of a valid CPF (check digits verified); BadRequest otherwise."""
     digits = re.sub(r"[\s.\-/]", "", raw)
     if not (digits.isascii() and digits.isdigit()) or len(digits) != 11:
-        raise BadRequest(f"CPF {raw!r} must have 11 digits (0-9)")
+        raise BadRequest(f"CPF {raw!r} must have 11 digits (0-9)", field="cpf", problem="invalid")
     if digits == digits[0] * 11:
-        raise BadRequest(f"CPF {raw!r} is not valid")
+        raise BadRequest(f"CPF {raw!r} is not valid", field="cpf", problem="invalid")
     for length in (9, 10):
         total = sum(
             int(d) * w for d, w in zip(digits[:length], range(length + 1, 1, -1), strict=True)
         )
         check = (total * 10) % 11 % 10
         if check != int(digits[length]):
-            raise BadRequest(f"CPF {raw!r} has wrong check digits")
+            raise BadRequest(f"CPF {raw!r} has wrong check digits", field="cpf", problem="invalid")
     return digits
 
 
@@ -44,7 +44,9 @@ def address_state(raw: str) -> str:
     """A UF code (upper case), or empty; BadRequest otherwise."""
     code = raw.strip().upper()
     if code and code not in UFS:
-        raise BadRequest(f"state {raw!r} is not a Brazilian UF (SP, RJ, ...)")
+        raise BadRequest(
+            f"state {raw!r} is not a Brazilian UF (SP, RJ, ...)", field="state", problem="invalid"
+        )
     return code
 
 
@@ -64,7 +66,11 @@ def plate(raw: str) -> str:
     """A plate in its canonical form (upper case, no hyphen or spaces), old or Mercosul."""
     compact = re.sub(r"[\s\-.]", "", raw).upper()
     if not (_OLD_PLATE.match(compact) or _MERCOSUL_PLATE.match(compact)):
-        raise BadRequest(f"plate {raw!r} is neither ABC-1234 nor Mercosul ABC1D23")
+        raise BadRequest(
+            f"plate {raw!r} is neither ABC-1234 nor Mercosul ABC1D23",
+            field="plate",
+            problem="invalid",
+        )
     return compact
 
 

@@ -89,11 +89,21 @@ def apply(event: Event, action: EventAction, reason: str, now_ms: int) -> Event:
     """The event after ``action``; Conflict if the state does not allow it."""
     target = TRANSITIONS.get((event.state, action))
     if target is None:
-        raise Conflict(f"cannot {action.value} an event that is {event.state.value}")
+        raise Conflict(
+            f"cannot {action.value} an event that is {event.state.value}",
+            code="illegal_transition",
+            step=action.value,
+            state=event.state.value,
+        )
     if action in NEEDS_REASON and not reason.strip():
-        raise BadRequest(f"{action.value} needs a reason")
+        raise BadRequest(f"{action.value} needs a reason", problem="required", field="reason")
     if action is EventAction.FINISH_INTAKE:
         if event.intake_done_ms is not None:
-            raise Conflict("the intake of this event is already finished")
+            raise Conflict(
+                "the intake of this event is already finished",
+                code="illegal_transition",
+                step=action.value,
+                state="intake_done",
+            )
         return msgspec.structs.replace(event, intake_done_ms=now_ms)
     return msgspec.structs.replace(event, state=target)

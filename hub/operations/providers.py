@@ -106,7 +106,11 @@ def normalise_phone(phone: str) -> str:
     """Keep digits and a leading +; refuse what cannot be a phone number."""
     compact = re.sub(r"[\s().-]", "", phone)
     if not _PHONE.match(compact):
-        raise BadRequest(f"phone {phone!r} is not a phone number (8-15 digits, optional +)")
+        raise BadRequest(
+            f"phone {phone!r} is not a phone number (8-15 digits, optional +)",
+            field="phone",
+            problem="invalid",
+        )
     return compact
 
 

@@ -54,11 +54,8 @@ class ImportRefused(HubError):
     code = "csv_rows_invalid"
 
     def __init__(self, rows: list[RowError]) -> None:
-        super().__init__(f"{len(rows)} problem(s) in the file; nothing was imported")
+        super().__init__(f"{len(rows)} problem(s) in the file; nothing was imported", rows=rows)
         self.rows = rows
-
-    def details(self) -> dict[str, object]:
-        return {"rows": self.rows}
 
 
 async def import_csv(records: OperationsRecords, text: str) -> list[Provider]:

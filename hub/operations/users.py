@@ -63,7 +63,12 @@ def checked_user(new: NewUser) -> NewUser:
     if not name:
         raise BadRequest("name must not be blank")
     if len(new.password) < MIN_PASSWORD:
-        raise BadRequest(f"password must have at least {MIN_PASSWORD} characters")
+        raise BadRequest(
+            f"password must have at least {MIN_PASSWORD} characters",
+            field="password",
+            problem="weak",
+            min_length=MIN_PASSWORD,
+        )
     guessable(new.password, login, name)
     return msgspec.structs.replace(new, login=login, name=name)
 
@@ -75,7 +80,12 @@ def guessable(password: str, *personal: str) -> None:
     found = zxcvbn(password[:100], user_inputs=[p for p in personal if p])
     if found["score"] < MIN_SCORE:
         hint = found["feedback"].get("warning") or "it is too easy to guess"
-        raise BadRequest(f"password refused: {hint}; a few uncommon words work well")
+        raise BadRequest(
+            f"password refused: {hint}; a few uncommon words work well",
+            field="password",
+            problem="weak",
+            min_length=MIN_PASSWORD,
+        )
 
 
 class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):

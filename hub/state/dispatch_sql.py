@@ -72,9 +72,10 @@ _NEW_OFFER = (
     f"INSERT INTO offers ({OFFER_COLUMNS}, link_hash)"
     f" VALUES ({', '.join('?' * (OFFER_COLUMNS.count(',') + 2))})"
 )
+_json = msgspec.json.Encoder()
 _LOG = (
-    "INSERT INTO attendance_log (attendance_id, at_ms, actor, action, detail)"
-    " VALUES (?, ?, ?, ?, ?)"
+    "INSERT INTO attendance_log (attendance_id, at_ms, actor, action, detail, facts)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -90,7 +91,11 @@ def writes(change: Change) -> list[Write]:
     ]
     decided = [_decided(o) for o in change.decided]
     logs = [
-        Write(_LOG, (e.attendance_id, e.at_ms, e.actor, e.action, e.detail), "id")
+        Write(
+            _LOG,
+            (e.attendance_id, e.at_ms, e.actor, e.action, e.detail, _json.encode(e.facts).decode()),
+            "id",
+        )
         for e in change.entries
     ]
     return [guard, *made, *decided, *logs]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
+
 from hub.operations.attendances import (
     Attendance,
     AttendanceLogEntry,
@@ -111,12 +113,13 @@ class Attendances:
             (row,) = await tx.fetch(_NEW_ATTENDANCE, *attendance_row(event, new, state, actor))
             attendance_id = int(row["id"])
             await tx.execute(
-                "INSERT INTO attendance_log (attendance_id, at_ms, actor, action, detail)"
-                " VALUES (?, ?, ?, 'create', ?)",
+                "INSERT INTO attendance_log (attendance_id, at_ms, actor, action, detail, facts)"
+                " VALUES (?, ?, ?, 'create', ?, ?)",
                 attendance_id,
                 now_ms,
                 actor,
                 state.value,
+                msgspec.json.encode({"state": state.value}).decode(),
             )
         found = await self.get(attendance_id)
         assert found is not None
@@ -157,13 +160,17 @@ class Attendances:
 
     async def log(self, attendance_id: int) -> list[AttendanceLogEntry]:
         rows = await self.db.fetch(
-            "SELECT at_ms, actor, action, detail FROM attendance_log WHERE attendance_id = ?"
-            " ORDER BY id",
+            "SELECT at_ms, actor, action, detail, facts FROM attendance_log"
+            " WHERE attendance_id = ? ORDER BY id",
             attendance_id,
         )
         return [
             AttendanceLogEntry(
-                at_ms=r["at_ms"], actor=r["actor"], action=r["action"], detail=r["detail"]
+                at_ms=r["at_ms"],
+                actor=r["actor"],
+                action=r["action"],
+                detail=r["detail"],
+                facts=msgspec.json.decode(r["facts"]),
             )
             for r in rows
         ]

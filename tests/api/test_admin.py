@@ -275,7 +275,10 @@ async def test_csv_with_a_bad_row_imports_nothing_and_names_every_problem(admin)
     assert refused.status_code == 422
     body = refused.json()
     assert body["error"]["code"] == "csv_rows_invalid"
-    assert [(r["row"], r["column"]) for r in body["rows"]] == [(4, "phone"), (5, "services")]
+    assert [(r["row"], r["column"]) for r in body["error"]["details"]["rows"]] == [
+        (4, "phone"),
+        (5, "services"),
+    ]
     assert (await admin.get("/admin/providers")).json()["providers"] == []
 
 

@@ -50,7 +50,10 @@ async def test_a_base_file_is_imported_whole(http):
     assert joao["plan"]["name"] == "Ouro"
     again = await http.post(f"/clients/{http.client_id}/beneficiaries/import", content=GOOD)
     assert again.status_code == 422
-    assert {(r["row"], r["column"]) for r in again.json()["rows"]} == {(2, "cpf"), (4, "cpf")}
+    assert {(r["row"], r["column"]) for r in again.json()["error"]["details"]["rows"]} == {
+        (2, "cpf"),
+        (4, "cpf"),
+    }
 
 
 async def test_a_file_with_errors_imports_nothing_and_names_every_one(http):
@@ -65,14 +68,14 @@ async def test_a_file_with_errors_imports_nothing_and_names_every_one(http):
     assert refused.status_code == 422, refused.text
     body = refused.json()
     assert body["error"]["code"] == "csv_rows_invalid"
-    where = {(r["row"], r["column"]) for r in body["rows"]}
+    where = {(r["row"], r["column"]) for r in body["error"]["details"]["rows"]}
     assert {(3, "cpf"), (4, "plan"), (5, "year")} <= where
-    assert any(r["row"] == 2 for r in body["rows"])  # lat without lng
+    assert any(r["row"] == 2 for r in body["error"]["details"]["rows"])  # lat without lng
     nothing = await http.get("/beneficiaries/search", params={"q": "52998224725"})
     assert nothing.json()["results"] == []
     unknown = await http.post(
         f"/clients/{http.client_id}/beneficiaries/import", content="cpf;name;plan;shoe\n"
     )
-    assert unknown.json()["rows"][0]["column"] == "shoe"
+    assert unknown.json()["error"]["details"]["rows"][0]["column"] == "shoe"
     missing = await http.post("/clients/999/beneficiaries/import", content=GOOD)
     assert missing.status_code == 404

@@ -143,7 +143,7 @@ async def test_the_map_gets_moved_providers_at_most_each_interval(scene):
         async with scene.app(pid):
             update = await panel.until(lambda f: f["type"] == "update" and f["topic"] == "map")
         point = next(p for p in update["points"] if p[0] == pid)
-        assert point[3] in ("online", "stale") and point[4] is True
+        assert point[3] in ("online", "stale") and point[4] is True and point[6] == "Mapa"
 
 
 async def test_bad_input_on_the_stream(scene):

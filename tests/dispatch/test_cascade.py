@@ -70,7 +70,7 @@ def test_a_round_with_no_taker_widens_the_radius():
 def test_nobody_left_even_widened_gives_up_with_the_reason():
     tried = [offer(1, OfferState.EXPIRED, T0, radius=20)]
     decision = decide(SEQ, tried, T0 + 70_000, nearest({1: 3, 9: 50}))
-    assert decision == GiveUp("no eligible provider left within 20 km")
+    assert decision == GiveUp("none_eligible", "no eligible provider left within 20 km")
 
 
 def test_widening_never_goes_back_to_a_smaller_radius():

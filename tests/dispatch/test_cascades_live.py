@@ -66,7 +66,7 @@ async def test_nobody_takes_it_and_it_returns_to_the_panel_with_the_reason(scene
         tow = await scene.tow()
         await app.until(lambda f: f["type"] == "offer")
         found = await wait_state(scene, tow["id"], "awaiting_dispatch")
-    assert "no eligible provider" in found["dispatch_note"]
+    assert found["dispatch_note"] == "none_eligible"
     assert not found["automatic"]
     actions = [e["action"] for e in (await scene.attendance(tow["id"]))["log"]]
     assert actions[-2:] == ["expired", "no_provider"]
@@ -81,5 +81,5 @@ async def test_a_busy_provider_is_not_offered_a_second_job(scene):
         await app.until(lambda f: f["type"] == "assignment")
         second = await scene.tow()
         assert second["state"] == "awaiting_dispatch"
-        assert "no eligible provider" in second["dispatch_note"]
+        assert second["dispatch_note"] == "none_eligible"
         assert first["id"] != second["id"]

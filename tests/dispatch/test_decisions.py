@@ -180,7 +180,7 @@ def test_a_refused_manual_offer_sends_the_attendance_back_to_the_panel():
     a = b.attendance
     assert (a.state, a.dispatch_note) == (
         AttendanceState.AWAITING_DISPATCH,
-        "the offer was not taken",
+        "not_taken",
     )
 
 
@@ -189,7 +189,8 @@ def test_a_cascade_that_finds_nobody_gives_up_with_the_reason():
     decisions.automatic(b, Outcome(), facts(Market(), rules=RULES), "user:1")
     a = b.attendance
     assert (a.state, a.automatic, a.due_ms) == (AttendanceState.AWAITING_DISPATCH, False, None)
-    assert "no eligible provider" in a.dispatch_note
+    assert a.dispatch_note == "none_eligible"
+    assert "no eligible provider" in b.change().entries[-1].detail
 
 
 def test_the_cascade_asks_for_providers_within_the_plans_cap():

@@ -243,7 +243,8 @@ async def test_a_mode_button_is_enabled_for_a_provider_outside_that_modes_first_
         await row.wait_for()
         assert await row.locator("button:has-text('Link')").is_enabled()
         assert await row.locator("button:has-text('GPS')").is_enabled()
-        await page.fill("#why-provider", str(target))
+        await page.fill("#why-provider", "Alvo")  # picked by name, not by id
+        await page.locator("#provider-names option[value='Alvo']").wait_for(state="attached")
         await page.click("text=Explicar")
         await page.locator("#why li").wait_for()
         assert await page.inner_text("#why") == "Elegível."  # listed: in the GPS list

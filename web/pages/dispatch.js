@@ -3,7 +3,10 @@
 // attendance's offers and log follow live.
 import { api } from "../api.js";
 import { field, h } from "../dom.js";
-import { t } from "../i18n.js";
+import { sentence, who } from "../history.js";
+import { dateTime, explain, money, number, percent, serviceName, t, timeOfDay } from "../i18n.js";
+import { address } from "./beneficiary.js";
+import { countdown } from "../offer_view.js";
 
 const MODES = ["app", "web", "link", "verbal"];
 
@@ -27,9 +30,12 @@ async function sections(attendanceId) {
   const offers = (await api("GET", `/attendances/${attendanceId}/offers`)).offers;
   const head = h("div", { class: "card" },
     h("h1", {}, `${t("acionamento")} · ${t("col_attendance")} #${a.id}`),
-    h("p", { id: "attendance-state" }, `${a.service || ""} · ${t(`state_${a.state}`)}`,
-      a.provider_id ? ` · ${t("col_provider")} #${a.provider_id}` : "",
-      a.dispatch_note ? ` · ${a.dispatch_note}` : ""),
+    h("p", { id: "attendance-state" }, [serviceName(a.service) || t(`kind_${a.kind}`), t(`state_${a.state}`),
+      a.provider_id ? `${t("col_provider")}: ${who(`provider:${a.provider_id}`, view.names)}` : "",
+      a.dispatch_note ? t(`note_${a.dispatch_note}`) : ""].filter(Boolean).join(" · ")),
+    [["origin", a.origin], ["destination", a.destination], ["last_seen", a.last_seen]].map(([name, p]) =>
+      (p ? h("p", { class: "place" }, h("strong", {}, `${t(name)}: `), address(p.address)) : null)),
+    a.scheduled_ms ? h("p", {}, t("scheduled_for", { when: dateTime(a.scheduled_ms) })) : null,
     h("p", {}, h("a", { href: `#/event/${a.event_id}` }, `${t("event")} #${a.event_id}`), " · ",
       h("a", { href: `#/map/${a.id}` }, t("nav_map"))));
   const parts = [head];
@@ -39,13 +45,22 @@ async function sections(attendanceId) {
   parts.push(h("div", { class: "card" }, h("h2", {}, t("offers")),
     offers.length
       ? h("table", { id: "offers" }, h("thead", {}, h("tr", {},
-          h("th", {}, "#"), h("th", {}, t("col_provider")), h("th", {}, t("mode")), h("th", {}, t("col_state")))),
-          h("tbody", {}, offers.map((o) => h("tr", {}, h("td", {}, o.id), h("td", {}, `#${o.provider_id}`),
-            h("td", {}, t(`mode_${o.mode}`)), h("td", {}, t(`offer_${o.state}`))))))
+          h("th", {}, t("offer_made")), h("th", {}, t("col_provider")), h("th", {}, t("mode")), h("th", {}, t("col_state")))),
+          h("tbody", {}, offers.map((o) => h("tr", { dataset: { offer: o.id } }, h("td", {}, timeOfDay(o.created_ms)),
+            h("td", {}, who(`provider:${o.provider_id}`, view.names)),
+            h("td", {}, t(`mode_${o.mode}`)),
+            h("td", {}, o.state === "pending" ? [t("offer_pending"), " · ", countdown(o.deadline_ms, Date.now())] : offerState(o))))))
       : h("p", { class: "muted" }, t("no_offers"))));
   parts.push(h("div", { class: "card" }, h("h2", {}, t("log")),
-    h("ol", { id: "log" }, view.log.map((e) => h("li", {}, `${new Date(e.at_ms).toLocaleTimeString()} · ${e.action} · ${e.actor}${e.detail ? ` · ${e.detail}` : ""}`)))));
+    h("ol", { id: "log" }, view.log.map((e) => h("li", {}, sentence(e, view.names))))));
   return parts;
+}
+
+function offerState(o) {
+  const state = t(`offer_${o.state}`);
+  if (o.state === "refused" && o.reason) return `${state}: ${t(`reason_${o.reason}`)}`;
+  if (o.state === "accepted" && o.eta_min != null) return `${state} · ${t("minutes", { n: o.eta_min })}`;
+  return state;
 }
 
 async function candidates(a, event) {
@@ -74,11 +89,11 @@ async function candidates(a, event) {
   const problem = h("p", { class: "error", role: "alert", hidden: true });
   const act = async (call) => {
     problem.hidden = true;
-    try { await call(); } catch (error) { problem.textContent = error.message; problem.hidden = false; }
+    try { await call(); } catch (error) { problem.textContent = explain(error); problem.hidden = false; }
   };
   const offer = (c, mode) => act(async () => {
     if (mode === "verbal") {
-      const eta = Number(prompt(t("eta_prompt"), "30"));
+      const eta = await askEta(c.name);
       if (!eta) return;
       await api("POST", `/attendances/${a.id}/verbal`, { provider_id: c.provider_id, eta_min: eta });
     } else {
@@ -86,16 +101,29 @@ async function candidates(a, event) {
     }
   });
   const why = h("ul", { id: "why" });
-  const whoId = h("input", { type: "number", min: 1 });
+  // "Why is this provider not listed?": the operator types a piece of the name and picks.
+  const names = h("datalist", { id: "provider-names" });
+  const byLabel = new Map();
+  const whoName = h("input", { list: "provider-names", autocomplete: "off", required: true });
+  whoName.addEventListener("input", async () => {
+    if (whoName.value.trim().length < 2 || byLabel.has(whoName.value)) return;
+    const found = await api("GET", `/match/providers?q=${encodeURIComponent(whoName.value)}`).catch(() => ({ providers: [] }));
+    byLabel.clear();
+    names.replaceChildren(...found.providers.map((p) => {
+      const label = [p.name, p.city].filter(Boolean).join(" · ");
+      byLabel.set(label, p.provider_id);
+      return h("option", { value: label });
+    }));
+  });
   const table = h("table", { id: "candidates" },
     h("thead", {}, h("tr", {}, ["col_provider", "connectivity", "col_place", "distance", "eta", "price",
       "on_time", "acceptance", "preferred", "partner", "phone", "modes"].map((k) => h("th", { scope: "col" }, t(k))))),
     h("tbody", {}, rows.length ? rows.map((c) => h("tr", { dataset: { provider: c.provider_id } },
       h("td", {}, c.name), h("td", {}, t(`conn_${c.connectivity}`)), h("td", {}, c.city),
-      h("td", {}, `${(c.distance_m / 1000).toFixed(1)} km (${c.source === "gps" ? "GPS" : t("base")})`),
-      h("td", {}, `${Math.round(c.eta_min)} min`),
-      h("td", {}, c.price_cents == null ? "–" : `R$ ${(c.price_cents / 100).toFixed(2)}`),
-      h("td", {}, `${c.on_time_pct}%`), h("td", {}, `${c.acceptance_pct}%`),
+      h("td", {}, `${number(c.distance_m / 1000, { maximumFractionDigits: 1 })} km (${c.source === "gps" ? "GPS" : t("base")})`),
+      h("td", {}, t("minutes", { n: Math.round(c.eta_min) })),
+      h("td", {}, c.price_cents == null ? "–" : money(c.price_cents)),
+      h("td", {}, percent(c.on_time_pct / 100)), h("td", {}, percent(c.acceptance_pct / 100)),
       h("td", {}, c.preferred ? "★" : ""), h("td", {}, c.partner ? "✓" : ""), h("td", {}, c.phone),
       h("td", { class: "modes" }, MODES.map((mode) => h("button", {
         type: "button",
@@ -111,13 +139,39 @@ async function candidates(a, event) {
     h("form", { class: "row", onsubmit: async (ev) => {
       ev.preventDefault();
       why.replaceChildren();
+      const chosen = byLabel.get(whoName.value);
+      if (!chosen) {
+        why.append(h("li", {}, t("pick_provider")));
+        return;
+      }
       await act(async () => {
-        const found = await api("POST", "/match/explain", { ...query, mode: "app", provider_id: Number(whoId.value) });
-        const listed = byId.has(Number(whoId.value));
+        const found = await api("POST", "/match/explain", { ...query, mode: "app", provider_id: chosen });
+        const listed = byId.has(chosen);
         why.append(...(found.eligible
           ? [h("li", {}, t(listed ? "eligible" : "eligible_not_listed"))]
-          : found.reasons.map((r) => h("li", {}, r.text))));
+          : found.reasons.map((r) => h("li", {}, t(`rule_${r.rule}`)))));
       });
-    } }, field("why-provider", t("why_not_listed"), whoId), h("button", { type: "submit", class: "secondary" }, t("explain"))),
+    } }, field("why-provider", t("why_not_listed"), whoName), names, h("button", { type: "submit", class: "secondary" }, t("explain"))),
     why);
+}
+
+// The ETA the provider gave on the phone, in a dialog that accepts 1 to 1440 minutes only.
+function askEta(name) {
+  return new Promise((resolve) => {
+    const input = h("input", { type: "number", min: 1, max: 1440, step: 1, required: true, value: 30 });
+    const dialog = h("dialog", { id: "verbal-dialog", "aria-labelledby": "verbal-title" });
+    dialog.append(h("form", { method: "dialog" },
+      h("h2", { id: "verbal-title" }, t("verbal_title", { name })),
+      field("verbal-eta", t("eta_prompt"), input),
+      h("div", { class: "row" },
+        h("button", { type: "submit", value: "ok" }, t("verbal_confirm")),
+        h("button", { type: "button", class: "secondary", onclick: () => dialog.close("") }, t("cancel")))));
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      resolve(dialog.returnValue === "ok" ? Number(input.value) : null);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    input.select();
+  });
 }

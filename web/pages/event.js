@@ -3,7 +3,8 @@
 // address, a pin dragged on the map).
 import { api } from "../api.js";
 import { field, h, minutesClock } from "../dom.js";
-import { t } from "../i18n.js";
+import { explain, number, serviceName, t } from "../i18n.js";
+import { details, usageHistory } from "./beneficiary.js";
 
 export async function render(main, { params, config }) {
   const eventId = Number(params[0]);
@@ -31,16 +32,36 @@ export async function render(main, { params, config }) {
       tick();
     } }, t("finish_intake"));
   const who = beneficiary.beneficiary;
+  const earlier = await usageHistory(who.id, eventId);
   const form = attendanceForm({ eventId, who, usage, catalogue, partners: partners.partners, config });
+  const closed = event.state === "closed";
+  if (closed) form.element.hidden = true;
+  const reason = h("input", { required: true });
+  const problem = h("p", { class: "error", role: "alert", hidden: true });
+  // Close or reopen the event, with the reason the hub logs.
+  const lifecycle = h("form", { class: "row", id: "event-state", onsubmit: async (ev) => {
+    ev.preventDefault();
+    problem.hidden = true;
+    try {
+      await api("POST", `/events/${eventId}/${closed ? "reopen" : "close"}`, { reason: reason.value });
+      window.dispatchEvent(new HashChangeEvent("hashchange")); // drawn again, as it now is
+    } catch (error) {
+      problem.textContent = explain(error);
+      problem.hidden = false;
+    }
+  } }, field("event-reason", t(closed ? "reopen_reason" : "close_reason"), reason),
+  h("button", { type: "submit", class: "secondary" }, t(closed ? "reopen_event" : "close_event")));
   main.replaceChildren(
     h("div", { class: "card" },
-      h("h1", {}, `${t("event")} #${eventId} · ${t(`event_${event.type}`)}`),
-      h("p", {}, `${who.name} · TMA `, tma, " ", finish)),
+      h("h1", {}, `${t("event")} #${eventId} · ${t(`event_${event.type}`)} · ${t(`state_${event.state}`)}`),
+      h("p", {}, `${who.name} · TMA `, tma, " ", finish),
+      details(who), earlier,
+      lifecycle, problem),
     h("div", { class: "card" },
       h("h2", {}, t("attendances")),
       list.attendances.length
         ? h("ul", { id: "attendances" }, list.attendances.map((a) => h("li", {},
-            h("a", { href: `#/attendance/${a.id}` }, `#${a.id} ${a.service || t(`kind_${a.kind}`)}`),
+            h("a", { href: `#/attendance/${a.id}` }, `#${a.id} ${a.service ? serviceName(a.service) : t(`kind_${a.kind}`)}`),
             ` · ${t(`state_${a.state}`)}`)))
         : h("p", { class: "muted" }, t("no_rows"))),
     form.element);
@@ -51,11 +72,13 @@ export async function render(main, { params, config }) {
 function attendanceForm({ eventId, who, usage, catalogue, partners, config }) {
   const kind = h("select", {}, ["assistance", "question", "theft"].map((k) => h("option", { value: k }, t(`kind_${k}`))));
   const covered = new Map(usage.usage.map((u) => [u.service, u]));
-  const service = h("select", {}, catalogue.services.map((s) => {
+  // No service chosen for the operator: each shows the plan's use and its km limit.
+  const service = h("select", { required: true }, h("option", { value: "" }, t("choose_service")), catalogue.services.map((s) => {
     const use = covered.get(s.code);
+    const km = use && use.limit.km_limit != null ? ` · ${t("km_limit", { km: number(use.limit.km_limit) })}` : "";
     const label = use
-      ? `${s.name_pt} — ${t("used_of", { used: use.used, limit: use.limit.uses_per_period ?? "∞" })}`
-      : `${s.name_pt} — ${t("not_covered")}`;
+      ? `${serviceName(s.code)} — ${t("used_of", { used: use.used, limit: use.limit.uses_per_period ?? "∞" })}${km}`
+      : `${serviceName(s.code)} — ${t("not_covered")}`;
     return h("option", { value: s.code }, label);
   }));
   const avulso = h("input", { type: "checkbox" });
@@ -64,9 +87,11 @@ function attendanceForm({ eventId, who, usage, catalogue, partners, config }) {
   const phone = h("input", { required: true, type: "tel", value: who.phones[0] || "" });
   const notes = h("textarea", { rows: 2 });
   const scheduled = h("input", { type: "datetime-local" });
+  const at = h("input", { type: "datetime-local", required: true, value: localInput(Date.now()) });
   const police = h("input", {});
-  const origin = place("origin", t("origin"), { who, partners });
-  const destination = place("destination", t("destination"), { who, partners });
+  const origin = place("origin", t("origin"), { who, partners, pin: "A" });
+  const destination = place("destination", t("destination"), { who, partners, pin: "B" });
+  const lastSeen = place("last_seen", t("last_seen"), { who, partners, pin: "V" });
   const problem = h("p", { class: "error", role: "alert", hidden: true });
   const mapBox = h("div", { class: "place-map", id: "form-map", role: "region", "aria-label": t("map_title") });
   let map = null;
@@ -78,6 +103,7 @@ function attendanceForm({ eventId, who, usage, catalogue, partners, config }) {
       requester_name: requester.value,
       requester_phone: phone.value,
       notes: notes.value,
+      at_ms: new Date(at.value).getTime(),
     };
     if (kind.value === "assistance") {
       body.service = service.value;
@@ -87,24 +113,48 @@ function attendanceForm({ eventId, who, usage, catalogue, partners, config }) {
       const needs = catalogue.services.find((s) => s.code === service.value)?.needs_destination;
       if (needs || destination.filled()) body.destination = destination.value();
     }
-    if (kind.value === "theft") body.police_report = police.value;
+    if (kind.value === "theft") {
+      body.police_report = police.value;
+      if (lastSeen.filled()) body.last_seen = lastSeen.value();
+    }
     if (scheduled.value) body.scheduled_ms = new Date(scheduled.value).getTime();
     try {
       const made = await api("POST", `/events/${eventId}/attendances`, body);
       location.hash = `#/attendance/${made.id}`;
     } catch (error) {
-      problem.textContent = error.message;
+      problem.textContent = explain(error);
       problem.hidden = false;
     }
   } },
   h("h2", {}, t("new_attendance")),
-  h("div", { class: "row" }, field("kind", t("kind"), kind), field("service", t("service"), service)),
-  h("div", { class: "row" }, field("avulso", t("avulso"), avulso), field("avulso-reason", t("avulso_reason"), avulsoReason)),
+  h("div", { class: "row" }, field("kind", t("kind"), kind), field("attendance-at", t("attendance_at"), at)),
+  h("div", { class: "row", dataset: { for: "assistance" } }, field("service", t("service"), service)),
+  h("div", { class: "row", dataset: { for: "assistance" } }, field("avulso", t("avulso"), avulso), field("avulso-reason", t("avulso_reason"), avulsoReason)),
   h("div", { class: "row" }, field("requester", t("requester"), requester), field("requester-phone", t("phone"), phone)),
   field("attendance-notes", t("notes_for_provider"), notes),
-  h("div", { class: "row" }, field("scheduled", t("scheduled"), scheduled), field("police-report", t("police_report"), police)),
-  origin.element, destination.element, mapBox,
+  h("div", { class: "row", dataset: { for: "assistance" } }, field("scheduled", t("scheduled"), scheduled)),
+  h("div", { class: "row", dataset: { for: "theft" } }, field("police-report", t("police_report"), police)),
+  origin.element, destination.element, lastSeen.element, mapBox,
   h("button", { type: "submit" }, t("register_attendance")), problem);
+  // The form shows what the kind and the service need: police report for a theft only; no
+  // places for a question; the destination for services that need one.
+  const adapt = () => {
+    element.querySelectorAll("[data-for]").forEach((el) => { el.hidden = el.dataset.for !== kind.value; });
+    service.required = kind.value === "assistance";
+    police.required = kind.value === "theft";
+    const needs = catalogue.services.find((s) => s.code === service.value)?.needs_destination;
+    origin.element.hidden = kind.value !== "assistance";
+    destination.element.hidden = kind.value !== "assistance" || !needs;
+    lastSeen.element.hidden = kind.value !== "theft";
+    mapBox.hidden = kind.value === "question";
+    if (map) map.invalidateSize();
+    avulsoReason.required = avulso.checked;
+  };
+  kind.addEventListener("change", adapt);
+  service.addEventListener("change", adapt);
+  avulso.addEventListener("change", adapt);
+  element.addEventListener("input", () => { problem.hidden = true; });
+  adapt();
 
   return {
     element,
@@ -114,21 +164,27 @@ function attendanceForm({ eventId, who, usage, catalogue, partners, config }) {
       if (config.tiles_url) window.L.tileLayer(config.tiles_url, { attribution: config.tiles_attribution }).addTo(map);
       origin.attach(map);
       destination.attach(map);
+      lastSeen.attach(map);
     },
     dispose() { if (map) map.remove(); },
   };
 }
 
 // One address with its sources; a draggable pin on the form's map follows it.
-function place(id, title, { who, partners }) {
+function localInput(ms) {
+  const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60000);
+  return d.toISOString().slice(0, 16);
+}
+
+function place(id, title, { who, partners, pin }) {
   const street = h("input", {});
   const number = h("input", {});
   const district = h("input", {});
   const city = h("input", {});
   const cep = h("input", { inputmode: "numeric", placeholder: "01310-100" });
   const choices = h("ul", { class: "results", "aria-live": "polite" });
-  const lat = h("input", { type: "number", step: "any", readonly: true });
-  const lng = h("input", { type: "number", step: "any", readonly: true });
+  const lat = h("input", { type: "hidden", id: `${id}-lat` });
+  const lng = h("input", { type: "hidden", id: `${id}-lng` });
   const url = h("input", { type: "url", placeholder: "https://www.google.com/maps/..." });
   const partner = h("select", {}, h("option", { value: "" }, "—"),
     partners.map((p, i) => h("option", { value: i }, p.name)));
@@ -139,7 +195,8 @@ function place(id, title, { who, partners }) {
     lng.value = ln;
     if (mapRef) {
       if (!marker) {
-        marker = window.L.marker([la, ln], { draggable: true, title }).addTo(mapRef);
+        const icon = window.L.divIcon({ className: `pin pin-${id}`, html: pin, iconSize: [28, 28], iconAnchor: [14, 28] });
+        marker = window.L.marker([la, ln], { draggable: true, title, icon }).addTo(mapRef);
         marker.on("dragend", () => { const p = marker.getLatLng(); lat.value = p.lat.toFixed(6); lng.value = p.lng.toFixed(6); });
       } else marker.setLatLng([la, ln]);
       // No animation: a pan still running when "Registrar" re-renders the page would touch
@@ -163,7 +220,7 @@ function place(id, title, { who, partners }) {
   };
   const lookup = async (call) => {
     problem.textContent = "";
-    try { await call(); } catch (error) { problem.textContent = error.message; }
+    try { await call(); } catch (error) { problem.textContent = explain(error); }
   };
   const element = h("fieldset", { class: "card", id: `${id}-place` }, h("legend", {}, title),
     h("div", { class: "row" },
@@ -186,7 +243,7 @@ function place(id, title, { who, partners }) {
         try {
           const found = await api("POST", "/places/maps-url", { url: url.value });
           setPoint(found.lat, found.lng);
-        } catch (error) { problem.textContent = error.message; }
+        } catch (error) { problem.textContent = explain(error); }
       } }, t("use_url"))),
     h("div", { class: "row" },
       field(`${id}-partner`, t("partner"), partner),
@@ -204,7 +261,7 @@ function place(id, title, { who, partners }) {
     h("div", { class: "row" },
       field(`${id}-street`, t("street"), street), field(`${id}-number`, t("number"), number),
       field(`${id}-district`, t("district"), district), field(`${id}-city`, t("city"), city)),
-    h("div", { class: "row" }, field(`${id}-lat`, "Lat", lat), field(`${id}-lng`, "Lng", lng)));
+    lat, lng);
   return {
     element,
     attach(map) { mapRef = map; if (lat.value) setPoint(Number(lat.value), Number(lng.value)); },

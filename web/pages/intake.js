@@ -2,7 +2,8 @@
 // event history, choose the reason, open the event (its TMA clock starts then).
 import { api } from "../api.js";
 import { field, h } from "../dom.js";
-import { t } from "../i18n.js";
+import { dateTime, explain, t } from "../i18n.js";
+import { details, usageHistory } from "./beneficiary.js";
 
 const EVENT_TYPES = ["out_of_fuel", "flat_tyre", "electrical_fault", "mechanical_fault",
   "battery", "collision", "theft", "locked_out", "other"];
@@ -48,7 +49,7 @@ function searchForm(main, clientId) {
           b.vehicles.map((v) => v.plate).join(", "), hit.plan ? ` · ${hit.plan.name}` : ""));
       }
     } catch (error) {
-      results.append(h("li", { class: "error", role: "alert" }, error.message));
+      results.append(h("li", { class: "error", role: "alert" }, explain(error)));
     }
   } },
   clientId ? null : h("h1", {}, t("new_event")),
@@ -60,12 +61,13 @@ function searchForm(main, clientId) {
 
 async function choose(hit, into) {
   const b = hit.beneficiary;
-  const [client, history] = await Promise.all([
+  const [client, history, usage] = await Promise.all([
     api("GET", `/clients/${b.client_id}`),
     api("GET", `/beneficiaries/${b.id}/events`),
+    usageHistory(b.id),
   ]);
   const vehicle = h("select", {}, b.vehicles.map((v) =>
-    h("option", { value: v.id }, `${v.plate} ${v.model} ${v.colour}`.trim())));
+    h("option", { value: v.id }, [v.plate, v.model, v.year, v.colour].filter(Boolean).join(" "))));
   const type = h("select", {}, EVENT_TYPES.map((code) => h("option", { value: code }, t(`event_${code}`))));
   const notes = h("textarea", { rows: 2 });
   const problem = h("p", { class: "error", role: "alert", hidden: true });
@@ -80,17 +82,19 @@ async function choose(hit, into) {
       });
       location.hash = `#/event/${opened.event.id}`;
     } catch (error) {
-      problem.textContent = error.message;
+      problem.textContent = explain(error);
       problem.hidden = false;
     }
   } },
   h("h2", {}, b.name),
   h("p", {}, `${t("plan")}: ${hit.plan ? hit.plan.name : "—"} · ${t("client")}: ${client.name}`),
+  details(b),
   client.script ? h("div", { class: "script", "aria-label": t("script") }, client.script) : null,
   h("h3", {}, t("history")),
   history.events.length
-    ? h("ul", {}, history.events.map((e) => h("li", {}, `#${e.id} ${t(`event_${e.type}`)} · ${new Date(e.opened_ms).toLocaleString()}`)))
+    ? h("ul", {}, history.events.map((e) => h("li", {}, `#${e.id} ${t(`event_${e.type}`)} · ${dateTime(e.opened_ms)}`)))
     : h("p", { class: "muted" }, t("no_history")),
+  usage,
   b.vehicles.length ? field("vehicle", t("vehicle"), vehicle) : null,
   field("event-type", t("event_type"), type),
   field("event-notes", t("notes"), notes),

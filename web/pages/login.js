@@ -1,5 +1,5 @@
 import { api, ApiError, setToken } from "../api.js";
-import { t, translate } from "../i18n.js";
+import { explain, t, translate } from "../i18n.js";
 
 export function render(main, { onLoggedIn }) {
   main.innerHTML = `
@@ -27,7 +27,7 @@ export function render(main, { onLoggedIn }) {
       onLoggedIn();
     } catch (error) {
       problem.textContent = error instanceof ApiError && error.status === 401
-        ? t("login_failed") : error.message;
+        ? t("login_failed") : explain(error);
       problem.hidden = false;
     }
   });

@@ -1,7 +1,7 @@
 // The live map: providers by connectivity and duty.  Tiles come from the configured URL;
 // without one the markers stand on a blank background.
 import { api } from "../api.js";
-import { t, translate } from "../i18n.js";
+import { serviceName, t, translate } from "../i18n.js";
 
 const COLOURS = { online: "#1c6b3a", stale: "#c05621", offline: "#718096" };
 
@@ -17,12 +17,20 @@ export async function render(main, { stream, config, params }) {
   const L = window.L;
   const map = L.map("map").setView([-23.55, -46.63], 11);
   if (config.tiles_url) {
-    L.tileLayer(config.tiles_url, { maxZoom: 19, attribution: config.tiles_attribution }).addTo(map);
+    // Tiles that do not load leave a blank map: say so once, rather than nothing.
+    let told = false;
+    L.tileLayer(config.tiles_url, { maxZoom: 19, attribution: config.tiles_attribution })
+      .on("tileerror", () => {
+        if (told) return;
+        told = true;
+        main.querySelector(".legend").after(Object.assign(document.createElement("p"),
+          { className: "error", role: "status", id: "tiles-failed", textContent: t("map_tiles_failed") }));
+      }).addTo(map);
   } else {
     main.querySelector(".legend").textContent += ` ${t("map_no_tiles")}`;
   }
   const markers = new Map();
-  const place = ([id, lat, lng, connectivity, onDuty, engaged]) => {
+  const place = ([id, lat, lng, connectivity, onDuty, engaged, name]) => {
     const style = { radius: engaged ? 9 : 7, color: COLOURS[connectivity] || "#718096",
       fillOpacity: onDuty ? 0.9 : 0.3, weight: chosen.has(id) ? 5 : 2 };
     let marker = markers.get(id);
@@ -35,7 +43,8 @@ export async function render(main, { stream, config, params }) {
     }
     marker.getElement()?.setAttribute("data-provider", id);
     if (chosen.has(id)) marker.getElement()?.setAttribute("data-candidate", "true");
-    marker.bindTooltip(`#${id} · ${connectivity}${engaged ? " · busy" : ""}`);
+    const state = [name, t(`conn_${connectivity}`), t(onDuty ? "on_duty_short" : "off_duty_short"), engaged ? t("engaged") : ""];
+    marker.bindTooltip(state.filter(Boolean).join(" · "));
   };
   // attendances by status, from the two panels' rows
   const jobs = new Map();
@@ -48,7 +57,8 @@ export async function render(main, { stream, config, params }) {
       jobs.set(row.attendance_id, marker);
     } else marker.setStyle(style);
     marker.getElement()?.setAttribute("data-attendance", row.attendance_id);
-    marker.bindTooltip(`${t("col_attendance")} #${row.attendance_id} · ${t(`state_${row.state}`)}`);
+    marker.bindTooltip([`${t("col_attendance")} #${row.attendance_id}`, serviceName(row.service), t(`state_${row.state}`)]
+      .filter(Boolean).join(" · "));
   };
   const onJobs = ({ detail }) => {
     if (detail.topic !== "dispatch" && detail.topic !== "tracking") return;

@@ -1,7 +1,8 @@
 // The two live panels the seed names: Painel de Acionamento (no provider yet) and Painel
 // de Acompanhamento (in progress).  Rows come from the dashboard stream; minutes waiting
 // and deadlines tick locally every second.
-import { onLanguage, t, translate } from "../i18n.js";
+import { api } from "../api.js";
+import { explain, onLanguage, serviceName, t, translate } from "../i18n.js";
 
 const PANELS = ["dispatch", "tracking"];
 
@@ -11,11 +12,15 @@ export function render(main, { stream }) {
       <section class="panel" aria-labelledby="dispatch-title">
         <h2 id="dispatch-title" data-i18n="dispatch_panel"></h2>
         <p class="muted" id="averages" aria-live="off"></p>
+        <p class="row"><label for="service-filter" data-i18n="filter_service"></label>
+          <select id="service-filter"><option value="" data-i18n="all_services"></option></select></p>
+        <p class="error" role="alert" id="panel-problem" hidden></p>
         <table id="dispatch">
           <thead><tr>
             <th scope="col" data-i18n="col_attendance"></th><th scope="col" data-i18n="col_service"></th>
             <th scope="col" data-i18n="col_place"></th><th scope="col" data-i18n="col_waiting"></th>
             <th scope="col" data-i18n="col_attempts"></th><th scope="col" data-i18n="col_state"></th>
+            <th scope="col" data-i18n="col_actions"></th>
           </tr></thead><tbody></tbody>
         </table>
       </section>
@@ -32,8 +37,22 @@ export function render(main, { stream }) {
     </div>`;
   translate(main);
   const rows = { dispatch: new Map(), tracking: new Map() };
+  const filter = main.querySelector("#service-filter");
+  const problem = main.querySelector("#panel-problem");
+  const automatic = async (id) => {
+    problem.hidden = true;
+    try { await api("POST", `/attendances/${id}/auto`, {}); } catch (error) {
+      problem.textContent = explain(error);
+      problem.hidden = false;
+    }
+  };
+  api("GET", "/services").then(({ services }) => {
+    filter.append(...services.map((s) => Object.assign(document.createElement("option"), { value: s.code, textContent: serviceName(s.code) })));
+  }).catch(() => {});
+  filter.addEventListener("change", () => draw());
   const draw = () => {
-    PANELS.forEach((panel) => paint(main.querySelector(`#${panel} tbody`), panel, rows[panel]));
+    const shown = (panel) => new Map([...rows[panel]].filter(([, row]) => !filter.value || row.service === filter.value));
+    PANELS.forEach((panel) => paint(main.querySelector(`#${panel} tbody`), panel, shown(panel), automatic));
     main.querySelector("#averages").textContent = averages([...rows.tracking.values()]);
   };
 
@@ -96,18 +115,37 @@ function clock(ms) {
   return ms ? new Date(ms).toLocaleTimeString(document.documentElement.lang, { hour: "2-digit", minute: "2-digit" }) : "–";
 }
 
+// Dispatch from the row: open its Acionamento, or start the client's automatic cascade.
+function actions(row, automatic) {
+  const td = document.createElement("td");
+  const open = document.createElement("a");
+  open.href = `#/attendance/${row.attendance_id}`;
+  open.className = "button";
+  open.textContent = t("dispatch_now");
+  td.append(open);
+  if (!row.automatic && row.state === "awaiting_dispatch") {
+    const auto = document.createElement("button");
+    auto.type = "button";
+    auto.className = "secondary";
+    auto.textContent = t("auto_dispatch");
+    auto.addEventListener("click", () => automatic(row.attendance_id));
+    td.append(" ", auto);
+  }
+  return td;
+}
+
 function cell(text) {
   const td = document.createElement("td");
   td.textContent = text;
   return td;
 }
 
-function paint(tbody, panel, rows) {
+function paint(tbody, panel, rows, automatic) {
   tbody.replaceChildren();
   if (!rows.size) {
     const tr = document.createElement("tr");
     const td = cell(t("no_rows"));
-    td.colSpan = 6;
+    td.colSpan = panel === "dispatch" ? 7 : 6;
     td.className = "empty";
     tr.append(td);
     tbody.append(tr);
@@ -125,20 +163,21 @@ function paint(tbody, panel, rows) {
     link.append(anchor);
     if (panel === "dispatch") {
       tr.append(
-        link, cell(row.service || ""),
+        link, cell(serviceName(row.service)),
         cell([row.district, row.city].filter(Boolean).join(", ")),
         cell(upcoming(row)
           ? t("scheduled_for", { when: dateTime(row.scheduled_ms) })
           : t("minutes", { n: minutesSince(waitingFrom(row)) })),
         cell(String(row.attempts)),
-        cell(row.dispatch_note ? `${state} — ${row.dispatch_note}` : state),
+        cell(row.dispatch_note ? `${state} — ${t(`note_${row.dispatch_note}`)}` : state),
+        actions(row, automatic),
       );
       if (upcoming(row)) tr.className = "scheduled";
       else if (minutesSince(waitingFrom(row)) >= 15) tr.className = "late";
     } else {
       const late = row.promised_ms && Date.now() > row.promised_ms && ["assigned", "en_route"].includes(row.state);
       tr.append(
-        link, cell(row.provider_name || `#${row.provider_id}`), cell(state),
+        link, cell(row.provider_name), cell(state),
         cell(clock(row.promised_ms)), cell(clock(row.current_eta_ms)),
         cell(late ? t("late") : row.late_risk ? t("at_risk") : t("within")),
       );

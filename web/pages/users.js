@@ -2,7 +2,7 @@
 // changes a role, deactivates (which ends the user's sessions), reactivates or removes.
 import { api } from "../api.js";
 import { h } from "../dom.js";
-import { t } from "../i18n.js";
+import { explain, t } from "../i18n.js";
 
 const ROLES = ["operator", "supervisor", "admin"];
 
@@ -31,7 +31,7 @@ export async function render(main) {
       await api(method, path, change);
       await load();
     } catch (error) {
-      problem.textContent = error.message;
+      problem.textContent = explain(error);
       problem.hidden = false;
     }
   }
