@@ -156,7 +156,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         str, _doc('JSON overriding ranking weights, e.g. {"per_km": 1, "partner_bonus": 5}.')
     ] = ""
     demo: Annotated[
-        bool, _doc("Move the demo providers as if their apps streamed GPS (see `hub demo`).")
+        bool,
+        _doc(
+            "Move the demo providers as if their apps streamed GPS, and have them answer"
+            " app offers and report their jobs' steps (see `hub demo`)."
+        ),
     ] = False
     timezone: Annotated[str, _doc("IANA time zone of providers' working hours.")] = (
         "America/Sao_Paulo"

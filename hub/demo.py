@@ -3,18 +3,25 @@
 ``hub demo`` loads (once) an admin user, a client with a plan, a thousand beneficiaries
 with their cars, and a few hundred providers with services, prices and base addresses.
 ``HUB_DEMO=true hub serve`` then moves the providers that use the app a little every few
-seconds, as if their phones were streaming GPS, so matching and presence have life in them.
+seconds, as if their phones were streaming GPS, so matching and presence have life in them;
+and their people answer: an app offer is accepted (or now and then refused) a few seconds
+after it came, and an accepted job goes through its steps, so the whole loop is seen.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import random
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hub.clock import now_ms
+from hub.dispatch.lifecycle import Step
+from hub.dispatch.offers import OfferState
+from hub.errors import HubError
 from hub.operations import accounts, registry
 from hub.operations.beneficiaries import (
     Address,
@@ -32,8 +39,11 @@ from hub.presence import LivePosition
 from hub.state.records import Records
 
 if TYPE_CHECKING:
+    from hub.dispatch.service import Dispatcher
     from hub.feeds import PositionFeed
     from hub.matching.service import MatchService
+
+log = logging.getLogger(__name__)
 
 CENTRE = (-23.5505, -46.6333)  # Praça da Sé
 CLIENT_NAME = "Seguradora Exemplo (demo)"
@@ -264,10 +274,85 @@ async def load(
     }
 
 
-async def simulate(matching: MatchService, feed: PositionFeed, every_s: float = 2.0) -> None:
-    """Move the app providers a few tens of metres per tick, online and on duty."""
+# How the demo's people answer: after ANSWER_S seconds, ACCEPTED of the offers are taken
+# with an ETA in ETA_MIN minutes; a job's steps follow each other after STEP_S seconds.
+ANSWER_S = (3.0, 8.0)
+ACCEPTED = 0.8
+ETA_MIN = (8, 35)
+STEP_S = {Step.DEPART: 5.0, Step.ARRIVE: 25.0, Step.START: 5.0, Step.COMPLETE: 40.0}
+
+
+class Crew:
+    """The people behind the demo's simulated apps: they answer app offers and report the
+    steps of the jobs they took, through the dispatcher like a real app's frames."""
+
+    def __init__(self, dispatcher: Dispatcher, records: Records, rng: random.Random) -> None:
+        self.dispatcher = dispatcher
+        self.records = records
+        self.rng = rng
+        self.answer_at: dict[int, float] = {}  # offer id -> when its provider answers
+        self.jobs: dict[int, tuple[int, Step, float]] = {}  # attendance -> (provider, next, when)
+
+    async def tick(self, simulated: set[int], now_s: float) -> None:
+        await self._answer(simulated, now_s)
+        await self._steps(now_s)
+
+    async def _answer(self, simulated: set[int], now_s: float) -> None:
+        far = now_ms() + 86_400_000
+        for attendance_id in await self.records.dispatch.due(far, limit=1000):
+            for offer in await self.records.dispatch.offers_of(attendance_id):
+                mine = offer.mode is Channel.APP and offer.provider_id in simulated
+                if offer.state is not OfferState.PENDING or not mine:
+                    continue
+                when = self.answer_at.setdefault(offer.id, now_s + self.rng.uniform(*ANSWER_S))
+                if when <= now_s:
+                    await self._answer_one(offer.id, offer.provider_id, attendance_id, now_s)
+
+    async def _answer_one(
+        self, offer_id: int, provider_id: int, attendance_id: int, now_s: float
+    ) -> None:
+        actor = f"provider:{provider_id}"
+        try:
+            if self.rng.random() < ACCEPTED:
+                eta = self.rng.randint(*ETA_MIN)
+                await self.dispatcher.accept(offer_id, provider_id, eta, actor)
+                self.jobs[attendance_id] = (provider_id, Step.DEPART, now_s + STEP_S[Step.DEPART])
+            else:
+                reason = self.rng.choice(["busy", "too_far"])
+                await self.dispatcher.refuse(offer_id, provider_id, reason, actor)
+        except HubError as exc:  # taken by another, expired, withdrawn meanwhile
+            log.info("demo: offer not answered", extra={"offer": offer_id, "err": exc.message})
+        self.answer_at.pop(offer_id, None)
+
+    async def _steps(self, now_s: float) -> None:
+        for attendance_id, (provider_id, step, when) in list(self.jobs.items()):
+            if when > now_s:
+                continue
+            del self.jobs[attendance_id]
+            try:
+                await self.dispatcher.step(
+                    attendance_id, step, f"provider:{provider_id}", provider_id=provider_id
+                )
+            except HubError as exc:  # cancelled or reassigned meanwhile: the job is over
+                log.info("demo: step not taken", extra={"step": step.value, "err": exc.message})
+                continue
+            following = list(STEP_S)
+            if step is not following[-1]:
+                after = following[following.index(step) + 1]
+                self.jobs[attendance_id] = (provider_id, after, now_s + STEP_S[after])
+
+
+async def simulate(
+    matching: MatchService,
+    feed: PositionFeed,
+    crew: Crew | None = None,
+    every_s: float = 2.0,
+) -> None:
+    """Move the app providers a few tens of metres per tick, online and on duty; with a
+    ``crew``, their people answer offers and report steps."""
     rng = random.Random()
     while True:
+        simulated = set()
         now = now_ms()
         for known in list(matching.known.values()):
             provider = known.provider
@@ -278,6 +363,8 @@ async def simulate(matching: MatchService, feed: PositionFeed, every_s: float = 
             if known.session_id is None:
                 matching.session(provider.id, "demo", True)
                 matching.duty(provider.id, True)
+            if known.session_id == "demo":
+                simulated.add(provider.id)
             feed.changed(
                 LivePosition(
                     provider.id,
@@ -287,4 +374,6 @@ async def simulate(matching: MatchService, feed: PositionFeed, every_s: float = 
                     now,
                 )
             )
+        if crew is not None:
+            await crew.tick(simulated, time.monotonic())
         await asyncio.sleep(every_s)

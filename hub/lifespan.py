@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
 from typing import Any
 
@@ -26,7 +27,7 @@ from hub.channels.provider import SessionContext
 from hub.channels.routing import SessionRouter
 from hub.channels.sessions import SessionRegistry
 from hub.config import Settings
-from hub.demo import simulate
+from hub.demo import Crew, simulate
 from hub.dispatch.after_commit import AfterCommit
 from hub.dispatch.arrivals import Arrivals
 from hub.dispatch.delivery import Delivery
@@ -244,8 +245,9 @@ def background(services: Services) -> list[asyncio.Task[None]]:
         **{name: supervised.every(name, period, run) for name, (period, run) in ticks.items()},
     }
     if settings.demo:
+        crew = Crew(s.dispatcher, s.records, random.Random())
         work["demo-gps"] = supervised.following(
-            "demo-gps", lambda: simulate(s.matching, s.positions)
+            "demo-gps", lambda: simulate(s.matching, s.positions, crew)
         )
     return [asyncio.create_task(coro, name=name) for name, coro in work.items()]
 
