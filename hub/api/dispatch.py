@@ -94,9 +94,21 @@ async def notifications(request: Request) -> Response:
     """Messages sent or kept; a link's secret (in the outbox) only for admins."""
     after, limit = page_params(request)
     found = await services_of(request).records.dispatch.notifications(after_id=after, limit=limit)
-    if not actor_of(request).role.allows(Role.ADMIN):
-        found = [msgspec.structs.replace(n, body=redacted(n.body)) for n in found]
-    return JSON(NotificationList(found))
+    return JSON(NotificationList(_shown(request, found)))
+
+
+async def notifications_of(request: Request) -> Response:
+    """The messages that carried an attendance's links: to whom, when, delivered or not."""
+    records = services_of(request).records
+    found = await records.dispatch.notifications_of(path_id(request, "attendance_id"))
+    return JSON(NotificationList(_shown(request, found)))
+
+
+def _shown(request: Request, found: list[Notification]) -> list[Notification]:
+    """A link's secret stays hidden from all but admins."""
+    if actor_of(request).role.allows(Role.ADMIN):
+        return found
+    return [msgspec.structs.replace(n, body=redacted(n.body)) for n in found]
 
 
 operations = [
@@ -147,6 +159,15 @@ operations = [
         body=StepRequest,
         errors=(403, 404, 409),
         endpoint=step,
+        role=Role.OPERATOR,
+    ),
+    Operation(
+        "GET",
+        "/attendances/{attendance_id}/notifications",
+        "The SMS and e-mail that carried the attendance's links: recipient, when, outcome"
+        " (link secrets hidden, but for admins)",
+        NotificationList,
+        endpoint=notifications_of,
         role=Role.OPERATOR,
     ),
     Operation(

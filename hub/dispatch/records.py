@@ -141,3 +141,7 @@ class DispatchRecords(Protocol):
     async def notifications(self, *, after_id: int = 0, limit: int = 100) -> list[Notification]:
         """Recorded notifications with id > after_id, oldest first."""
         ...
+
+    async def notifications_of(self, attendance_id: int) -> list[Notification]:
+        """The notifications of an attendance's offers (its links), oldest first."""
+        ...

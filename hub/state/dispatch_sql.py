@@ -194,11 +194,19 @@ class DispatchQueries:
         return {int(r["attendance_id"]): int(r["offers"]) for r in rows}
 
     async def notifications(self, *, after_id: int = 0, limit: int = 100) -> list[Notification]:
+        return await self._notes("id > ? ORDER BY id LIMIT ?", after_id, limit)
+
+    async def notifications_of(self, attendance_id: int) -> list[Notification]:
+        return await self._notes(
+            "offer_id IN (SELECT id FROM offers WHERE attendance_id = ?) ORDER BY id",
+            attendance_id,
+        )
+
+    async def _notes(self, where: str, *args: Any) -> list[Notification]:
         rows = await self.fetch(
             "SELECT id, at_ms, channel, recipient, subject, body, offer_id, outcome"
-            " FROM notifications WHERE id > ? ORDER BY id LIMIT ?",
-            after_id,
-            limit,
+            f" FROM notifications WHERE {where}",
+            *args,
         )
         return [
             Notification(

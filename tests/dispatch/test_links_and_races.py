@@ -201,3 +201,22 @@ async def test_a_deactivated_providers_link_cannot_win_and_its_offers_are_withdr
     assert (stored["state"], stored["provider_id"]) == ("awaiting_dispatch", None)
     offers = (await scene.http.get(f"/attendances/{tow['id']}/offers")).json()["offers"]
     assert [(o["state"], o["reason"]) for o in offers] == [("withdrawn", "provider_inactive")]
+
+
+async def test_an_attendances_messages_say_to_whom_when_and_what_became_of_them(scene):
+    pid = await scene.provider("P", channels=["link"])
+    tow, other = await scene.tow(), await scene.tow()
+    made = await scene.http.post(
+        f"/attendances/{tow['id']}/offers", json={"provider_id": pid, "mode": "link"}
+    )
+    assert made.status_code == 201, made.text
+    notes = (await scene.http.get(f"/attendances/{tow['id']}/notifications")).json()
+    [sms] = notes["notifications"]
+    assert (sms["offer_id"], sms["channel"], sms["recipient"], sms["outcome"]) == (
+        made.json()["id"],
+        "sms",
+        "+5511988880000",
+        "outbox",
+    )
+    none = (await scene.http.get(f"/attendances/{other['id']}/notifications")).json()
+    assert none["notifications"] == []

@@ -248,3 +248,25 @@ async def test_a_mode_button_is_enabled_for_a_provider_outside_that_modes_first_
         await page.click("text=Explicar")
         await page.locator("#why li").wait_for()
         assert await page.inner_text("#why") == "Elegível."  # listed: in the GPS list
+
+
+async def test_a_verbal_dispatch_asks_the_eta_in_a_dialog_that_checks_it(browser, console_hub):
+    scene = console_hub
+    pid = await scene.provider("Guincho Verbal", channels=["verbal"], base=[-23.55, -46.64])
+    tow = await scene.tow()
+    page = await page_for(browser, scene)
+    await page.goto(page.url.split("#")[0] + f"#/attendance/{tow['id']}")
+    await page.click(f"#candidates tr[data-provider='{pid}'] button:has-text('Verbal')")
+    dialog = page.locator("#verbal-dialog")
+    await dialog.wait_for()
+    assert "Guincho Verbal" in await dialog.inner_text()
+    await dialog.locator("input").fill("0")  # out of range: the dialog stays, nothing sent
+    await dialog.locator("button[type=submit]").click()
+    assert await dialog.is_visible()
+    assert (await scene.attendance(tow["id"]))["attendance"]["state"] == "awaiting_dispatch"
+    await dialog.locator("input").fill("25")
+    await dialog.locator("button[type=submit]").click()
+    await page.wait_for_selector("#attendance-state:has-text('Acionado')")
+    made = (await scene.attendance(tow["id"]))["attendance"]
+    assert (made["state"], made["provider_id"]) == ("assigned", pid)
+    assert "Guincho Verbal" in await page.inner_text("#attendance-state")

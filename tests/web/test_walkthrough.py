@@ -95,6 +95,8 @@ TEXT = {
         "offered": "ofertou a Guincho Paulista por GPS",
         "refuse": "Recusar",
         "refused": "Link Avulso recusou a oferta: Muito longe.",
+        "sent": "SMS para +5511988880000",
+        "outbox": "na caixa de saída",
     },
     "en": {
         "choose": "Choose",
@@ -112,6 +114,8 @@ TEXT = {
         "offered": "offered it to Guincho Paulista by GPS",
         "refuse": "Refuse",
         "refused": "Link Avulso refused the offer: Too far.",
+        "sent": "SMS to +5511988880000",
+        "outbox": "in the outbox",
     },
 }
 
@@ -227,7 +231,9 @@ async def test_the_seed_walkthrough(browser, console_hub, lang):
         await page.wait_for_selector("#candidates")
         taxi_id = int(page.url.rsplit("/", 1)[1])
         await page.click(f"#candidates tr[data-provider='{linked}'] button:has-text('Link')")
-        await page.wait_for_selector("#offers tr:has-text('Link Avulso')")
+        sent = page.locator("#offers tr:has-text('Link Avulso') .delivery")
+        await sent.wait_for()  # the link that went out: to whom, when, what became of it
+        assert say["sent"] in await sent.inner_text() and say["outbox"] in await sent.inner_text()
         offers = (await scene.http.get(f"/attendances/{taxi_id}/offers")).json()["offers"]
         notes = (await scene.http.get("/notifications")).json()["notifications"]
         body = next(n["body"] for n in notes if n["offer_id"] == offers[-1]["id"])
@@ -242,6 +248,9 @@ async def test_the_seed_walkthrough(browser, console_hub, lang):
         await scan(provider_page, "link page refused")
         await page.wait_for_selector(f"#log li:has-text('{say['refused']}')")
         await scan(page, "acionamento refused")
+        last = page.locator("#candidates tbody tr").last  # who refused goes down, marked
+        assert await last.get_attribute("data-provider") == str(linked)
+        assert await last.get_attribute("class") == "refused"
         await page.click("#main a[href^='#/event/']")
         await page.wait_for_selector(f"#attendances li a[href='#/attendance/{taxi_id}']")
         listed = await scan(page, "event with two attendances")

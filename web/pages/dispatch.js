@@ -28,6 +28,7 @@ async function sections(attendanceId) {
   const a = view.attendance;
   const event = (await api("GET", `/events/${a.event_id}`)).event;
   const offers = (await api("GET", `/attendances/${attendanceId}/offers`)).offers;
+  const sent = (await api("GET", `/attendances/${attendanceId}/notifications`)).notifications;
   const head = h("div", { class: "card" },
     h("h1", {}, `${t("acionamento")} · ${t("col_attendance")} #${a.id}`),
     h("p", { id: "attendance-state" }, [serviceName(a.service) || t(`kind_${a.kind}`), t(`state_${a.state}`),
@@ -40,7 +41,8 @@ async function sections(attendanceId) {
       h("a", { href: `#/map/${a.id}` }, t("nav_map"))));
   const parts = [head];
   if (["awaiting_dispatch", "offering"].includes(a.state) && a.origin) {
-    parts.push(await candidates(a, event));
+    const refused = new Set(offers.filter((o) => o.state === "refused").map((o) => o.provider_id));
+    parts.push(await candidates(a, event, refused));
   }
   parts.push(h("div", { class: "card" }, h("h2", {}, t("offers")),
     offers.length
@@ -48,12 +50,22 @@ async function sections(attendanceId) {
           h("th", {}, t("offer_made")), h("th", {}, t("col_provider")), h("th", {}, t("mode")), h("th", {}, t("col_state")))),
           h("tbody", {}, offers.map((o) => h("tr", { dataset: { offer: o.id } }, h("td", {}, timeOfDay(o.created_ms)),
             h("td", {}, who(`provider:${o.provider_id}`, view.names)),
-            h("td", {}, t(`mode_${o.mode}`)),
+            h("td", {}, t(`mode_${o.mode}`), delivery(sent.filter((n) => n.offer_id === o.id))),
             h("td", {}, o.state === "pending" ? [t("offer_pending"), " · ", countdown(o.deadline_ms, Date.now())] : offerState(o))))))
       : h("p", { class: "muted" }, t("no_offers"))));
   parts.push(h("div", { class: "card" }, h("h2", {}, t("log")),
     h("ol", { id: "log" }, view.log.map((e) => h("li", {}, sentence(e, view.names))))));
   return parts;
+}
+
+// The messages that carried a link offer: channel, recipient, when, and what became of it.
+function delivery(notes) {
+  if (!notes.length) return null;
+  return h("ul", { class: "delivery" }, notes.map((n) => {
+    const outcome = n.outcome.startsWith("failed") ? "failed" : n.outcome;
+    return h("li", {}, t("sent_by", { channel: t(`channel_${n.channel}`), to: n.recipient, at: timeOfDay(n.at_ms) }),
+      " · ", t(`outcome_${outcome}`));
+  }));
 }
 
 function offerState(o) {
@@ -63,7 +75,7 @@ function offerState(o) {
   return state;
 }
 
-async function candidates(a, event) {
+async function candidates(a, event, refused) {
   const query = {
     origin: { lat: a.origin.lat, lng: a.origin.lng },
     service: a.service,
@@ -79,7 +91,9 @@ async function candidates(a, event) {
     seen.modes.add(MODES[i]);
     byId.set(c.provider_id, seen);
   }));
-  const rows = [...byId.values()].sort((x, y) => x.score - y.score);
+  // A provider who refused this job goes to the bottom, marked.
+  const rows = [...byId.values()].sort((x, y) =>
+    (refused.has(x.provider_id) - refused.has(y.provider_id)) || (x.score - y.score));
   // A mode's list holds its best 20: a provider listed by another mode may still take the
   // job by this one. Ask the hub for each mode a listed provider is missing from.
   await Promise.all(rows.flatMap((c) => MODES.filter((mode) => !c.modes.has(mode)).map((mode) =>
@@ -118,8 +132,8 @@ async function candidates(a, event) {
   const table = h("table", { id: "candidates" },
     h("thead", {}, h("tr", {}, ["col_provider", "connectivity", "col_place", "distance", "eta", "price",
       "on_time", "acceptance", "preferred", "partner", "phone", "modes"].map((k) => h("th", { scope: "col" }, t(k))))),
-    h("tbody", {}, rows.length ? rows.map((c) => h("tr", { dataset: { provider: c.provider_id } },
-      h("td", {}, c.name), h("td", {}, t(`conn_${c.connectivity}`)), h("td", {}, c.city),
+    h("tbody", {}, rows.length ? rows.map((c) => h("tr", { dataset: { provider: c.provider_id }, class: refused.has(c.provider_id) ? "refused" : null },
+      h("td", {}, c.name, refused.has(c.provider_id) ? h("span", { class: "tag" }, ` ${t("refused_this")}`) : null), h("td", {}, t(`conn_${c.connectivity}`)), h("td", {}, c.city),
       h("td", {}, `${number(c.distance_m / 1000, { maximumFractionDigits: 1 })} km (${c.source === "gps" ? "GPS" : t("base")})`),
       h("td", {}, t("minutes", { n: Math.round(c.eta_min) })),
       h("td", {}, c.price_cents == null ? "–" : money(c.price_cents)),
