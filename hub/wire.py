@@ -235,6 +235,7 @@ class PanelRow(msgspec.Struct, kw_only=True):
 
     attendance_id: int
     event_id: int
+    client_id: int  # the event's client (the panels' client filter)
     state: str
     service: str | None
     district: str

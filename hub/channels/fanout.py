@@ -187,13 +187,14 @@ class Dashboards:
     # --- what the topics show -----------------------------------------------------------
 
     async def rows(self, attendances: list[Attendance]) -> list[wire.PanelRow]:
-        counts = await self.records.dispatch.offer_counts([a.id for a in attendances])
+        facts = await self.records.dispatch.panel_facts([a.id for a in attendances])
         now = now_ms()
         made = []
         for a in attendances:
             known = None if a.provider_id is None else self.matching.known.get(a.provider_id)
             name = "" if known is None else known.provider.name
-            made.append(row(a, counts.get(a.id, 0), name, self.forecast(a, now)))
+            attempts, client_id = facts.get(a.id, (0, 0))
+            made.append(row(a, attempts, client_id, name, self.forecast(a, now)))
         return made
 
     async def updates(self, entry: StreamEntry, only: str | None = None) -> list[wire.Update]:

@@ -50,12 +50,17 @@ def panel_of(state: S) -> str | None:
 
 
 def row(
-    attendance: Attendance, attempts: int, provider_name: str, timing: Punctuality | None
+    attendance: Attendance,
+    attempts: int,
+    client_id: int,
+    provider_name: str,
+    timing: Punctuality | None,
 ) -> wire.PanelRow:
     origin = attendance.origin
     return wire.PanelRow(
         attendance_id=attendance.id,
         event_id=attendance.event_id,
+        client_id=client_id,
         state=attendance.state.value,
         service=attendance.service,
         district="" if origin is None else origin.address.district,

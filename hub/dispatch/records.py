@@ -130,8 +130,9 @@ class DispatchRecords(Protocol):
         who has one)."""
         ...
 
-    async def offer_counts(self, attendance_ids: Sequence[int]) -> dict[int, int]:
-        """How many offers each attendance had (the panels' attempts)."""
+    async def panel_facts(self, attendance_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+        """Per attendance, (offers made, the client of its event): the panels' attempts and
+        their client filter."""
         ...
 
     async def notify(self, note: Notification) -> int:

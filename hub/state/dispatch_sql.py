@@ -183,15 +183,17 @@ class DispatchQueries:
             )
         return found
 
-    async def offer_counts(self, attendance_ids: Sequence[int]) -> dict[int, int]:
+    async def panel_facts(self, attendance_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
         if not attendance_ids:
             return {}
         rows = await self.fetch(
-            "SELECT attendance_id, COUNT(*) AS offers FROM offers"
-            f" WHERE attendance_id IN ({marks(len(attendance_ids))}) GROUP BY attendance_id",
+            "SELECT a.id, e.client_id,"
+            " (SELECT COUNT(*) FROM offers o WHERE o.attendance_id = a.id) AS offers"
+            " FROM attendances a JOIN events e ON e.id = a.event_id"
+            f" WHERE a.id IN ({marks(len(attendance_ids))})",
             *attendance_ids,
         )
-        return {int(r["attendance_id"]): int(r["offers"]) for r in rows}
+        return {int(r["id"]): (int(r["offers"]), int(r["client_id"])) for r in rows}
 
     async def notifications(self, *, after_id: int = 0, limit: int = 100) -> list[Notification]:
         return await self._notes("id > ? ORDER BY id LIMIT ?", after_id, limit)

@@ -270,3 +270,27 @@ async def test_a_verbal_dispatch_asks_the_eta_in_a_dialog_that_checks_it(browser
     made = (await scene.attendance(tow["id"]))["attendance"]
     assert (made["state"], made["provider_id"]) == ("assigned", pid)
     assert "Guincho Verbal" in await page.inner_text("#attendance-state")
+
+
+async def test_the_dispatch_panel_filters_sorts_and_dispatches_from_the_row(browser, console_hub):
+    scene = console_hub
+    pid = await scene.provider("Guincho da Fila", base=[-23.55, -46.64])
+    tow = await scene.tow()
+    other = await scene.http.post("/clients", json={"name": "Outra Seguradora"})
+    page = await page_for(browser, scene)
+    assert "Reboque leve" in await row_text(page, "dispatch", tow["id"])
+    await page.select_option("#service-filter", "taxi")
+    await page.locator("#dispatch td.empty").wait_for()  # no taxi waiting
+    await page.select_option("#service-filter", "")
+    await page.select_option("#client-filter", str(other.json()["id"]))
+    await page.locator("#dispatch td.empty").wait_for()  # nothing of the other client
+    await page.select_option("#client-filter", str(scene.client_id))
+    await page.select_option("#panel-order", "service")
+    row = page.locator(f"#dispatch tr[data-attendance='{tow['id']}']")
+    async with scene.app(pid) as app:  # the client's cascade offers it from the row's click
+        await row.locator("button:has-text('Acionamento automático')").click()
+        offer = await app.until(lambda f: f["type"] == "offer")
+        assert offer["attendance_id"] == tow["id"]
+    await row.locator("a:has-text('Acionar')").click()
+    await page.wait_for_selector("#attendance-state")
+    assert page.url.endswith(f"#/attendance/{tow['id']}")

@@ -12,8 +12,17 @@ export function render(main, { stream }) {
       <section class="panel" aria-labelledby="dispatch-title">
         <h2 id="dispatch-title" data-i18n="dispatch_panel"></h2>
         <p class="muted" id="averages" aria-live="off"></p>
-        <p class="row"><label for="service-filter" data-i18n="filter_service"></label>
-          <select id="service-filter"><option value="" data-i18n="all_services"></option></select></p>
+        <p class="row filters">
+          <label for="client-filter" data-i18n="filter_client"></label>
+          <select id="client-filter"><option value="" data-i18n="all_clients"></option></select>
+          <label for="service-filter" data-i18n="filter_service"></label>
+          <select id="service-filter"><option value="" data-i18n="all_services"></option></select>
+          <label for="panel-order" data-i18n="order_by"></label>
+          <select id="panel-order">
+            <option value="waiting" data-i18n="order_waiting"></option>
+            <option value="service" data-i18n="order_service"></option>
+            <option value="state" data-i18n="order_state"></option>
+          </select></p>
         <p class="error" role="alert" id="panel-problem" hidden></p>
         <table id="dispatch">
           <thead><tr>
@@ -38,6 +47,8 @@ export function render(main, { stream }) {
   translate(main);
   const rows = { dispatch: new Map(), tracking: new Map() };
   const filter = main.querySelector("#service-filter");
+  const clientFilter = main.querySelector("#client-filter");
+  const order = main.querySelector("#panel-order");
   const problem = main.querySelector("#panel-problem");
   const automatic = async (id) => {
     problem.hidden = true;
@@ -49,10 +60,15 @@ export function render(main, { stream }) {
   api("GET", "/services").then(({ services }) => {
     filter.append(...services.map((s) => Object.assign(document.createElement("option"), { value: s.code, textContent: serviceName(s.code) })));
   }).catch(() => {});
-  filter.addEventListener("change", () => draw());
+  api("GET", "/clients?limit=1000").then(({ clients }) => {
+    clientFilter.append(...clients.map((c) => Object.assign(document.createElement("option"), { value: c.id, textContent: c.name })));
+  }).catch(() => {});
+  [filter, clientFilter, order].forEach((select) => select.addEventListener("change", () => draw()));
   const draw = () => {
-    const shown = (panel) => new Map([...rows[panel]].filter(([, row]) => !filter.value || row.service === filter.value));
-    PANELS.forEach((panel) => paint(main.querySelector(`#${panel} tbody`), panel, shown(panel), automatic));
+    const wanted = (row) => (!filter.value || row.service === filter.value)
+      && (!clientFilter.value || String(row.client_id) === clientFilter.value);
+    const shown = (panel) => new Map([...rows[panel]].filter(([, row]) => wanted(row)));
+    PANELS.forEach((panel) => paint(main.querySelector(`#${panel} tbody`), panel, shown(panel), automatic, order.value));
     main.querySelector("#averages").textContent = averages([...rows.tracking.values()]);
   };
 
@@ -140,7 +156,15 @@ function cell(text) {
   return td;
 }
 
-function paint(tbody, panel, rows, automatic) {
+// The operator's order: by time waiting (scheduled jobs after the jobs for now), by
+// service name, or by state; time waiting breaks ties.
+const ORDERS = {
+  waiting: () => 0,
+  service: (a, b) => serviceName(a.service).localeCompare(serviceName(b.service)),
+  state: (a, b) => t(`state_${a.state}`).localeCompare(t(`state_${b.state}`)),
+};
+
+function paint(tbody, panel, rows, automatic, by = "waiting") {
   tbody.replaceChildren();
   if (!rows.size) {
     const tr = document.createElement("tr");
@@ -151,7 +175,7 @@ function paint(tbody, panel, rows, automatic) {
     tbody.append(tr);
     return;
   }
-  const order = (a, b) => (upcoming(a) - upcoming(b)) || (waitingFrom(a) - waitingFrom(b));
+  const order = (a, b) => ORDERS[by](a, b) || (upcoming(a) - upcoming(b)) || (waitingFrom(a) - waitingFrom(b));
   for (const row of [...rows.values()].sort(order)) {
     const tr = document.createElement("tr");
     tr.dataset.attendance = row.attendance_id;
