@@ -294,3 +294,36 @@ async def test_the_dispatch_panel_filters_sorts_and_dispatches_from_the_row(brow
     await row.locator("a:has-text('Acionar')").click()
     await page.wait_for_selector("#attendance-state")
     assert page.url.endswith(f"#/attendance/{tow['id']}")
+
+
+async def test_the_map_says_when_its_tiles_cannot_be_loaded_and_names_providers(browser, tmp_path):
+    from tests.conftest import engine_settings, serve
+    from tests.dispatch.scene import Scene, admin_client
+
+    unreachable = "https://tiles.invalid/{z}/{x}/{y}.png"  # the page's requests stay offline
+    async with (
+        engine_settings(
+            "embedded", tmp_path, map_tiles_url=unreachable, map_interval_s=0.3
+        ) as settings,
+        serve(settings) as running,
+        admin_client(running) as http,
+    ):
+        scene = Scene(running, http)
+        await scene.setup()
+        await accounts.add_user(
+            running.hub.records,
+            NewUser(login="ana", name="Ana", role=Role.OPERATOR, password="s3nha-forte"),
+        )
+        pid = await scene.provider("Guincho do Mapa")
+        async with scene.app(pid):
+            page = await page_for(browser, scene)
+            await page.click("nav a[href='#/map']")
+            notice = page.locator("#tiles-failed")
+            await notice.wait_for()
+            assert "mapa de fundo" in await notice.inner_text()
+            marker = page.locator(f"[data-provider='{pid}']")
+            await marker.wait_for()
+            await marker.hover()
+            tooltip = page.locator(".leaflet-tooltip")
+            await tooltip.wait_for()
+            assert await tooltip.inner_text() == "Guincho do Mapa · online · em serviço"

@@ -66,8 +66,11 @@ async def test_the_portal_gets_an_offer_with_its_countdown_accepts_and_reports(
     job = page.locator(f".assignment[data-attendance='{tow['id']}']")
     await job.wait_for()
     assert "Ana" in await job.inner_text()
+    steps = job.locator(".modes button")
+    assert await steps.all_inner_texts() == ["A caminho", "Cheguei"]  # what the state allows
     await job.locator("text=A caminho").click()
     await page.wait_for_selector(".job-state:has-text('A caminho')")
+    assert await steps.all_inner_texts() == ["Cheguei"]
     view = await scene.attendance(tow["id"])
     assert (view["attendance"]["state"], view["attendance"]["provider_id"]) == ("en_route", pid)
     await shot(page, "portal-job")
