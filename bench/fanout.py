@@ -211,6 +211,7 @@ def sample_update(aid: int) -> wire.Update:
     row = wire.PanelRow(
         attendance_id=aid,
         event_id=1,
+        client_id=1,
         state="assigned",
         service="light_tow",
         district="Bela Vista",
