@@ -327,3 +327,25 @@ async def test_the_map_says_when_its_tiles_cannot_be_loaded_and_names_providers(
             tooltip = page.locator(".leaflet-tooltip")
             await tooltip.wait_for()
             assert await tooltip.inner_text() == "Guincho do Mapa · online · em serviço"
+
+
+async def test_an_event_is_closed_and_reopened_from_the_console(browser, console_hub):
+    scene = console_hub
+    page = await page_for(browser, scene)
+    await page.goto(page.url.split("#")[0] + f"#/event/{scene.event_id}")
+    await page.wait_for_selector("#attendance-form")
+    await page.click("#event-state button")  # no reason: the browser asks for one first
+    assert (await scene.http.get(f"/events/{scene.event_id}")).json()["event"]["state"] == "open"
+    await page.fill("#event-reason", "cliente resolveu sozinho")
+    await page.click("#event-state button:has-text('Fechar evento')")
+    await page.wait_for_selector("h1:has-text('Fechado')")
+    assert await page.locator("#attendance-form").is_hidden()  # a closed event takes none
+    await page.fill("#event-reason", "ligou de novo")
+    await page.click("#event-state button:has-text('Reabrir evento')")
+    await page.wait_for_selector("h1:has-text('Aberto')")
+    assert await page.locator("#attendance-form").is_visible()
+    log = (await scene.http.get(f"/events/{scene.event_id}")).json()["log"]
+    assert [(e["action"], e["reason"]) for e in log][-2:] == [
+        ("close", "cliente resolveu sozinho"),
+        ("reopen", "ligou de novo"),
+    ]
