@@ -175,6 +175,9 @@ async def test_a_tow_over_the_plans_km_limit_needs_avulso(engine_kind, tmp_path)
             refused = await http.post(f"/events/{event['event']['id']}/attendances", json=long_tow)
             assert (refused.status_code, refused.json()["error"]["code"]) == (409, "over_km_limit")
             assert "50 km" in refused.json()["error"]["message"]
+            details = refused.json()["error"]["details"]  # for a client to word it
+            assert (details["service"], details["limit_km"]) == ("light_tow", 50)
+            assert 100 < details["km"] < 150
             avulso = {**long_tow, "avulso": True, "avulso_reason": "destino fora do limite"}
             made = await http.post(f"/events/{event['event']['id']}/attendances", json=avulso)
             assert made.status_code == 201 and made.json()["avulso"] is True
