@@ -28,6 +28,7 @@ from hub.api import (
     osmand,
     places,
     portal,
+    track_pages,
 )
 from hub.api.body_limit import BodyLimit
 from hub.api.idempotency import Idempotency
@@ -66,6 +67,7 @@ def rest_operations() -> list[Operation]:
         *attendances.operations,
         *dispatch.operations,
         *portal.operations,
+        *track_pages.operations,
         *osmand.operations,
         *match.operations,
         *console.operations,

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from hub.api.auth import actor_of
 from hub.api.openapi import Operation
 from hub.api.responses import JSON, body_as, path_id
+from hub.api.track_pages import send_page
 from hub.clock import now_ms
 from hub.dispatch.punctuality import Punctuality
 from hub.errors import Conflict, NotFound
@@ -26,6 +27,7 @@ from hub.operations.events import EventState
 from hub.operations.providers import Provider
 from hub.operations.records import OperationsRecords
 from hub.operations.services import CATALOGUE, ServiceType
+from hub.operations.track_pages import TrackStatus, status
 from hub.operations.users import Role, User
 from hub.services import services_of
 
@@ -42,6 +44,7 @@ class AttendanceView(msgspec.Struct):
     # Who the attendance and its log name, by actor: "user:<id>" and "provider:<id>" (its
     # provider, and every provider_id in the log's facts) -> the name to show.
     names: dict[str, str] = {}
+    track_page: TrackStatus | None = None  # the beneficiary's live page, once sent
 
 
 class AttendanceList(msgspec.Struct):
@@ -98,6 +101,8 @@ async def register(request: Request) -> Response:
     )
     dispatcher = services_of(request).dispatcher
     await dispatcher.announce(created, "create", actor.subject)
+    if new.track_page if new.track_page is not None else new.kind is Kind.ASSISTANCE:
+        await send_page(services_of(request), created)
     client = await records.clients.get(event.client_id)
     if created.kind is Kind.ASSISTANCE and client is not None and client.rules.automatic:
         created = await dispatcher.automatic(created.id, actor.subject)
@@ -123,7 +128,9 @@ async def one(request: Request) -> Response:
         raise NotFound("no such attendance")
     timing = services_of(request).forecast(found, now_ms())
     log = await records.attendances.log(found.id)
-    return JSON(AttendanceView(found, log, timing, await _names(records, found, log)))
+    link = await records.track_pages.get(found.id)
+    page = None if link is None else status(link, found, now_ms())
+    return JSON(AttendanceView(found, log, timing, await _names(records, found, log), page))
 
 
 async def _names(

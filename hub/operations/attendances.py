@@ -67,6 +67,8 @@ class NewAttendance(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fi
     destination: Place | None = None
     police_report: Annotated[str, msgspec.Meta(max_length=100)] = ""
     last_seen: Place | None = None  # theft: the vehicle's last known position
+    # Send the requester the live page's link by SMS (None: for an assistance, not else).
+    track_page: bool | None = None
 
 
 class Attendance(msgspec.Struct, frozen=True, kw_only=True):

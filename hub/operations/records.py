@@ -4,18 +4,20 @@ SQLite and PostgreSQL (hub/state/), both passing tests/state/test_records_contra
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from hub.operations.attendances import (
     Attendance,
     AttendanceLogEntry,
     AttendanceState,
     NewAttendance,
+    Place,
 )
 from hub.operations.beneficiaries import Beneficiary, NewBeneficiary, NewPlan, Plan, SearchKind
 from hub.operations.clients import Client, NewClient, NewPartner, Partner
 from hub.operations.events import Event, EventLogEntry, NewEvent
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
+from hub.operations.track_pages import Confirmed, Rating, TrackLink
 from hub.operations.users import AuditEntry, NewUser, Role, User
 
 
@@ -192,6 +194,27 @@ class AuditRecords(Protocol):
         """The latest entries, newest first."""
 
 
+class TrackPageRecords(Protocol):
+    """The beneficiary's live pages (hub/operations/track_pages.py)."""
+
+    async def get(self, attendance_id: int) -> TrackLink | None: ...
+
+    async def put(self, attendance_id: int, secret_hash: str, now_ms: int) -> None:
+        """A new secret for the page; the old link stops working."""
+
+    async def revoke(self, attendance_id: int, now_ms: int) -> bool: ...
+
+    async def confirm(self, attendance_id: int, at: Confirmed) -> None: ...
+
+    async def rate(self, attendance_id: int, rating: Rating, now_ms: int) -> bool:
+        """Store the rating unless one is there; whether it was stored."""
+
+    async def accept(
+        self, attendance_id: int, origin: Place, actor: str, facts: dict[str, Any], now_ms: int
+    ) -> bool:
+        """The confirmed position as the origin, logged, while no provider has it."""
+
+
 class OperationsRecords(Protocol):
     """The roles the operations' rules and actions use (hub/state/records.py's ``Records``
     adds dispatch, tracks, idempotency and the engine's lifecycle)."""
@@ -213,6 +236,9 @@ class OperationsRecords(Protocol):
 
     @property
     def beneficiaries(self) -> BeneficiaryRecords: ...
+
+    @property
+    def track_pages(self) -> TrackPageRecords: ...
 
     @property
     def events(self) -> EventRecords: ...

@@ -39,7 +39,7 @@ async function sections(attendanceId) {
     a.scheduled_ms ? h("p", {}, t("scheduled_for", { when: dateTime(a.scheduled_ms) })) : null,
     h("p", {}, h("a", { href: `#/event/${a.event_id}` }, `${t("event")} #${a.event_id}`), " · ",
       h("a", { href: `#/map/${a.id}` }, t("nav_map"))));
-  const parts = [head];
+  const parts = [head, trackCard(a, view.track_page)];
   if (["awaiting_dispatch", "offering"].includes(a.state) && a.origin) {
     const refused = new Set(offers.filter((o) => o.state === "refused").map((o) => o.provider_id));
     parts.push(await candidates(a, event, refused));
@@ -56,6 +56,42 @@ async function sections(attendanceId) {
   parts.push(h("div", { class: "card" }, h("h2", {}, t("log")),
     h("ol", { id: "log" }, view.log.map((e) => h("li", {}, sentence(e, view.names))))));
   return parts;
+}
+
+// The beneficiary's live page: sent or not, what they confirmed, their rating.
+function trackCard(a, page) {
+  const problem = h("p", { class: "error", role: "alert", hidden: true });
+  const note = h("p", { class: "muted", "aria-live": "polite", id: "track-note" });
+  const act = async (call) => {
+    problem.hidden = true;
+    try { await call(); } catch (error) { problem.textContent = explain(error); problem.hidden = false; }
+  };
+  const lines = [];
+  if (!page) lines.push(h("p", { class: "muted" }, t("track_page_none")));
+  else {
+    lines.push(h("p", {}, page.active ? t("track_page_active", { at: timeOfDay(page.created_ms) }) : t("track_page_inactive")));
+    if (page.confirmed) {
+      const far = page.confirmed.distance_m == null ? "–" : `${number(page.confirmed.distance_m / 1000, { maximumFractionDigits: 1 })} km`;
+      lines.push(h("p", { id: "track-confirmed" }, t("track_page_confirmed", { at: timeOfDay(page.confirmed.at_ms), distance: far }),
+        page.accepted_ms ? ` ${t("track_page_accepted")}` : null));
+      if (!page.accepted_ms && ["awaiting_dispatch", "offering"].includes(a.state)) {
+        lines.push(h("button", { type: "button", id: "track-accept", onclick: () =>
+          act(() => api("POST", `/attendances/${a.id}/track-page/accept-position`, {})) }, t("track_page_accept")));
+      }
+    }
+    if (page.rating) lines.push(h("p", { id: "track-rating" }, t("track_page_rating", { stars: "★".repeat(page.rating) }),
+      page.comment ? ` “${page.comment}”` : ""));
+  }
+  return h("div", { class: "card", id: "track-page" }, h("h2", {}, t("track_page")), ...lines,
+    h("div", { class: "row" },
+      h("button", { type: "button", class: "secondary", onclick: () => act(async () => {
+        const sent = await api("POST", `/attendances/${a.id}/track-page`, {});
+        const outcome = sent.outcome.startsWith("failed") ? "failed" : sent.outcome;
+        note.textContent = t("track_page_sent", { phone: sent.phone, outcome: t(`outcome_${outcome}`) });
+      }) }, t("track_page_send")),
+      page && page.active ? h("button", { type: "button", class: "secondary", onclick: () =>
+        act(() => api("DELETE", `/attendances/${a.id}/track-page`)) }, t("track_page_revoke")) : null),
+    note, problem);
 }
 
 // The messages that carried a link offer: channel, recipient, when, and what became of it.

@@ -82,6 +82,7 @@ function attendanceForm({ eventId, who, usage, catalogue, partners, config }) {
     return h("option", { value: s.code }, label);
   }));
   const avulso = h("input", { type: "checkbox" });
+  const trackPage = h("input", { type: "checkbox", checked: true });
   const avulsoReason = h("input", {});
   const requester = h("input", { required: true, autocomplete: "name", value: who.name });
   const phone = h("input", { required: true, type: "tel", value: who.phones[0] || "" });
@@ -108,6 +109,7 @@ function attendanceForm({ eventId, who, usage, catalogue, partners, config }) {
     if (kind.value === "assistance") {
       body.service = service.value;
       body.avulso = avulso.checked;
+      body.track_page = trackPage.checked;
       if (avulso.checked) body.avulso_reason = avulsoReason.value;
       if (origin.filled()) body.origin = origin.value();
       const needs = catalogue.services.find((s) => s.code === service.value)?.needs_destination;
@@ -132,7 +134,8 @@ function attendanceForm({ eventId, who, usage, catalogue, partners, config }) {
   h("div", { class: "row", dataset: { for: "assistance" } }, field("avulso", t("avulso"), avulso), field("avulso-reason", t("avulso_reason"), avulsoReason)),
   h("div", { class: "row" }, field("requester", t("requester"), requester), field("requester-phone", t("phone"), phone)),
   field("attendance-notes", t("notes_for_provider"), notes),
-  h("div", { class: "row", dataset: { for: "assistance" } }, field("scheduled", t("scheduled"), scheduled)),
+  h("div", { class: "row", dataset: { for: "assistance" } }, field("scheduled", t("scheduled"), scheduled),
+    field("track-page-sms", t("track_page_sms"), trackPage)),
   h("div", { class: "row", dataset: { for: "theft" } }, field("police-report", t("police_report"), police)),
   origin.element, destination.element, lastSeen.element, mapBox,
   h("button", { type: "submit" }, t("register_attendance")), problem);
