@@ -85,10 +85,10 @@ class Scene:
     async def token(self, provider_id: int) -> str:
         return str((await self.http.post(f"/admin/providers/{provider_id}/token")).json()["token"])
 
-    async def tow(self) -> dict[str, Any]:
+    async def tow(self, **extra: Any) -> dict[str, Any]:
         made = await self.http.post(
             f"/events/{self.event_id}/attendances",
-            json=TOW,
+            json={**TOW, **extra},
         )
         assert made.status_code == 201, made.text
         return dict(made.json())

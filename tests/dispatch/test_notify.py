@@ -90,7 +90,7 @@ async def test_a_link_goes_out_by_sms_and_email_and_works(tmp_path):
         scene = Scene(running, http)
         await scene.setup()
         pid = await scene.provider("Link", email="guincho@example.com")
-        tow = await scene.tow()
+        tow = await scene.tow(track_page=False)  # the offer's messages alone
         made = await http.post(
             f"/attendances/{tow['id']}/offers", json={"provider_id": pid, "mode": "link"}
         )
@@ -123,7 +123,7 @@ async def test_a_failing_gateway_is_recorded_and_the_offer_stands(tmp_path, stat
         scene = Scene(running, http)
         await scene.setup()
         pid = await scene.provider("Link")
-        tow = await scene.tow()
+        tow = await scene.tow(track_page=False)  # the offer's messages alone
         made = await http.post(
             f"/attendances/{tow['id']}/offers", json={"provider_id": pid, "mode": "link"}
         )
@@ -144,7 +144,7 @@ async def test_without_a_gateway_links_wait_in_the_outbox_the_cli_reads(tmp_path
         scene = Scene(running, http)
         await scene.setup()
         pid = await scene.provider("Link", email="x@example.com")
-        tow = await scene.tow()
+        tow = await scene.tow(track_page=False)  # the offer's messages alone
         made = await http.post(
             f"/attendances/{tow['id']}/offers", json={"provider_id": pid, "mode": "link"}
         )
@@ -175,7 +175,7 @@ async def test_a_link_waiting_in_the_outbox_is_shown_whole_to_admins_only(tmp_pa
         await scene.setup()
         pid = await scene.provider("Link")
         await http.post(
-            f"/attendances/{(await scene.tow())['id']}/offers",
+            f"/attendances/{(await scene.tow(track_page=False))['id']}/offers",
             json={"provider_id": pid, "mode": "link"},
         )
         whole = (await http.get("/notifications")).json()["notifications"][0]["body"]
