@@ -28,6 +28,7 @@ from hub.api import (
     osmand,
     places,
     portal,
+    reports,
     track_pages,
 )
 from hub.api.body_limit import BodyLimit
@@ -68,6 +69,7 @@ def rest_operations() -> list[Operation]:
         *dispatch.operations,
         *portal.operations,
         *track_pages.operations,
+        *reports.operations,
         *osmand.operations,
         *match.operations,
         *console.operations,

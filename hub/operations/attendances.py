@@ -100,6 +100,7 @@ class Attendance(msgspec.Struct, frozen=True, kw_only=True):
     due_ms: int | None = None  # when dispatch looks at it again (a deadline, a stagger)
     dispatch_note: str = ""  # why no provider was found: one of dispatch/cascade.py NOTES
     price_cents: int | None = None  # avulso: the assigned provider's standard-table price
+    client_id: int = 0  # the event's client (what the reports filter by)
 
 
 class AttendanceLogEntry(msgspec.Struct, frozen=True, kw_only=True):

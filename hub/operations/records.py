@@ -17,6 +17,13 @@ from hub.operations.beneficiaries import Beneficiary, NewBeneficiary, NewPlan, P
 from hub.operations.clients import Client, NewClient, NewPartner, Partner
 from hub.operations.events import Event, EventLogEntry, NewEvent
 from hub.operations.providers import DispatchProfile, NewProvider, Provider
+from hub.operations.reports import (
+    ClientFacts,
+    Facts,
+    OfferRow,
+    ProviderFacts,
+    ReportQuery,
+)
 from hub.operations.track_pages import Confirmed, Rating, TrackLink
 from hub.operations.users import AuditEntry, NewUser, Role, User
 
@@ -215,6 +222,18 @@ class TrackPageRecords(Protocol):
         """The confirmed position as the origin, logged, while no provider has it."""
 
 
+class ReportRecords(Protocol):
+    """The reports' aggregates of a period (hub/operations/reports.py)."""
+
+    async def facts(self, q: ReportQuery) -> Facts: ...
+
+    async def offers(self, q: ReportQuery) -> list[OfferRow]: ...
+
+    async def providers(self, q: ReportQuery) -> list[ProviderFacts]: ...
+
+    async def clients(self, q: ReportQuery) -> list[ClientFacts]: ...
+
+
 class OperationsRecords(Protocol):
     """The roles the operations' rules and actions use (hub/state/records.py's ``Records``
     adds dispatch, tracks, idempotency and the engine's lifecycle)."""
@@ -239,6 +258,9 @@ class OperationsRecords(Protocol):
 
     @property
     def track_pages(self) -> TrackPageRecords: ...
+
+    @property
+    def reports(self) -> ReportRecords: ...
 
     @property
     def events(self) -> EventRecords: ...

@@ -68,9 +68,9 @@ _GUARD = (
     + ", ".join(f"{c.strip()} = ?" for c in DISPATCH_COLUMNS.split(","))
     + ", state = ?, version = version + 1 WHERE id = ? AND version = ?"
 )
-_NEW_OFFER = (
-    f"INSERT INTO offers ({OFFER_COLUMNS}, link_hash)"
-    f" VALUES ({', '.join('?' * (OFFER_COLUMNS.count(',') + 2))})"
+_NEW_OFFER = (  # with the attendance's client and service, for the reports
+    f"INSERT INTO offers ({OFFER_COLUMNS}, link_hash, client_id, service)"
+    f" VALUES ({', '.join('?' * (OFFER_COLUMNS.count(',') + 4))})"
 )
 _json = msgspec.json.Encoder()
 _LOG = (
@@ -85,7 +85,7 @@ def writes(change: Change) -> list[Write]:
     a = change.attendance
     guard = Write(_GUARD, (*dispatch_row(a), a.id, change.version), "version")
     made = [
-        Write(_NEW_OFFER, (*offer_row(o), change.made[o.id]), "one")
+        Write(_NEW_OFFER, (*offer_row(o), change.made[o.id], a.client_id, a.service), "one")
         for o in change.offers
         if o.id in change.made
     ]

@@ -10,6 +10,7 @@ from hub.state.db import Db
 from hub.state.events import Attendances, Events
 from hub.state.idempotency import IdempotencyKeys
 from hub.state.providers import AppendChunks, Providers, Tracks
+from hub.state.reports import Reports
 from hub.state.track_pages import TrackPages
 
 
@@ -25,4 +26,5 @@ class RecordRoles:
         self.events = Events(db)
         self.attendances = Attendances(db)
         self.track_pages = TrackPages(db)
+        self.reports = Reports(db)
         self.idempotency = IdempotencyKeys(db.fetch, db.execute)

@@ -197,7 +197,7 @@ def event_from(row: Row) -> Event:
 ATTENDANCE_COLUMNS = (
     "id, event_id, beneficiary_id, kind, service, avulso, avulso_reason, requester_name,"
     " requester_phone, notes, at_ms, scheduled_ms, origin, destination, police_report,"
-    " last_seen, state, created_by"
+    " last_seen, state, created_by, client_id"
 )
 # Written by dispatch only (AttendanceRecords.add leaves them to their defaults).
 DISPATCH_COLUMNS = (
@@ -233,6 +233,7 @@ def attendance_row(
         place(new.last_seen),
         state.value,
         actor,
+        event.client_id,
     )
 
 
@@ -270,6 +271,7 @@ def attendance_from(row: Row) -> Attendance:
         due_ms=row["due_ms"],
         dispatch_note=row["dispatch_note"],
         price_cents=row["price_cents"],
+        client_id=row["client_id"] or 0,
     )
 
 

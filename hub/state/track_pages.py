@@ -80,15 +80,21 @@ class TrackPages:
         )
 
     async def rate(self, attendance_id: int, rating: Rating, now_ms: int) -> bool:
-        """Store the rating unless one is there already; whether it was stored."""
-        changed = await self.db.execute(
-            "UPDATE track_pages SET rating = ?, comment = ?, rated_ms = ?"
-            " WHERE attendance_id = ? AND rating IS NULL",
-            rating.stars,
-            rating.comment,
-            now_ms,
-            attendance_id,
-        )
+        """Store the rating unless one is there already (on the attendance too, where the
+        reports read it); whether it was stored."""
+        async with self.db.transaction() as tx:
+            changed = await tx.execute(
+                "UPDATE track_pages SET rating = ?, comment = ?, rated_ms = ?"
+                " WHERE attendance_id = ? AND rating IS NULL",
+                rating.stars,
+                rating.comment,
+                now_ms,
+                attendance_id,
+            )
+            if changed:
+                await tx.execute(
+                    "UPDATE attendances SET rating = ? WHERE id = ?", rating.stars, attendance_id
+                )
         return changed > 0
 
     async def accept(
