@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--quick", action="store_true", help="at most 200 subscribers, 200 changes")
     p = scenarios.add_parser("cluster", help="GPS load through nginx to 1 node, then 2")
     p.add_argument("--quick", action="store_true", help="50 sessions, 5 s per phase")
+    p = scenarios.add_parser("reports", help="the report page's queries over 90 days of records")
+    p.add_argument("--quick", action="store_true", help="100,000 attendances, not 1,000,000")
     p = scenarios.add_parser("fsync", help="a disk flush after an idle gap vs back to back")
     p.add_argument("--quick", action="store_true", help="100 flushes per gap, not 300")
     p = scenarios.add_parser("sessions", help="idle-but-alive sessions held by one hub")
@@ -53,6 +55,10 @@ def main(argv: list[str] | None = None) -> None:
         from bench import offer
 
         result = offer.main(args.engine, args.quick)
+    elif args.scenario == "reports":
+        from bench import reports
+
+        result = reports.main(args.quick)
     elif args.scenario == "cluster":
         from bench import cluster
 

@@ -9,6 +9,7 @@ import * as intake from "./pages/intake.js";
 import * as eventPage from "./pages/event.js";
 import * as dispatchPage from "./pages/dispatch.js";
 import * as usersPage from "./pages/users.js";
+import * as reportsPage from "./pages/reports.js";
 
 const main = document.getElementById("main");
 const status = document.getElementById("link-status");
@@ -19,6 +20,7 @@ const pages = {
   event: eventPage,
   attendance: dispatchPage,
   users: usersPage,
+  reports: reportsPage,
 };
 let stream = null;
 let leave = null;
@@ -43,6 +45,7 @@ async function route() {
   if (!config.me) config.me = await api("GET", "/auth/me").catch(() => null);
   if (mine !== routing) return; // a newer route() goes on from here
   document.getElementById("nav-users").hidden = !(config.me && config.me.role === "admin");
+  document.getElementById("nav-reports").hidden = !(config.me && ["supervisor", "admin"].includes(config.me.role));
   if (!stream) {
     const closes = config.closes || {};
     const signedOut = [closes.auth_failed, closes.token_revoked].map((c) => c && c.code);

@@ -73,9 +73,10 @@ def mounts(settings: Settings) -> list[BaseRoute]:
     made: list[BaseRoute] = []
     if folder.is_dir():
         made.append(Mount("/console", ConsoleFiles(directory=folder, html=True)))
-        leaflet = folder / "node_modules" / "leaflet" / "dist"
-        if leaflet.is_dir():
-            made.append(Mount("/vendor/leaflet", StaticFiles(directory=leaflet)))
+        for vendor in ("leaflet", "uplot"):  # the map, the reports' charts (web/package.json)
+            dist = folder / "node_modules" / vendor / "dist"
+            if dist.is_dir():
+                made.append(Mount(f"/vendor/{vendor}", StaticFiles(directory=dist)))
     return made
 
 

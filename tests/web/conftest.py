@@ -62,7 +62,9 @@ async def page_for(browser, scene, lang: str | None = None, dashboard=None):
     """A page on the console, external requests blocked, signed in as the operator
     (``dashboard``: a Playwright handler its /ws/dashboard sockets go through)."""
     context = await browser.new_context(
-        viewport={"width": 1400, "height": 900}, locale=lang or "pt-BR"
+        viewport={"width": 1400, "height": 900},
+        locale=lang or "pt-BR",
+        timezone_id="America/Sao_Paulo",  # an operator's browser, as the hub's days
     )
     if dashboard is not None:
         await context.route_web_socket("**/ws/dashboard", dashboard)
