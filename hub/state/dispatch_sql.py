@@ -187,10 +187,9 @@ class DispatchQueries:
         if not attendance_ids:
             return {}
         rows = await self.fetch(
-            "SELECT a.id, e.client_id,"
+            "SELECT a.id, a.client_id,"
             " (SELECT COUNT(*) FROM offers o WHERE o.attendance_id = a.id) AS offers"
-            " FROM attendances a JOIN events e ON e.id = a.event_id"
-            f" WHERE a.id IN ({marks(len(attendance_ids))})",
+            f" FROM attendances a WHERE a.id IN ({marks(len(attendance_ids))})",
             *attendance_ids,
         )
         return {int(r["id"]): (int(r["offers"]), int(r["client_id"])) for r in rows}
