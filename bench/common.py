@@ -97,6 +97,33 @@ async def bench_records(env: dict[str, str]) -> AsyncIterator[Records]:
         await records.close()
 
 
+async def each_store(name: str) -> AsyncIterator[tuple[str, Records]]:
+    """A fresh, migrated records store of each engine, one after the other: SQLite in a
+    temporary folder, then PostgreSQL in a schema of its own, dropped afterwards."""
+    from hub.state.postgres import PostgresRecords
+    from hub.state.sqlite import SqliteRecords
+
+    with tempfile.TemporaryDirectory(prefix="hub-bench-") as folder:
+        sqlite = await SqliteRecords(str(Path(folder) / f"{name}.sqlite3")).open()
+        try:
+            await sqlite.migrate()
+            yield "sqlite", sqlite
+        finally:
+            await sqlite.close()
+    schema = f"bench_{name}_{secrets.token_hex(4)}"
+    conn = await asyncpg.connect(DATABASE_URL)
+    try:
+        postgres = await PostgresRecords(DATABASE_URL, schema=schema).open()
+        try:
+            await postgres.migrate()
+            yield "postgres", postgres
+        finally:
+            await postgres.close()
+    finally:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await conn.close()
+
+
 async def providers_with_tokens(env: dict[str, str], count: int) -> list[tuple[int, str]]:
     """Register ``count`` providers (one transaction per thousand) and issue their tokens."""
     async with bench_records(env) as records:

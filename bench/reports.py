@@ -13,15 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import random
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
-import asyncpg
-
-from bench.common import DATABASE_URL, percentile, say
+from bench.common import each_store, percentile, say
 from hub.demo import demo_providers
 from hub.operations import registry
 from hub.operations.beneficiaries import NewPlan
@@ -375,29 +371,12 @@ async def run(quick: bool) -> dict[str, Any]:
     count = 100_000 if quick else 1_000_000
     end_ms = int(time.time() * 1000)
     results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="hub-bench-") as folder:
-        sqlite = await SqliteRecords(str(Path(folder) / "reports.sqlite3")).open()
-        await sqlite.migrate()
+    async for engine, records in each_store("reports"):
         t0 = time.perf_counter()
-        say(f"sqlite: loading {count:,} attendances over 90 days")
-        await load(sqlite, count, end_ms)
-        say(f"sqlite: loaded in {time.perf_counter() - t0:.0f} s; timing the report queries")
-        results["sqlite"] = await measure(sqlite, end_ms)
-        await sqlite.close()
-    schema = f"bench_reports_{random.getrandbits(32):x}"
-    conn = await asyncpg.connect(DATABASE_URL)
-    try:
-        postgres = await PostgresRecords(DATABASE_URL, schema=schema).open()
-        await postgres.migrate()
-        t0 = time.perf_counter()
-        say(f"postgres: loading {count:,} attendances over 90 days")
-        await load(postgres, count, end_ms)
-        say(f"postgres: loaded in {time.perf_counter() - t0:.0f} s; timing the report queries")
-        results["postgres"] = await measure(postgres, end_ms)
-        await postgres.close()
-    finally:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await conn.close()
+        say(f"{engine}: loading {count:,} attendances over 90 days")
+        await load(records, count, end_ms)
+        say(f"{engine}: loaded in {time.perf_counter() - t0:.0f} s; timing the report queries")
+        results[engine] = await measure(records, end_ms)
     worst = {
         key: max(results[store][key] for store in results)
         for key in ("report_p99_ms", "page_p99_ms")

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-import asyncpg
-
-from bench.common import DATABASE_URL, percentile, say
+from bench.common import each_store, percentile, say
 from hub.demo import cpf
 from hub.operations.beneficiaries import NewPlan, search_kind
 from hub.operations.clients import NewClient
@@ -180,27 +176,11 @@ async def run(quick: bool) -> dict[str, Any]:
     say(f"generating {count} beneficiaries")
     rows = people(count)
     results: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="hub-bench-") as folder:
-        sqlite = await SqliteRecords(str(Path(folder) / "search.sqlite3")).open()
-        await sqlite.migrate()
+    async for engine, records in each_store("search"):
         t0 = time.perf_counter()
-        await load(sqlite, rows)
-        say(f"sqlite: loaded in {time.perf_counter() - t0:.0f} s; searching")
-        results["sqlite"] = await measure(sqlite, rows)
-        await sqlite.close()
-    schema = f"bench_search_{random.getrandbits(32):x}"
-    conn = await asyncpg.connect(DATABASE_URL)
-    try:
-        postgres = await PostgresRecords(DATABASE_URL, schema=schema).open()
-        await postgres.migrate()
-        t0 = time.perf_counter()
-        await load(postgres, rows)
-        say(f"postgres: loaded in {time.perf_counter() - t0:.0f} s; searching")
-        results["postgres"] = await measure(postgres, rows)
-        await postgres.close()
-    finally:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await conn.close()
+        await load(records, rows)
+        say(f"{engine}: loaded in {time.perf_counter() - t0:.0f} s; searching")
+        results[engine] = await measure(records, rows)
     worst = {
         key: max(results[store][key] for store in results)
         for key in ("cpf_p99_ms", "plate_p99_ms", "name_p99_ms")
