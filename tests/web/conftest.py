@@ -91,3 +91,9 @@ async def page_for(browser, scene, lang: str | None = None, dashboard=None):
 async def shot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def script_error(message) -> bool:
+    """A console error the page's own scripts made (not a resource this offline machine
+    cannot fetch, such as map tiles, nor a 404 a test asks for on purpose)."""
+    return message.type == "error" and not message.text.startswith("Failed to load resource")

@@ -9,7 +9,7 @@ import io
 import pytest
 
 from tests.api.test_reports import dataset
-from tests.web.conftest import page_for, shot
+from tests.web.conftest import page_for, script_error, shot
 from tests.web.test_walkthrough import scan
 
 
@@ -28,6 +28,7 @@ async def test_the_reports_page_shows_charts_tables_and_exports_them(browser, co
     page = await page_for(browser, scene, lang)
     failures: list[str] = []
     page.on("pageerror", lambda error: failures.append(str(error)))
+    page.on("console", lambda m: script_error(m) and failures.append(m.text))
     await page.click("#nav-reports")
     await page.wait_for_selector("#report-figures")
     await page.evaluate(

@@ -7,14 +7,15 @@ from __future__ import annotations
 import asyncio
 
 from hub.clock import now_ms
+from hub.operations import track_pages
 from tests.api.test_track_pages import page_token
-from tests.web.conftest import page_for, shot
+from tests.web.conftest import page_for, script_error, shot
 from tests.web.test_walkthrough import scan
 
 PHONE = {"width": 390, "height": 844}
 
 
-async def test_the_live_page_through_a_whole_attendance(browser, console_hub):
+async def test_the_live_page_through_a_whole_attendance(browser, console_hub, monkeypatch):
     scene = console_hub
     pid = await scene.provider("Carlos Guincheiro", base=[-23.58, -46.67])
     tow = await scene.tow()
@@ -28,6 +29,7 @@ async def test_the_live_page_through_a_whole_attendance(browser, console_hub):
     page = await phone.new_page()
     failures: list[str] = []
     page.on("pageerror", lambda error: failures.append(str(error)))
+    page.on("console", lambda m: script_error(m) and failures.append(m.text))
     url = f"{scene.running.http}/console/track.html#{token}"
     await page.goto(url)
     await page.wait_for_selector("#request h1:has-text('Reboque leve')")
@@ -85,10 +87,17 @@ async def test_the_live_page_through_a_whole_attendance(browser, console_hub):
     await scan(page, "track page, rated")
     view = (await scene.attendance(tow["id"]))["track_page"]
     assert (view["rating"], view["comment"]) == (4, "Rápido e educado")
-    await scene.http.delete(f"/attendances/{tow['id']}/track-page")
+    # some hours after the end the link is dead, as is one naming another attendance
+    monkeypatch.setattr(track_pages, "KEPT_AFTER_END_MS", 0)
     await page.goto("about:blank")
     await page.goto(url)
     await page.wait_for_selector("#gone")
     assert "não é válido" in await page.inner_text("#gone")
+    monkeypatch.undo()
+    other = await scene.tow()
+    secret = token.split(".", 1)[1]
+    await page.goto("about:blank")
+    await page.goto(f"{scene.running.http}/console/track.html#{other['id']}.{secret}")
+    await page.wait_for_selector("#gone")
     await phone.close()
     assert failures == []
