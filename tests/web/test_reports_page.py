@@ -60,6 +60,13 @@ async def test_the_reports_page_shows_charts_tables_and_exports_them(browser, co
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[0][:2] == ["provider", "jobs"]
     assert [r[0] for r in rows[1:]] == [("'" + n if n.startswith("=") else n) for n in shown]
+    # one provider's figures: picked by name
+    await page.fill("#report-provider", "Prestador Um")
+    await page.locator("#report-provider-names option").first.wait_for(state="attached")
+    await page.click("#report-filters button[type=submit]")
+    await page.wait_for_function(
+        "document.querySelector('#fig-attendances strong')?.textContent === '2'"
+    )
     assert failures == []
 
 

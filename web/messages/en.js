@@ -444,6 +444,7 @@ export default {
   reports_title: "Reports",
   report_from: "From",
   report_to: "To",
+  report_provider: "Prestador (type the name; empty: all)",
   report_bucket: "Group by",
   report_show: "Show",
   bucket_day: "Day",

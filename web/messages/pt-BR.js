@@ -443,6 +443,7 @@ export default {
   reports_title: "Relatórios",
   report_from: "De",
   report_to: "Até",
+  report_provider: "Prestador (digite o nome; vazio: todos)",
   report_bucket: "Agrupar por",
   report_show: "Mostrar",
   bucket_day: "Dia",
