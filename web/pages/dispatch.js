@@ -7,6 +7,7 @@ import { sentence, who } from "../history.js";
 import { dateTime, explain, money, number, percent, serviceName, t, timeOfDay } from "../i18n.js";
 import { address } from "./beneficiary.js";
 import { countdown } from "../offer_view.js";
+import { providerPicker } from "../provider_picker.js";
 
 const MODES = ["app", "web", "link", "verbal"];
 
@@ -152,19 +153,7 @@ async function candidates(a, event, refused) {
   });
   const why = h("ul", { id: "why" });
   // "Why is this provider not listed?": the operator types a piece of the name and picks.
-  const names = h("datalist", { id: "provider-names" });
-  const byLabel = new Map();
-  const whoName = h("input", { list: "provider-names", autocomplete: "off", required: true });
-  whoName.addEventListener("input", async () => {
-    if (whoName.value.trim().length < 2 || byLabel.has(whoName.value)) return;
-    const found = await api("GET", `/match/providers?q=${encodeURIComponent(whoName.value)}`).catch(() => ({ providers: [] }));
-    byLabel.clear();
-    names.replaceChildren(...found.providers.map((p) => {
-      const label = [p.name, p.city].filter(Boolean).join(" · ");
-      byLabel.set(label, p.provider_id);
-      return h("option", { value: label });
-    }));
-  });
+  const picker = providerPicker("provider-names", { required: true });
   const table = h("table", { id: "candidates" },
     h("thead", {}, h("tr", {}, ["col_provider", "connectivity", "col_place", "distance", "eta", "price",
       "on_time", "acceptance", "preferred", "partner", "phone", "modes"].map((k) => h("th", { scope: "col" }, t(k))))),
@@ -189,7 +178,7 @@ async function candidates(a, event, refused) {
     h("form", { class: "row", onsubmit: async (ev) => {
       ev.preventDefault();
       why.replaceChildren();
-      const chosen = byLabel.get(whoName.value);
+      const chosen = picker.chosen();
       if (!chosen) {
         why.append(h("li", {}, t("pick_provider")));
         return;
@@ -201,7 +190,7 @@ async function candidates(a, event, refused) {
           ? [h("li", {}, t(listed ? "eligible" : "eligible_not_listed"))]
           : found.reasons.map((r) => h("li", {}, t(`rule_${r.rule}`)))));
       });
-    } }, field("why-provider", t("why_not_listed"), whoName), names, h("button", { type: "submit", class: "secondary" }, t("explain"))),
+    } }, field("why-provider", t("why_not_listed"), picker.input), picker.list, h("button", { type: "submit", class: "secondary" }, t("explain"))),
     why);
 }
 

@@ -4,6 +4,7 @@
 import { api } from "../api.js";
 import { field, h } from "../dom.js";
 import { dateTime, explain, language, money, number, percent, serviceName, t } from "../i18n.js";
+import { providerPicker } from "../provider_picker.js";
 
 const DAY = 86_400_000;
 const FORMULA = /^[=+\-@\t\r]/;
@@ -101,20 +102,7 @@ export async function render(main) {
   const service = h("select", {}, h("option", { value: "" }, t("all_services")),
     catalogue.services.map((s) => h("option", { value: s.code }, serviceName(s.code))));
   const bucket = h("select", {}, ["day", "hour"].map((b) => h("option", { value: b }, t(`bucket_${b}`))));
-  // A provider picked by a piece of the name (empty: every provider).
-  const names = h("datalist", { id: "report-provider-names" });
-  const byLabel = new Map();
-  const provider = h("input", { list: "report-provider-names", autocomplete: "off" });
-  provider.addEventListener("input", async () => {
-    if (provider.value.trim().length < 2 || byLabel.has(provider.value)) return;
-    const found = await api("GET", `/match/providers?q=${encodeURIComponent(provider.value)}`).catch(() => ({ providers: [] }));
-    byLabel.clear();
-    names.replaceChildren(...found.providers.map((p) => {
-      const label = [p.name, p.city].filter(Boolean).join(" · ");
-      byLabel.set(label, p.provider_id);
-      return h("option", { value: label });
-    }));
-  });
+  const provider = providerPicker("report-provider-names"); // empty: every provider
   const problem = h("p", { class: "error", role: "alert", hidden: true });
   const results = h("div", { id: "report" });
   const load = async () => {
@@ -124,8 +112,8 @@ export async function render(main) {
     const query = new URLSearchParams({ from: start, to: end, bucket: bucket.value });
     if (client.value) query.set("client_id", client.value);
     if (service.value) query.set("service", service.value);
-    if (provider.value.trim()) {
-      const chosen = byLabel.get(provider.value);
+    if (provider.input.value.trim()) {
+      const chosen = provider.chosen();
       if (!chosen) {
         problem.textContent = t("pick_provider");
         problem.hidden = false;
@@ -150,7 +138,7 @@ export async function render(main) {
     h("form", { class: "card row", id: "report-filters", onsubmit: (ev) => { ev.preventDefault(); load(); } },
       field("report-from", t("report_from"), from), field("report-to", t("report_to"), to),
       field("report-client", t("filter_client"), client), field("report-service", t("filter_service"), service),
-      field("report-provider", t("report_provider"), provider), names,
+      field("report-provider", t("report_provider"), provider.input), provider.list,
       field("report-bucket", t("report_bucket"), bucket),
       h("button", { type: "submit" }, t("report_show"))),
     problem, results);
