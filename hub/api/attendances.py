@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
@@ -12,7 +14,7 @@ from hub.api.responses import JSON, body_as, path_id
 from hub.api.track_pages import send_page
 from hub.clock import now_ms
 from hub.dispatch.punctuality import Punctuality
-from hub.errors import Conflict, NotFound
+from hub.errors import Conflict, HubError, NotFound
 from hub.operations.attendances import (
     Attendance,
     AttendanceLogEntry,
@@ -30,6 +32,8 @@ from hub.operations.services import CATALOGUE, ServiceType
 from hub.operations.track_pages import TrackStatus, status
 from hub.operations.users import Role, User
 from hub.services import services_of
+
+log = logging.getLogger(__name__)
 
 
 class UsageList(msgspec.Struct):
@@ -102,7 +106,12 @@ async def register(request: Request) -> Response:
     dispatcher = services_of(request).dispatcher
     await dispatcher.announce(created, "create", actor.subject)
     if new.track_page if new.track_page is not None else new.kind is Kind.ASSISTANCE:
-        await send_page(services_of(request), created)
+        try:
+            await send_page(services_of(request), created)
+        except HubError as exc:  # registered all the same: the operator can send it again
+            log.warning(
+                "live page link not sent", extra={"attendance": created.id, "err": exc.message}
+            )
     client = await records.clients.get(event.client_id)
     if created.kind is Kind.ASSISTANCE and client is not None and client.rules.automatic:
         created = await dispatcher.automatic(created.id, actor.subject)

@@ -23,7 +23,7 @@ from hub.api.auth import actor_of
 from hub.api.openapi import Operation
 from hub.api.responses import JSON, body_as, path_id
 from hub.clock import now_ms
-from hub.errors import Conflict, HubError, NotFound
+from hub.errors import Conflict, NotFound, StoreUnavailable
 from hub.operations.attendances import Attendance
 from hub.operations.services import CATALOGUE
 from hub.operations.track_pages import (
@@ -131,9 +131,11 @@ async def stream(request: Request) -> Response:
                 return
             try:
                 shown = _encode(await _view(*await _opened(request)))
-            except HubError as exc:  # expired or revoked meanwhile: the page says so
+            except NotFound as exc:  # expired or revoked meanwhile: the page says so
                 yield b"event: closed\ndata: " + _encode({"code": exc.code}) + b"\n\n"
                 return
+            except StoreUnavailable:  # a store outage: the page keeps what it shows
+                shown = last
             yield b"data: " + shown + b"\n\n" if shown != last else b": unchanged\n\n"
             last = shown
             await asyncio.sleep(PUSH_S)
