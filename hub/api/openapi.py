@@ -22,9 +22,12 @@ from hub.operations.users import Role
 from hub.schemas import components
 
 
-class ErrorDetail(msgspec.Struct):
+class ErrorDetail(msgspec.Struct, omit_defaults=True):
     code: str
-    message: str
+    message: str  # in English, for the log and the developer
+    # What the message is about, for a client to word it (the keys each code carries are
+    # in the document's description); absent when the code carries none.
+    details: dict[str, Any] | None = None
 
 
 class ErrorBody(msgspec.Struct):
@@ -85,8 +88,13 @@ def document(operations: list[Operation], version: str = "1") -> dict[str, Any]:
         "info": {
             "title": "Dispatch hub REST API",
             "version": version,
-            "description": "Errors are always ErrorBody; codes: "
-            + ", ".join(sorted(c for c, info in CODES.items() if info.severity == "error"))
+            "description": "Errors are always ErrorBody; codes, with the keys of"
+            " error.details each carries: "
+            + ", ".join(
+                f"{c} ({', '.join(info.details)})" if info.details else c
+                for c, info in sorted(CODES.items())
+                if info.severity == "error"
+            )
             + ". A POST, PUT, PATCH or DELETE with an Idempotency-Key header (1 to 255"
             " printable ASCII characters) is answered once: sent again with the same key and"
             " request it gets the first answer, marked Idempotent-Replayed: true (not on"
