@@ -128,7 +128,7 @@ class MatchingFeed:
         everyone's)."""
         found = await self.records.dispatch.kpis(now_ms(), provider_id)
         for pid, kpis in found.items():
-            self.matching.kpis(pid, kpis.acceptance_pct(), kpis.on_time_pct())
+            self.matching.kpis(pid, kpis.acceptance_pct(), kpis.on_time_pct(), kpis.rating_mean())
 
     async def load(self) -> None:
         """At start: who is on a job now (matching skips them; arrivals are watched), and

@@ -156,7 +156,9 @@ async def position(request: Request) -> Response:
 async def rating(request: Request) -> Response:
     hub, link, attendance = await _opened(request)
     rated = checked_rating(attendance, link, await body_as(request, Rating))
-    await hub.records.track_pages.rate(attendance.id, rated, now_ms())  # a replay: no-op
+    stored = await hub.records.track_pages.rate(attendance.id, rated, now_ms())  # replay: no
+    if stored and attendance.provider_id is not None:  # the provider's figures, every node
+        await hub.matching_feed.kpis_changed(attendance.provider_id)
     return await _answer(hub, attendance.id)
 
 

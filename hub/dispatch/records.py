@@ -28,18 +28,24 @@ KPI_WINDOW_MS = 90 * 86_400_000  # KPIs look at the last 90 days
 
 
 class Kpis(msgspec.Struct, frozen=True, kw_only=True):
-    """A provider's record: offers answered (expired counts as refused) and arrivals."""
+    """A provider's record: offers answered (expired counts as refused), arrivals, and
+    the beneficiaries' ratings (the live page's)."""
 
     decided: int
     accepted: int
     arrivals: int
     on_time: int
+    ratings: int = 0
+    rating_total: int = 0
 
     def acceptance_pct(self) -> float | None:
         return None if self.decided == 0 else round(100 * self.accepted / self.decided, 1)
 
     def on_time_pct(self) -> float | None:
         return None if self.arrivals == 0 else round(100 * self.on_time / self.arrivals, 1)
+
+    def rating_mean(self) -> float | None:
+        return None if self.ratings == 0 else round(self.rating_total / self.ratings, 2)
 
 
 class Notification(msgspec.Struct, frozen=True, kw_only=True):

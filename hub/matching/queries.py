@@ -56,6 +56,7 @@ class Candidate(msgspec.Struct, frozen=True, kw_only=True):
     price_cents: int | None  # from the provider's standard table; None without one
     on_time_pct: float
     acceptance_pct: float
+    rating: float | None  # the beneficiaries' mean rating over 90 days; None: not rated
     preferred: bool
     partner: bool
     channels: list[Channel]

@@ -69,6 +69,7 @@ class Known:
     # From dispatch history (hub/dispatch/records.py Kpis); None: the profile's figures stand.
     acceptance_pct: float | None = None
     on_time_pct: float | None = None
+    rating: float | None = None  # the beneficiaries' mean rating (1-5); None: none yet
 
 
 class MatchService:
@@ -161,11 +162,16 @@ class MatchService:
             self.moved.add(provider_id)
 
     def kpis(
-        self, provider_id: int, acceptance_pct: float | None, on_time_pct: float | None
+        self,
+        provider_id: int,
+        acceptance_pct: float | None,
+        on_time_pct: float | None,
+        rating: float | None = None,
     ) -> None:
         known = self.known.get(provider_id)
         if known is not None:
             known.acceptance_pct, known.on_time_pct = acceptance_pct, on_time_pct
+            known.rating = rating
 
     def duty(self, provider_id: int, on: bool) -> None:
         known = self.known.get(provider_id)
@@ -385,6 +391,7 @@ class MatchService:
             price_cents=f.price_cents,
             on_time_pct=f.on_time_pct,
             acceptance_pct=f.acceptance_pct,
+            rating=known.rating,
             preferred=f.preferred,
             partner=f.partner,
             channels=sorted(p.profile.channels),

@@ -167,6 +167,12 @@ class DispatchQueries:
             since,
             *args,
         )
+        ratings = await self.fetch(  # the partial index attendances_rated
+            "SELECT provider_id, COUNT(*) AS ratings, SUM(rating) AS total FROM attendances"
+            f" WHERE rating IS NOT NULL AND at_ms >= ?{one} GROUP BY provider_id",
+            since,
+            *args,
+        )
         found: dict[int, Kpis] = {}
         for row in offers:
             found[int(row["provider_id"])] = Kpis(
@@ -180,6 +186,12 @@ class DispatchQueries:
                 accepted=before.accepted,
                 arrivals=int(row["arrivals"]),
                 on_time=int(row["on_time"]),
+            )
+        for row in ratings:
+            pid = int(row["provider_id"])
+            before = found.get(pid, Kpis(decided=0, accepted=0, arrivals=0, on_time=0))
+            found[pid] = msgspec.structs.replace(
+                before, ratings=int(row["ratings"]), rating_total=int(row["total"])
             )
         return found
 

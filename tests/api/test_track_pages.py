@@ -172,6 +172,10 @@ async def test_the_provider_coming_the_steps_and_the_rating(scene):  # noqa: F81
         other = await browser.post(f"/track/{token}/rating", json={"stars": 1})
         assert other.status_code == 409
     assert (await scene.attendance(tow["id"]))["track_page"]["rating"] == 4
+    # the rating feeds the provider's figures: Acionamento's candidates show it
+    query = {"origin": {"lat": -23.5614, "lng": -46.6559}, "service": "light_tow", "mode": "verbal"}
+    candidates = (await scene.http.post("/match", json=query)).json()["candidates"]
+    assert next(c for c in candidates if c["provider_id"] == pid)["rating"] == 4.0
 
 
 async def test_a_link_stops_working_when_revoked_replaced_or_expired(scene, monkeypatch):  # noqa: F811

@@ -139,6 +139,7 @@ export default {
   price: "Price",
   on_time: "On time",
   acceptance: "Acceptance",
+  rating: "Rating",
   preferred: "Preferred",
   modes: "Dispatch by",
   base: "base",

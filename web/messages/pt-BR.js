@@ -138,6 +138,7 @@ export default {
   price: "Valor",
   on_time: "Pontualidade",
   acceptance: "Aceite",
+  rating: "Avaliação",
   preferred: "Preferencial",
   modes: "Acionar por",
   base: "base",

@@ -156,13 +156,14 @@ async function candidates(a, event, refused) {
   const picker = providerPicker("provider-names", { required: true });
   const table = h("table", { id: "candidates" },
     h("thead", {}, h("tr", {}, ["col_provider", "connectivity", "col_place", "distance", "eta", "price",
-      "on_time", "acceptance", "preferred", "partner", "phone", "modes"].map((k) => h("th", { scope: "col" }, t(k))))),
+      "on_time", "acceptance", "rating", "preferred", "partner", "phone", "modes"].map((k) => h("th", { scope: "col" }, t(k))))),
     h("tbody", {}, rows.length ? rows.map((c) => h("tr", { dataset: { provider: c.provider_id }, class: refused.has(c.provider_id) ? "refused" : null },
       h("td", {}, c.name, refused.has(c.provider_id) ? h("span", { class: "tag" }, ` ${t("refused_this")}`) : null), h("td", {}, t(`conn_${c.connectivity}`)), h("td", {}, c.city),
       h("td", {}, `${number(c.distance_m / 1000, { maximumFractionDigits: 1 })} km (${c.source === "gps" ? "GPS" : t("base")})`),
       h("td", {}, t("minutes", { n: Math.round(c.eta_min) })),
       h("td", {}, c.price_cents == null ? "–" : money(c.price_cents)),
       h("td", {}, percent(c.on_time_pct / 100)), h("td", {}, percent(c.acceptance_pct / 100)),
+      h("td", { class: "rating" }, c.rating == null ? "–" : `${number(c.rating)} ★`),
       h("td", {}, c.preferred ? "★" : ""), h("td", {}, c.partner ? "✓" : ""), h("td", {}, c.phone),
       h("td", { class: "modes" }, MODES.map((mode) => h("button", {
         type: "button",
@@ -170,7 +171,7 @@ async function candidates(a, event, refused) {
         title: c.modes.has(mode) ? "" : t("mode_impossible"),
         "aria-label": `${t(`mode_${mode}`)} ${c.name}`,
         onclick: () => offer(c, mode),
-      }, t(`mode_${mode}`)))))) : h("tr", {}, h("td", { colspan: 12, class: "empty" }, t("no_candidates")))));
+      }, t(`mode_${mode}`)))))) : h("tr", {}, h("td", { colspan: 13, class: "empty" }, t("no_candidates")))));
   return h("div", { class: "card" },
     h("h2", {}, t("candidates")),
     h("p", {}, h("button", { type: "button", onclick: () => act(() => api("POST", `/attendances/${a.id}/auto`, {})) }, t("auto_dispatch"))),
