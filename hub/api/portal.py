@@ -25,10 +25,11 @@ from hub.clock import now_ms
 from hub.dispatch.delivery import assignment_frame
 from hub.dispatch.jobs import assistance
 from hub.dispatch.lifecycle import FINAL, Step, provider_step
-from hub.dispatch.links import LINK_PATH, parse_link
+from hub.dispatch.links import LINK_PATH
 from hub.dispatch.offers import EtaMin, Offer, OfferState, RefusalReason
 from hub.errors import BadRequest, Forbidden, FrameError, NotFound, Unauthorized
 from hub.operations.attendances import AttendanceState
+from hub.operations.link_tokens import parse_token
 from hub.operations.providers import SESSION_MODES
 from hub.services import Services, services_of
 
@@ -177,7 +178,7 @@ async def portal_step(request: Request) -> Response:
 async def linked_offer(request: Request) -> Offer:
     """The offer a link names, if its provider may still act on it (an inactive provider's
     links are refused, as its portal and socket are)."""
-    offer_id, digest = parse_link(request.path_params["token"])
+    offer_id, digest = parse_token(request.path_params["token"])
     hub: Services = services_of(request)
     offer = await hub.records.dispatch.offer_by_link(offer_id, digest)
     if offer is None:

@@ -25,6 +25,7 @@ from hub.api.responses import JSON, body_as, path_id
 from hub.clock import now_ms
 from hub.errors import Conflict, NotFound, StoreUnavailable
 from hub.operations.attendances import Attendance
+from hub.operations.link_tokens import link_token, parse_token, secret_hash
 from hub.operations.services import CATALOGUE
 from hub.operations.track_pages import (
     BEFORE_DISPATCH,
@@ -32,7 +33,7 @@ from hub.operations.track_pages import (
     TRACK_PAGE,
     TRACK_PATH,
     Helper,
-    Point,
+    MapSpot,
     PositionReport,
     Rating,
     TrackLink,
@@ -46,9 +47,6 @@ from hub.operations.track_pages import (
     first_name,
     opened,
     page_text,
-    page_token,
-    parse_page_token,
-    secret_hash,
     status,
     timeline,
 )
@@ -65,7 +63,7 @@ async def send_page(hub: Services, attendance: Attendance) -> TrackSent:
     requester's phone."""
     secret = secrets.token_urlsafe(24)
     await hub.records.track_pages.put(attendance.id, secret_hash(secret), now_ms())
-    url = hub.settings.public_url.rstrip("/") + TRACK_PAGE + page_token(attendance.id, secret)
+    url = hub.settings.public_url.rstrip("/") + TRACK_PAGE + link_token(attendance.id, secret)
     kind = CATALOGUE.get(attendance.service or "")
     text = page_text(attendance, kind.name_pt if kind else "", url)
     note = await hub.notifier.sms_to(attendance.requester_phone, text, None)
@@ -73,7 +71,7 @@ async def send_page(hub: Services, attendance: Attendance) -> TrackSent:
 
 
 async def _opened(request: Request) -> tuple[Services, TrackLink, Attendance]:
-    attendance_id, digest = parse_page_token(request.path_params["token"])
+    attendance_id, digest = parse_token(request.path_params["token"])
     hub = services_of(request)
     link = await hub.records.track_pages.get(attendance_id)
     if link is not None and not hmac.compare_digest(link.secret_hash, digest):
@@ -92,7 +90,7 @@ async def _view(hub: Services, link: TrackLink, a: Attendance) -> TrackView:
         if a.state in MOVING:
             here = await hub.live.positions.get(a.provider_id)
             if here is not None:
-                position = Point(lat=here.lat, lng=here.lng, at_ms=here.t_ms)
+                position = MapSpot(lat=here.lat, lng=here.lng, at_ms=here.t_ms)
             timing = hub.forecast(a, now)
             eta = None if timing is None else timing.current_eta_ms
     origin = a.origin
@@ -101,7 +99,7 @@ async def _view(hub: Services, link: TrackLink, a: Attendance) -> TrackView:
         kind=a.kind.value,
         state=a.state.value,
         origin=None if origin is None else origin.address,
-        origin_point=None if origin is None else Point(lat=origin.lat, lng=origin.lng),
+        origin_point=None if origin is None else MapSpot(lat=origin.lat, lng=origin.lng),
         steps=timeline(await hub.records.attendances.log(a.id)),
         helper=helper,
         helper_position=position,
@@ -121,12 +119,11 @@ async def page(request: Request) -> Response:
 
 
 async def stream(request: Request) -> Response:
-    await _opened(request)  # a bad link is refused as a plain answer, not a stream
+    hub, _, _ = await _opened(request)  # a bad link is refused as a plain answer
 
     async def views() -> AsyncIterator[bytes]:
         last, started = b"", asyncio.get_running_loop().time()
         while asyncio.get_running_loop().time() - started < STREAM_S:
-            hub = services_of(request)
             if hub.drain.draining:
                 return
             try:

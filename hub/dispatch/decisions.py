@@ -23,12 +23,12 @@ from hub.dispatch import cascade
 from hub.dispatch.book import LogEntry, NewOffer, OfferBook
 from hub.dispatch.jobs import job_query
 from hub.dispatch.lifecycle import DISPATCHABLE, ENGAGED, FINAL, GPS, Step, after, already
-from hub.dispatch.links import link_hash
 from hub.dispatch.offers import TAKEN, Offer, OfferState, judge_accept, offer_code
 from hub.errors import Conflict, Forbidden, NotFound
 from hub.matching.queries import MatchQuery
 from hub.operations.attendances import Attendance, AttendanceState
 from hub.operations.clients import DispatchRules
+from hub.operations.link_tokens import secret_hash
 from hub.operations.providers import Channel
 
 SYSTEM = "system"
@@ -318,7 +318,7 @@ def _offer_to(
         deadline_ms=deadline_ms,
         radius_km=radius_km,
         created_by=actor,
-        link_hash=None if secret is None else link_hash(secret),
+        link_hash=None if secret is None else secret_hash(secret),
     )
     return _make(book, out, facts.now_ms, new, secret)
 

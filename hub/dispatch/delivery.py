@@ -18,7 +18,7 @@ from hub import wire
 from hub.clock import now_ms
 from hub.dispatch.after_commit import AfterCommit
 from hub.dispatch.jobs import assistance
-from hub.dispatch.links import LINK_PAGE, link_text, link_token
+from hub.dispatch.links import LINK_PAGE, link_text
 from hub.dispatch.notify import Notifier
 from hub.dispatch.offers import Offer, OfferState
 from hub.errors import Conflict, NotFound
@@ -26,6 +26,7 @@ from hub.geo import distance_m
 from hub.matching.service import MatchService
 from hub.metrics import Metrics
 from hub.operations.attendances import Attendance
+from hub.operations.link_tokens import link_token
 from hub.operations.providers import SESSION_MODES, Channel
 from hub.operations.records import ProviderRecords
 from hub.operations.services import service

@@ -170,7 +170,7 @@ class Facts(msgspec.Struct, frozen=True, kw_only=True):
 # --- the figures --------------------------------------------------------------------------
 
 
-class Point(msgspec.Struct, frozen=True, kw_only=True):
+class BucketFigures(msgspec.Struct, frozen=True, kw_only=True):
     """One bucket of the period: volumes and the medians of its durations."""
 
     start_ms: int
@@ -206,7 +206,7 @@ class Summary(msgspec.Struct, frozen=True, kw_only=True):
     cancelled: int
     cancellations: dict[str, int]  # reason -> count
     ratings: Ratings
-    over_time: list[Point]
+    over_time: list[BucketFigures]
 
 
 class ProviderLine(msgspec.Struct, frozen=True, kw_only=True):
@@ -298,7 +298,7 @@ def summary(query: ReportQuery, facts: Facts) -> Summary:
     )
 
 
-def _over_time(query: ReportQuery, facts: Facts) -> list[Point]:
+def _over_time(query: ReportQuery, facts: Facts) -> list[BucketFigures]:
     """Every bucket of the period, empty ones included, so a chart has no gaps."""
     kinds: dict[int, Counter[str]] = {}
     services: dict[int, Counter[str]] = {}
@@ -324,7 +324,7 @@ def _over_time(query: ReportQuery, facts: Facts) -> list[Point]:
     for key in range(first, last + 1):
         counted = kinds.get(key, Counter())
         points.append(
-            Point(
+            BucketFigures(
                 start_ms=key * step - query.offset_ms,
                 events=events[key],
                 attendances=sum(counted.values()),

@@ -12,7 +12,6 @@ attendance, nothing about the plan: only what ``TrackView`` holds.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated
 
 import msgspec
@@ -93,12 +92,12 @@ class TrackSent(msgspec.Struct, frozen=True, kw_only=True):
     outcome: str  # the SMS's: "sent", "outbox" (no gateway configured) or "failed: ..."
 
 
-class Step(msgspec.Struct, frozen=True, kw_only=True):
+class TimelineStep(msgspec.Struct, frozen=True, kw_only=True):
     step: str  # registered, assigned, en_route, on_site, in_service, completed, ...
     at_ms: int
 
 
-class Point(msgspec.Struct, frozen=True, kw_only=True):
+class MapSpot(msgspec.Struct, frozen=True, kw_only=True):
     lat: float
     lng: float
     at_ms: int | None = None
@@ -116,10 +115,10 @@ class TrackView(msgspec.Struct, frozen=True, kw_only=True):
     kind: str
     state: str
     origin: Address | None  # as entered
-    origin_point: Point | None
-    steps: list[Step]
+    origin_point: MapSpot | None
+    steps: list[TimelineStep]
     helper: Helper | None  # once a provider has it
-    helper_position: Point | None  # while the provider is on the way
+    helper_position: MapSpot | None  # while the provider is on the way
     eta_ms: int | None
     confirmed: Confirmed | None
     can_confirm: bool  # before dispatch only
@@ -127,24 +126,6 @@ class TrackView(msgspec.Struct, frozen=True, kw_only=True):
     rating: int | None
     comment: str
     expires_ms: int | None  # None: while the attendance lasts
-
-
-def secret_hash(secret: str) -> str:
-    """What the store keeps of a page's secret (the link itself is never stored)."""
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def page_token(attendance_id: int, secret: str) -> str:
-    return f"{attendance_id}.{secret}"
-
-
-def parse_page_token(token: str) -> tuple[int, str]:
-    """(attendance id, secret hash) of a page token; link_invalid when it cannot be one."""
-    raw_id, dot, secret = token.partition(".")
-    digits = raw_id.isascii() and raw_id.isdigit()
-    if not dot or not digits or not 20 <= len(secret) <= 64 or len(raw_id) > 15:
-        raise NotFound("this link is not valid", code="link_invalid")
-    return int(raw_id), secret_hash(secret)
 
 
 def expires_ms(attendance: Attendance) -> int | None:
@@ -211,8 +192,10 @@ def accepted_origin(attendance: Attendance, link: TrackLink | None) -> tuple[Pla
     return Place(address=address, lat=at.lat, lng=at.lng), at
 
 
-def timeline(log: list[AttendanceLogEntry]) -> list[Step]:
-    return [Step(step=TIMELINE[e.action], at_ms=e.at_ms) for e in log if e.action in TIMELINE]
+def timeline(log: list[AttendanceLogEntry]) -> list[TimelineStep]:
+    return [
+        TimelineStep(step=TIMELINE[e.action], at_ms=e.at_ms) for e in log if e.action in TIMELINE
+    ]
 
 
 def page_text(attendance: Attendance, service_name: str, url: str) -> str:

@@ -28,10 +28,12 @@ _ON_TIME = (
 
 
 def _where(
-    q: ReportQuery, time: str, *, service: bool = True, provider: bool = True
+    q: ReportQuery, time: str, *, service: bool = True, provider: bool = True, alias: str = ""
 ) -> tuple[str, list[Any]]:
-    """The period and the filters a query of ``time``'s table takes."""
-    clauses = [f"{time} >= ?", f"{time} < ?"]
+    """The period and the filters a query of ``time``'s table takes (its columns named
+    through ``alias`` in a join)."""
+    at = f"{alias}." if alias else ""
+    clauses = [f"{at}{time} >= ?", f"{at}{time} < ?"]
     args: list[Any] = [q.from_ms, q.to_ms]
     for column, value, applies in (
         ("client_id", q.client_id, True),
@@ -39,7 +41,7 @@ def _where(
         ("provider_id", q.provider_id, provider),
     ):
         if applies and value is not None:
-            clauses.append(f"{column} = ?")
+            clauses.append(f"{at}{column} = ?")
             args.append(value)
     return " AND ".join(clauses), args
 
@@ -82,10 +84,11 @@ class Reports:
             ev_where,
             [*edges, *ev_args],
         )
+        joined, _ = _where(q, "at_ms", alias="a")
         cancellations = await self.db.fetch(
             "SELECT l.detail, COUNT(*) FROM attendances a JOIN attendance_log l"
             " ON l.attendance_id = a.id AND l.action = 'cancel'"
-            f" WHERE {_prefixed(where, 'a')} AND a.state = 'cancelled' GROUP BY l.detail",
+            f" WHERE {joined} AND a.state = 'cancelled' GROUP BY l.detail",
             *args,
         )
         ratings = await self.db.fetch(
@@ -144,13 +147,6 @@ class Reports:
             *args,
         )
         return [ClientFacts(*_numbers(r, 0)) for r in rows]
-
-
-def _prefixed(where: str, alias: str) -> str:
-    """A filter written for one table, for its alias in a join."""
-    for column in ("at_ms", "client_id", "service", "provider_id"):
-        where = where.replace(f"{column} ", f"{alias}.{column} ")
-    return where
 
 
 def _numbers(row: Any, texts: int) -> list[Any]:
