@@ -25,3 +25,9 @@ export function minutesClock(startMs) {
   const ss = String(seconds % 60).padStart(2, "0");
   return `${mm}:${ss}`;
 }
+
+// A time as a datetime-local input's value ("2026-12-06T14:30"), in the browser's zone.
+export function localInput(ms) {
+  const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60000);
+  return d.toISOString().slice(0, 16);
+}

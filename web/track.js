@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { field, h } from "./dom.js";
 import { explain, language, number, serviceName, setLanguage, t, timeOfDay, translate } from "./i18n.js";
+import { address } from "./pages/beneficiary.js";
 
 const main = document.getElementById("main");
 const token = location.hash.slice(1);
@@ -12,11 +13,6 @@ let view = null;
 let map = null;
 let config = {};
 const markers = {};
-
-function place(a) {
-  if (!a) return "";
-  return [[a.street, a.number].filter(Boolean).join(", "), a.district, a.city].filter(Boolean).join(" · ");
-}
 
 function problem(error) {
   return h("p", { class: "error", role: "alert" }, explain(error));
@@ -79,7 +75,7 @@ function draw() {
     h("div", { class: "card", id: "request" },
       h("h1", {}, what),
       h("p", { id: "state" }, t(`state_${v.state}`)),
-      v.origin ? h("p", {}, h("strong", {}, `${t("origin")}: `), place(v.origin)) : null,
+      v.origin ? h("p", {}, h("strong", {}, `${t("origin")}: `), address(v.origin)) : null,
       v.helper ? h("p", { id: "helper" }, t("track_helper", { name: v.helper.first_name, service: serviceName(v.helper.service) })) : null,
       v.eta_ms ? h("p", { id: "eta" }, t("track_eta", { at: timeOfDay(v.eta_ms), minutes: number(Math.max(0, Math.round((v.eta_ms - Date.now()) / 60000))) })) : null),
   ];

@@ -2,7 +2,7 @@
 // four address sources (Google Maps URL, partner establishment, the beneficiary's
 // address, a pin dragged on the map).
 import { api } from "../api.js";
-import { field, h, minutesClock } from "../dom.js";
+import { field, h, localInput, minutesClock } from "../dom.js";
 import { explain, number, serviceName, t } from "../i18n.js";
 import { details, usageHistory } from "./beneficiary.js";
 
@@ -174,11 +174,6 @@ function attendanceForm({ eventId, who, usage, catalogue, partners, config }) {
 }
 
 // One address with its sources; a draggable pin on the form's map follows it.
-function localInput(ms) {
-  const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60000);
-  return d.toISOString().slice(0, 16);
-}
-
 function place(id, title, { who, partners, pin }) {
   const street = h("input", {});
   const number = h("input", {});

@@ -2,7 +2,7 @@
 // day, charted with uPlot (small and fast: canvas, no build step) and given as tables;
 // every table exports to CSV (text cells a spreadsheet would run start with ').
 import { api } from "../api.js";
-import { field, h } from "../dom.js";
+import { field, h, localInput } from "../dom.js";
 import { dateTime, explain, language, money, number, percent, serviceName, t } from "../i18n.js";
 import { providerPicker } from "../provider_picker.js";
 
@@ -10,8 +10,7 @@ const DAY = 86_400_000;
 const FORMULA = /^[=+\-@\t\r]/;
 
 function dateInput(ms) {
-  const d = new Date(ms - new Date(ms).getTimezoneOffset() * 60000);
-  return d.toISOString().slice(0, 10);
+  return localInput(ms).slice(0, 10); // a date input's value
 }
 
 function minutes(value) {
