@@ -33,6 +33,7 @@ from hub.dispatch.arrivals import Arrivals
 from hub.dispatch.delivery import Delivery
 from hub.dispatch.punctuality import Forecast, Where
 from hub.dispatch.service import Dispatcher
+from hub.dispatch.told import Teller
 from hub.drain import Drain
 from hub.engines import (
     admin_version,
@@ -115,14 +116,18 @@ async def build(settings: Settings, stack: contextlib.AsyncExitStack) -> Service
     arrivals = Arrivals(settings.arrival_radius_m)
     matching_feed = MatchingFeed(matching, live.bus, records, arrivals)
     session_router = SessionRouter(node, live.presence, live.bus)
-    after_commit = AfterCommit(metrics)
+    after_commit = AfterCommit(
+        metrics,
+        teller=Teller(session_router, live.streams, matching_feed),
+        journal=records.after_commit,
+        node=node,
+        alive=live.presence.alive,
+        lapse_s=HEARTBEAT_S * 3,
+    )
     stack.push_async_callback(after_commit.finish)  # after the dispatcher's decisions end
     delivery = Delivery(
-        sessions=session_router,
-        stream=live.streams,
         notifier=links,
         matching=matching,
-        notes=matching_feed,
         providers=records.providers,
         metrics=metrics,
         after=after_commit,
@@ -236,6 +241,7 @@ def background(services: Services) -> list[asyncio.Task[None]]:
         "session-recheck": (SESSION_RECHECK_S, s.sessions.recheck),
         "deadline-sweeper": (settings.sweep_interval_s, s.dispatcher.sweep),
         "after-commit": (AFTER_COMMIT_RETRY_S, s.after_commit.retry),
+        "after-commit-claim": (HEARTBEAT_S, s.after_commit.adopt),
         "console-keepalive": (settings.console_keepalive_s, s.dashboards.keepalive),
         "console-recheck": (SESSION_RECHECK_S, lambda: recheck_consoles(s.dashboards)),
         "idempotency-expiry": (3600, expire_keys),
@@ -258,6 +264,7 @@ async def lifespan(settings: Settings) -> AsyncIterator[dict[str, Any]]:
         services = await build(settings, stack)
         await services.matching_feed.load()
         await services.dispatcher.resume()
+        await services.after_commit.resume()  # steps an earlier life left in the journal
         await services.live.presence.heartbeat(services.node, HEARTBEAT_S * 3)
         await services.sessions.reassert()  # the store's epoch, known before any session
         stack.push_async_callback(cancel, background(services))

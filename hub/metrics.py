@@ -100,9 +100,15 @@ class Metrics:
         )
         self.after_commit_lost = Counter(
             "hub_after_commit_lost",
-            "Steps of committed decisions never told: the queue was full, or the node"
-            " stopped while they waited; by what.",
+            "Steps of committed decisions never told: the queue was full, both stores were"
+            " down, or the node stopped while they waited in memory alone; by what.",
             ["what"],
+            registry=r,
+        )
+        self.after_commit_claimed = Counter(
+            "hub_after_commit_claimed",
+            "Journaled steps of committed decisions this node took over to tell: a dead"
+            " node's, or its own from before a restart.",
             registry=r,
         )
         self.deadline_lag = Histogram(

@@ -25,8 +25,8 @@ from hub.channels.panels import ATTENDANCE, MAP, PANELS, panel_of, row
 from hub.clock import now_ms
 from hub.config import Settings
 from hub.dispatch.book import LogEntry
-from hub.dispatch.delivery import STATUS_STREAM
 from hub.dispatch.punctuality import Forecast
+from hub.dispatch.told import STATUS_STREAM
 from hub.errors import StoreUnavailable
 from hub.logs import Outages
 from hub.matching.service import MatchService

@@ -10,7 +10,7 @@ providers' new acceptance and on-time figures.
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -21,6 +21,7 @@ from hub.dispatch.jobs import assistance
 from hub.dispatch.links import LINK_PAGE, link_text
 from hub.dispatch.notify import Notifier
 from hub.dispatch.offers import Offer, OfferState
+from hub.dispatch.told import EngagedNote, KpisNote, PushFrame, StreamAppend
 from hub.errors import Conflict, NotFound
 from hub.geo import distance_m
 from hub.matching.service import MatchService
@@ -33,8 +34,6 @@ from hub.operations.services import service
 
 if TYPE_CHECKING:
     from hub.dispatch.decisions import Outcome
-
-STATUS_STREAM = "status"  # live-state stream: each decision's attendance-log entries
 
 
 def offer_frame(
@@ -72,47 +71,19 @@ def assignment_frame(offer: Offer, attendance: Attendance) -> wire.Assignment:
     )
 
 
-class ProviderPush(Protocol):
-    async def push(self, provider_id: int, frame: wire.HubFrame, *, now: bool = False) -> bool:
-        """Send a frame on the provider's session wherever it is; False when it has none.
-        ``now``: written at once, not at the end of the loop iteration."""
-        ...
-
-
-class StatusStream(Protocol):
-    async def append(self, name: str, payload: bytes) -> str:
-        """Add an entry to the named stream; its offset."""
-        ...
-
-
-class MatchingNotes(Protocol):
-    """Where matching learns who is engaged and the providers' new figures (on every
-    node)."""
-
-    async def engaged(self, provider_id: int, attendance: Attendance | None) -> None: ...
-
-    async def kpis_changed(self, provider_id: int) -> None: ...
-
-
 class Delivery:
     def __init__(
         self,
         *,
-        sessions: ProviderPush,
-        stream: StatusStream,
         notifier: Notifier,
         matching: MatchService,
-        notes: MatchingNotes,
         providers: ProviderRecords,
         metrics: Metrics,
         after: AfterCommit,
         public_url: str,
     ) -> None:
-        self.sessions = sessions
-        self.stream = stream
         self.notifier = notifier
         self.matching = matching
-        self.notes = notes
         self.providers = providers
         self.metrics = metrics
         self.after = after
@@ -148,39 +119,38 @@ class Delivery:
         order they were made).  The decision is committed: a store failing now delays
         what it was to carry until the store is back (hub/dispatch/after_commit.py)."""
         offers = self.metrics.offers
-        carry = self.after.carry
+        tell = self.after.tell
         a = out.attendance
         if out.changes:  # one stream entry per decision: its log entries, in order
-            payload = msgspec.json.encode(out.changes)
-            append = partial(self.stream.append, STATUS_STREAM, payload)
-            await carry("status-stream", STATUS_STREAM, append)
+            await tell(StreamAppend(msgspec.Raw(msgspec.json.encode(out.changes))))
         if a is None:
             return
         for offer, secret in out.made:
             offers.labels("made").inc()
             if offer.mode in SESSION_MODES:
                 frame = offer_frame(offer, a, self.here(offer.provider_id))
-                await self.push(offer.provider_id, frame)
+                await tell(PushFrame(offer.provider_id, frame))
             elif offer.mode is Channel.LINK and secret is not None:
-                await carry("link", offer.id, partial(self.send_link, offer, a, secret))
+                link = partial(self.send_link, offer, a, secret)  # not journaled: the secret
+                await self.after.carry("link", f"link:{offer.id}", link)
         for offer in out.closed:
             offers.labels(offer.state.value).inc()
             if offer.mode in SESSION_MODES:
                 state = "taken" if offer.reason == "taken" else offer.state.value
                 closed = wire.OfferClosed(offer_id=offer.id, state=state)
-                await self.push(offer.provider_id, closed)
+                await tell(PushFrame(offer.provider_id, closed))
         # The assignment answers an accept the app is waiting on: it leaves at once, not
         # at the end of the loop iteration.
         if out.assigned is not None:
             offers.labels(OfferState.ACCEPTED.value).inc()
             assignment = assignment_frame(out.assigned, a)
-            await self.push(out.assigned.provider_id, assignment, now=True)
+            await tell(PushFrame(out.assigned.provider_id, assignment, now=True))
         if out.again is not None:
             again = assignment_frame(out.again, a)
-            await self.push(out.again.provider_id, again, now=True)
+            await tell(PushFrame(out.again.provider_id, again, now=True))
         for provider_id, changed, reason in out.told:
             status = wire.Status(attendance_id=changed.id, state=changed.state.value, reason=reason)
-            await self.push(provider_id, status)
+            await tell(PushFrame(provider_id, status))
 
     async def follow(self, out: Outcome) -> None:
         """What follows a decision and needs no order: matching learns who is engaged
@@ -188,25 +158,19 @@ class Delivery:
         a = out.attendance
         if a is None:
             return
+        tell = self.after.tell
         if out.assigned is not None:
-            await self.engaged(out.assigned.provider_id, a)
+            await tell(EngagedNote(out.assigned.provider_id, a))
         if out.moved and a.provider_id is not None:
-            await self.engaged(a.provider_id, a)
+            await tell(EngagedNote(a.provider_id, a))
         if out.released is not None:
-            await self.engaged(out.released, None)
+            await tell(EngagedNote(out.released, None))
         for provider_id in out.kpis:
-            kpis = partial(self.notes.kpis_changed, provider_id)
-            await self.after.carry("kpis", ("notes", provider_id), kpis)
+            await tell(KpisNote(provider_id))
 
-    async def push(self, provider_id: int, frame: wire.HubFrame, *, now: bool = False) -> None:
+    async def push(self, provider_id: int, frame: wire.HubFrame) -> None:
         """Send a frame to the provider's session, in order with its other frames."""
-        push = partial(self.sessions.push, provider_id, frame, now=now)
-        await self.after.carry("push", ("push", provider_id), push)
-
-    async def engaged(self, provider_id: int, attendance: Attendance | None) -> None:
-        """Tell matching whether the provider is engaged, in order with its other notes."""
-        note = partial(self.notes.engaged, provider_id, attendance)
-        await self.after.carry("engaged", ("notes", provider_id), note)
+        await self.after.tell(PushFrame(provider_id, frame))
 
     async def send_link(self, offer: Offer, attendance: Attendance, secret: str) -> None:
         provider = await self.providers.get(offer.provider_id)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import msgspec
 
@@ -151,4 +151,33 @@ class DispatchRecords(Protocol):
 
     async def notifications_of(self, attendance_id: int) -> list[Notification]:
         """The notifications of an attendance's offers (its links), oldest first."""
+        ...
+
+
+class Journaled(NamedTuple):
+    """A step of the after-commit journal (hub/dispatch/after_commit.py)."""
+
+    id: int
+    lane: str
+    body: bytes  # the step as hub/dispatch/told.py encodes it
+
+
+class AfterCommitJournal(Protocol):
+    """Steps committed decisions still have to tell, kept while a store is down, by node."""
+
+    async def keep(self, node: str, lane: str, body: bytes, now_ms: int) -> int:
+        """Keep one step of ``node``; its id (ids grow in the order steps are kept)."""
+        ...
+
+    async def forget(self, ids: Sequence[int]) -> None:
+        """Steps told: gone."""
+        ...
+
+    async def holders(self) -> set[str]:
+        """The nodes that have steps kept."""
+        ...
+
+    async def claim(self, node: str, by: str) -> list[Journaled]:
+        """Every step ``node`` kept, now ``by``'s (atomic: of two claims, one gets them),
+        in the order they were kept."""
         ...

@@ -16,7 +16,7 @@ from hub.ingest.tracks import TrackRecords
 from hub.operations.records import OperationsRecords
 
 if TYPE_CHECKING:
-    from hub.dispatch.records import DispatchRecords
+    from hub.dispatch.records import AfterCommitJournal, DispatchRecords
     from hub.state.idempotency import IdempotencyRecords
 
 
@@ -31,6 +31,9 @@ class Records(OperationsRecords, Protocol):
 
     @property
     def idempotency(self) -> IdempotencyRecords: ...
+
+    @property
+    def after_commit(self) -> AfterCommitJournal: ...
 
     async def migrate(self) -> list[str]:
         """Apply pending migrations in order, each in its own transaction; return their names."""

@@ -4,6 +4,7 @@ records store is, besides its connections and its dispatch."""
 from __future__ import annotations
 
 from hub.state.accounts import Audit, Users
+from hub.state.after_commit import AfterCommitSteps
 from hub.state.beneficiaries import Beneficiaries
 from hub.state.clients import Clients, Plans
 from hub.state.db import Db
@@ -28,3 +29,4 @@ class RecordRoles:
         self.track_pages = TrackPages(db)
         self.reports = Reports(db)
         self.idempotency = IdempotencyKeys(db.fetch, db.execute)
+        self.after_commit = AfterCommitSteps(db)

@@ -1,13 +1,22 @@
 """The after-commit lanes on their own: order holds in a lane through an outage, other
-lanes go on, what waits is carried
-out once the store answers, a push with no session yet is kept for the settle time, a bug
-does not stall the queue, and the bound is counted."""
+lanes go on, what waits is carried out once the store answers, a push with no session yet
+is kept for the settle time, a bug does not stall the queue, and the bound is counted.
+With the journal (SQLite and PostgreSQL): what waits is kept in the records until told, a
+dead node's steps are claimed by another once its heartbeat has lapsed, in order, and a
+node started again claims its own."""
 
 from __future__ import annotations
 
+import asyncio
+
+import msgspec
+
+from hub import wire
 from hub.dispatch.after_commit import AfterCommit
+from hub.dispatch.told import KpisNote, PushFrame, StreamAppend, Told, encode
 from hub.errors import StoreUnavailable
 from hub.metrics import Metrics
+from hub.state.memory import MemoryLive
 
 
 class Store:
@@ -126,3 +135,103 @@ async def test_beyond_the_limit_steps_are_counted_lost_and_the_rest_is_lost_at_s
     await after.finish()
     assert counted(metrics, "hub_after_commit_lost_total", "push") == 3
     assert "committed decisions left untold at shutdown" in caplog.text
+
+
+class Live:
+    """What steps are told through: up or down, recording what was told."""
+
+    def __init__(self) -> None:
+        self.up = False
+        self.told: list[Told] = []
+
+    async def __call__(self, told: Told) -> bool:
+        if not self.up:
+            raise StoreUnavailable("Redis failed: down")
+        self.told.append(told)
+        return True
+
+
+def steps() -> list[Told]:
+    closed = wire.OfferClosed(offer_id=7, state="taken")
+    return [
+        StreamAppend(msgspec.Raw(b'[{"id":1}]')),
+        PushFrame(5, closed),
+        PushFrame(5, wire.Status(attendance_id=3, state="cancelled")),
+        KpisNote(5),
+        StreamAppend(msgspec.Raw(b'[{"id":2}]')),
+    ]
+
+
+def lanes(told: list[Told]) -> dict[str, list[bytes]]:
+    """Steps by lane, in order: what must hold (lanes go on independently)."""
+    found: dict[str, list[bytes]] = {}
+    for step in told:
+        found.setdefault(step.lane, []).append(encode(step))
+    return found
+
+
+async def test_waiting_steps_are_journaled_and_forgotten_once_told(records):
+    live = Live()
+    after = AfterCommit(Metrics(), teller=live, journal=records.after_commit, node="a")
+    for told in steps():
+        await after.tell(told)
+    assert await records.after_commit.holders() == {"a"}
+    live.up = True
+    await after.retry()
+    assert lanes(live.told) == lanes(steps())
+    assert await records.after_commit.holders() == set()
+
+
+async def test_a_dead_nodes_steps_are_claimed_by_another_and_told_in_order(records):
+    journal, presence = records.after_commit, MemoryLive(stale_after_ms=60_000).presence
+    dead_live = Live()
+    dead = AfterCommit(Metrics(), teller=dead_live, journal=journal, node="a")
+    for told in steps():
+        await dead.tell(told)
+    other = PushFrame(9, wire.OfferClosed(offer_id=8, state="expired"))
+    await dead.tell(other)
+    await presence.heartbeat("a", 0.1)
+
+    live, metrics = Live(), Metrics()
+    live.up = True
+    heir = AfterCommit(
+        metrics, teller=live, journal=journal, node="b", alive=presence.alive, lapse_s=0.2
+    )
+    await heir.adopt()  # "a" beats: nothing is claimed
+    await asyncio.sleep(0.15)
+    await heir.adopt()  # silent since now
+    assert heir.count == 0
+    await asyncio.sleep(0.25)
+    await heir.adopt()
+    assert heir.count == 6
+    assert metrics.registry.get_sample_value("hub_after_commit_claimed_total") == 6
+    await heir.retry()
+    told = lanes(live.told)
+    assert told.pop("push:9") == [encode(other)]
+    assert told == lanes(steps())
+    assert await journal.holders() == set()
+    assert await journal.claim("a", "c") == []
+
+
+async def test_a_node_started_again_claims_its_own_steps(records):
+    journal = records.after_commit
+    before = AfterCommit(Metrics(), teller=Live(), journal=journal, node="a")
+    for told in steps():
+        await before.tell(told)
+    live = Live()
+    live.up = True
+    again = AfterCommit(Metrics(), teller=live, journal=journal, node="a")
+    await again.resume()
+    await again.retry()
+    assert lanes(live.told) == lanes(steps())
+    assert await journal.holders() == set()
+
+
+async def test_of_two_nodes_claiming_one_dead_nodes_steps_one_gets_them(records):
+    journal = records.after_commit
+    for n in range(20):
+        await journal.keep("a", f"push:{n}", b"{}", 1)
+    claims = await asyncio.gather(journal.claim("a", "b"), journal.claim("a", "c"))
+    assert sorted(len(rows) for rows in claims) == [0, 20]
+    got = max(claims, key=len)
+    assert [row.id for row in got] == sorted(row.id for row in got)

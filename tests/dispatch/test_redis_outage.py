@@ -108,3 +108,70 @@ async def test_what_committed_decisions_tell_reaches_apps_and_consoles_once_redi
             async with asyncio.timeout(10):
                 while "hub_after_commit_waiting 0.0" not in (await http_b.get("/metrics")).text:
                     await asyncio.sleep(0.2)
+
+
+@pytest.mark.postgres
+async def test_a_node_killed_during_the_outage_leaves_its_steps_to_another(tmp_path, monkeypatch):
+    """Node B decides while Redis is down (an accept of its app, an operator's offer), so
+    what the decisions must tell A's app and console waits on B, journaled; B is killed
+    (-9) and Redis comes back empty: A claims B's steps once B's heartbeat has lapsed, and
+    its app gets offer_closed then the new offer, its console the assignment."""
+    monkeypatch.setattr(lifespan, "HEARTBEAT_S", 0.5)
+    async with (
+        private_redis() as redis,
+        two_nodes(tmp_path, {"offer_deadline_s": 60}, redis_url=redis.url) as (
+            scene,
+            node_b,
+            http_b,
+            port_b,
+        ),
+    ):
+        journal = scene.hub.records.after_commit
+        winner, loser = await scene.provider("Um"), await scene.provider("Dois")
+        first, second = await scene.tow(), await scene.tow()
+        async with (
+            scene.app(winner, url=f"ws://127.0.0.1:{port_b}/ws/provider") as app,
+            scene.app(loser) as other,  # on A
+            console(scene) as panel,
+        ):
+            await panel.subscribe(f"attendance:{first['id']}")
+            for pid in (winner, loser):
+                made = await scene.http.post(
+                    f"/attendances/{first['id']}/offers", json={"provider_id": pid, "mode": "app"}
+                )
+                assert made.status_code == 201, made.text
+            offer = await app.until(lambda f: f["type"] == "offer")
+            lost = await other.until(lambda f: f["type"] == "offer")
+
+            await redis.kill()
+            await app.send({"type": "accept", "offer_id": offer["offer_id"], "eta_min": 12})
+            await app.until(lambda f: f["type"] == "assignment")  # decided on B
+            key = {"Idempotency-Key": "outage-b-offer"}
+            body = {"provider_id": loser, "mode": "app"}
+            path = f"/attendances/{second['id']}/offers"
+            made = await http_b.post(path, json=body, headers=key)  # B, for A's app
+            assert made.status_code == 201, made.text
+            async with asyncio.timeout(10):  # the stream entries and A's app's two frames
+                while len(await journal.db.fetch("SELECT id FROM after_commit")) < 4:
+                    await asyncio.sleep(0.05)
+            node_b.kill()
+            await node_b.wait()
+
+            await redis.start()  # back, and empty; B is gone
+            closed = await other.until(lambda f: f["type"] == "offer_closed", timeout=20)
+            assert (closed["offer_id"], closed["state"]) == (lost["offer_id"], "taken")
+            late = await other.until(lambda f: f["type"] == "offer", timeout=10)
+            assert late["offer_id"] == made.json()["id"]
+            told = await panel.until(
+                lambda f: f["type"] == "update" and f["line"]["action"] == "assign", timeout=10
+            )
+            assert told["line"]["state"] == "assigned"
+            again = await scene.http.post(path, json=body, headers=key)  # the retry, on A
+            assert (again.status_code, again.json()["id"]) == (201, made.json()["id"])
+            offers = (await scene.http.get(path)).json()["offers"]
+            assert [o["id"] for o in offers] == [made.json()["id"]]
+            async with asyncio.timeout(10):
+                while await journal.holders():
+                    await asyncio.sleep(0.1)
+            metrics = (await scene.http.get("/metrics")).text
+            assert "hub_after_commit_claimed_total 0.0" not in metrics
