@@ -159,6 +159,7 @@ async def test_never_authenticating_is_closed(tmp_path):
     ):
         assert await app.closed() == Close.AUTH_TIMEOUT
         assert app.seen[-1]["code"] == "not_authenticated"
+        await counted_close(running, "auth_timeout")
 
 
 async def test_bad_input_gets_its_code_keeps_the_socket_and_loses_nothing(engine_kind, tmp_path):
