@@ -53,7 +53,8 @@ from hub.matching.routing import OsrmRouter
 from hub.matching.service import MatchService
 from hub.metrics import Metrics
 from hub.services import STATE_KEY, Services
-from hub.throttle import LoginThrottle
+from hub.state.memory import MemoryAttempts
+from hub.throttle import LoginThrottle, Rules
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +200,11 @@ async def build(settings: Settings, stack: contextlib.AsyncExitStack) -> Service
         cep=cep,
         supervisor=Supervisor(metrics),
         drain=drain,
-        logins=LoginThrottle(settings.login_attempts, settings.login_lockout_s),
+        logins=LoginThrottle(
+            live.attempts,
+            Rules(settings.login_attempts, int(settings.login_lockout_s * 1000)),
+            fallback=MemoryAttempts(),
+        ),
     )
 
 

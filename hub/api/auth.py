@@ -53,15 +53,15 @@ async def login(request: Request) -> Response:
     credentials = await body_as(request, Credentials)
     hub = services_of(request)
     keys = (f"login:{credentials.login.casefold()}", address_key(request))
-    hub.logins.check(*keys)
+    await hub.logins.check(*keys)
     try:
         session = await accounts.log_in(
             hub.records, hub.tokens, credentials.login, credentials.password
         )
     except Unauthorized:
-        hub.logins.failed(*keys)
+        await hub.logins.failed(*keys)
         raise
-    hub.logins.succeeded(*keys)
+    await hub.logins.succeeded(*keys)
     await accounts.audit(
         hub.records, f"user:{session.user.id}", "user.login", f"user:{session.user.id}"
     )

@@ -112,14 +112,14 @@ async def portal_login(request: Request) -> Response:
     hub: Services = services_of(request)
     typed = "".join(ch for ch in body.phone if ch in DIGITS)
     keys = (f"portal:{typed[-10:]}", address_key(request))
-    hub.logins.check(*keys)
+    await hub.logins.check(*keys)
     provider = await hub.records.providers.by_device_key(body.key.strip())
     stored = "" if provider is None else "".join(ch for ch in provider.phone if ch in DIGITS)
     # the country code may be left out: "11 98888-0000" is "+55 11 98888-0000"
     if provider is None or len(typed) < 10 or not stored.endswith(typed):
-        hub.logins.failed(*keys)
+        await hub.logins.failed(*keys)
         raise Unauthorized("phone or access key is wrong", code="login_failed")
-    hub.logins.succeeded(*keys)
+    await hub.logins.succeeded(*keys)
     if not provider.active:
         raise Unauthorized("the provider is deactivated", code="provider_inactive")
     token = hub.tokens.provider_token(provider.id, provider.token_version, int(time.time()))

@@ -32,6 +32,10 @@ class Keys:
         """Redis Stream of a named log (the attendance status stream)."""
         return f"{self.prefix}:stream:{{{name}}}"
 
+    def attempts(self, key: str) -> str:
+        """Hash with a TTL: a login name's or an address's failed logins (hub/throttle.py)."""
+        return f"{self.prefix}:attempts:{key}"
+
     def channel(self, name: str) -> str:
         """Pub/sub channel of the bus."""
         return f"{self.prefix}:bus:{name}"
@@ -66,6 +70,36 @@ if not stored then
   return ARGV[1]
 end
 return stored
+"""
+
+# KEYS[1] a key's failed-login tally; ARGV now, attempts, lockout_ms, window_ms,
+# max_lockout_ms, kept_ms.  hub/throttle.py after_failure, in Lua (tests/state/
+# test_live_contract.py holds both to the same figures); the tally is forgotten kept_ms
+# after its last failure.
+FAILED = """
+local now = tonumber(ARGV[1])
+local t = redis.call('HMGET', KEYS[1], 'failures', 'first', 'until', 'lockouts')
+local failures = tonumber(t[1]) or 0
+local first = tonumber(t[2]) or now
+local locked = tonumber(t[3]) or 0
+local lockouts = tonumber(t[4]) or 0
+if now - first > tonumber(ARGV[4]) then
+  failures = 0
+  first = now
+end
+if failures + 1 < tonumber(ARGV[2]) then
+  failures = failures + 1
+else
+  locked = now + math.min(tonumber(ARGV[3]) * 2 ^ lockouts, tonumber(ARGV[5]))
+  failures = 0
+  first = now
+  lockouts = lockouts + 1
+end
+local function int(x) return string.format('%.0f', x) end
+redis.call('HSET', KEYS[1], 'failures', int(failures), 'first', int(first),
+  'until', int(locked), 'lockouts', int(lockouts))
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+return int(locked)
 """
 
 # KEYS[1] provider hash; ARGV session.  Clears the owner only if it is still that session.

@@ -12,6 +12,7 @@ from typing import Protocol
 import msgspec
 
 from hub.presence import LivePosition, Owner, PresenceNote, PresenceView
+from hub.throttle import Attempts
 
 
 class PositionBatch(msgspec.Struct, frozen=True):
@@ -152,6 +153,11 @@ class LiveState(Protocol):
 
     @property
     def streams(self) -> Streams: ...
+
+    @property
+    def attempts(self) -> Attempts:
+        """Failed logins by name and address (hub/throttle.py), counted for every node."""
+        ...
 
     async def start(self) -> None:
         """Connect and start background flushing."""

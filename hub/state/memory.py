@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 
 from hub.presence import LivePosition, Owner, PresenceNote, PresenceView, connectivity
 from hub.state.live import STREAM_KEPT, StreamEntry, offset_key
+from hub.throttle import Rules, Tally, after_failure
 
 
 class MemoryPositions:
@@ -165,6 +166,36 @@ class MemoryStreams:
             seen = fresh[-1].offset
 
 
+class MemoryAttempts:
+    """Failed-login tallies in this process, each kept ``Rules.kept_ms`` after its last
+    failure (as Redis expires them), ``KEPT`` at most (the oldest are forgotten)."""
+
+    KEPT = 100_000
+
+    def __init__(self) -> None:
+        self.tallies: dict[str, tuple[Tally, int]] = {}  # key -> (tally, forgotten after)
+
+    def _get(self, key: str, now: int) -> Tally | None:
+        found = self.tallies.get(key)
+        return None if found is None or found[1] < now else found[0]
+
+    async def failed(self, keys: Sequence[str], now: int, rules: Rules) -> None:
+        for key in keys:
+            tally = after_failure(self._get(key, now), now, rules)
+            self.tallies.pop(key, None)  # to the end: the newest
+            self.tallies[key] = (tally, now + rules.kept_ms)
+        while len(self.tallies) > self.KEPT:
+            del self.tallies[next(iter(self.tallies))]
+
+    async def locked_until(self, keys: Sequence[str]) -> int:
+        found = (self.tallies.get(key) for key in keys)
+        return max((f[0].locked_until_ms for f in found if f is not None), default=0)
+
+    async def clear(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self.tallies.pop(key, None)
+
+
 class MemoryLive:
     name = "memory"
 
@@ -173,6 +204,7 @@ class MemoryLive:
         self.presence = MemoryPresence(self.positions, stale_after_ms)
         self.bus = MemoryBus()
         self.streams = MemoryStreams()
+        self.attempts = MemoryAttempts()
 
     async def start(self) -> None:
         return None

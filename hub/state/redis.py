@@ -25,11 +25,12 @@ from hub.errors import StoreUnavailable
 from hub.logs import Outages
 from hub.matching.cells import cell_of, parent_of
 from hub.presence import LivePosition, Owner, PresenceNote, PresenceView, connectivity
-from hub.state.keys import CLAIM, EPOCH, MOVE, REASSERT, RELEASE, Keys
+from hub.state.keys import CLAIM, EPOCH, FAILED, MOVE, REASSERT, RELEASE, Keys
 from hub.state.live import PositionBatch
 from hub.state.redis_bus import RedisBus, RedisStreams, call
 from hub.state.redis_client import RedisClient, Scripts, connect, publish, subscribe
 from hub.tasks import stop_if_cancelled
+from hub.throttle import Rules
 
 log = logging.getLogger(__name__)
 SOCKET_TIMEOUT_S = 10.0  # redis-py's default (5 s) equals the follower's block (redis_bus.py)
@@ -283,6 +284,32 @@ class RedisPresence:
         return {node for node, up in zip(asked, await self._alive(asked), strict=True) if up}
 
 
+class RedisAttempts:
+    """Failed-login tallies, one hash per key (each its own slot on a cluster)."""
+
+    def __init__(self, scripts: Scripts, keys: Keys) -> None:
+        self.client = scripts.client
+        self.keys = keys
+        self._failed = scripts.register(FAILED)
+
+    async def failed(self, keys: Sequence[str], now: int, rules: Rules) -> None:
+        args = [now, rules.attempts, rules.lockout_ms, rules.window_ms]
+        args += [rules.max_lockout_ms, rules.kept_ms]
+        for key in keys:
+            await call(self._failed(keys=[self.keys.attempts(key)], args=args))
+
+    async def locked_until(self, keys: Sequence[str]) -> int:
+        async with self.client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.hget(self.keys.attempts(key), "until")
+            found = await call(pipe.execute())
+        return max((int(until) for until in found if until), default=0)
+
+    async def clear(self, keys: Sequence[str]) -> None:
+        for key in keys:  # one DEL per key: on a cluster they are in different slots
+            await call(self.client.delete(self.keys.attempts(key)))
+
+
 class RedisLive:
     name = "redis"
 
@@ -315,6 +342,7 @@ class RedisLive:
     presence: RedisPresence
     bus: RedisBus
     streams: RedisStreams
+    attempts: RedisAttempts
 
     async def start(self) -> None:
         # The socket timeout stays above the stream follower's XREAD block.
@@ -333,6 +361,7 @@ class RedisLive:
         )
         self.bus = RedisBus(self.client, keys)
         self.streams = RedisStreams(scripts, keys)
+        self.attempts = RedisAttempts(scripts, keys)
         await scripts.load()
         await self.ping()
         self._flusher = asyncio.create_task(self._flush_forever(), name="redis-position-flush")
