@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import shutil
 import socket
@@ -16,6 +17,13 @@ import redis.asyncio as aioredis
 
 from tests.conftest import _lacking
 from tests.processes import free_port
+
+OUTAGE_S = float(os.environ.get("TEST_OUTAGE_S", "0"))  # 0: as short as proves the point
+
+
+async def rest_of_outage(down_since: float) -> None:
+    """Hold an outage that started at ``down_since`` (monotonic) for TEST_OUTAGE_S."""
+    await asyncio.sleep(max(0.0, down_since + OUTAGE_S - time.monotonic()))
 
 
 class PrivateRedis:

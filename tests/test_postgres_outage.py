@@ -5,6 +5,7 @@ no acked fix is lost."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -12,7 +13,7 @@ from hub.errors import Close
 from tests.client import ProviderClient, fixes
 from tests.conftest import engine_settings, serve
 from tests.dispatch.scene import admin_client
-from tests.faults import private_postgres
+from tests.faults import private_postgres, rest_of_outage
 
 
 @pytest.mark.redis
@@ -33,6 +34,7 @@ async def test_postgres_down_then_back(tmp_path):
             await app.acked(2)
 
             await postgres.stop()
+            down = time.monotonic()
             await app.send({"type": "fixes", "fixes": stream[2:]})  # held, not acked
             refused = await http.get("/clients")
             assert refused.status_code == 503
@@ -44,6 +46,7 @@ async def test_postgres_down_then_back(tmp_path):
                 assert (await late.error("store_unavailable"))["type"] == "error"
                 assert await late.closed() == Close.INTERNAL_ERROR
 
+            await rest_of_outage(down)
             await postgres.start()
             await app.acked(4, timeout=30)  # the writer retried: stored, then acked
             async with asyncio.timeout(15):

@@ -5,6 +5,7 @@ retry gets the first answer back, not a second effect."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -12,7 +13,7 @@ from hub import lifespan
 from tests.channels.test_console_socket import console
 from tests.dispatch.scene import link_path, scene_on
 from tests.dispatch.test_nodes import two_nodes
-from tests.faults import private_redis
+from tests.faults import private_redis, rest_of_outage
 
 
 @pytest.mark.postgres
@@ -83,6 +84,7 @@ async def test_what_committed_decisions_tell_reaches_apps_and_consoles_once_redi
             await other.until(lambda f: f["type"] == "offer")
 
             await redis.kill()
+            down = time.monotonic()
             await app.send({"type": "accept", "offer_id": offer["offer_id"], "eta_min": 12})
             assigned = await app.until(lambda f: f["type"] == "assignment")  # B: local
             assert assigned["attendance_id"] == first["id"]
@@ -95,6 +97,7 @@ async def test_what_committed_decisions_tell_reaches_apps_and_consoles_once_redi
             assert (made.status_code, again.status_code) == (201, 201), made.text
             assert again.json()["id"] == made.json()["id"]
 
+            await rest_of_outage(down)
             await redis.start()  # back, and empty
             late = await other.until(lambda f: f["type"] == "offer", timeout=20)
             assert late["offer_id"] == made.json()["id"]
@@ -144,6 +147,7 @@ async def test_a_node_killed_during_the_outage_leaves_its_steps_to_another(tmp_p
             lost = await other.until(lambda f: f["type"] == "offer")
 
             await redis.kill()
+            down = time.monotonic()
             await app.send({"type": "accept", "offer_id": offer["offer_id"], "eta_min": 12})
             await app.until(lambda f: f["type"] == "assignment")  # decided on B
             key = {"Idempotency-Key": "outage-b-offer"}
@@ -157,6 +161,7 @@ async def test_a_node_killed_during_the_outage_leaves_its_steps_to_another(tmp_p
             node_b.kill()
             await node_b.wait()
 
+            await rest_of_outage(down)
             await redis.start()  # back, and empty; B is gone
             closed = await other.until(lambda f: f["type"] == "offer_closed", timeout=20)
             assert (closed["offer_id"], closed["state"]) == (lost["offer_id"], "taken")

@@ -6,6 +6,7 @@ acked fix is lost."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -13,7 +14,7 @@ from hub import lifespan
 from hub.errors import Close
 from tests.client import ProviderClient, fixes
 from tests.dispatch.test_nodes import two_nodes
-from tests.faults import private_redis
+from tests.faults import private_redis, rest_of_outage
 
 
 @pytest.mark.postgres
@@ -34,6 +35,7 @@ async def test_nodes_heal_presence_after_redis_restarts_empty(tmp_path, monkeypa
             await asyncio.sleep(1.5)  # node A has seen the store's epoch
 
             await redis.kill()
+            await rest_of_outage(time.monotonic())
             await redis.start()  # back, and empty
 
             async def healed() -> bool:
