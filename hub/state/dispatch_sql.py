@@ -151,7 +151,7 @@ class DispatchQueries:
     async def kpis(self, now_ms: int, provider_id: int | None = None) -> dict[int, Kpis]:
         since = now_ms - KPI_WINDOW_MS
         one, args = ("", ()) if provider_id is None else (" AND provider_id = ?", (provider_id,))
-        offers = await self.fetch(
+        offers = await self.fetch(  # the index offers_answered
             "SELECT provider_id, COUNT(*) AS answered,"
             " SUM(CASE WHEN state = 'accepted' THEN 1 ELSE 0 END) AS accepted FROM offers"
             " WHERE created_ms >= ? AND mode <> 'verbal'"
@@ -159,7 +159,7 @@ class DispatchQueries:
             since,
             *args,
         )
-        arrivals = await self.fetch(
+        arrivals = await self.fetch(  # the partial index attendances_arrived
             "SELECT provider_id, COUNT(*) AS arrivals,"
             " SUM(CASE WHEN arrived_ms <= promised_ms THEN 1 ELSE 0 END) AS on_time"
             " FROM attendances"

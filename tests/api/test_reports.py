@@ -96,7 +96,7 @@ async def dataset(scene):  # noqa: F811
 
 
 def period(day1: int) -> dict:
-    return {"from": day1, "to": now_ms() + 3_600_000}
+    return {"from": day1, "to": midnight_days_ago(-1)}  # to the end of today, whatever the hour
 
 
 async def test_the_summary_matches_the_figures_by_hand(scene):  # noqa: F811
