@@ -147,7 +147,10 @@ class AfterCommit:
                 self.back_since = now
             if told is False and now - self.back_since < self.settle_s:
                 return  # no session yet: the nodes may not have re-asserted theirs
-            waiting.popleft()
+            if waiting[0] is head:
+                waiting.popleft()
+            else:  # steps claimed meanwhile went ahead of it (``_take``)
+                waiting.remove(head)
             self.count -= 1
             head.done = True
             if head.row is not None:

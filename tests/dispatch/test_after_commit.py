@@ -8,6 +8,7 @@ node started again claims its own."""
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 
 import msgspec
 
@@ -235,3 +236,34 @@ async def test_of_two_nodes_claiming_one_dead_nodes_steps_one_gets_them(records)
     assert sorted(len(rows) for rows in claims) == [0, 20]
     got = max(claims, key=len)
     assert [row.id for row in got] == sorted(row.id for row in got)
+
+
+async def test_steps_claimed_while_a_lane_is_being_told_are_not_lost(records):
+    """A claim that puts a dead node's steps ahead in a lane whose head is being told
+    right now: that step is taken off when told, and the claimed one is told too."""
+    journal, presence = records.after_commit, MemoryLive(stale_after_ms=60_000).presence
+    dead = AfterCommit(Metrics(), teller=Live(), journal=journal, node="a")
+    theirs = PushFrame(5, wire.OfferClosed(offer_id=1, state="taken"))
+    await dead.tell(theirs)
+
+    gate, told = asyncio.Event(), []
+
+    async def slow(step: Told) -> bool:
+        await gate.wait()
+        told.append(encode(step))
+        return True
+
+    mine = PushFrame(5, wire.Status(attendance_id=2, state="cancelled"))
+    heir = AfterCommit(
+        Metrics(), teller=slow, journal=journal, node="b", alive=presence.alive, lapse_s=0
+    )
+    heir.lanes["push:5"] = deque()  # the lane waits: mine queues behind
+    await heir.tell(mine)
+    draining = asyncio.create_task(heir.retry())
+    await asyncio.sleep(0.05)  # telling "mine" now
+    await heir.adopt()  # silent since now; lapse 0: claimed at once
+    assert heir.count == 2
+    gate.set()
+    await draining  # each told once (taking the lane's head off would tell "mine" twice)
+    assert told == [encode(mine), encode(theirs)] and heir.count == 0
+    assert await journal.holders() == set()
