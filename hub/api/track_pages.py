@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import secrets
 from collections.abc import AsyncIterator
 
 import msgspec
@@ -24,8 +23,8 @@ from hub.api.openapi import Operation
 from hub.api.responses import JSON, body_as, path_id
 from hub.clock import now_ms
 from hub.errors import Conflict, NotFound, StoreUnavailable
-from hub.operations.attendances import Attendance
-from hub.operations.link_tokens import link_token, parse_token, secret_hash
+from hub.operations.attendances import Attendance, AttendanceState
+from hub.operations.link_tokens import link_token, new_secret, parse_token, secret_hash
 from hub.operations.services import CATALOGUE
 from hub.operations.track_pages import (
     BEFORE_DISPATCH,
@@ -61,7 +60,7 @@ _encode = msgspec.json.Encoder().encode
 async def send_page(hub: Services, attendance: Attendance) -> TrackSent:
     """A new link for the attendance's page (an earlier one stops working), by SMS to the
     requester's phone."""
-    secret = secrets.token_urlsafe(24)
+    secret = new_secret()
     await hub.records.track_pages.put(attendance.id, secret_hash(secret), now_ms())
     url = hub.settings.public_url.rstrip("/") + TRACK_PAGE + link_token(attendance.id, secret)
     kind = CATALOGUE.get(attendance.service or "")
@@ -106,7 +105,7 @@ async def _view(hub: Services, link: TrackLink, a: Attendance) -> TrackView:
         eta_ms=eta,
         confirmed=link.confirmed,
         can_confirm=a.state in BEFORE_DISPATCH,
-        can_rate=a.state.value == "completed" and link.rating is None,
+        can_rate=a.state is AttendanceState.COMPLETED and link.rating is None,
         rating=link.rating,
         comment=link.comment,
         expires_ms=expires_ms(a),

@@ -12,7 +12,6 @@ commit that found the attendance moved on).
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -28,6 +27,7 @@ from hub.errors import Conflict, Forbidden, NotFound
 from hub.matching.queries import MatchQuery
 from hub.operations.attendances import Attendance, AttendanceState
 from hub.operations.clients import DispatchRules
+from hub.operations.link_tokens import new_secret as random_secret
 from hub.operations.link_tokens import secret_hash
 from hub.operations.providers import Channel
 
@@ -65,7 +65,7 @@ class Facts:
     rules: DispatchRules | None = None  # the client's; needed to continue a cascade
     cap_cents: int | None = None  # what the plan pays at most for the service
     client_id: int | None = None
-    new_secret: Callable[[], str] = lambda: secrets.token_urlsafe(24)
+    new_secret: Callable[[], str] = random_secret
 
 
 @dataclass

@@ -5,8 +5,14 @@ the link itself exists only in the message that carried it."""
 from __future__ import annotations
 
 import hashlib
+import secrets
 
 from hub.errors import NotFound
+
+
+def new_secret() -> str:
+    """A link's secret: 192 random bits, URL-safe."""
+    return secrets.token_urlsafe(24)
 
 
 def secret_hash(secret: str) -> str:

@@ -16,7 +16,7 @@ from typing import Annotated
 
 import msgspec
 
-from hub.errors import BadRequest, Conflict, NotFound
+from hub.errors import Conflict, NotFound
 from hub.geo import distance_m
 from hub.operations.attendances import Attendance, AttendanceLogEntry, AttendanceState, Place
 from hub.operations.beneficiaries import Address
@@ -169,10 +169,7 @@ def checked_rating(attendance: Attendance, link: TrackLink, rating: Rating) -> R
         )
     if link.rating is not None and (link.rating, link.comment) != (rating.stars, rating.comment):
         raise Conflict("the attendance was already rated", code="conflict")
-    comment = " ".join(rating.comment.split())
-    if "\x00" in comment:
-        raise BadRequest("NUL characters are not accepted", field="comment", problem="invalid")
-    return msgspec.structs.replace(rating, comment=comment)
+    return msgspec.structs.replace(rating, comment=" ".join(rating.comment.split()))
 
 
 def accepted_origin(attendance: Attendance, link: TrackLink | None) -> tuple[Place, Confirmed]:
