@@ -78,8 +78,8 @@ async def _clients(request: Request) -> reports.ClientTable:
     query = query_of(request, hub)
     facts = await hub.records.reports.clients(query)
     names = {}
-    for f in facts:
-        found = await hub.records.clients.get(f.client_id)
+    for f in facts:  # matching keeps every client; the store only for one it lacks
+        found = hub.matching.clients.get(f.client_id) or await hub.records.clients.get(f.client_id)
         names[f.client_id] = found.name if found else ""
     return reports.client_table(query, facts, names)
 
